@@ -1,0 +1,70 @@
+/**
+ * Classified errors (kafkajs / Inngest style): the runtime decides ack, retry or dead-letter by
+ * walking `cause` for `retriable`, never by matching message text.
+ */
+export class OrchestrationError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+
+  constructor(code: string, message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** Input that can never be processed (schema violation, unknown type): dead-letter at once. */
+export class InvalidEventError extends OrchestrationError {
+  constructor(message: string, cause?: unknown) {
+    super('INVALID_EVENT', message, { retriable: false, cause });
+  }
+}
+
+/** Another delivery changed the same row first; re-reading and retrying resolves it. */
+export class ConcurrencyConflictError extends OrchestrationError {
+  constructor(message: string) {
+    super('CONCURRENCY_CONFLICT', message, { retriable: true });
+  }
+}
+
+/** A dependency (database, broker, cache) did not answer; worth retrying later. */
+export class DependencyUnavailableError extends OrchestrationError {
+  constructor(dependency: string, cause?: unknown) {
+    super('DEPENDENCY_UNAVAILABLE', `${dependency} is unavailable`, { retriable: true, cause });
+  }
+}
+
+export class NotFoundError extends OrchestrationError {
+  constructor(what: string) {
+    super('NOT_FOUND', `${what} not found`, { retriable: false });
+  }
+}
+
+export class ConfigError extends OrchestrationError {
+  constructor(message: string) {
+    super('CONFIG_INVALID', message, { retriable: false });
+  }
+}
+
+/** True when this error, or any error in its cause chain, says a retry may succeed. */
+export function isRetriable(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current && !seen.has(current)) {
+    seen.add(current);
+    if (current instanceof OrchestrationError) return current.retriable;
+    if (typeof current === 'object' && 'retriable' in current && typeof current.retriable === 'boolean') {
+      return current.retriable;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  // An unclassified error is most likely a transient driver failure: retry, then dead-letter.
+  return true;
+}
+
+export function describeError(error: unknown): { code: string; message: string } {
+  if (error instanceof OrchestrationError) return { code: error.code, message: error.message };
+  if (error instanceof Error) return { code: 'UNCLASSIFIED', message: error.message };
+  return { code: 'UNCLASSIFIED', message: String(error) };
+}

@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import { defineEvent } from './envelope.js';
+import {
+  agentStatusSchema,
+  complexitySchema,
+  layerSchema,
+  messageTypeSchema,
+  prioritySchema,
+  riskLevelSchema,
+  specialtySchema,
+} from '../domain/vocabulary.js';
+
+const workflowId = z.string().min(1);
+const subtaskId = z.string().min(1);
+const agentId = z.string().min(1);
+const attempt = z.number().int().min(1);
+const leaseToken = z.number().int().min(1);
+
+export const taskSubmitted = defineEvent(
+  'task.submitted',
+  z.object({
+    workflowId,
+    description: z.string().min(1).max(10_000),
+    priority: prioritySchema,
+    metadata: z.record(z.string(), z.unknown()),
+    requireApproval: z.boolean(),
+  }),
+);
+
+export const workflowDecomposed = defineEvent(
+  'workflow.decomposed',
+  z.object({
+    workflowId,
+    complexity: complexitySchema,
+    confidence: z.number().min(0).max(1),
+    subtaskIds: z.array(subtaskId),
+    estimatedHours: z.number().nonnegative(),
+    risk: riskLevelSchema,
+    approvalRequired: z.boolean(),
+  }),
+);
+
+export const subtaskReady = defineEvent(
+  'subtask.ready',
+  z.object({ workflowId, subtaskId, specialty: specialtySchema, attempt, excludeAgents: z.array(agentId) }),
+);
+
+export const subtaskAssigned = defineEvent(
+  'subtask.assigned',
+  z.object({ workflowId, subtaskId, specialty: specialtySchema, attempt, agentId }),
+);
+
+export const subtaskDispatched = defineEvent(
+  'subtask.dispatched',
+  z.object({
+    workflowId,
+    subtaskId,
+    attempt,
+    agentId,
+    leaseToken,
+    deadline: z.iso.datetime({ offset: true }),
+    task: z.object({
+      title: z.string(),
+      description: z.string(),
+      specialty: specialtySchema,
+      inputs: z.array(z.object({ subtaskId, output: z.unknown() })),
+    }),
+  }),
+);
+
+export const subtaskCompleted = defineEvent(
+  'subtask.completed',
+  z.object({
+    workflowId,
+    subtaskId,
+    attempt,
+    agentId,
+    leaseToken,
+    quality: z.number().min(0).max(1),
+    output: z.unknown(),
+    durationMs: z.number().nonnegative(),
+  }),
+);
+
+export const subtaskFailed = defineEvent(
+  'subtask.failed',
+  z.object({
+    workflowId,
+    subtaskId,
+    attempt,
+    agentId,
+    leaseToken,
+    reason: z.string().min(1),
+    /** timeout and lease expiry are reported by the recovery loop rather than the agent */
+    cause: z.enum(['agent_error', 'timeout', 'lease_expired', 'agent_lost']),
+  }),
+);
+
+export const workflowCompleted = defineEvent(
+  'workflow.completed',
+  z.object({ workflowId, subtaskCount: z.number().int(), averageQuality: z.number().min(0).max(1) }),
+);
+
+export const workflowFailed = defineEvent(
+  'workflow.failed',
+  z.object({ workflowId, reason: z.string(), failedSubtaskId: subtaskId.optional() }),
+);
+
+export const workflowCancelled = defineEvent(
+  'workflow.cancelled',
+  z.object({ workflowId, reason: z.string(), cancelledSubtaskIds: z.array(subtaskId) }),
+);
+
+export const agentRegistered = defineEvent(
+  'agent.registered',
+  z.object({
+    agentId,
+    layer: layerSchema,
+    role: z.string().optional(),
+    specialties: z.array(specialtySchema),
+    supervisorId: agentId.optional(),
+    capacity: z.number().int().min(1),
+    demo: z.boolean(),
+  }),
+);
+
+export const agentHeartbeat = defineEvent(
+  'agent.heartbeat',
+  z.object({ agentId, status: agentStatusSchema, load: z.number().int().nonnegative() }),
+);
+
+export const agentLost = defineEvent(
+  'agent.lost',
+  z.object({ agentId, reason: z.string(), subtaskIds: z.array(subtaskId) }),
+);
+
+export const agentMessage = defineEvent(
+  'agent.message',
+  z.object({
+    messageId: z.string().min(1),
+    senderId: agentId,
+    recipientId: agentId.optional(),
+    team: z.string().min(1).optional(),
+    broadcast: z.boolean().optional(),
+    messageType: messageTypeSchema,
+    priority: prioritySchema,
+    payload: z.record(z.string(), z.unknown()),
+    correlationId: z.string().optional(),
+    sentAt: z.iso.datetime({ offset: true }),
+  }),
+);
+
+export const eventDefinitions = [
+  taskSubmitted,
+  workflowDecomposed,
+  subtaskReady,
+  subtaskAssigned,
+  subtaskDispatched,
+  subtaskCompleted,
+  subtaskFailed,
+  workflowCompleted,
+  workflowFailed,
+  workflowCancelled,
+  agentRegistered,
+  agentHeartbeat,
+  agentLost,
+  agentMessage,
+] as const;
+
+type Definitions = typeof eventDefinitions;
+export type EventType = Definitions[number]['type'];
+
+export const orchestrationEventSchema = z.discriminatedUnion('type', [
+  taskSubmitted.schema,
+  workflowDecomposed.schema,
+  subtaskReady.schema,
+  subtaskAssigned.schema,
+  subtaskDispatched.schema,
+  subtaskCompleted.schema,
+  subtaskFailed.schema,
+  workflowCompleted.schema,
+  workflowFailed.schema,
+  workflowCancelled.schema,
+  agentRegistered.schema,
+  agentHeartbeat.schema,
+  agentLost.schema,
+  agentMessage.schema,
+]);
+export type OrchestrationEvent = z.infer<typeof orchestrationEventSchema>;
+export type EventOf<T extends EventType> = Extract<OrchestrationEvent, { type: T }>;
+export type DataOf<T extends EventType> = EventOf<T>['data'];

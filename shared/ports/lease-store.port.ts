@@ -1,0 +1,25 @@
+export interface Lease {
+  key: string;
+  holder: string;
+  /** Fencing token: strictly increasing per key across every acquisition, never reused. */
+  token: number;
+  expiresAt: number;
+}
+
+export interface LeaseStore {
+  /**
+   * Takes the lease for `holder`. Re-acquiring a live lease one already holds extends it and keeps
+   * its token (so a redelivered dispatch is harmless); a live lease of another holder gives null.
+   */
+  acquire(key: string, holder: string, ttlMs: number): Promise<Lease | null>;
+  /** Extends a lease if `token` is still current; false means it was lost. */
+  renew(key: string, token: number, ttlMs: number): Promise<boolean>;
+  /** Extends every live lease of `holder` (agent heartbeat); returns how many. */
+  renewHolder(holder: string, ttlMs: number): Promise<number>;
+  /** Releases if `token` is current; a stale token changes nothing. */
+  release(key: string, token: number): Promise<boolean>;
+  get(key: string): Promise<Lease | null>;
+  /** Leases whose time ran out and that nobody released (for the recovery loop). */
+  listExpired(now: number, limit: number): Promise<Lease[]>;
+  close(): Promise<void>;
+}
