@@ -30,7 +30,7 @@ const boolean = (def: boolean, help: string): Entry<boolean> => ({
   default: String(def),
   help,
 });
-const oneOf = <T extends string>(values: readonly [T, ...T[]], def: T, help: string): Entry<T> => ({
+const oneOf = <const T extends string>(values: readonly [T, ...T[]], def: T, help: string): Entry<T> => ({
   schema: z.string().toUpperCase().pipe(z.enum(values)) as unknown as z.ZodType<T>,
   form: `one of ${values.join(', ')}`,
   default: def,

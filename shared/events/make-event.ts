@@ -8,7 +8,7 @@ export interface EventContext {
   clock: Clock;
   source: string;
   /** The event being handled: emitted ids derive from it and its trace context is carried on. */
-  cause?: AnyCloudEvent;
+  cause?: Pick<AnyCloudEvent, 'id' | 'traceparent'>;
 }
 
 /** Builds a valid CloudEvent of one definition. The n-th event of a cause gets a derived id. */
@@ -32,3 +32,7 @@ export function makeEvent<T extends string, D extends z.ZodType>(
     data,
   };
 }
+
+/** ISO-8601 UTC of a clock reading (handlers may not touch Date themselves). */
+export const isoTime = (ms: number): string => new Date(ms).toISOString();
+export const msOf = (iso: string): number => Date.parse(iso);

@@ -1,0 +1,64 @@
+import { subtaskAssigned, type EventOf } from '../../shared/events/index.js';
+import { nothing, type Outcome } from '../../shared/ports/handler.port.js';
+import type { AgentRecord } from '../../shared/ports/index.js';
+import { NotFoundError } from '../../shared/errors.js';
+import { groupOf, type Specialty } from '../../shared/domain/vocabulary.js';
+import { workKeyOf, type AssignDeps } from '../common/deps.js';
+import { Emitter } from '../common/emit.js';
+import { rankCandidates } from './score.js';
+
+/** subtask.ready → the best healthy agent of the specialty (or a newly spawned one) takes a slot. */
+export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps): Promise<Outcome> {
+  const { workflowId, subtaskId, attempt, excludeAgents } = event.data;
+  const [workflow, subtask] = await Promise.all([deps.store.getWorkflow(workflowId), deps.store.getSubtask(subtaskId)]);
+  if (!workflow || !subtask) throw new NotFoundError(`subtask ${subtaskId} of workflow ${workflowId}`);
+  if (subtask.status !== 'ready' || subtask.assignedAgent !== null || attempt !== subtask.attempts + 1) {
+    return nothing(`subtask is ${subtask.status} (attempt ${subtask.attempts}), event is for attempt ${attempt}`);
+  }
+  // A paused workflow keeps its ready work queued; resume emits subtask.ready again.
+  if (workflow.status !== 'running') return nothing(`workflow is ${workflow.status}`);
+
+  const workKey = workKeyOf(subtaskId, attempt);
+  const agent = (await reserveBest(subtask.specialty, excludeAgents, workKey, deps)) ?? (await spawnAndReserve(subtask.specialty, workKey, event.id, deps));
+  if (!agent) return nothing(`no ${subtask.specialty} capacity; the subtask waits for a free slot`);
+
+  const out = new Emitter(deps, event);
+  out.emit(subtaskAssigned, { workflowId, subtaskId, specialty: subtask.specialty, attempt, agentId: agent.id });
+  return {
+    change: { subtaskUpdates: [{ id: subtaskId, expectedVersion: subtask.version, patch: { assignedAgent: agent.id } }] },
+    emit: out.events,
+  };
+}
+
+async function reserveBest(specialty: Specialty, avoid: string[], workKey: string, deps: AssignDeps): Promise<AgentRecord | null> {
+  const rules = {
+    now: deps.clock.now(),
+    heartbeatTimeoutMs: deps.config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000,
+    failureThreshold: deps.config.ORCHESTRATION_AGENT_FAILURE_THRESHOLD,
+  };
+  for (const agent of rankCandidates(await deps.directory.candidates(specialty), rules, avoid)) {
+    if (await deps.directory.reserve(agent.id, workKey)) return agent;
+  }
+  return null;
+}
+
+/** Grows the specialty's pool within its size, the total agent budget and the spawn rate. */
+async function spawnAndReserve(specialty: Specialty, workKey: string, causeId: string, deps: AssignDeps): Promise<AgentRecord | null> {
+  if (!deps.spawner) return null;
+  const group = groupOf(specialty);
+  const now = deps.clock.now();
+  const agents = await deps.directory.list();
+  // A pool is the agents of one specialty (ORCHESTRATION_MAX_AGENTS_PER_POOL); spawn rate is counted per group.
+  const poolSize = agents.filter((a) => a.specialties.includes(specialty)).length;
+  if (poolSize >= deps.config.ORCHESTRATION_MAX_AGENTS_PER_POOL) return null;
+  if (agents.length >= deps.config.ORCHESTRATION_MAX_TOTAL_AGENTS) return null;
+  const windowMs = 1000;
+  const allowedPerWindow = Math.max(1, Math.floor(deps.config.ORCHESTRATION_MAX_AGENT_SPAWN_RATE));
+  if ((await deps.directory.spawnedSince(group, now - windowMs)) >= allowedPerWindow) return null;
+
+  const agentId = `${specialty}-${deps.ids.derivedId(causeId, 1000).slice(0, 8)}`;
+  const registration = await deps.spawner.spawn(specialty, agentId);
+  if (!registration) return null;
+  const agent = await deps.directory.register(registration, now);
+  return (await deps.directory.reserve(agent.id, workKey)) ? agent : null;
+}

@@ -1,0 +1,37 @@
+import type { AgentRecord } from '../../shared/ports/index.js';
+
+export interface HealthRules {
+  now: number;
+  heartbeatTimeoutMs: number;
+  failureThreshold: number;
+}
+
+/** Healthy: not failed/offline/in maintenance, a recent heartbeat, and fewer failures than the threshold. */
+export function isHealthy(agent: AgentRecord, rules: HealthRules): boolean {
+  if (agent.status === 'FAILED' || agent.status === 'OFFLINE' || agent.status === 'MAINTENANCE') return false;
+  if (rules.now - agent.lastHeartbeat > rules.heartbeatTimeoutMs) return false;
+  return agent.consecutiveFailures < rules.failureThreshold;
+}
+
+/**
+ * The spec's assignment score: 0.3 × (1 − load) + 0.3 × quality + 0.25 × success rate + 0.15 × speed.
+ * An agent without history is assumed average (0.8 quality, full success, one-minute tasks).
+ */
+export function assignmentScore(agent: AgentRecord): number {
+  const load = agent.capacity > 0 ? Math.min(1, agent.load / agent.capacity) : 1;
+  const finished = agent.completed + agent.failed;
+  const quality = finished > 0 ? agent.averageQuality : 0.8;
+  const successRate = finished > 0 ? agent.completed / finished : 1;
+  const averageMs = finished > 0 ? agent.averageDurationMs : 60_000;
+  const speed = 1 / (1 + averageMs / 60_000);
+  return 0.3 * (1 - load) + 0.3 * quality + 0.25 * successRate + 0.15 * speed;
+}
+
+/** Healthy candidates best first; agents to avoid (the last attempt's) go last, not away. */
+export function rankCandidates(candidates: AgentRecord[], rules: HealthRules, avoid: readonly string[]): AgentRecord[] {
+  return candidates
+    .filter((agent) => isHealthy(agent, rules) && agent.load < agent.capacity)
+    .map((agent) => ({ agent, avoided: avoid.includes(agent.id), score: assignmentScore(agent) }))
+    .sort((a, b) => Number(a.avoided) - Number(b.avoided) || b.score - a.score || a.agent.id.localeCompare(b.agent.id))
+    .map((entry) => entry.agent);
+}

@@ -1,0 +1,53 @@
+import type { Config } from '../../shared/config.js';
+import type { AgentDirectory, AgentSpawner, Clock, Ids, LeaseStore, Planner, WorkflowStore } from '../../shared/ports/index.js';
+
+/** Handlers read state through the store but never write it: they return an Outcome. */
+export type WorkflowReader = Pick<
+  WorkflowStore,
+  'getWorkflow' | 'getSubtask' | 'getSubtasks' | 'findWaitingSubtasks'
+>;
+
+export interface CommonDeps {
+  store: WorkflowReader;
+  clock: Clock;
+  ids: Ids;
+  /** The CloudEvents `source` of emitted events. */
+  source: string;
+}
+
+export interface DecomposeDeps extends CommonDeps {
+  planner: Planner;
+  config: Pick<Config, 'ORCHESTRATION_MAX_SUBTASKS' | 'ORCHESTRATION_DECOMPOSITION_TIMEOUT'>;
+}
+
+export interface AssignDeps extends CommonDeps {
+  directory: AgentDirectory;
+  spawner?: AgentSpawner;
+  config: Pick<
+    Config,
+    | 'ORCHESTRATION_MAX_AGENTS_PER_POOL'
+    | 'ORCHESTRATION_MAX_TOTAL_AGENTS'
+    | 'ORCHESTRATION_MAX_AGENT_SPAWN_RATE'
+    | 'ORCHESTRATION_HEARTBEAT_INTERVAL'
+    | 'ORCHESTRATION_AGENT_FAILURE_THRESHOLD'
+  >;
+}
+
+export interface DispatchDeps extends CommonDeps {
+  leases: LeaseStore;
+  config: Pick<
+    Config,
+    'ORCHESTRATION_HEARTBEAT_INTERVAL' | 'ORCHESTRATION_SUBTASK_TIMEOUT_FACTOR' | 'ORCHESTRATION_WORKFLOW_TIMEOUT'
+  >;
+}
+
+export interface CompleteDeps extends CommonDeps {
+  leases: LeaseStore;
+  directory: AgentDirectory;
+  config: Pick<Config, 'ORCHESTRATION_QUALITY_THRESHOLD' | 'ORCHESTRATION_RETRY_ATTEMPTS'>;
+}
+
+export const leaseKeyOf = (subtaskId: string): string => `subtask:${subtaskId}`;
+export const workKeyOf = (subtaskId: string, attempt: number): string => `${subtaskId}#${attempt}`;
+/** A lease outlives three missed heartbeats before the recovery loop takes the work back. */
+export const leaseTtlMs = (heartbeatIntervalSeconds: number): number => Math.round(heartbeatIntervalSeconds * 3000);

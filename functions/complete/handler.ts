@@ -1,0 +1,108 @@
+import { isoTime, workflowCompleted, workflowFailed, type EventOf } from '../../shared/events/index.js';
+import { nothing, type Outcome } from '../../shared/ports/handler.port.js';
+import { NotFoundError } from '../../shared/errors.js';
+import type { Subtask, Workflow, WorkflowPatch } from '../../shared/domain/workflow.js';
+import { leaseKeyOf, workKeyOf, type CompleteDeps } from '../common/deps.js';
+import { Emitter } from '../common/emit.js';
+import { WorkingSet } from '../common/working-set.js';
+import { evaluatePhaseGate } from './quality-gate.js';
+
+type ResultEvent = EventOf<'subtask.completed'> | EventOf<'subtask.failed'>;
+
+/**
+ * subtask.completed / subtask.failed → the result is recorded if its fencing token is current; a
+ * result below the quality threshold or a failure re-runs the subtask on another agent (up to
+ * ORCHESTRATION_RETRY_ATTEMPTS); phase gates fire when a phase closes; dependents are released; the
+ * last subtask completes the workflow.
+ */
+export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<Outcome> {
+  const { workflowId, subtaskId, attempt, agentId, leaseToken } = event.data;
+  const [workflow, subtasks] = await Promise.all([deps.store.getWorkflow(workflowId), deps.store.getSubtasks(workflowId)]);
+  const subtask = subtasks.find((s) => s.id === subtaskId);
+  if (!workflow || !subtask) throw new NotFoundError(`subtask ${subtaskId} of workflow ${workflowId}`);
+  if (subtask.status !== 'in_progress' || subtask.attempts !== attempt || subtask.leaseToken !== leaseToken || subtask.assignedAgent !== agentId) {
+    return nothing(`stale result: subtask is ${subtask.status}, attempt ${subtask.attempts}, token ${subtask.leaseToken}; result has attempt ${attempt}, token ${leaseToken}`);
+  }
+
+  const passed = event.type === 'subtask.completed' && event.data.quality >= deps.config.ORCHESTRATION_QUALITY_THRESHOLD;
+  await deps.leases.release(leaseKeyOf(subtaskId), leaseToken);
+  await deps.directory.release(agentId, workKeyOf(subtaskId, attempt), {
+    success: passed,
+    quality: event.type === 'subtask.completed' ? event.data.quality : 0,
+    durationMs: event.type === 'subtask.completed' ? event.data.durationMs : 0,
+  });
+
+  const work = new WorkingSet(subtasks);
+  const out = new Emitter(deps, event);
+  const maxAttempts = 1 + deps.config.ORCHESTRATION_RETRY_ATTEMPTS;
+  let workflowPatch: WorkflowPatch | undefined;
+
+  const failWorkflow = async (reason: string, failedSubtaskId?: string) => {
+    for (const open of work.cancelOpen(`workflow failed: ${reason}`)) {
+      if (open.leaseToken !== null) await deps.leases.release(leaseKeyOf(open.id), open.leaseToken);
+      if (open.assignedAgent) await deps.directory.release(open.assignedAgent, workKeyOf(open.id, open.attempts));
+    }
+    workflowPatch = { status: 'failed', failureReason: reason, completedAt: isoTime(deps.clock.now()) };
+    out.emit(workflowFailed, { workflowId, reason, ...(failedSubtaskId ? { failedSubtaskId } : {}) });
+  };
+  const rerunOrFail = async (target: Subtask, reason: string) => {
+    if (target.attempts < maxAttempts) {
+      const avoid = target.assignedAgent ? [target.assignedAgent] : [];
+      out.ready(work.set(target.id, { status: 'ready', assignedAgent: null, leaseToken: null, deadline: null, lastError: reason }), avoid);
+    } else {
+      work.set(target.id, { status: 'failed', lastError: `${reason} (after ${target.attempts} attempts)` });
+      await failWorkflow(`subtask ${target.id} failed after ${target.attempts} attempts: ${reason}`, target.id);
+    }
+  };
+
+  if (!passed) {
+    const reason =
+      event.type === 'subtask.failed'
+        ? `${event.data.cause}: ${event.data.reason}`
+        : `quality ${event.data.quality} below threshold ${deps.config.ORCHESTRATION_QUALITY_THRESHOLD}`;
+    await rerunOrFail(subtask, reason);
+  } else {
+    work.set(subtaskId, { status: 'completed', quality: event.data.quality, output: event.data.output, lastError: null });
+    const gate = evaluatePhaseGate(workflow, work.all(), subtask.phase);
+    if (gate && !gate.passed) {
+      await rerunOrFail(gate.weakest, `quality gate ${gate.name} scored ${gate.score.toFixed(3)} below ${gate.threshold}`);
+    } else {
+      workflowPatch = releaseDependents(workflow, work, out, deps);
+    }
+  }
+
+  await kickWaitingWork(agentId, work, out, deps);
+  return {
+    change: {
+      subtaskUpdates: work.updates(),
+      ...(workflowPatch ? { workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: workflowPatch }] } : {}),
+    },
+    emit: out.events,
+  };
+}
+
+/** Pending subtasks whose dependencies all completed (in closed phases) become ready; all done completes the workflow. */
+function releaseDependents(workflow: Workflow, work: WorkingSet, out: Emitter, deps: CompleteDeps): WorkflowPatch | undefined {
+  const all = work.all();
+  const phaseClosed = (phase: string) => all.filter((s) => s.phase === phase).every((s) => s.status === 'completed');
+  for (const candidate of all) {
+    if (candidate.status !== 'pending') continue;
+    const dependencies = candidate.dependsOn.map((id) => work.get(id));
+    if (dependencies.every((d) => d && d.status === 'completed' && phaseClosed(d.phase))) {
+      out.ready(work.set(candidate.id, { status: 'ready' }));
+    }
+  }
+  if (!all.every((s) => s.status === 'completed')) return undefined;
+  const averageQuality = all.reduce((sum, s) => sum + (s.quality ?? 0), 0) / all.length;
+  out.emit(workflowCompleted, { workflowId: workflow.id, subtaskCount: all.length, averageQuality });
+  return { status: 'completed', completedAt: isoTime(deps.clock.now()) };
+}
+
+/** A slot was freed: wake one subtask (of any workflow) that waits for this agent's specialties. */
+async function kickWaitingWork(agentId: string, work: WorkingSet, out: Emitter, deps: CompleteDeps): Promise<void> {
+  const agent = await deps.directory.get(agentId);
+  if (!agent) return;
+  const waiting = await deps.store.findWaitingSubtasks(agent.specialties, 4);
+  const next = waiting.find((s) => !work.get(s.id));
+  if (next) out.ready(next);
+}

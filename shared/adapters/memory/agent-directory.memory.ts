@@ -1,0 +1,154 @@
+import { NotFoundError } from '../../errors.js';
+import type { AgentStatus, Layer, SpecialtyGroup } from '../../domain/vocabulary.js';
+import { groupOf, layerSchema, specialtyGroupSchema } from '../../domain/vocabulary.js';
+import type { AgentDirectory, AgentRecord, HierarchyStatus, WorkOutcome } from '../../ports/agent-directory.port.js';
+
+export interface MemoryAgentDirectoryOptions {
+  /** A cap on every agent's concurrent tasks, below its own capacity when smaller. */
+  maxTasksPerAgent?: number;
+}
+
+/** Statuses someone set on purpose; the others follow the load. */
+const explicitStatuses: readonly AgentStatus[] = ['FAILED', 'OFFLINE', 'MAINTENANCE'];
+
+interface Entry {
+  record: AgentRecord;
+  explicit: AgentStatus | null;
+  held: Set<string>;
+  recorded: Set<string>;
+}
+
+const inGroup = (record: AgentRecord, group: SpecialtyGroup): boolean =>
+  record.specialties.some((specialty) => groupOf(specialty) === group);
+
+export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions = {}): AgentDirectory {
+  const agents = new Map<string, Entry>();
+
+  const capacityOf = (record: AgentRecord): number => Math.min(record.capacity, options.maxTasksPerAgent ?? Infinity);
+  const sorted = (): Entry[] => [...agents.values()].sort((a, b) => a.record.id.localeCompare(b.record.id));
+  const copy = (record: AgentRecord): AgentRecord => ({ ...record, specialties: [...record.specialties] });
+
+  const refresh = (entry: Entry): void => {
+    const { record } = entry;
+    record.load = entry.held.size;
+    if (entry.explicit) record.status = entry.explicit;
+    else if (record.load >= capacityOf(record)) record.status = 'OVERLOADED';
+    else record.status = record.load >= 1 ? 'BUSY' : 'AVAILABLE';
+  };
+
+  const entryOf = (agentId: string): Entry => {
+    const entry = agents.get(agentId);
+    if (!entry) throw new NotFoundError(`agent ${agentId}`);
+    return entry;
+  };
+
+  const recordOutcome = (record: AgentRecord, outcome: WorkOutcome): void => {
+    if (outcome.success) {
+      record.completed += 1;
+      record.consecutiveFailures = 0;
+    } else {
+      record.failed += 1;
+      record.consecutiveFailures += 1;
+    }
+    const n = record.completed + record.failed;
+    record.averageQuality += (outcome.quality - record.averageQuality) / n;
+    record.averageDurationMs += (outcome.durationMs - record.averageDurationMs) / n;
+  };
+
+  return {
+    async register(agent, now) {
+      const existing = agents.get(agent.id);
+      // Re-registering (an agent restarting) keeps its track record and its reservations.
+      const record: AgentRecord = existing
+        ? { ...existing.record, ...agent, lastHeartbeat: now }
+        : { ...agent, status: 'AVAILABLE', load: 0, completed: 0, failed: 0, consecutiveFailures: 0, averageQuality: 0, averageDurationMs: 0, lastHeartbeat: now, registeredAt: now };
+      const entry: Entry = { record: copy(record), explicit: existing?.explicit ?? null, held: existing?.held ?? new Set(), recorded: existing?.recorded ?? new Set() };
+      agents.set(agent.id, entry);
+      refresh(entry);
+      return copy(entry.record);
+    },
+
+    async get(agentId) {
+      const entry = agents.get(agentId);
+      return entry ? copy(entry.record) : null;
+    },
+
+    async list() {
+      return sorted().map((entry) => copy(entry.record));
+    },
+
+    async candidates(specialty) {
+      return sorted()
+        .filter((entry) => entry.record.specialties.includes(specialty))
+        .map((entry) => copy(entry.record));
+    },
+
+    async reserve(agentId, workKey) {
+      const entry = agents.get(agentId);
+      if (!entry) return false;
+      if (entry.held.has(workKey)) return true;
+      if (entry.explicit || entry.held.size >= capacityOf(entry.record)) return false;
+      entry.held.add(workKey);
+      refresh(entry);
+      return true;
+    },
+
+    async release(agentId, workKey, outcome) {
+      const entry = agents.get(agentId);
+      if (!entry) return;
+      entry.held.delete(workKey);
+      if (outcome && !entry.recorded.has(workKey)) {
+        entry.recorded.add(workKey);
+        recordOutcome(entry.record, outcome);
+      }
+      refresh(entry);
+    },
+
+    async heartbeat(agentId, now) {
+      entryOf(agentId).record.lastHeartbeat = now;
+    },
+
+    async setStatus(agentId, status) {
+      const entry = entryOf(agentId);
+      entry.explicit = explicitStatuses.includes(status) ? status : null;
+      refresh(entry);
+    },
+
+    async spawnedSince(group, since) {
+      return [...agents.values()].filter(({ record }) => record.registeredAt >= since && inGroup(record, group)).length;
+    },
+
+    async hierarchyStatus(now, heartbeatTimeoutMs) {
+      const records = sorted().map((entry) => entry.record);
+      const layers = Object.fromEntries(
+        layerSchema.options.map((layer) => {
+          const members = records.filter((record) => record.layer === layer);
+          const utilisation = members.reduce((sum, r) => sum + r.load / Math.max(capacityOf(r), 1), 0);
+          const available = members.filter((r) => r.status === 'AVAILABLE').length;
+          return [layer, { count: members.length, available, averageLoad: members.length ? utilisation / members.length : 0 }];
+        }),
+      ) as Record<Layer, HierarchyStatus['layers'][Layer]>;
+      const pools = Object.fromEntries(
+        specialtyGroupSchema.options.map((group) => {
+          const members = records.filter((record) => inGroup(record, group));
+          const load = members.reduce((sum, r) => sum + r.load, 0);
+          return [group, { count: members.length, load, capacity: members.reduce((sum, r) => sum + capacityOf(r), 0) }];
+        }),
+      ) as HierarchyStatus['pools'];
+      const health = { healthy: 0, degraded: 0, failed: 0, offline: 0 };
+      const load = { available: 0, busy: 0, overloaded: 0 };
+      for (const record of records) {
+        if (record.status === 'FAILED') health.failed += 1;
+        else if (record.status === 'OFFLINE' || record.status === 'MAINTENANCE') health.offline += 1;
+        else if (now - record.lastHeartbeat > heartbeatTimeoutMs || record.consecutiveFailures > 0) health.degraded += 1;
+        else health.healthy += 1;
+        if (record.status === 'AVAILABLE') load.available += 1;
+        if (record.status === 'BUSY') load.busy += 1;
+        if (record.status === 'OVERLOADED') load.overloaded += 1;
+      }
+      return { totalAgents: records.length, layers, pools, health, load };
+    },
+
+    async close() {},
+  };
+}

@@ -1,0 +1,131 @@
+import express, { type Request, type Response } from 'express';
+import { cancelRequestSchema, listWorkflowsQuerySchema, submitTaskRequestSchema, workflowIdParamSchema } from '../../api/requests.js';
+import { OrchestrationError, NotFoundError } from '../../errors.js';
+import { functionSubscriptions, isoTime, makeEvent, taskSubmitted } from '../../events/index.js';
+import { retry } from '../../retry.js';
+import { control, type ControlCommand } from '../../../functions/control/handler.js';
+import type { Runtime } from '../runtime.js';
+import { toOutbox } from '../process-event.js';
+import { errorHandler } from './errors.js';
+import { workflowView } from './workflow-view.js';
+
+/** The HTTP API and trigger service over one runtime's ports. */
+export function createApiApp(runtime: Runtime) {
+  const { ports, metrics, relay, logger, bus } = runtime;
+  const { store, config, ids, clock, directory } = ports;
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '1mb' }));
+
+  app.post('/v1/tasks', async (req: Request, res: Response) => {
+    const body = submitTaskRequestSchema.parse(req.body ?? {});
+    if (config.ORCHESTRATION_ENABLE_BACKPRESSURE && (await store.countActiveWorkflows()) >= config.ORCHESTRATION_MAX_WORKFLOWS) {
+      res.setHeader('Retry-After', '5');
+      throw new OrchestrationError('BACKPRESSURE', `${config.ORCHESTRATION_MAX_WORKFLOWS} workflows are active (ORCHESTRATION_MAX_WORKFLOWS); retry later`);
+    }
+    const workflowId = ids.newId('wf');
+    const submitted = makeEvent(
+      taskSubmitted,
+      { workflowId, description: body.description, priority: body.priority, metadata: body.metadata, requireApproval: body.requireApproval },
+      { ids, clock, source: 'amas/api' },
+    );
+    const { workflow, created } = await store.createWorkflow(
+      { id: workflowId, description: body.description, priority: body.priority, metadata: body.metadata, idempotencyKey: body.idempotencyKey ?? null, createdAt: isoTime(clock.now()) },
+      toOutbox([submitted]),
+    );
+    relay.kick();
+    res.status(created ? 202 : 200).json({ workflowId: workflow.id, status: workflow.status, created, links: { self: `/v1/workflows/${workflow.id}` } });
+  });
+
+  app.get('/v1/workflows', async (req, res) => {
+    const query = listWorkflowsQuerySchema.parse(req.query);
+    const workflows = await store.listWorkflows(query);
+    res.json({
+      workflows: workflows.map((w) => ({ workflowId: w.id, description: w.description, status: w.status, complexity: w.complexity, priority: w.priority, createdAt: w.createdAt, completedAt: w.completedAt })),
+      limit: query.limit,
+      offset: query.offset,
+    });
+  });
+
+  app.get('/v1/workflows/:id', async (req, res) => {
+    const { id } = workflowIdParamSchema.parse(req.params);
+    const workflow = await store.getWorkflow(id);
+    if (!workflow) throw new NotFoundError(`workflow ${id}`);
+    res.json(workflowView(workflow, await store.getSubtasks(id)));
+  });
+
+  for (const command of ['cancel', 'pause', 'resume'] as const satisfies readonly ControlCommand[]) {
+    app.post(`/v1/workflows/:id/${command}`, async (req, res) => {
+      const { id } = workflowIdParamSchema.parse(req.params);
+      const reason = command === 'cancel' ? cancelRequestSchema.parse(req.body ?? {}).reason : undefined;
+      const commandId = req.get('Idempotency-Key') ?? ids.newId(command);
+      // A concurrent handler may move the workflow between read and commit: re-read and retry.
+      await retry({ retries: 5, initialDelayMs: 10, maxDelayMs: 200 }, async () => {
+        const outcome = await control(command, id, `${command}:${commandId}`, ports, reason);
+        if (outcome.skipped === 'unknown workflow') throw new NotFoundError(`workflow ${id}`);
+        await store.commit({ consumer: 'api', eventId: `${command}:${commandId}`, ...outcome.change, outbox: toOutbox(outcome.emit) });
+      });
+      relay.kick();
+      const workflow = await store.getWorkflow(id);
+      if (!workflow) throw new NotFoundError(`workflow ${id}`);
+      res.json(workflowView(workflow, await store.getSubtasks(id)));
+    });
+  }
+
+  app.get('/v1/agents', async (_req, res) => {
+    res.json({ agents: await directory.list() });
+  });
+  app.get('/v1/hierarchy', async (_req, res) => {
+    res.json(await directory.hierarchyStatus(clock.now(), config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000));
+  });
+
+  app.get('/health/orchestration', (_req, res) => {
+    res.json({ status: 'healthy', uptimeSeconds: Math.round(process.uptime()) });
+  });
+
+  app.get('/ready/orchestration', async (_req, res) => {
+    const checks: Record<string, { ok: boolean; detail?: string }> = {};
+    try {
+      await store.countActiveWorkflows();
+      checks.workflowStore = { ok: true };
+    } catch (error) {
+      checks.workflowStore = { ok: false, detail: String(error) };
+    }
+    try {
+      let backlog = 0;
+      for (const { topic, groupId } of Object.values(functionSubscriptions)) backlog += await bus.lag(groupId, topic);
+      const critical = backlog >= config.ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL;
+      checks.eventBus = { ok: !critical, detail: `backlog ${backlog}${critical ? ' at or above ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL' : ''}` };
+    } catch (error) {
+      checks.eventBus = { ok: false, detail: String(error) };
+    }
+    const ready = Object.values(checks).every((c) => c.ok);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    if (!config.ORCHESTRATION_ENABLE_METRICS) {
+      res.status(404).json({ error: 'metrics_disabled' });
+      return;
+    }
+    await refreshGauges(runtime);
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found' });
+  });
+  app.use(errorHandler(logger));
+  return app;
+}
+
+export async function refreshGauges(runtime: Runtime): Promise<void> {
+  const { ports, metrics, bus } = runtime;
+  metrics.activeWorkflows.set(await ports.store.countActiveWorkflows());
+  const status = await ports.directory.hierarchyStatus(ports.clock.now(), ports.config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000);
+  metrics.activeAgents.set(status.health.healthy + status.health.degraded);
+  for (const { topic, groupId } of Object.values(functionSubscriptions)) {
+    metrics.queueDepth.set({ topic, group: groupId }, await bus.lag(groupId, topic));
+  }
+}

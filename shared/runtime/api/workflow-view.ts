@@ -1,0 +1,53 @@
+import type { Subtask, Workflow } from '../../domain/workflow.js';
+
+/** The API's view of a workflow: lower-case statuses, progress, and each subtask's state. */
+export function workflowView(workflow: Workflow, subtasks: readonly Subtask[]) {
+  const count = (status: Subtask['status']) => subtasks.filter((s) => s.status === status).length;
+  const completed = count('completed');
+  return {
+    workflowId: workflow.id,
+    description: workflow.description,
+    status: workflow.status,
+    priority: workflow.priority,
+    complexity: workflow.complexity,
+    metadata: workflow.metadata,
+    createdAt: workflow.createdAt,
+    updatedAt: workflow.updatedAt,
+    completedAt: workflow.completedAt,
+    failureReason: workflow.failureReason,
+    plan: workflow.plan && {
+      confidence: workflow.plan.confidence,
+      patterns: workflow.plan.patterns,
+      estimatedHours: workflow.plan.estimatedHours,
+      estimatedCost: workflow.plan.estimatedCost,
+      risk: workflow.plan.risk,
+      approvalRequired: workflow.plan.approvalRequired,
+      phases: workflow.plan.phases,
+      qualityGates: workflow.plan.qualityGates,
+    },
+    progress: {
+      total: subtasks.length,
+      completed,
+      inProgress: count('in_progress'),
+      ready: count('ready'),
+      pending: count('pending'),
+      failed: count('failed'),
+      cancelled: count('cancelled'),
+      percent: subtasks.length === 0 ? 0 : Math.round((completed / subtasks.length) * 100),
+    },
+    subtasks: subtasks.map((s) => ({
+      id: s.id,
+      title: s.title,
+      specialty: s.specialty,
+      phase: s.phase,
+      status: s.status,
+      assignedAgent: s.assignedAgent,
+      attempts: s.attempts,
+      dependsOn: s.dependsOn,
+      quality: s.quality,
+      deadline: s.deadline,
+      lastError: s.lastError,
+      output: s.output,
+    })),
+  };
+}

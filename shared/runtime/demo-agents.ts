@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import type { Config } from '../config.js';
+import {
+  agentHeartbeat,
+  agentRegistered,
+  makeEvent,
+  subtaskCompleted,
+  topics,
+  type EventContext,
+} from '../events/index.js';
+import { allSpecialties, executionRoles, executiveRoles, groupOf, leadRoleOf, managementRoles, type Specialty } from '../domain/vocabulary.js';
+import type { AgentDirectory, AgentRegistration, AgentSpawner, EventBus, LeaseStore, Subscription } from '../ports/index.js';
+import { leaseTtlMs } from '../../functions/common/deps.js';
+import { parseEvent } from './process-event.js';
+import type { Logger } from './logger.js';
+
+/**
+ * Clearly labelled DEMO agents for the embedded runtime: they do no real work. Each "works" for
+ * ORCHESTRATION_DEMO_AGENT_DELAY_MS and reports ORCHESTRATION_DEMO_AGENT_QUALITY, except a
+ * deterministic ORCHESTRATION_DEMO_LOW_QUALITY_RATE share of first attempts, reported below the
+ * threshold so retries are visible. Real agents use the agent SDK against the same topics.
+ */
+export interface DemoAgentsOptions {
+  bus: EventBus;
+  directory: AgentDirectory;
+  leases: LeaseStore;
+  context: EventContext;
+  config: Config;
+  logger: Logger;
+}
+
+export function demoHierarchy(perSpecialty: number): AgentRegistration[] {
+  const demo = true;
+  const agents: AgentRegistration[] = executiveRoles.map((role) => ({ id: `demo-${role}`, layer: 'EXECUTIVE', role, specialties: [], capacity: 10, demo }));
+  for (const role of managementRoles) {
+    agents.push({ id: `demo-${role}`, layer: 'MANAGEMENT', role, specialties: [], supervisorId: 'demo-task_coordinator', capacity: 10, demo });
+  }
+  for (const role of executionRoles) {
+    agents.push({ id: `demo-${role}`, layer: 'EXECUTION', role, specialties: [], supervisorId: 'demo-task_coordinator', capacity: 10, demo });
+  }
+  for (const specialty of allSpecialties) {
+    for (let i = 1; i <= perSpecialty; i++) agents.push(specialist(specialty, `demo-${specialty}-${i}`));
+  }
+  return agents;
+}
+
+const specialist = (specialty: Specialty, id: string): AgentRegistration => ({
+  id,
+  layer: 'SPECIALIST',
+  role: specialty,
+  specialties: [specialty],
+  supervisorId: `demo-${leadRoleOf[groupOf(specialty)]}`,
+  capacity: 3,
+  demo: true,
+});
+
+export function createDemoAgents(options: DemoAgentsOptions) {
+  const { bus, directory, leases, context, config, logger } = options;
+  const mine = new Set<string>();
+  const stopped = new Set<string>();
+  const inFlight = new Set<Promise<void>>();
+  let subscription: Subscription | undefined;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+
+  async function register(agent: AgentRegistration): Promise<void> {
+    await directory.register(agent, context.clock.now());
+    mine.add(agent.id);
+    const { supervisorId, role, ...rest } = agent;
+    await bus.publish(topics.agents, [
+      { key: agent.id, event: makeEvent(agentRegistered, { ...rest, agentId: agent.id, ...(role ? { role } : {}), ...(supervisorId ? { supervisorId } : {}) }, context) },
+    ]);
+  }
+
+  async function heartbeat(): Promise<void> {
+    const now = context.clock.now();
+    const ttl = leaseTtlMs(config.ORCHESTRATION_HEARTBEAT_INTERVAL);
+    const beats = [];
+    for (const agentId of mine) {
+      if (stopped.has(agentId)) continue;
+      await directory.heartbeat(agentId, now);
+      await leases.renewHolder(agentId, ttl);
+      const record = await directory.get(agentId);
+      beats.push({ key: agentId, event: makeEvent(agentHeartbeat, { agentId, status: record?.status ?? 'AVAILABLE', load: record?.load ?? 0 }, context) });
+    }
+    if (beats.length > 0) await bus.publish(topics.agents, beats);
+  }
+
+  async function work(value: unknown): Promise<void> {
+    const event = parseEvent(value);
+    if (event.type !== 'subtask.dispatched' || !mine.has(event.data.agentId) || stopped.has(event.data.agentId)) return;
+    const { workflowId, subtaskId, attempt, agentId, leaseToken, task } = event.data;
+    const started = context.clock.now();
+    await new Promise((resolve) => setTimeout(resolve, config.ORCHESTRATION_DEMO_AGENT_DELAY_MS));
+    if (stopped.has(agentId)) return; // a killed agent never answers
+    const low = attempt === 1 && fraction(`${subtaskId}#${attempt}`) < config.ORCHESTRATION_DEMO_LOW_QUALITY_RATE;
+    const quality = low ? Math.min(config.ORCHESTRATION_DEMO_AGENT_QUALITY, config.ORCHESTRATION_QUALITY_THRESHOLD / 2) : config.ORCHESTRATION_DEMO_AGENT_QUALITY;
+    const output = { demo: true, agent: agentId, summary: `[demo] ${task.specialty} output for "${task.title}"`, inputs: task.inputs.length };
+    const done = makeEvent(subtaskCompleted, { workflowId, subtaskId, attempt, agentId, leaseToken, quality, output, durationMs: context.clock.now() - started }, context);
+    await bus.publish(topics.subtaskResults, [{ key: workflowId, event: done }]);
+  }
+
+  const spawner: AgentSpawner = {
+    async spawn(specialty, agentId) {
+      const agent = specialist(specialty, `demo-${agentId}`);
+      mine.add(agent.id);
+      logger.info('demo agent spawned', { agentId: agent.id, specialty });
+      return agent;
+    },
+  };
+
+  return {
+    spawner,
+    async start(): Promise<void> {
+      for (const agent of demoHierarchy(config.ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY)) await register(agent);
+      subscription = await bus.subscribe({
+        groupId: 'amas-demo-agents',
+        topic: topics.subtaskDispatched,
+        // Work runs beside the consumer loop, so one slow agent never holds a partition.
+        handler: async (delivery) => {
+          const job = work(delivery.value).catch((error: unknown) => logger.warn('demo agent failed', { error: String(error) }));
+          inFlight.add(job);
+          void job.finally(() => inFlight.delete(job));
+        },
+      });
+      heartbeatTimer = setInterval(() => void heartbeat().catch((error: unknown) => logger.warn('heartbeat failed', { error: String(error) })), config.ORCHESTRATION_HEARTBEAT_INTERVAL * 1000);
+      heartbeatTimer.unref();
+      logger.info('demo agents running (they simulate work; no real AI is called)', { agents: mine.size });
+    },
+    /** Simulates an agent dying: no more answers, no more heartbeats. */
+    kill(agentId: string): void {
+      stopped.add(agentId);
+    },
+    agentIds: (): string[] => [...mine],
+    heartbeat,
+    async stop(): Promise<void> {
+      clearInterval(heartbeatTimer);
+      await subscription?.stop();
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+export type DemoAgents = ReturnType<typeof createDemoAgents>;
+
+/** A stable number in [0, 1) per key, so the same subtask gets the same demo quality on replay. */
+function fraction(key: string): number {
+  return createHash('sha256').update(key).digest().readUInt32BE(0) / 2 ** 32;
+}

@@ -1,0 +1,72 @@
+import type { Config } from '../config.js';
+import { describeError } from '../errors.js';
+import { functionSubscriptions, type FunctionName } from '../events/index.js';
+import type { EventBus, Subscription } from '../ports/index.js';
+import { retry } from '../retry.js';
+import { sendToDeadLetter } from './dead-letter.js';
+import type { RuntimePorts } from './functions.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import { processEvent, type ProcessResult } from './process-event.js';
+
+export interface ConsumerOptions {
+  bus: EventBus;
+  ports: RuntimePorts;
+  logger: Logger;
+  metrics: Metrics;
+  /** Called after every committed state change (the embedded runtime kicks the outbox relay). */
+  onCommitted?: (result: ProcessResult) => void;
+}
+
+export const retryPolicy = (config: Config) => ({
+  retries: config.ORCHESTRATION_RETRY_ATTEMPTS,
+  initialDelayMs: config.ORCHESTRATION_RETRY_DELAY_INITIAL * 1000,
+  maxDelayMs: config.ORCHESTRATION_RETRY_DELAY_MAX * 1000,
+});
+
+/**
+ * Runs one function as a consumer group on its topic: retriable failures retry with back-off, what
+ * still fails (or can never succeed) goes to the dead-letter topic with its reason, and only then
+ * is the offset committed, so nothing is lost and nothing blocks the partition for ever.
+ */
+export async function startFunctionConsumer(name: FunctionName, options: ConsumerOptions): Promise<Subscription> {
+  const { bus, ports, logger, metrics } = options;
+  const { topic, groupId } = functionSubscriptions[name];
+  return bus.subscribe({
+    groupId,
+    topic,
+    handler: async (delivery) => {
+      const started = performance.now();
+      try {
+        const result = await retry(
+          {
+            ...retryPolicy(ports.config),
+            onRetry: (error, attempt, delayMs) => logger.warn('retrying event', { function: name, offset: delivery.offset, attempt, delayMs, ...describeError(error) }),
+          },
+          () => processEvent(name, delivery.value, ports),
+        );
+        metrics.eventsProcessed.inc({ function: name, result: result.status });
+        observeTimings(name, result, started, metrics);
+        if (result.status === 'applied' || result.status === 'skipped') options.onCommitted?.(result);
+        if (result.status === 'skipped') logger.debug('event skipped', { function: name, id: result.event.id, why: result.outcome.skipped });
+      } catch (error) {
+        logger.error('event dead-lettered', { function: name, topic, offset: delivery.offset, ...describeError(error) });
+        metrics.eventsProcessed.inc({ function: name, result: 'dead_lettered' });
+        metrics.deadLetters.inc({ topic });
+        await sendToDeadLetter(bus, ports.ids, delivery, name, error);
+      }
+    },
+  });
+}
+
+function observeTimings(name: FunctionName, result: ProcessResult, started: number, metrics: Metrics): void {
+  const seconds = (performance.now() - started) / 1000;
+  if (name === 'decompose' && result.status === 'applied') metrics.decompositionDuration.observe(seconds);
+  if (name === 'assign' && result.status === 'applied') metrics.assignmentDuration.observe(seconds);
+  const emittedAt = Date.parse(result.event.time);
+  if (Number.isFinite(emittedAt)) metrics.messageLatency.observe({ topic: functionSubscriptions[name].topic }, Math.max(0, (Date.now() - emittedAt) / 1000));
+  for (const event of result.status === 'applied' ? result.outcome.emit : []) {
+    if (event.type === 'workflow.completed') metrics.workflowsFinished.inc({ status: 'completed' });
+    if (event.type === 'workflow.failed') metrics.workflowsFinished.inc({ status: 'failed' });
+  }
+}

@@ -1,0 +1,55 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const seconds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/** The seed's metric names, plus counters that make failures visible. One registry per process. */
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    activeWorkflows: new Gauge({ name: 'orchestration_active_workflows', help: 'Workflows not yet completed, failed or cancelled', registers }),
+    activeAgents: new Gauge({ name: 'orchestration_active_agents', help: 'Registered agents that are healthy', registers }),
+    queueDepth: new Gauge({
+      name: 'orchestration_message_queue_depth',
+      help: 'Records not yet committed by a consumer group (KEDA scales on this lag)',
+      labelNames: ['topic', 'group'],
+      registers,
+    }),
+    decompositionDuration: new Histogram({
+      name: 'orchestration_task_decomposition_duration',
+      help: 'Seconds to decompose a task into a plan',
+      buckets: seconds,
+      registers,
+    }),
+    assignmentDuration: new Histogram({
+      name: 'orchestration_agent_assignment_duration',
+      help: 'Seconds to pick and reserve an agent for a ready subtask',
+      buckets: seconds,
+      registers,
+    }),
+    messageLatency: new Histogram({
+      name: 'orchestration_message_latency',
+      help: 'Seconds from an event being emitted to its consumer finishing it',
+      labelNames: ['topic'],
+      buckets: seconds,
+      registers,
+    }),
+    recoveryDuration: new Histogram({
+      name: 'orchestration_failure_recovery_duration',
+      help: 'Seconds from a lease expiring (or a deadline passing) to its work being re-queued',
+      buckets: seconds,
+      registers,
+    }),
+    eventsProcessed: new Counter({
+      name: 'orchestration_events_processed_total',
+      help: 'Events handled per function and result',
+      labelNames: ['function', 'result'],
+      registers,
+    }),
+    deadLetters: new Counter({ name: 'orchestration_dead_letters_total', help: 'Records sent to a dead-letter topic', labelNames: ['topic'], registers }),
+    workflowsFinished: new Counter({ name: 'orchestration_workflows_finished_total', help: 'Workflows by final status', labelNames: ['status'], registers }),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,111 @@
+import type { Config } from '../config.js';
+import type { FunctionName } from '../events/index.js';
+import type { AgentDirectory, Clock, EventBus, Ids, LeaseStore, Planner, Subscription, WorkflowStore } from '../ports/index.js';
+import { deterministicPlanner } from '../../functions/decompose/planner.js';
+import { systemClock } from '../adapters/memory/clock.system.js';
+import { createIds } from '../adapters/memory/ids.js';
+import { createDemoAgents, type DemoAgents } from './demo-agents.js';
+import { startFunctionConsumer } from './function-consumer.js';
+import type { RuntimePorts } from './functions.js';
+import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createOutboxRelay, type OutboxRelay } from './outbox-relay.js';
+import { createRecoveryLoop } from './recovery.js';
+
+export interface Adapters {
+  bus: EventBus;
+  store: WorkflowStore;
+  leases: LeaseStore;
+  directory: AgentDirectory;
+  planner?: Planner;
+  clock?: Clock;
+  ids?: Ids;
+}
+
+export interface RuntimeOptions {
+  config: Config;
+  adapters: Adapters;
+  logger: Logger;
+  /** Which functions this process runs as consumers (all four in the embedded runtime). */
+  functions?: readonly FunctionName[];
+  demoAgents?: boolean;
+  recovery?: boolean;
+  recoveryIntervalMs?: number;
+  relayIntervalMs?: number;
+  metrics?: Metrics;
+}
+
+export interface Runtime {
+  ports: RuntimePorts;
+  bus: EventBus;
+  metrics: Metrics;
+  relay: OutboxRelay;
+  demoAgents: DemoAgents | null;
+  recovery: ReturnType<typeof createRecoveryLoop> | null;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: wires adapters into the four functions, the outbox relay, the recovery
+ * loop and (embedded only) the demo agents. The same code runs one function per process on Kafka.
+ */
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { config, adapters, logger } = options;
+  const clock = adapters.clock ?? systemClock;
+  const ids = adapters.ids ?? createIds();
+  const metrics = options.metrics ?? createMetrics();
+  const context = { clock, ids, source: 'amas/orchestration' };
+  await adapters.store.migrate();
+
+  const demoAgents = options.demoAgents
+    ? createDemoAgents({ bus: adapters.bus, directory: adapters.directory, leases: adapters.leases, context, config, logger })
+    : null;
+  const ports: RuntimePorts = {
+    store: adapters.store,
+    leases: adapters.leases,
+    directory: adapters.directory,
+    planner: adapters.planner ?? deterministicPlanner,
+    ...(demoAgents ? { spawner: demoAgents.spawner } : {}),
+    clock,
+    ids,
+    config,
+    source: context.source,
+  };
+  const relay = createOutboxRelay(adapters.store, adapters.bus, logger, { intervalMs: options.relayIntervalMs ?? 250 });
+  await demoAgents?.start();
+
+  const subscriptions: Subscription[] = [];
+  for (const name of options.functions ?? (['decompose', 'assign', 'dispatch', 'complete'] as const)) {
+    subscriptions.push(await startFunctionConsumer(name, { bus: adapters.bus, ports, logger, metrics, onCommitted: () => relay.kick() }));
+  }
+  const recovery = options.recovery === false ? null : createRecoveryLoop({
+    store: adapters.store,
+    leases: adapters.leases,
+    directory: adapters.directory,
+    bus: adapters.bus,
+    context,
+    config,
+    logger,
+    metrics,
+    intervalMs: options.recoveryIntervalMs ?? Math.min(1000, config.ORCHESTRATION_HEARTBEAT_INTERVAL * 1000),
+  });
+  recovery?.start();
+  relay.kick();
+
+  return {
+    ports,
+    bus: adapters.bus,
+    metrics,
+    relay,
+    demoAgents,
+    recovery,
+    logger,
+    async stop() {
+      await recovery?.stop();
+      await demoAgents?.stop();
+      for (const subscription of subscriptions) await subscription.stop();
+      await relay.stop();
+    },
+  };
+}

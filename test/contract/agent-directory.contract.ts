@@ -1,0 +1,144 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Layer, Specialty } from '../../shared/domain/vocabulary.js';
+import type { AgentDirectory, AgentRegistration } from '../../shared/ports/agent-directory.port.js';
+
+const agent = (id: string, layer: Layer, specialties: Specialty[], capacity = 2): AgentRegistration => ({
+  id,
+  layer,
+  specialties,
+  capacity,
+  demo: true,
+});
+const success = { success: true, quality: 0.8, durationMs: 1_000 };
+const failure = { success: false, quality: 0.4, durationMs: 3_000 };
+
+/**
+ * The behaviour every AgentDirectory adapter must show. `make` returns an EMPTY directory without a
+ * per-agent task cap (counts are asserted exactly). Times are plain numbers passed by the caller.
+ * `load` is a count of reserved tasks; a layer's `averageLoad` is the mean of load / capacity.
+ */
+export function agentDirectoryContract(
+  name: string,
+  make: () => Promise<{ subject: AgentDirectory; cleanup: () => Promise<void> }>,
+): void {
+  describe(`AgentDirectory contract: ${name}`, () => {
+    let directory: AgentDirectory;
+    let cleanup: () => Promise<void>;
+
+    beforeEach(async () => {
+      ({ subject: directory, cleanup } = await make());
+    });
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    it('registers, gets, lists by id and finds candidates by specialty', async () => {
+      await directory.register(agent('c', 'SPECIALIST', ['data_analyst']), 100);
+      const a = await directory.register(agent('a', 'SPECIALIST', ['data_analyst', 'statistical_modeler'], 3), 200);
+      await directory.register(agent('b', 'SPECIALIST', ['statistical_modeler']), 300);
+      expect(a).toMatchObject({ id: 'a', status: 'AVAILABLE', load: 0, completed: 0, failed: 0, consecutiveFailures: 0 });
+      expect(a).toMatchObject({ capacity: 3, registeredAt: 200, lastHeartbeat: 200, specialties: ['data_analyst', 'statistical_modeler'] });
+      expect(await directory.get('a')).toEqual(a);
+      expect(await directory.get('missing')).toBeNull();
+      expect((await directory.list()).map((r) => r.id)).toEqual(['a', 'b', 'c']);
+      expect((await directory.candidates('data_analyst')).map((r) => r.id)).toEqual(['a', 'c']);
+      expect(await directory.candidates('security_analyst')).toEqual([]);
+    });
+
+    it('reserves up to capacity, idempotently per work key', async () => {
+      await directory.register(agent('a', 'SPECIALIST', ['data_analyst'], 2), 0);
+      expect(await directory.reserve('a', 'w1')).toBe(true);
+      expect(await directory.reserve('a', 'w1')).toBe(true);
+      expect((await directory.get('a'))!.load).toBe(1);
+      expect(await directory.reserve('a', 'w2')).toBe(true);
+      expect(await directory.reserve('a', 'w3')).toBe(false);
+      expect(await directory.reserve('a', 'w2')).toBe(true);
+      await directory.release('a', 'w1');
+      expect(await directory.reserve('a', 'w3')).toBe(true);
+      expect((await directory.get('a'))!.load).toBe(2);
+      expect(await directory.reserve('missing', 'w1')).toBe(false);
+    });
+
+    it('records an outcome once per work key, with running averages', async () => {
+      await directory.register(agent('a', 'SPECIALIST', ['data_analyst'], 3), 0);
+      await directory.reserve('a', 'w1');
+      await directory.release('a', 'w1', success);
+      await directory.release('a', 'w1', failure);
+      expect(await directory.get('a')).toMatchObject({ load: 0, completed: 1, failed: 0, averageQuality: 0.8 });
+      await directory.reserve('a', 'w2');
+      await directory.release('a', 'w2', failure);
+      const after = (await directory.get('a'))!;
+      expect(after).toMatchObject({ completed: 1, failed: 1, consecutiveFailures: 1 });
+      expect(after.averageQuality).toBeCloseTo(0.6);
+      expect(after.averageDurationMs).toBeCloseTo(2_000);
+      await directory.reserve('a', 'w3');
+      await directory.release('a', 'w3', success);
+      expect(await directory.get('a')).toMatchObject({ completed: 2, failed: 1, consecutiveFailures: 0 });
+    });
+
+    it('derives status from load unless set to FAILED, OFFLINE or MAINTENANCE', async () => {
+      await directory.register(agent('a', 'SPECIALIST', ['data_analyst'], 2), 0);
+      const status = async () => (await directory.get('a'))!.status;
+      await directory.reserve('a', 'w1');
+      expect(await status()).toBe('BUSY');
+      await directory.reserve('a', 'w2');
+      expect(await status()).toBe('OVERLOADED');
+      await directory.release('a', 'w2');
+      expect(await status()).toBe('BUSY');
+      await directory.setStatus('a', 'FAILED');
+      expect(await status()).toBe('FAILED');
+      expect(await directory.reserve('a', 'w3')).toBe(false);
+      await directory.release('a', 'w1');
+      expect(await status()).toBe('FAILED');
+      await directory.setStatus('a', 'MAINTENANCE');
+      expect(await status()).toBe('MAINTENANCE');
+      await directory.setStatus('a', 'AVAILABLE');
+      expect(await status()).toBe('AVAILABLE');
+      await directory.heartbeat('a', 5_000);
+      expect((await directory.get('a'))!.lastHeartbeat).toBe(5_000);
+    });
+
+    it('counts agents spawned into a pool since a time', async () => {
+      await directory.register(agent('r1', 'SPECIALIST', ['academic_researcher']), 1_000);
+      await directory.register(agent('r2', 'SPECIALIST', ['web_intelligence_gatherer']), 2_000);
+      await directory.register(agent('r3', 'SPECIALIST', ['academic_researcher']), 3_000);
+      await directory.register(agent('n1', 'SPECIALIST', ['data_analyst']), 2_500);
+      expect(await directory.spawnedSince('research', 2_000)).toBe(2);
+      expect(await directory.spawnedSince('analysis', 0)).toBe(1);
+      expect(await directory.spawnedSince('qa', 0)).toBe(0);
+    });
+
+    it('summarises the hierarchy per layer, pool, health and load', async () => {
+      const now = 10_000;
+      await directory.register(agent('e1', 'EXECUTIVE', [], 5), 9_500);
+      await directory.register(agent('m1', 'MANAGEMENT', [], 5), 9_500);
+      await directory.register(agent('s1', 'SPECIALIST', ['academic_researcher']), 9_500);
+      await directory.register(agent('s2', 'SPECIALIST', ['web_intelligence_gatherer']), 9_500);
+      await directory.register(agent('s3', 'SPECIALIST', ['data_analyst']), 9_500);
+      await directory.register(agent('s4', 'SPECIALIST', ['statistical_modeler']), 9_500);
+      await directory.register(agent('s5', 'SPECIALIST', ['data_analyst']), 5_000);
+      await directory.register(agent('x1', 'EXECUTION', ['code_reviewer_optimizer'], 4), 9_500);
+      await directory.reserve('s1', 'w1');
+      await directory.reserve('s1', 'w2');
+      await directory.reserve('s2', 'w1');
+      await directory.setStatus('s3', 'FAILED');
+      await directory.reserve('s4', 'w1');
+      await directory.release('s4', 'w1', failure);
+      await directory.setStatus('x1', 'OFFLINE');
+
+      const status = await directory.hierarchyStatus(now, 1_000);
+      expect(status.totalAgents).toBe(8);
+      expect(status.health).toEqual({ healthy: 4, degraded: 2, failed: 1, offline: 1 });
+      expect(status.load).toEqual({ available: 4, busy: 1, overloaded: 1 });
+      expect(status.layers.EXECUTIVE).toEqual({ count: 1, available: 1, averageLoad: 0 });
+      expect(status.layers.MANAGEMENT).toEqual({ count: 1, available: 1, averageLoad: 0 });
+      expect(status.layers.SPECIALIST).toMatchObject({ count: 5, available: 2 });
+      expect(status.layers.SPECIALIST.averageLoad).toBeCloseTo(0.3);
+      expect(status.layers.EXECUTION).toEqual({ count: 1, available: 0, averageLoad: 0 });
+      expect(status.pools.research).toEqual({ count: 2, load: 3, capacity: 4 });
+      expect(status.pools.analysis).toEqual({ count: 3, load: 0, capacity: 6 });
+      expect(status.pools.technical).toEqual({ count: 1, load: 0, capacity: 4 });
+      expect(status.pools.qa).toEqual({ count: 0, load: 0, capacity: 0 });
+    });
+  });
+}

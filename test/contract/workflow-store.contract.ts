@@ -1,0 +1,350 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Plan, Subtask } from '../../shared/domain/workflow.js';
+import { ConcurrencyConflictError } from '../../shared/errors.js';
+import type { AnyCloudEvent } from '../../shared/events/envelope.js';
+import type { NewWorkflow, OutboxMessage, StateChange, WorkflowStore } from '../../shared/ports/workflow-store.port.js';
+
+type Make = () => Promise<{ store: WorkflowStore; cleanup: () => Promise<void> }>;
+
+const T0 = Date.parse('2024-05-01T10:00:00.000Z');
+const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
+
+const newWorkflow = (id: string, extra: Partial<NewWorkflow> = {}): NewWorkflow => ({
+  id,
+  description: `workflow ${id}`,
+  priority: 'NORMAL',
+  metadata: {},
+  idempotencyKey: null,
+  createdAt: at(0),
+  ...extra,
+});
+
+const event = (id: string, data: unknown = { n: 1 }): AnyCloudEvent => ({
+  specversion: '1.0',
+  id,
+  source: '/contract',
+  type: 'test.happened',
+  time: at(0),
+  workflowid: 'wf',
+  data,
+});
+const message = (id: string): OutboxMessage => ({ topic: 'amas.test', key: 'wf', event: event(id) });
+
+const subtask = (id: string, workflowId: string, extra: Partial<Subtask> = {}): Subtask => ({
+  id,
+  workflowId,
+  title: `subtask ${id}`,
+  description: 'do it',
+  specialty: 'data_analyst',
+  phase: 'analysis',
+  estimatedMinutes: 12.5,
+  priority: 5,
+  dependsOn: [],
+  successCriteria: ['correct'],
+  qualityCheckpoints: ['reviewed'],
+  reviewRequired: false,
+  status: 'ready',
+  assignedAgent: null,
+  attempts: 0,
+  leaseToken: null,
+  deadline: null,
+  quality: null,
+  output: null,
+  lastError: null,
+  version: 1,
+  updatedAt: at(1),
+  ...extra,
+});
+
+const plan: Plan = {
+  complexity: 'MODERATE',
+  confidence: 0.75,
+  patterns: ['fan-out'],
+  subtasks: [],
+  phases: [{ phase: 'analysis', subtaskIds: ['s1'] }],
+  estimatedHours: 1.5,
+  estimatedCost: 0,
+  requiredSpecialists: ['data_analyst'],
+  qualityGates: [{ name: 'analysis_accuracy', phase: 'analysis', threshold: 0.85 }],
+  risk: 'low',
+  approvalRequired: false,
+};
+
+export function workflowStoreContract(name: string, make: Make): void {
+  describe(`WorkflowStore contract: ${name}`, () => {
+    let store: WorkflowStore;
+    let cleanup: () => Promise<void>;
+
+    beforeEach(async () => {
+      ({ store, cleanup } = await make());
+      await store.migrate();
+    });
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    /** A running workflow holding the given subtasks (workflow version 2 afterwards). */
+    async function running(id: string, subtasks: Subtask[] = [], createdAt = at(0)) {
+      await store.createWorkflow(newWorkflow(id, { createdAt }), []);
+      const change: StateChange = {
+        consumer: 'seed',
+        eventId: `seed-${id}`,
+        insertSubtasks: subtasks,
+        workflowUpdates: [{ id, expectedVersion: 1, patch: { status: 'running' } }],
+      };
+      expect(await store.commit(change)).toBe('applied');
+    }
+
+    const allPending = () => store.pendingOutbox(1000);
+
+    it('migrate() again is harmless and keeps the data', async () => {
+      await store.createWorkflow(newWorkflow('wf-1'), []);
+      await store.migrate();
+      await store.migrate();
+      expect(await store.getWorkflow('wf-1')).not.toBeNull();
+    });
+
+    it('creates a pending workflow at version 1 with its outbox', async () => {
+      const metadata = { team: 'a', nested: { list: [1, 'two', null, true], n: 1.5 } };
+      const { workflow, created } = await store.createWorkflow(
+        newWorkflow('wf-1', { metadata, priority: 'HIGH', idempotencyKey: 'k-1' }),
+        [message('e1'), message('e2')],
+      );
+      expect(created).toBe(true);
+      expect(workflow).toEqual({
+        id: 'wf-1',
+        description: 'workflow wf-1',
+        priority: 'HIGH',
+        metadata,
+        idempotencyKey: 'k-1',
+        status: 'pending',
+        complexity: null,
+        plan: null,
+        failureReason: null,
+        version: 1,
+        createdAt: at(0),
+        updatedAt: at(0),
+        completedAt: null,
+      });
+      expect(await store.getWorkflow('wf-1')).toEqual(workflow);
+      expect(await store.getWorkflow('missing')).toBeNull();
+      const outbox = await allPending();
+      expect(outbox.map((r) => r.event)).toEqual([event('e1'), event('e2')]);
+      expect(outbox[0]).toMatchObject({ topic: 'amas.test', key: 'wf' });
+    });
+
+    it('returns the existing workflow for a repeated idempotency key and writes nothing', async () => {
+      const first = await store.createWorkflow(newWorkflow('wf-1', { idempotencyKey: 'k' }), [message('e1')]);
+      const again = await store.createWorkflow(newWorkflow('wf-2', { idempotencyKey: 'k' }), [message('e2')]);
+      expect(again).toEqual({ workflow: first.workflow, created: false });
+      expect(await store.getWorkflow('wf-2')).toBeNull();
+      expect((await allPending()).map((r) => r.event.id)).toEqual(['e1']);
+    });
+
+    it('two concurrent creates with one idempotency key make one workflow', async () => {
+      const results = await Promise.all(
+        ['wf-a', 'wf-b', 'wf-c'].map((id) => store.createWorkflow(newWorkflow(id, { idempotencyKey: 'same' }), [message(id)])),
+      );
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.workflow.id)).size).toBe(1);
+      expect(await store.listWorkflows({ limit: 10, offset: 0 })).toHaveLength(1);
+      expect(await allPending()).toHaveLength(1);
+    });
+
+    it('workflows without an idempotency key never collide', async () => {
+      await store.createWorkflow(newWorkflow('wf-1'), []);
+      const second = await store.createWorkflow(newWorkflow('wf-2'), []);
+      expect(second.created).toBe(true);
+    });
+
+    it('lists newest first, filters by status, paginates and counts the active ones', async () => {
+      for (let i = 0; i < 5; i++) await store.createWorkflow(newWorkflow(`wf-${i}`, { createdAt: at(i) }), []);
+      await store.commit({
+        consumer: 'c',
+        eventId: 'e',
+        workflowUpdates: [
+          { id: 'wf-1', expectedVersion: 1, patch: { status: 'running' } },
+          { id: 'wf-3', expectedVersion: 1, patch: { status: 'completed', completedAt: at(9) } },
+        ],
+      });
+      const ids = async (q: Parameters<WorkflowStore['listWorkflows']>[0]) => (await store.listWorkflows(q)).map((w) => w.id);
+      expect(await ids({ limit: 10, offset: 0 })).toEqual(['wf-4', 'wf-3', 'wf-2', 'wf-1', 'wf-0']);
+      expect(await ids({ limit: 2, offset: 1 })).toEqual(['wf-3', 'wf-2']);
+      expect(await ids({ limit: 10, offset: 5 })).toEqual([]);
+      expect(await ids({ status: 'pending', limit: 10, offset: 0 })).toEqual(['wf-4', 'wf-2', 'wf-0']);
+      expect(await ids({ status: 'pending', limit: 1, offset: 1 })).toEqual(['wf-2']);
+      expect(await ids({ status: 'failed', limit: 10, offset: 0 })).toEqual([]);
+      expect(await store.countActiveWorkflows()).toBe(4);
+    });
+
+    it('commit applies inserts, versioned patches, the idempotency mark and the outbox together', async () => {
+      await store.createWorkflow(newWorkflow('wf-1'), []);
+      const output = { summary: 'ok', rows: [{ a: 1 }, { b: [true, null] }], ratio: 0.25 };
+      const result = await store.commit({
+        consumer: 'planner',
+        eventId: 'evt-1',
+        insertSubtasks: [subtask('s1', 'wf-1'), subtask('s2', 'wf-1', { dependsOn: ['s1'], status: 'pending' })],
+        workflowUpdates: [{ id: 'wf-1', expectedVersion: 1, patch: { status: 'running', complexity: 'MODERATE', plan } }],
+        outbox: [message('out-1')],
+      });
+      expect(result).toBe('applied');
+      expect(await store.hasProcessed('planner', 'evt-1')).toBe(true);
+      expect(await store.getWorkflow('wf-1')).toMatchObject({ status: 'running', complexity: 'MODERATE', plan, version: 2 });
+      expect(await store.getSubtasks('wf-1')).toEqual([subtask('s1', 'wf-1'), subtask('s2', 'wf-1', { dependsOn: ['s1'], status: 'pending' })]);
+      expect((await allPending()).map((r) => r.event.id)).toEqual(['out-1']);
+
+      const deadline = at(30);
+      await store.commit({
+        consumer: 'dispatcher',
+        eventId: 'evt-2',
+        subtaskUpdates: [
+          { id: 's1', expectedVersion: 1, patch: { status: 'in_progress', assignedAgent: 'ag-1', attempts: 1, leaseToken: 7, deadline } },
+        ],
+      });
+      await store.commit({
+        consumer: 'collector',
+        eventId: 'evt-3',
+        subtaskUpdates: [{ id: 's1', expectedVersion: 2, patch: { status: 'completed', quality: 0.93, output } }],
+      });
+      const s1 = await store.getSubtask('s1');
+      expect(s1).toMatchObject({ status: 'completed', assignedAgent: 'ag-1', attempts: 1, leaseToken: 7, deadline, quality: 0.93, output, version: 3 });
+      expect(Date.parse(s1?.updatedAt ?? '')).not.toBeNaN();
+      expect(await store.getSubtask('missing')).toBeNull();
+      expect(await store.getSubtasks('missing')).toEqual([]);
+    });
+
+    it('patches can set a nullable field back to null and store scalar outputs', async () => {
+      await running('wf-1', [subtask('s1', 'wf-1')]);
+      await store.commit({
+        consumer: 'c',
+        eventId: 'e1',
+        workflowUpdates: [{ id: 'wf-1', expectedVersion: 2, patch: { failureReason: 'boom', completedAt: at(5) } }],
+        subtaskUpdates: [{ id: 's1', expectedVersion: 1, patch: { output: 'plain text', lastError: 'x' } }],
+      });
+      expect(await store.getSubtask('s1')).toMatchObject({ output: 'plain text', lastError: 'x' });
+      await store.commit({
+        consumer: 'c',
+        eventId: 'e2',
+        workflowUpdates: [{ id: 'wf-1', expectedVersion: 3, patch: { failureReason: null, completedAt: null } }],
+        subtaskUpdates: [{ id: 's1', expectedVersion: 2, patch: { output: [1, 2], lastError: null } }],
+      });
+      expect(await store.getWorkflow('wf-1')).toMatchObject({ failureReason: null, completedAt: null, version: 4 });
+      expect(await store.getSubtask('s1')).toMatchObject({ output: [1, 2], lastError: null });
+    });
+
+    it('a repeated (consumer, eventId) is a no-op; another consumer of the same event is not', async () => {
+      await running('wf-1', [subtask('s1', 'wf-1')]);
+      const change = (consumer: string): StateChange => ({
+        consumer,
+        eventId: 'evt-1',
+        subtaskUpdates: [{ id: 's1', expectedVersion: 1, patch: { attempts: 1 } }],
+        outbox: [message(`out-${consumer}`)],
+      });
+      expect(await store.commit(change('a'))).toBe('applied');
+      expect(await store.commit(change('a'))).toBe('duplicate');
+      expect(await store.getSubtask('s1')).toMatchObject({ attempts: 1, version: 2 });
+      expect(await store.hasProcessed('b', 'evt-1')).toBe(false);
+      await expect(store.commit(change('b'))).rejects.toBeInstanceOf(ConcurrencyConflictError);
+      const b = { ...change('b'), subtaskUpdates: [{ id: 's1', expectedVersion: 2, patch: { attempts: 2 } }] };
+      expect(await store.commit(b)).toBe('applied');
+      expect((await allPending()).map((r) => r.event.id)).toEqual(['out-a', 'out-b']);
+    });
+
+    it('a version conflict throws a retriable error and writes nothing at all', async () => {
+      await running('wf-1', [subtask('s1', 'wf-1')]);
+      const stale: StateChange = {
+        consumer: 'c',
+        eventId: 'evt-stale',
+        insertSubtasks: [subtask('s2', 'wf-1')],
+        workflowUpdates: [{ id: 'wf-1', expectedVersion: 2, patch: { status: 'paused' } }],
+        subtaskUpdates: [{ id: 's1', expectedVersion: 5, patch: { status: 'failed' } }],
+        outbox: [message('never')],
+      };
+      const error = await store.commit(stale).then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(ConcurrencyConflictError);
+      expect((error as ConcurrencyConflictError).retriable).toBe(true);
+      expect(await store.getSubtask('s2')).toBeNull();
+      expect(await store.getWorkflow('wf-1')).toMatchObject({ status: 'running', version: 2 });
+      expect(await store.getSubtask('s1')).toMatchObject({ status: 'ready', version: 1 });
+      expect(await store.hasProcessed('c', 'evt-stale')).toBe(false);
+      expect(await allPending()).toEqual([]);
+      await expect(
+        store.commit({ consumer: 'c', eventId: 'e2', workflowUpdates: [{ id: 'nope', expectedVersion: 1, patch: {} }] }),
+      ).rejects.toBeInstanceOf(ConcurrencyConflictError);
+    });
+
+    it('of two concurrent commits from the same version exactly one wins', async () => {
+      await running('wf-1', [subtask('s1', 'wf-1')]);
+      const claim = (agent: string): StateChange => ({
+        consumer: 'dispatcher',
+        eventId: `claim-${agent}`,
+        subtaskUpdates: [{ id: 's1', expectedVersion: 1, patch: { status: 'in_progress', assignedAgent: agent } }],
+        outbox: [message(`assigned-${agent}`)],
+      });
+      const results = await Promise.allSettled(['ag-1', 'ag-2', 'ag-3'].map((agent) => store.commit(claim(agent))));
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost.every((r) => r.reason instanceof ConcurrencyConflictError)).toBe(true);
+      const s1 = await store.getSubtask('s1');
+      expect(s1?.version).toBe(2);
+      expect((await allPending()).map((r) => r.event.id)).toEqual([`assigned-${s1?.assignedAgent}`]);
+    });
+
+    it('serves the outbox in order and forgets what was published', async () => {
+      await store.createWorkflow(newWorkflow('wf-1'), [message('a'), message('b')]);
+      await store.commit({ consumer: 'c', eventId: 'e', outbox: [message('c'), message('d')] });
+      const pending = await allPending();
+      expect(pending.map((r) => r.event.id)).toEqual(['a', 'b', 'c', 'd']);
+      const seqs = pending.map((r) => r.seq);
+      expect(seqs.every((s) => typeof s === 'number')).toBe(true);
+      expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
+      expect((await store.pendingOutbox(2)).map((r) => r.event.id)).toEqual(['a', 'b']);
+      await store.markPublished([]);
+      await store.markPublished([seqs[0] as number, seqs[2] as number]);
+      expect((await allPending()).map((r) => r.event.id)).toEqual(['b', 'd']);
+      await store.markPublished(seqs);
+      expect(await allPending()).toEqual([]);
+    });
+
+    it('finds waiting subtasks: ready, unassigned, of running workflows, by specialty, oldest first', async () => {
+      await running('wf-1', [
+        subtask('s1', 'wf-1', { updatedAt: at(1) }),
+        subtask('s2', 'wf-1', { updatedAt: at(2), specialty: 'content_writer_editor', phase: 'production' }),
+        subtask('s3', 'wf-1', { updatedAt: at(3), assignedAgent: 'ag-1' }),
+        subtask('s4', 'wf-1', { updatedAt: at(4), status: 'pending' }),
+        subtask('s5', 'wf-1', { updatedAt: at(5) }),
+      ]);
+      await store.createWorkflow(newWorkflow('wf-pending'), []);
+      await store.commit({ consumer: 'seed', eventId: 'p', insertSubtasks: [subtask('p1', 'wf-pending', { updatedAt: at(0) })] });
+      const ids = async (specialties: Parameters<WorkflowStore['findWaitingSubtasks']>[0], limit = 10) =>
+        (await store.findWaitingSubtasks(specialties, limit)).map((s) => s.id);
+      expect(await ids(['data_analyst'])).toEqual(['s1', 's5']);
+      expect(await ids(['data_analyst', 'content_writer_editor'])).toEqual(['s1', 's2', 's5']);
+      expect(await ids(['data_analyst', 'content_writer_editor'], 2)).toEqual(['s1', 's2']);
+      expect(await ids(['security_analyst'])).toEqual([]);
+      expect(await ids([])).toEqual([]);
+    });
+
+    it('finds overdue subtasks and the subtasks an agent holds', async () => {
+      const busy = (id: string, agent: string, deadline: string | null, status: Subtask['status'] = 'in_progress') =>
+        subtask(id, 'wf-1', { status, assignedAgent: agent, deadline });
+      await running('wf-1', [
+        busy('late', 'ag-1', at(10)),
+        busy('later', 'ag-2', at(5)),
+        busy('on-time', 'ag-1', at(30)),
+        busy('no-deadline', 'ag-1', null),
+        busy('done', 'ag-1', at(1), 'completed'),
+      ]);
+      const overdue = async (now: number, limit = 10) => (await store.findOverdueSubtasks(now, limit)).map((s) => s.id);
+      expect(new Set(await overdue(T0 + 20 * 60_000))).toEqual(new Set(['late', 'later']));
+      expect(await overdue(T0 + 20 * 60_000, 1)).toHaveLength(1);
+      expect(await overdue(T0 + 10 * 60_000)).toEqual(['later']);
+      expect(await overdue(T0)).toEqual([]);
+      const held = async (agent: string) => (await store.findSubtasksByAgent(agent)).map((s) => s.id).sort();
+      expect(await held('ag-1')).toEqual(['late', 'no-deadline', 'on-time']);
+      expect(await held('ag-2')).toEqual(['later']);
+      expect(await held('ag-9')).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,59 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPgliteClient } from '../../shared/adapters/sql/sql-client.pglite.js';
+import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
+import { createSqlWorkflowStore } from '../../shared/adapters/sql/workflow-store.sql.js';
+import { workflowStoreContract } from './workflow-store.contract.js';
+
+// Starting PGlite costs over a second, so the tests share one instance, each in its own schema.
+const shared = createPgliteClient();
+let schemas = 0;
+afterAll(async () => (await shared).close());
+
+workflowStoreContract('sql over in-memory PGlite', async () => {
+  const db = await shared;
+  const schema = `contract_${++schemas}`;
+  await db.query(`CREATE SCHEMA ${schema}`);
+  await db.query(`SET search_path TO ${schema}`);
+  const client: SqlClient = {
+    query: (sql, params) => db.query(sql, params),
+    transaction: (fn) => db.transaction(fn),
+    close: async () => {
+      await db.query('SET search_path TO public');
+      await db.query(`DROP SCHEMA ${schema} CASCADE`);
+    },
+  };
+  const store = createSqlWorkflowStore(client);
+  return { store, cleanup: () => store.close() };
+});
+
+describe('PGlite client', () => {
+  it('rolls a failed transaction back and keeps a data directory across restarts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'amas-pglite-'));
+    try {
+      const first = createSqlWorkflowStore(await createPgliteClient(dir));
+      await first.migrate();
+      await first.createWorkflow(
+        { id: 'wf-1', description: 'd', priority: 'LOW', metadata: {}, idempotencyKey: null, createdAt: new Date(0).toISOString() },
+        [],
+      );
+      await first.close();
+
+      const client = await createPgliteClient(dir);
+      const store = createSqlWorkflowStore(client);
+      await store.migrate();
+      expect(await store.getWorkflow('wf-1')).toMatchObject({ id: 'wf-1', status: 'pending' });
+      const failing = client.transaction(async (tx) => {
+        await tx.query("UPDATE workflows SET status = 'failed'");
+        throw new Error('abort');
+      });
+      await expect(failing).rejects.toThrow('abort');
+      expect(await store.getWorkflow('wf-1')).toMatchObject({ status: 'pending' });
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
