@@ -1,0 +1,35 @@
+import type { FunctionName } from '../events/index.js';
+import { describeError, isRetriable } from '../errors.js';
+import { processEvent } from './process-event.js';
+import type { Runtime } from './runtime.js';
+
+/** The parts of an AWS SQS event a handler reads (no @types/aws-lambda needed). */
+export interface SqsEvent {
+  Records: { messageId: string; body: string; messageAttributes?: Record<string, { stringValue?: string }> }[];
+}
+export interface SqsBatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+/**
+ * Lambda entry point over SQS: each record's body is a structured-mode CloudEvent. Failures are
+ * reported per record (ReportBatchItemFailures), so SQS retries only those and its redrive policy
+ * moves a record that keeps failing to the dead-letter queue.
+ */
+export function createSqsHandler(name: FunctionName, runtime: () => Promise<Runtime>) {
+  return async (event: SqsEvent): Promise<SqsBatchResponse> => {
+    const rt = await runtime();
+    const batchItemFailures: { itemIdentifier: string }[] = [];
+    for (const record of event.Records) {
+      try {
+        const result = await processEvent(name, JSON.parse(record.body) as unknown, rt.ports);
+        rt.metrics.eventsProcessed.inc({ function: name, result: result.status });
+      } catch (error) {
+        rt.logger.error('sqs record failed', { function: name, messageId: record.messageId, retriable: isRetriable(error), ...describeError(error) });
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    await rt.relay.drain();
+    return { batchItemFailures };
+  };
+}
