@@ -1,3 +1,4 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { cancelRequestSchema, listWorkflowsQuerySchema, submitTaskRequestSchema, workflowIdParamSchema } from '../../api/requests.js';
 import { OrchestrationError, NotFoundError } from '../../errors.js';
@@ -27,7 +28,7 @@ export function createApiApp(runtime: Runtime) {
     const submitted = makeEvent(
       taskSubmitted,
       { workflowId, description: body.description, priority: body.priority, metadata: body.metadata, requireApproval: body.requireApproval },
-      { ids, clock, source: 'amas/api' },
+      { ids, clock, source: 'amas/api', ...traceContext(config) },
     );
     const { workflow, created } = await store.createWorkflow(
       { id: workflowId, description: body.description, priority: body.priority, metadata: body.metadata, idempotencyKey: body.idempotencyKey ?? null, createdAt: isoTime(clock.now()) },
@@ -118,6 +119,13 @@ export function createApiApp(runtime: Runtime) {
   });
   app.use(errorHandler(logger));
   return app;
+}
+
+/** A W3C trace context for a new workflow, sampled at ORCHESTRATION_TRACE_SAMPLE_RATE; every event it causes carries it on. */
+function traceContext(config: Runtime['ports']['config']): { cause?: { id: string; traceparent: string } } {
+  if (!config.ORCHESTRATION_ENABLE_TRACING) return {};
+  const sampled = Math.random() < config.ORCHESTRATION_TRACE_SAMPLE_RATE ? '01' : '00';
+  return { cause: { id: randomUUID(), traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-${sampled}` } };
 }
 
 export async function refreshGauges(runtime: Runtime): Promise<void> {
