@@ -1,38 +1,58 @@
 import type { Config, InfraConfig } from '../config.js';
+import { circuitBreakerFromConfig } from '../circuit-breaker.js';
 import { createMemoryAgentDirectory } from '../adapters/memory/agent-directory.memory.js';
 import { systemClock } from '../adapters/memory/clock.system.js';
 import { createMemoryEventBus } from '../adapters/memory/event-bus.memory.js';
 import { createMemoryLeaseStore } from '../adapters/memory/lease-store.memory.js';
+import { createRedisClient, createRedisLeaseStore } from '../adapters/redis/lease-store.redis.js';
+import { defaultRetryPolicy, resilientLeaseStore, resilientWorkflowStore, type HealthCheck } from '../adapters/resilient.js';
 import { createPgClient } from '../adapters/sql/sql-client.pg.js';
 import { createPgliteClient } from '../adapters/sql/sql-client.pglite.js';
 import { createSqlWorkflowStore } from '../adapters/sql/workflow-store.sql.js';
 import type { Adapters } from './runtime.js';
 
 export interface ChosenAdapters extends Adapters {
-  /** What each port runs on, for the start-up banner and /health. */
+  /** What each port runs on, for the start-up banner. */
   labels: Record<'bus' | 'store' | 'leases' | 'directory', string>;
   close(): Promise<void>;
 }
 
 /**
  * Each unset server variable falls back to its embedded stand-in, so `npm start` needs no server;
- * setting KAFKA_BROKERS, DATABASE_URL, REDIS_URL or NEO4J_URL switches that port to the real one.
+ * setting DATABASE_URL or REDIS_URL switches that port to the real server, behind retries and a
+ * circuit breaker whose state readiness reports.
  */
 export async function adaptersFromEnv(config: Config, infra: InfraConfig): Promise<ChosenAdapters> {
+  const healthChecks: HealthCheck[] = [];
+  const breaker = (name: string) => circuitBreakerFromConfig(name, config, systemClock);
+
   const sql = infra.DATABASE_URL ? createPgClient(infra.DATABASE_URL) : await createPgliteClient();
-  const store = createSqlWorkflowStore(sql);
+  let store = createSqlWorkflowStore(sql);
+  if (infra.DATABASE_URL) {
+    const resilient = resilientWorkflowStore(store, breaker('postgres'), defaultRetryPolicy, { dependency: 'postgres' });
+    healthChecks.push(resilient);
+    store = resilient;
+  }
+
+  let leases = createMemoryLeaseStore(systemClock);
+  if (infra.REDIS_URL) {
+    const resilient = resilientLeaseStore(createRedisLeaseStore(createRedisClient(infra.REDIS_URL), { quitOnClose: true }), breaker('redis'), defaultRetryPolicy, { dependency: 'redis' });
+    healthChecks.push(resilient);
+    leases = resilient;
+  }
+
   const bus = createMemoryEventBus({ partitions: infra.KAFKA_PARTITIONS });
-  const leases = createMemoryLeaseStore(systemClock);
   const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
   return {
     bus,
     store,
     leases,
     directory,
+    healthChecks,
     labels: {
       bus: 'in-process event log',
       store: infra.DATABASE_URL ? `PostgreSQL (${redact(infra.DATABASE_URL)})` : 'PGlite (in-process PostgreSQL)',
-      leases: 'in-memory leases',
+      leases: infra.REDIS_URL ? `Redis (${redact(infra.REDIS_URL)})` : 'in-memory leases',
       directory: 'in-memory agent directory',
     },
     async close() {

@@ -7,6 +7,7 @@ import { createIds } from '../adapters/memory/ids.js';
 import { createDemoAgents, type DemoAgents } from './demo-agents.js';
 import { startFunctionConsumer } from './function-consumer.js';
 import type { RuntimePorts } from './functions.js';
+import type { HealthCheck } from '../adapters/resilient.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay.js';
@@ -20,6 +21,8 @@ export interface Adapters {
   planner?: Planner;
   clock?: Clock;
   ids?: Ids;
+  /** Real servers behind circuit breakers; readiness turns red while one is down. */
+  healthChecks?: HealthCheck[];
 }
 
 export interface RuntimeOptions {
@@ -43,6 +46,7 @@ export interface Runtime {
   demoAgents: DemoAgents | null;
   recovery: ReturnType<typeof createRecoveryLoop> | null;
   logger: Logger;
+  healthChecks: HealthCheck[];
   stop(): Promise<void>;
 }
 
@@ -101,6 +105,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     demoAgents,
     recovery,
     logger,
+    healthChecks: adapters.healthChecks ?? [],
     async stop() {
       await recovery?.stop();
       await demoAgents?.stop();

@@ -100,6 +100,10 @@ export function createApiApp(runtime: Runtime) {
     } catch (error) {
       checks.eventBus = { ok: false, detail: String(error) };
     }
+    for (const check of runtime.healthChecks) {
+      const health = await check.health();
+      checks[health.dependency] = { ok: health.ok, detail: `circuit ${health.circuit}${health.error ? `: ${health.error}` : ''}` };
+    }
     const ready = Object.values(checks).every((c) => c.ok);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
   });
