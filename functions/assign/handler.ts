@@ -52,8 +52,10 @@ async function spawnAndReserve(specialty: Specialty, workKey: string, causeId: s
   const poolSize = agents.filter((a) => a.specialties.includes(specialty)).length;
   if (poolSize >= deps.config.ORCHESTRATION_MAX_AGENTS_PER_POOL) return null;
   if (agents.length >= deps.config.ORCHESTRATION_MAX_TOTAL_AGENTS) return null;
-  const windowMs = 1000;
-  const allowedPerWindow = Math.max(1, Math.floor(deps.config.ORCHESTRATION_MAX_AGENT_SPAWN_RATE));
+  // Rates below one per second widen the window so that even one spawn respects the rate.
+  const rate = deps.config.ORCHESTRATION_MAX_AGENT_SPAWN_RATE;
+  const windowMs = Math.max(1000, 1000 / rate);
+  const allowedPerWindow = Math.max(1, Math.floor((rate * windowMs) / 1000));
   if ((await deps.directory.spawnedSince(group, now - windowMs)) >= allowedPerWindow) return null;
 
   const agentId = `${specialty}-${deps.ids.derivedId(causeId, 1000).slice(0, 8)}`;

@@ -1,4 +1,5 @@
 import type { Config } from '../../shared/config.js';
+import type { Subtask } from '../../shared/domain/workflow.js';
 import type { AgentDirectory, AgentSpawner, Clock, Ids, LeaseStore, Planner, WorkflowStore } from '../../shared/ports/index.js';
 
 /** Handlers read state through the store but never write it: they return an Outcome. */
@@ -51,3 +52,15 @@ export const leaseKeyOf = (subtaskId: string): string => `subtask:${subtaskId}`;
 export const workKeyOf = (subtaskId: string, attempt: number): string => `${subtaskId}#${attempt}`;
 /** A lease outlives three missed heartbeats before the recovery loop takes the work back. */
 export const leaseTtlMs = (heartbeatIntervalSeconds: number): number => Math.round(heartbeatIntervalSeconds * 3000);
+
+/** Frees what an unfinished subtask holds: its lease (if dispatched) and its agent's slot. */
+export async function releaseHeld(subtask: Subtask, leases: LeaseStore, directory: AgentDirectory): Promise<void> {
+  if (subtask.assignedAgent === null) return;
+  if (subtask.status === 'in_progress') {
+    if (subtask.leaseToken !== null) await leases.release(leaseKeyOf(subtask.id), subtask.leaseToken);
+    await directory.release(subtask.assignedAgent, workKeyOf(subtask.id, subtask.attempts));
+  } else {
+    // Assigned, not yet dispatched: the slot was reserved for the coming attempt.
+    await directory.release(subtask.assignedAgent, workKeyOf(subtask.id, subtask.attempts + 1));
+  }
+}

@@ -34,15 +34,18 @@ export class WorkingSet {
     return subtask;
   }
 
-  /** Every unfinished subtask becomes cancelled; returns those that were in progress (their leases must go). */
+  /**
+   * Every unfinished subtask becomes cancelled. Returns what they held, as read before cancelling:
+   * an in-progress one holds a lease and its agent slot, an assigned-but-undispatched one a slot.
+   */
   cancelOpen(reason: string): Subtask[] {
-    const inProgress: Subtask[] = [];
+    const held: Subtask[] = [];
     for (const subtask of this.all()) {
       if (terminalSubtaskStatuses.includes(subtask.status)) continue;
-      if (subtask.status === 'in_progress') inProgress.push({ ...subtask });
+      if (subtask.assignedAgent !== null) held.push({ ...subtask });
       this.set(subtask.id, { status: 'cancelled', lastError: reason });
     }
-    return inProgress;
+    return held;
   }
 
   updates(): VersionedPatch<SubtaskPatch>[] {

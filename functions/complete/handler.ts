@@ -2,7 +2,7 @@ import { isoTime, workflowCompleted, workflowFailed, type EventOf } from '../../
 import { nothing, type Outcome } from '../../shared/ports/handler.port.js';
 import { NotFoundError } from '../../shared/errors.js';
 import type { Subtask, Workflow, WorkflowPatch } from '../../shared/domain/workflow.js';
-import { leaseKeyOf, workKeyOf, type CompleteDeps } from '../common/deps.js';
+import { leaseKeyOf, releaseHeld, workKeyOf, type CompleteDeps } from '../common/deps.js';
 import { Emitter } from '../common/emit.js';
 import { WorkingSet } from '../common/working-set.js';
 import { evaluatePhaseGate } from './quality-gate.js';
@@ -38,10 +38,7 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
   let workflowPatch: WorkflowPatch | undefined;
 
   const failWorkflow = async (reason: string, failedSubtaskId?: string) => {
-    for (const open of work.cancelOpen(`workflow failed: ${reason}`)) {
-      if (open.leaseToken !== null) await deps.leases.release(leaseKeyOf(open.id), open.leaseToken);
-      if (open.assignedAgent) await deps.directory.release(open.assignedAgent, workKeyOf(open.id, open.attempts));
-    }
+    for (const held of work.cancelOpen(`workflow failed: ${reason}`)) await releaseHeld(held, deps.leases, deps.directory);
     workflowPatch = { status: 'failed', failureReason: reason, completedAt: isoTime(deps.clock.now()) };
     out.emit(workflowFailed, { workflowId, reason, ...(failedSubtaskId ? { failedSubtaskId } : {}) });
   };

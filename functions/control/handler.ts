@@ -4,7 +4,7 @@ import type { Workflow } from '../../shared/domain/workflow.js';
 import { nothing, type Outcome } from '../../shared/ports/handler.port.js';
 import type { AgentDirectory, LeaseStore } from '../../shared/ports/index.js';
 import { OrchestrationError } from '../../shared/errors.js';
-import { leaseKeyOf, workKeyOf, type CommonDeps } from '../common/deps.js';
+import { releaseHeld, type CommonDeps } from '../common/deps.js';
 import { Emitter } from '../common/emit.js';
 import { WorkingSet } from '../common/working-set.js';
 
@@ -38,11 +38,9 @@ export async function control(command: ControlCommand, workflowId: string, comma
   if (command === 'cancel') {
     if (terminalWorkflowStatuses.includes(workflow.status)) throw new InvalidTransitionError(command, workflow);
     const work = new WorkingSet(await deps.store.getSubtasks(workflowId));
-    const cancelledIds = work.all().filter((s) => s.status !== 'completed' && s.status !== 'failed' && s.status !== 'cancelled').map((s) => s.id);
-    for (const open of work.cancelOpen(reason)) {
-      if (open.leaseToken !== null) await deps.leases.release(leaseKeyOf(open.id), open.leaseToken);
-      if (open.assignedAgent) await deps.directory.release(open.assignedAgent, workKeyOf(open.id, open.attempts));
-    }
+    const before = new Set(work.all().filter((s) => s.status === 'cancelled').map((s) => s.id));
+    for (const held of work.cancelOpen(reason)) await releaseHeld(held, deps.leases, deps.directory);
+    const cancelledIds = work.all().filter((s) => s.status === 'cancelled' && !before.has(s.id)).map((s) => s.id);
     out.emit(workflowCancelled, { workflowId, reason, cancelledSubtaskIds: cancelledIds });
     return { change: { ...patch('cancelled', { completedAt: isoTime(deps.clock.now()), failureReason: reason }), subtaskUpdates: work.updates() }, emit: out.events };
   }

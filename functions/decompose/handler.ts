@@ -3,6 +3,7 @@ import type { Outcome } from '../../shared/ports/index.js';
 import { nothing } from '../../shared/ports/handler.port.js';
 import { NotFoundError, OrchestrationError } from '../../shared/errors.js';
 import type { Plan, Subtask } from '../../shared/domain/workflow.js';
+import { terminalWorkflowStatuses } from '../../shared/domain/vocabulary.js';
 import type { DecomposeDeps } from '../common/deps.js';
 import { Emitter } from '../common/emit.js';
 
@@ -17,10 +18,9 @@ export async function decompose(event: EventOf<'task.submitted'>, deps: Decompos
   const { workflowId, description } = event.data;
   const workflow = await deps.store.getWorkflow(workflowId);
   if (!workflow) throw new NotFoundError(`workflow ${workflowId}`);
-  // A workflow paused before it was planned is planned, and stays paused.
-  if (workflow.plan !== null || (workflow.status !== 'pending' && workflow.status !== 'paused')) {
-    return nothing(`workflow is already ${workflow.status}`);
-  }
+  // Plans exactly once, whatever pause/resume did before it ran; a paused workflow stays paused.
+  if (workflow.plan !== null) return nothing(`workflow is already planned and ${workflow.status}`);
+  if (terminalWorkflowStatuses.includes(workflow.status)) return nothing(`workflow is already ${workflow.status}`);
 
   const out = new Emitter(deps, event);
   let plan: Plan;

@@ -207,6 +207,7 @@ function stubWorkflowStore(): WorkflowStore {
     commit: async () => 'applied',
     pendingOutbox: async () => [],
     markPublished: async () => undefined,
+    drainOutbox: async () => 0,
     close: async () => undefined,
   };
 }

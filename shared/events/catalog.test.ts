@@ -1,6 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
-import { eventDefinitions, orchestrationEventSchema, subtaskCompleted, taskSubmitted, topicOf, type DataOf, type EventOf } from './index.js';
+import type { subtaskCompleted, taskSubmitted} from './index.js';
+import { eventDefinitions, orchestrationEventSchema, topicOf, type DataOf, type EventOf } from './index.js';
 import { messageTypeSchema, prioritySchema, specialtySchema } from '../domain/vocabulary.js';
 
 const envelope = { specversion: '1.0', id: 'e1', source: 'test', time: '2026-11-25T10:00:00.000Z' } as const;

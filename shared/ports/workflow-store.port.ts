@@ -62,5 +62,11 @@ export interface WorkflowStore {
   commit(change: StateChange): Promise<'applied' | 'duplicate'>;
   pendingOutbox(limit: number): Promise<OutboxRecord[]>;
   markPublished(seqs: number[]): Promise<void>;
+  /**
+   * Publishes pending rows in commit order through `publish`, then marks them, while holding a
+   * lock that makes this the only relay draining: returns how many rows went out (0 when another
+   * relay holds the lock or nothing is pending).
+   */
+  drainOutbox(limit: number, publish: (rows: OutboxRecord[]) => Promise<void>): Promise<number>;
   close(): Promise<void>;
 }

@@ -10,6 +10,9 @@ import { createPgClient } from '../adapters/sql/sql-client.pg.js';
 import { createPgliteClient } from '../adapters/sql/sql-client.pglite.js';
 import { createSqlWorkflowStore } from '../adapters/sql/workflow-store.sql.js';
 import type { Adapters } from './runtime.js';
+import type { Logger } from './logger.js';
+import type { EventBus } from '../ports/index.js';
+import { createKafkaEventBus } from '../adapters/kafka/event-bus.kafka.js';
 
 export interface ChosenAdapters extends Adapters {
   /** What each port runs on, for the start-up banner. */
@@ -19,10 +22,10 @@ export interface ChosenAdapters extends Adapters {
 
 /**
  * Each unset server variable falls back to its embedded stand-in, so `npm start` needs no server;
- * setting DATABASE_URL or REDIS_URL switches that port to the real server, behind retries and a
+ * setting KAFKA_BROKERS, DATABASE_URL or REDIS_URL switches that port to the real server, behind retries and a
  * circuit breaker whose state readiness reports.
  */
-export async function adaptersFromEnv(config: Config, infra: InfraConfig): Promise<ChosenAdapters> {
+export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger: Logger): Promise<ChosenAdapters> {
   const healthChecks: HealthCheck[] = [];
   const breaker = (name: string) => circuitBreakerFromConfig(name, config, systemClock);
 
@@ -41,7 +44,9 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig): Promi
     leases = resilient;
   }
 
-  const bus = createMemoryEventBus({ partitions: infra.KAFKA_PARTITIONS });
+  const bus: EventBus = infra.KAFKA_BROKERS
+    ? createKafkaEventBus({ brokers: infra.KAFKA_BROKERS.split(',').map((b) => b.trim()), clientId: 'amas-orchestration', partitions: infra.KAFKA_PARTITIONS, logger })
+    : createMemoryEventBus({ partitions: infra.KAFKA_PARTITIONS });
   const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
   return {
     bus,
@@ -50,7 +55,7 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig): Promi
     directory,
     healthChecks,
     labels: {
-      bus: 'in-process event log',
+      bus: infra.KAFKA_BROKERS ? `Kafka (${infra.KAFKA_BROKERS})` : 'in-process event log',
       store: infra.DATABASE_URL ? `PostgreSQL (${redact(infra.DATABASE_URL)})` : 'PGlite (in-process PostgreSQL)',
       leases: infra.REDIS_URL ? `Redis (${redact(infra.REDIS_URL)})` : 'in-memory leases',
       directory: 'in-memory agent directory',

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const infra = loadInfra();
   const logger = createLogger(config.ORCHESTRATION_LOG_LEVEL, 'amas');
-  const adapters = await adaptersFromEnv(config, infra);
+  const adapters = await adaptersFromEnv(config, infra, logger);
   const runtime = await startRuntime({ config, adapters, logger, demoAgents: config.ORCHESTRATION_DEMO_AGENTS });
   const app = createApiApp(runtime);
   const server: Server = await new Promise((resolve) => {

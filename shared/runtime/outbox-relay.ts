@@ -12,15 +12,12 @@ export function createOutboxRelay(store: WorkflowStore, bus: EventBus, logger: L
   let stopped = false;
 
   async function drainOnce(): Promise<void> {
-    for (;;) {
-      const rows = await store.pendingOutbox(batchSize);
-      if (rows.length === 0) return;
+    const publish = async (rows: OutboxRecord[]) => {
       for (const [topic, group] of groupByTopic(rows)) {
         await bus.publish(topic, group.map((row) => ({ key: row.key, event: row.event })));
       }
-      await store.markPublished(rows.map((row) => row.seq));
-      if (rows.length < batchSize) return;
-    }
+    };
+    while ((await store.drainOutbox(batchSize, publish)) > 0 && !stopped);
   }
 
   /** Drains until nothing is pending; concurrent calls coalesce into one more pass. */

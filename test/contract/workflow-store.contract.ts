@@ -307,6 +307,25 @@ export function workflowStoreContract(name: string, make: Make): void {
       expect(await allPending()).toEqual([]);
     });
 
+    it('drains the outbox through one relay at a time: each row sent once, in order; a failed publish keeps rows', async () => {
+      await store.createWorkflow(newWorkflow('wf-1'), ['a', 'b', 'c', 'd', 'e'].map((id) => message(id)));
+      await expect(store.drainOutbox(10, async () => Promise.reject(new Error('broker down')))).rejects.toThrow('broker down');
+      expect((await allPending()).map((r) => r.event.id)).toEqual(['a', 'b', 'c', 'd', 'e']);
+      const sent: string[] = [];
+      const publish = async (rows: { event: { id: string } }[]) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        sent.push(...rows.map((r) => r.event.id));
+      };
+      const drainAll = async () => {
+        while ((await store.drainOutbox(2, publish)) > 0);
+      };
+      await Promise.all([drainAll(), drainAll(), drainAll()]);
+      // A relay that found the lock taken returns 0; drain once more for anything it left.
+      await drainAll();
+      expect(sent).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect(await allPending()).toEqual([]);
+    });
+
     it('finds waiting subtasks: ready, unassigned, of running workflows, by specialty, oldest first', async () => {
       await running('wf-1', [
         subtask('s1', 'wf-1', { updatedAt: at(1) }),

@@ -2,7 +2,6 @@ import type { Subtask } from '../../domain/workflow.js';
 import { ConcurrencyConflictError } from '../../errors.js';
 import type {
   OutboxMessage,
-  OutboxRecord,
   StateChange,
   VersionedPatch,
   WorkflowStore,
@@ -19,6 +18,7 @@ import {
   type WorkflowRow,
 } from './rows.js';
 import type { SqlClient } from './sql-client.js';
+import { drainOutbox, markPublished, pendingOutbox } from './outbox.sql.js';
 
 const ACTIVE = ['pending', 'planned', 'awaiting_approval', 'running', 'paused'];
 /** Postgres aborted the transaction over a lock cycle or a serialization failure: a retry will do. */
@@ -179,20 +179,9 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
       }
     },
 
-    async pendingOutbox(limit) {
-      const { rows } = await client.query<{ seq: string | number; topic: string; key: string; event: OutboxRecord['event'] }>(
-        'SELECT seq, topic, key, event FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1',
-        [limit],
-      );
-      return rows.map((row) => ({ seq: Number(row.seq), topic: row.topic, key: row.key, event: row.event }));
-    },
-
-    async markPublished(seqs) {
-      if (seqs.length === 0) return;
-      await client.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[]) AND published_at IS NULL', [
-        seqs,
-      ]);
-    },
+    pendingOutbox: (limit) => pendingOutbox(client, limit),
+    markPublished: (seqs) => markPublished(client, seqs),
+    drainOutbox: (limit, publish) => drainOutbox(client, limit, publish),
 
     close: () => client.close(),
   };

@@ -59,13 +59,16 @@ export function createApiApp(runtime: Runtime) {
     app.post(`/v1/workflows/:id/${command}`, async (req, res) => {
       const { id } = workflowIdParamSchema.parse(req.params);
       const reason = command === 'cancel' ? cancelRequestSchema.parse(req.body ?? {}).reason : undefined;
-      const commandId = req.get('Idempotency-Key') ?? ids.newId(command);
-      // A concurrent handler may move the workflow between read and commit: re-read and retry.
-      await retry({ retries: 5, initialDelayMs: 10, maxDelayMs: 200 }, async () => {
-        const outcome = await control(command, id, `${command}:${commandId}`, ports, reason);
-        if (outcome.skipped === 'unknown workflow') throw new NotFoundError(`workflow ${id}`);
-        await store.commit({ consumer: 'api', eventId: `${command}:${commandId}`, ...outcome.change, outbox: toOutbox(outcome.emit) });
-      });
+      const commandId = `${command}:${req.get('Idempotency-Key') ?? ids.newId(command)}`;
+      // A repeated Idempotency-Key answers like the first call instead of re-judging the command.
+      if (!(await store.hasProcessed('api', commandId))) {
+        // A concurrent handler may move the workflow between read and commit: re-read and retry.
+        await retry({ retries: 5, initialDelayMs: 10, maxDelayMs: 200 }, async () => {
+          const outcome = await control(command, id, commandId, ports, reason);
+          if (outcome.skipped === 'unknown workflow') throw new NotFoundError(`workflow ${id}`);
+          await store.commit({ consumer: 'api', eventId: commandId, ...outcome.change, outbox: toOutbox(outcome.emit) });
+        });
+      }
       relay.kick();
       const workflow = await store.getWorkflow(id);
       if (!workflow) throw new NotFoundError(`workflow ${id}`);

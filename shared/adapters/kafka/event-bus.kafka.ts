@@ -1,0 +1,189 @@
+import {
+  CompressionTypes,
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type ConsumerConfig,
+  type KafkaMessage,
+  type LogEntry,
+  type RetryOptions,
+} from 'kafkajs';
+import { OrchestrationError } from '../../errors.js';
+import type { Delivery, EventBus, ReadRange, SubscribeOptions, Subscription } from '../../ports/event-bus.port.js';
+import type { Logger } from '../../runtime/logger.js';
+import { decodeRecord, encodeBinary } from './cloudevents-binding.js';
+import { readRetained } from './kafka-read.js';
+import { createTopicEnsurer, groupLag } from './kafka-topics.js';
+
+export interface KafkaConsumerTimings {
+  sessionTimeout: number;
+  heartbeatInterval: number;
+  rebalanceTimeout: number;
+  /** How long the broker holds an empty fetch: bounds how fast stop() and rebalances happen. */
+  maxWaitTimeInMs: number;
+}
+
+export interface KafkaEventBusOptions {
+  brokers: string[];
+  clientId: string;
+  /** Partitions of the topics this bus creates. Default 6. */
+  partitions?: number;
+  replicationFactor?: number;
+  /** Namespaces every topic and group (an environment, a test run); deliveries report the bare name. */
+  topicPrefix?: string;
+  logger?: Logger;
+  consumer?: Partial<KafkaConsumerTimings>;
+  /** kafkajs retry for connections, requests and a consumer whose handler threw. */
+  retry?: RetryOptions;
+  connectionTimeout?: number;
+  requestTimeout?: number;
+  /** Upper bound of one read(). Default 30 s. */
+  readTimeoutMs?: number;
+}
+
+/** kafkajs's own defaults, except a 1 s fetch wait so stop() and rebalances are not held up 5 s. */
+export const defaultConsumerTimings: KafkaConsumerTimings = { sessionTimeout: 30_000, heartbeatInterval: 3_000, rebalanceTimeout: 60_000, maxWaitTimeInMs: 1_000 };
+
+/**
+ * Bounded settings for tests on a small machine: 6 s is the broker's minimum session
+ * (`group.min.session.timeout.ms`); frequent heartbeats and short fetch waits make members notice a
+ * rebalance within half a second.
+ */
+export const testConsumerTimings: KafkaConsumerTimings = { sessionTimeout: 6_000, heartbeatInterval: 300, rebalanceTimeout: 5_000, maxWaitTimeInMs: 200 };
+
+/**
+ * EventBus on Apache Kafka (kafkajs). Records are CloudEvents in binary mode, keyed by workflow so one
+ * workflow's events stay on one partition; an idempotent producer with acks=all. Each subscribe is
+ * one consumer of its group; an offset is committed only after the handler resolved, and a throwing
+ * handler makes kafkajs seek back to that record (redelivery, never a skip).
+ */
+export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
+  const prefix = options.topicPrefix ?? '';
+  const logger = options.logger;
+  const timings = { ...defaultConsumerTimings, ...options.consumer };
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => forward(logger, entry),
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.connectionTimeout ? { connectionTimeout: options.connectionTimeout } : {}),
+    ...(options.requestTimeout ? { requestTimeout: options.requestTimeout } : {}),
+  });
+  const consumerConfig: Omit<ConsumerConfig, 'groupId'> = { ...timings, allowAutoTopicCreation: false, ...(options.retry ? { retry: options.retry } : {}) };
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const admin = kafka.admin();
+  const connected = { producer: lazy(() => producer.connect()), admin: lazy(() => admin.connect()) };
+  const adminReady = async (): Promise<Admin> => (await connected.admin(), admin);
+  const ensureTopic = createTopicEnsurer(adminReady, { partitions: options.partitions ?? 6, replicationFactor: options.replicationFactor ?? -1 });
+  const consumers = new Set<Consumer>();
+  let closed = false;
+
+  const physical = (topic: string): string => `${prefix}${topic}`;
+  const logical = (topic: string): string => (topic.startsWith(prefix) ? topic.slice(prefix.length) : topic);
+  const toDelivery = (topic: string, partition: number, message: KafkaMessage): Delivery => {
+    const { value, headers } = decodeRecord(message.value, message.headers);
+    const key = message.key === null ? null : message.key.toString();
+    return { topic: logical(topic), partition, offset: Number(message.offset), key, timestamp: Number(message.timestamp), value, headers };
+  };
+  const open = (): void => {
+    if (closed) throw new OrchestrationError('BUS_CLOSED', 'the Kafka event bus is closed');
+  };
+
+  return {
+    async publish(topic, messages, headers = {}) {
+      open();
+      if (messages.length === 0) return;
+      await ensureTopic(physical(topic));
+      await connected.producer();
+      await producer.send({
+        topic: physical(topic),
+        acks: -1,
+        compression: CompressionTypes.None,
+        messages: messages.map(({ key, event }) => {
+          const encoded = encodeBinary(event);
+          return { key, value: encoded.value, headers: { ...headers, ...encoded.headers } };
+        }),
+      });
+    },
+
+    async subscribe(subscription: SubscribeOptions): Promise<Subscription> {
+      open();
+      const topic = physical(subscription.topic);
+      await ensureTopic(topic);
+      const consumer = kafka.consumer({ ...consumerConfig, groupId: physical(subscription.groupId) });
+      consumers.add(consumer);
+      const fromBeginning = subscription.fromBeginning ?? true;
+      // A new group "at the end" means the end when subscribe() returns: wait for the first fetch,
+      // by which kafkajs has resolved the latest offsets.
+      const firstFetch = fromBeginning ? Promise.resolve() : new Promise<void>((resolve) => consumer.on(consumer.events.FETCH, () => resolve()));
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning });
+      await consumer.run({
+        eachMessage: async ({ topic: from, partition, message, heartbeat }) => {
+          // A slow handler must not let the session lapse and hand its partition to another member mid-work.
+          const beat = setInterval(() => void heartbeat().catch(() => undefined), timings.heartbeatInterval);
+          try {
+            await subscription.handler(toDelivery(from, partition, message));
+          } finally {
+            clearInterval(beat);
+          }
+        },
+      });
+      await Promise.race([firstFetch, new Promise((resolve) => setTimeout(resolve, timings.maxWaitTimeInMs * 5 + 2_000).unref())]);
+      let stopping: Promise<void> | undefined;
+      return {
+        stop() {
+          stopping ??= consumer.disconnect().finally(() => consumers.delete(consumer));
+          return stopping;
+        },
+      };
+    },
+
+    async lag(groupId, topic) {
+      return groupLag(await adminReady(), physical(groupId), physical(topic));
+    },
+
+    async read(topic: string, range?: ReadRange) {
+      const context = {
+        kafka,
+        admin: await adminReady(),
+        consumerConfig,
+        groupPrefix: `${prefix}${options.clientId}.`,
+        toDelivery: (partition: number, message: KafkaMessage) => toDelivery(physical(topic), partition, message),
+        timeoutMs: options.readTimeoutMs ?? 30_000,
+      };
+      return readRetained(context, physical(topic), range);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([...consumers].map((consumer) => consumer.disconnect()));
+      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+    },
+  };
+}
+
+/** Connects once; a failed connect is retried by the next caller instead of being cached. */
+function lazy(connect: () => Promise<void>): () => Promise<void> {
+  let pending: Promise<void> | undefined;
+  return () => {
+    pending ??= connect().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}
+
+function forward(logger: Logger | undefined, { namespace, level, log }: LogEntry): void {
+  if (!logger) return;
+  const { message, ...fields } = log;
+  const line = `kafkajs ${namespace}: ${message}`;
+  if (level === logLevel.ERROR) logger.error(line, fields);
+  else if (level === logLevel.WARN) logger.warn(line, fields);
+  else logger.debug(line, fields);
+}

@@ -1,0 +1,36 @@
+import type { OutboxRecord } from '../../ports/workflow-store.port.js';
+import type { SqlClient } from './sql-client.js';
+
+/** One relay at a time drains the outbox, so events leave in commit order and are not sent twice. */
+const OUTBOX_RELAY_LOCK = 0x616d6173; // "amas"
+
+export async function pendingOutbox(client: SqlClient, limit: number): Promise<OutboxRecord[]> {
+  const { rows } = await client.query<{ seq: string | number; topic: string; key: string; event: OutboxRecord['event'] }>(
+    'SELECT seq, topic, key, event FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1',
+    [limit],
+  );
+  return rows.map((row) => ({ seq: Number(row.seq), topic: row.topic, key: row.key, event: row.event }));
+}
+
+export async function markPublished(client: SqlClient, seqs: readonly number[]): Promise<void> {
+  if (seqs.length === 0) return;
+  await client.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[]) AND published_at IS NULL', [seqs]);
+}
+
+/**
+ * Publishes the oldest pending rows and marks them, inside a transaction holding the relay lock.
+ * Another process's relay finds the lock taken and returns 0 at once (its rows are sent by the
+ * holder, which keeps draining until nothing is left). A crash mid-publish rolls the mark back: the
+ * rows go out again, and consumers absorb the repeat by event id.
+ */
+export async function drainOutbox(client: SqlClient, limit: number, publish: (rows: OutboxRecord[]) => Promise<void>): Promise<number> {
+  return client.transaction(async (tx) => {
+    const { rows: lock } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [OUTBOX_RELAY_LOCK]);
+    if (!lock[0]?.locked) return 0;
+    const rows = await pendingOutbox(tx, limit);
+    if (rows.length === 0) return 0;
+    await publish(rows);
+    await markPublished(tx, rows.map((row) => row.seq));
+    return rows.length;
+  });
+}
