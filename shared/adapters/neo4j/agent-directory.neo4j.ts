@@ -1,0 +1,161 @@
+import { routing } from 'neo4j-driver';
+import type { Driver, RecordShape } from 'neo4j-driver';
+import { NotFoundError } from '../../errors.js';
+import type { SpecialtyGroup } from '../../domain/vocabulary.js';
+import { groupOf, leadRoleOf } from '../../domain/vocabulary.js';
+import type { AgentDirectory, AgentRecord, WorkOutcome } from '../../ports/agent-directory.port.js';
+import * as q from './agent-queries.js';
+import { byId, explicitStatuses, toAgentRecord, toNumber } from './cypher.js';
+import { summariseHierarchy } from './hierarchy-summary.js';
+import { migrateAgentGraph } from './migrations.js';
+
+export interface Neo4jAgentDirectoryOptions {
+  /** A cap on every agent's concurrent tasks, below its own capacity when smaller. */
+  maxTasksPerAgent?: number;
+  /** The Neo4j database (default: the server's default database). */
+  database?: string;
+  /** Isolates this directory's nodes from other namespaces in the same database (default 'default'). */
+  namespace?: string;
+}
+
+export interface WorkRecord extends WorkOutcome {
+  subtaskId: string;
+  workflowId: string;
+  at: number;
+}
+
+/** The port plus what the graph answers well: who reports to whom, and who worked on what. */
+export interface Neo4jAgentDirectory extends AgentDirectory {
+  /** Creates the constraints and indexes (idempotent). Run once before first use. */
+  migrate(): Promise<void>;
+  /** The agent this one reports to (REPORTS_TO), or null. */
+  supervisorOf(agentId: string): Promise<AgentRecord | null>;
+  /** Agent ids from `agentId` up the REPORTS_TO chain to the top (just `[agentId]` without a supervisor). */
+  reportingChain(agentId: string): Promise<string[]>;
+  /** The group's management lead (role `<group>_team_lead`, see leadRoleOf), preferring an available one. */
+  leadFor(group: SpecialtyGroup): Promise<AgentRecord | null>;
+  /** Records (agent)-[:WORKED_ON]->(subtask)-[:PART_OF]->(workflow) once; false when already recorded. */
+  recordWork(agentId: string, subtaskId: string, workflowId: string, outcome: WorkOutcome, at?: number): Promise<boolean>;
+  /** What the agent worked on, oldest first. */
+  workOf(agentId: string): Promise<WorkRecord[]>;
+  /** Deletes this namespace's agents, subtasks and workflows (not the shared Specialty vocabulary). */
+  clear(): Promise<void>;
+}
+
+/**
+ * AgentDirectory on Neo4j (Cypher over Bolt). The driver belongs to the caller: `close()` does not
+ * close it. Every operation is one auto-retried query (`executeQuery`), so a deadlock between
+ * concurrent reserves is retried by the driver, not surfaced.
+ */
+export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDirectoryOptions = {}): Neo4jAgentDirectory {
+  const ns = options.namespace ?? 'default';
+  const cap = options.maxTasksPerAgent ?? Number.MAX_SAFE_INTEGER;
+  const capacityOf = (record: AgentRecord): number => Math.min(record.capacity, cap);
+
+  const run = async <T extends RecordShape>(query: string, params: Record<string, unknown>, write = true): Promise<T[]> => {
+    const { records } = await driver.executeQuery(
+      query,
+      { ns, cap, ...params },
+      { database: options.database, routing: write ? routing.WRITE : routing.READ },
+    );
+    return records.map((record) => record.toObject() as T);
+  };
+  const agents = async (query: string, params: Record<string, unknown>, write = false): Promise<AgentRecord[]> => {
+    const rows = await run<{ agent: Record<string, unknown> }>(query, params, write);
+    return rows.map((row) => toAgentRecord(row.agent));
+  };
+  const mustExist = (rows: unknown[], agentId: string): void => {
+    if (rows.length === 0) throw new NotFoundError(`agent ${agentId}`);
+  };
+
+  return {
+    migrate: () => migrateAgentGraph(driver, options.database),
+
+    async register(agent, now) {
+      const specialtyNodes = agent.specialties.map((name) => ({ name, group: groupOf(name) }));
+      const params = { ...agent, role: agent.role ?? null, supervisorId: agent.supervisorId ?? null, specialtyNodes, now };
+      const [record] = await agents(q.registerAgent, params, true);
+      if (!record) throw new Error(`registering agent ${agent.id} returned nothing`);
+      return record;
+    },
+
+    async get(agentId) {
+      const [record] = await agents(q.getAgent, { id: agentId });
+      return record ?? null;
+    },
+
+    async list() {
+      return (await agents(q.listAgents, {})).sort(byId);
+    },
+
+    async candidates(specialty) {
+      return (await agents(q.candidatesFor, { specialty })).sort(byId);
+    },
+
+    async reserve(agentId, workKey) {
+      const rows = await run<{ granted: boolean }>(q.reserveSlot, { id: agentId, key: workKey });
+      return rows[0]?.granted ?? false;
+    },
+
+    async release(agentId, workKey, outcome) {
+      await run(q.releaseSlot, { id: agentId, key: workKey, outcome: outcome ?? null });
+    },
+
+    async heartbeat(agentId, now) {
+      mustExist(await run(q.heartbeat, { id: agentId, now }), agentId);
+    },
+
+    async setStatus(agentId, status) {
+      const explicit = explicitStatuses.includes(status) ? status : null;
+      mustExist(await run(q.setStatus, { id: agentId, explicit }), agentId);
+    },
+
+    async spawnedSince(group, since) {
+      const [row] = await run<{ n: unknown }>(q.spawnedSince, { group, since }, false);
+      return toNumber(row?.n);
+    },
+
+    async hierarchyStatus(now, heartbeatTimeoutMs) {
+      return summariseHierarchy(await agents(q.listAgents, {}), now, heartbeatTimeoutMs, capacityOf);
+    },
+
+    async supervisorOf(agentId) {
+      const [record] = await agents(q.supervisorOf, { id: agentId });
+      return record ?? null;
+    },
+
+    async reportingChain(agentId) {
+      const [row] = await run<{ chain: string[] }>(q.reportingChain, { id: agentId }, false);
+      return row?.chain ?? [];
+    },
+
+    async leadFor(group) {
+      const [record] = await agents(q.leadFor, { role: leadRoleOf[group] });
+      return record ?? null;
+    },
+
+    async recordWork(agentId, subtaskId, workflowId, outcome, at = Date.now()) {
+      const rows = await run<{ created: boolean }>(q.recordWork, { id: agentId, subtaskId, workflowId, outcome, at });
+      mustExist(rows, agentId);
+      return rows[0]?.created ?? false;
+    },
+
+    async workOf(agentId) {
+      const rows = await run<Record<string, unknown>>(q.workOf, { id: agentId }, false);
+      return rows.map((row) => ({
+        subtaskId: String(row.subtaskId),
+        workflowId: String(row.workflowId),
+        success: Boolean(row.success),
+        quality: toNumber(row.quality),
+        durationMs: toNumber(row.durationMs),
+        at: toNumber(row.at),
+      }));
+    },
+
+    async clear() {
+      await run(q.clearNamespace, {});
+    },
+
+    async close() {},
+  };
+}

@@ -1,0 +1,119 @@
+import { recordOf, statusOf } from './cypher.js';
+
+/**
+ * The agent graph's Cypher, one statement per operation (one round trip each). Every statement
+ * takes `$ns`; statements that derive a status take `$cap` (the per-agent task cap).
+ *
+ *   (:Agent)-[:REPORTS_TO]->(:Agent)          from `supervisorId`, whichever registers first
+ *   (:Agent)-[:HAS_SPECIALTY]->(:Specialty {name, group})
+ *   (:Agent)-[:WORKED_ON {success, quality, durationMs, at}]->(:Subtask)-[:PART_OF]->(:Workflow)
+ *
+ * Reservations are the list property `held` (bounded by capacity) and outcomes already counted
+ * the list `recorded`. Writes that read them first write the agent node: that takes its
+ * exclusive lock before the read, so concurrent reserves for the last slot serialise.
+ */
+
+const lockAgent = 'MATCH (a:Agent {ns: $ns, id: $id}) SET a._lock = true REMOVE a._lock';
+
+export const registerAgent = `
+MERGE (a:Agent {ns: $ns, id: $id})
+ON CREATE SET a.registeredAt = $now, a.completed = 0, a.failed = 0, a.consecutiveFailures = 0,
+  a.averageQuality = 0.0, a.averageDurationMs = 0.0, a.held = [], a.recorded = [], a.load = 0
+SET a.layer = $layer, a.role = $role, a.specialties = $specialties, a.supervisorId = $supervisorId,
+  a.capacity = $capacity, a.demo = $demo, a.lastHeartbeat = $now
+SET a.status = ${statusOf('a')}
+WITH a
+CALL (a) { MATCH (a)-[old:HAS_SPECIALTY|REPORTS_TO]->() DELETE old }
+CALL (a) {
+  UNWIND $specialtyNodes AS s
+  MERGE (sp:Specialty {name: s.name}) ON CREATE SET sp.group = s.group
+  MERGE (a)-[:HAS_SPECIALTY]->(sp)
+}
+CALL (a) { MATCH (boss:Agent {ns: $ns, id: $supervisorId}) MERGE (a)-[:REPORTS_TO]->(boss) }
+CALL (a) { MATCH (sub:Agent {ns: $ns, supervisorId: $id}) MERGE (sub)-[:REPORTS_TO]->(a) }
+RETURN ${recordOf('a')} AS agent`;
+
+export const getAgent = `MATCH (a:Agent {ns: $ns, id: $id}) RETURN ${recordOf('a')} AS agent`;
+
+export const listAgents = `MATCH (a:Agent {ns: $ns}) RETURN ${recordOf('a')} AS agent`;
+
+export const candidatesFor = `
+MATCH (:Specialty {name: $specialty})<-[:HAS_SPECIALTY]-(a:Agent {ns: $ns})
+RETURN ${recordOf('a')} AS agent`;
+
+export const reserveSlot = `
+${lockAgent}
+WITH a, coalesce(a.held, []) AS held
+WITH a, held, $key IN held AS already
+WITH a, held, already,
+  already OR (a.explicitStatus IS NULL AND size(held) < CASE WHEN a.capacity < $cap THEN a.capacity ELSE $cap END) AS granted
+FOREACH (_ IN CASE WHEN granted AND NOT already THEN [1] ELSE [] END |
+  SET a.held = held + $key, a.load = size(held) + 1)
+SET a.status = ${statusOf('a')}
+RETURN granted`;
+
+export const releaseSlot = `
+${lockAgent}
+WITH a, [k IN coalesce(a.held, []) WHERE k <> $key] AS held,
+  $outcome IS NOT NULL AND NOT $key IN coalesce(a.recorded, []) AS counted
+WITH a, held, counted, a.completed + a.failed + 1 AS n
+SET a += CASE WHEN counted THEN {
+  recorded: coalesce(a.recorded, []) + $key,
+  completed: a.completed + CASE WHEN $outcome.success THEN 1 ELSE 0 END,
+  failed: a.failed + CASE WHEN $outcome.success THEN 0 ELSE 1 END,
+  consecutiveFailures: CASE WHEN $outcome.success THEN 0 ELSE a.consecutiveFailures + 1 END,
+  averageQuality: a.averageQuality + ($outcome.quality - a.averageQuality) / n,
+  averageDurationMs: a.averageDurationMs + ($outcome.durationMs - a.averageDurationMs) / n
+} ELSE {} END
+SET a.held = held, a.load = size(held)
+SET a.status = ${statusOf('a')}`;
+
+export const heartbeat = 'MATCH (a:Agent {ns: $ns, id: $id}) SET a.lastHeartbeat = $now RETURN a.id AS id';
+
+export const setStatus = `
+MATCH (a:Agent {ns: $ns, id: $id})
+SET a.explicitStatus = $explicit
+SET a.status = ${statusOf('a')}
+RETURN a.id AS id`;
+
+export const spawnedSince = `
+MATCH (a:Agent {ns: $ns})-[:HAS_SPECIALTY]->(:Specialty {group: $group})
+WHERE a.registeredAt >= $since
+RETURN count(DISTINCT a) AS n`;
+
+export const supervisorOf = `
+MATCH (:Agent {ns: $ns, id: $id})-[:REPORTS_TO]->(boss:Agent)
+RETURN ${recordOf('boss')} AS agent LIMIT 1`;
+
+/** The longest REPORTS_TO path from the agent up (bounded, so a cycle cannot run away). */
+export const reportingChain = `
+MATCH p = (:Agent {ns: $ns, id: $id})-[:REPORTS_TO*0..16]->(:Agent)
+RETURN [n IN nodes(p) | n.id] AS chain ORDER BY length(p) DESC LIMIT 1`;
+
+/** A team lead that can take work first (no explicit status), then the least loaded. */
+export const leadFor = `
+MATCH (a:Agent {ns: $ns, role: $role}) WHERE a.layer = 'MANAGEMENT'
+RETURN ${recordOf('a')} AS agent
+ORDER BY a.explicitStatus IS NULL DESC, a.load ASC, a.id ASC LIMIT 1`;
+
+export const recordWork = `
+MATCH (a:Agent {ns: $ns, id: $id})
+MERGE (w:Workflow {ns: $ns, id: $workflowId})
+MERGE (s:Subtask {ns: $ns, id: $subtaskId})
+MERGE (s)-[:PART_OF]->(w)
+MERGE (a)-[r:WORKED_ON]->(s)
+ON CREATE SET r.success = $outcome.success, r.quality = $outcome.quality,
+  r.durationMs = $outcome.durationMs, r.at = $at, r._created = true
+WITH r, r._created IS NOT NULL AS created
+REMOVE r._created
+RETURN created`;
+
+export const workOf = `
+MATCH (:Agent {ns: $ns, id: $id})-[r:WORKED_ON]->(s:Subtask)-[:PART_OF]->(w:Workflow)
+RETURN s.id AS subtaskId, w.id AS workflowId, r.success AS success, r.quality AS quality,
+  r.durationMs AS durationMs, r.at AS at
+ORDER BY r.at, s.id`;
+
+export const clearNamespace = `
+MATCH (n) WHERE n.ns = $ns AND (n:Agent OR n:Subtask OR n:Workflow)
+DETACH DELETE n`;
