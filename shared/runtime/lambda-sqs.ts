@@ -1,5 +1,5 @@
 import type { FunctionName } from '../events/index.js';
-import { describeError, isRetriable } from '../errors.js';
+import { describeError, InvalidEventError, isRetriable } from '../errors.js';
 import { processEvent } from './process-event.js';
 import type { Runtime } from './runtime.js';
 
@@ -22,7 +22,7 @@ export function createSqsHandler(name: FunctionName, runtime: () => Promise<Runt
     const batchItemFailures: { itemIdentifier: string }[] = [];
     for (const record of event.Records) {
       try {
-        const result = await processEvent(name, JSON.parse(record.body) as unknown, rt.ports);
+        const result = await processEvent(name, parseBody(record.body), rt.ports);
         rt.metrics.eventsProcessed.inc({ function: name, result: result.status });
       } catch (error) {
         rt.logger.error('sqs record failed', { function: name, messageId: record.messageId, retriable: isRetriable(error), ...describeError(error) });
@@ -32,4 +32,12 @@ export function createSqsHandler(name: FunctionName, runtime: () => Promise<Runt
     await rt.relay.drain();
     return { batchItemFailures };
   };
+}
+
+function parseBody(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch (error) {
+    throw new InvalidEventError('SQS record body is not JSON (expected a structured-mode CloudEvent)', error);
+  }
 }
