@@ -1,0 +1,159 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { configKeys, infraSchema } from '../../shared/config.js';
+import { functionSubscriptions } from '../../shared/events/topics.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- compose files are untyped YAML trees */
+type Doc = Record<string, any>;
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const read = (file: string) => readFileSync(join(root, file), 'utf8');
+const load = (file: string): Doc => parse(read(file), { merge: true }) as Doc;
+const serverVars = [...Object.keys(infraSchema.shape), 'SQS_ENDPOINT', 'DYNAMODB_ENDPOINT', 'AWS_REGION'];
+const allowedAppEnv = new Set<string>([...configKeys, ...serverVars]);
+const databases = ['postgres', 'redis', 'neo4j', 'kafka'];
+
+const envNames = (env: unknown): string[] =>
+  Array.isArray(env) ? env.map((e) => String(e).split('=')[0]!) : Object.keys((env ?? {}) as object);
+const dependsOn = (svc: Doc): [string, string | undefined][] =>
+  Array.isArray(svc.depends_on) ? svc.depends_on.map((d: string) => [d, undefined]) : Object.entries(svc.depends_on ?? {}).map(([d, c]) => [d, (c as Doc)?.condition]);
+const hostPort = (mapping: unknown): string => {
+  const parts = String(typeof mapping === 'object' ? (mapping as Doc).published : mapping).split(':');
+  return parts.length >= 2 ? parts.slice(0, -1).join(':') : parts[0]!;
+};
+const isApp = (svc: Doc): boolean => svc.build !== undefined || String(svc.image ?? '').startsWith('amas/');
+
+/** Structural problems of one compose file; [] when it is sound. */
+function composeProblems(compose: Doc): string[] {
+  const problems: string[] = [];
+  const services = (compose.services ?? {}) as Record<string, Doc>;
+  const published = new Map<string, string>();
+  for (const [name, svc] of Object.entries(services)) {
+    if (!svc.image && !svc.build) problems.push(`${name}: neither image nor build`);
+    for (const [dep, condition] of dependsOn(svc)) {
+      if (!services[dep]) problems.push(`${name}: depends_on unknown service ${dep}`);
+      else if (condition === 'service_healthy' && !services[dep].healthcheck) problems.push(`${name}: waits for ${dep} to be healthy, which has no healthcheck`);
+    }
+    for (const port of svc.ports ?? []) {
+      const host = hostPort(port);
+      if (published.has(host)) problems.push(`${name}: host port ${host} already published by ${published.get(host)}`);
+      published.set(host, name);
+    }
+    for (const volume of svc.volumes ?? []) {
+      const source = String(volume).split(':')[0]!;
+      if (source.startsWith('.')) {
+        if (!existsSync(join(root, source))) problems.push(`${name}: mounts missing ${source}`);
+      } else if (!(source in (compose.volumes ?? {}))) problems.push(`${name}: undeclared volume ${source}`);
+    }
+    if (isApp(svc)) for (const env of envNames(svc.environment)) if (!allowedAppEnv.has(env)) problems.push(`${name}: unknown variable ${env}`);
+    if (databases.includes(name) && !svc.healthcheck) problems.push(`${name}: no healthcheck`);
+  }
+  return problems;
+}
+
+/** Problems of the Dockerfile: multi-stage, npm ci, non-root runtime, the embedded CMD. */
+function dockerfileProblems(text: string): string[] {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const froms = lines.filter((l) => /^FROM\s/i.test(l));
+  const lastFrom = lines.findIndex((l) => l === froms.at(-1));
+  const runtime = lines.slice(lastFrom);
+  const user = runtime.filter((l) => /^USER\s/i.test(l)).at(-1)?.split(/\s+/)[1];
+  const problems: string[] = [];
+  if (froms.length < 2) problems.push('not multi-stage');
+  if (!/^FROM node:20-slim\b/.test(froms.at(-1) ?? '')) problems.push('runtime stage is not node:20-slim');
+  if (!lines.some((l) => /^RUN .*\bnpm ci\b/.test(l))) problems.push('dependencies not installed with npm ci');
+  if (!user || user === 'root' || user.startsWith('0')) problems.push('runtime runs as root');
+  if (!runtime.some((l) => l === 'EXPOSE 8000')) problems.push('does not expose 8000');
+  if (!runtime.some((l) => /^HEALTHCHECK\s/.test(l))) problems.push('no HEALTHCHECK');
+  if (runtime.filter((l) => /^CMD\s/.test(l)).at(-1) !== 'CMD ["npx", "tsx", "shared/runtime/main-embedded.ts"]') problems.push('CMD is not the embedded entry point');
+  return problems;
+}
+
+describe('docker-compose.yml (production-like)', () => {
+  const compose = load('docker-compose.yml');
+  const services = compose.services as Record<string, Doc>;
+
+  it('is structurally sound', () => {
+    expect(composeProblems(compose)).toEqual([]);
+  });
+
+  it('runs the API and one worker per function, each with every ORCHESTRATION_* key and the server variables', () => {
+    const workers = Object.keys(functionSubscriptions).map((fn) => `fn-${fn}`);
+    for (const name of ['orchestration', ...workers]) {
+      const env = envNames(services[name]!.environment);
+      expect(env, name).toEqual(expect.arrayContaining([...configKeys, 'KAFKA_BROKERS', 'DATABASE_URL', 'REDIS_URL', 'NEO4J_URL', 'KAFKA_PARTITIONS']));
+    }
+    for (const fn of Object.keys(functionSubscriptions)) expect(services[`fn-${fn}`]!.command).toEqual(['npx', 'tsx', 'shared/runtime/main-function.ts', fn]);
+    expect(services.orchestration!.ports).toEqual(['8000:8000']);
+    expect(services.orchestration!.environment.ORCHESTRATION_DEMO_AGENTS).toBe('${ORCHESTRATION_DEMO_AGENTS:-false}');
+  });
+
+  it('uses the required server images', () => {
+    expect(services.postgres!.image).toBe('postgres:15');
+    expect(services.redis!.image).toBe('redis:7');
+    expect(services.neo4j!.image).toBe('neo4j:5.26');
+    expect(services.kafka!.image).toMatch(/^apache\/kafka:3\.9\./);
+    expect(services.kafka!.environment.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+  });
+
+  it('the checks catch real mistakes', () => {
+    const broken = structuredClone(compose);
+    delete broken.services.postgres.healthcheck;
+    broken.services['fn-assign'].depends_on.nowhere = { condition: 'service_started' };
+    broken.services['fn-assign'].environment.ORCHESTRATION_TYPO = '1';
+    broken.services.redis.ports = ['8000:6379'];
+    delete broken.services.neo4j.image;
+    expect(composeProblems(broken)).toEqual([
+      'orchestration: waits for postgres to be healthy, which has no healthcheck',
+      'fn-decompose: waits for postgres to be healthy, which has no healthcheck',
+      'fn-assign: waits for postgres to be healthy, which has no healthcheck',
+      'fn-assign: depends_on unknown service nowhere',
+      'fn-assign: unknown variable ORCHESTRATION_TYPO',
+      'fn-dispatch: waits for postgres to be healthy, which has no healthcheck',
+      'fn-complete: waits for postgres to be healthy, which has no healthcheck',
+      'postgres: no healthcheck',
+      'redis: host port 8000 already published by orchestration',
+      'neo4j: neither image nor build',
+    ]);
+  });
+});
+
+describe('docker-compose.dev.yml', () => {
+  const compose = load('docker-compose.dev.yml');
+  const services = compose.services as Record<string, Doc>;
+
+  it('is structurally sound and runs the servers, Prometheus and Grafana', () => {
+    expect(composeProblems(compose)).toEqual([]);
+    expect(Object.keys(services).sort()).toEqual(['grafana', 'kafka', 'neo4j', 'postgres', 'prometheus', 'redis']);
+  });
+
+  it('Prometheus scrapes /metrics of the API and the functions; Grafana provisions the dashboard', () => {
+    expect(services.prometheus!.volumes).toContain('./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+    const prometheus = load('deploy/prometheus.yml');
+    const targets = (prometheus.scrape_configs as Doc[]).flatMap((j) => (j.static_configs as Doc[]).flatMap((s) => s.targets as string[]));
+    expect(targets).toEqual(expect.arrayContaining(['host.docker.internal:8000', 'orchestration:8000', 'fn-decompose:8080']));
+    const provider = load('deploy/grafana/provisioning/dashboards/amas.yaml').providers[0] as Doc;
+    const mount = (services.grafana!.volumes as string[]).find((v) => v.split(':')[1] === provider.options.path)!;
+    expect(existsSync(join(root, mount.split(':')[0]!, 'amas-orchestration.json'))).toBe(true);
+    expect(load('deploy/grafana/provisioning/datasources/prometheus.yaml').datasources[0].url).toBe('http://prometheus:9090');
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = read('Dockerfile');
+
+  it('is multi-stage, installs with npm ci and runs the embedded runtime as user node', () => {
+    expect(dockerfileProblems(text)).toEqual([]);
+    expect(text).toMatch(/^USER node$/m);
+  });
+
+  it('the checks catch a root runtime and a single stage', () => {
+    const rootUser = text.replace(/^USER node$/m, 'USER root');
+    expect(dockerfileProblems(rootUser)).toEqual(['runtime runs as root']);
+    const singleStage = text.replace(/^FROM node:20-slim AS deps$/m, '').replace(/^COPY --from=deps .*$/m, '');
+    expect(dockerfileProblems(singleStage)).toContain('not multi-stage');
+  });
+});

@@ -1,0 +1,267 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { Service as KnativeService } from '@kubernetes-models/knative/serving.knative.dev/v1';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { Job } from 'kubernetes-models/batch/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { configEntries, configKeys, infraSchema } from '../../shared/config.js';
+import { allTopics, deadLetterTopic, functionSubscriptions, type FunctionName } from '../../shared/events/topics.js';
+import { createMetrics } from '../../shared/runtime/metrics.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped YAML trees */
+type Doc = Record<string, any>;
+interface Loaded { file: string; doc: Doc }
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const k8s = join(root, 'k8s');
+const yamlFiles = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? yamlFiles(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : [],
+  );
+const parseFile = (path: string): Doc[] =>
+  parseAllDocuments(readFileSync(path, 'utf8')).map((d) => {
+    if (d.errors.length > 0) throw new Error(`${path}: ${d.errors.map((e) => e.message).join('; ')}`);
+    return d.toJS() as Doc;
+  }).filter((d) => d !== null);
+const docs: Loaded[] = yamlFiles(k8s).flatMap((path) => parseFile(path).map((doc) => ({ file: relative(k8s, path), doc })));
+const clone = <T>(v: T): T => structuredClone(v);
+
+// Validators: the official schemas shipped by kubernetes-models / @kubernetes-models/* (generated from the
+// Kubernetes OpenAPI spec and the KEDA, Knative and prometheus-operator CRDs), and ours under k8s/schemas.
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false });
+const ownSchema = (file: string): ValidateFunction => ajv.compile(JSON.parse(readFileSync(join(k8s, 'schemas', file), 'utf8')) as object);
+const viaModel = (Model: new (data: any) => { validate(): void }) => (doc: Doc) => new Model(doc).validate();
+const viaAjv = (check: ValidateFunction) => (doc: Doc) => {
+  if (!check(doc)) throw new Error(ajv.errorsText(check.errors));
+};
+const validators: Record<string, (doc: Doc) => void> = {
+  'v1/Namespace': viaModel(Namespace),
+  'v1/Service': viaModel(Service),
+  'v1/ConfigMap': viaModel(ConfigMap),
+  'apps/v1/Deployment': viaModel(Deployment),
+  'apps/v1/StatefulSet': viaModel(StatefulSet),
+  'batch/v1/Job': viaModel(Job),
+  'policy/v1/PodDisruptionBudget': viaModel(PodDisruptionBudget),
+  'autoscaling/v2/HorizontalPodAutoscaler': viaModel(HorizontalPodAutoscaler),
+  'monitoring.coreos.com/v1/ServiceMonitor': viaModel(ServiceMonitor),
+  'keda.sh/v1alpha1/ScaledObject': viaModel(ScaledObject),
+  'keda.sh/v1alpha1/TriggerAuthentication': viaModel(TriggerAuthentication),
+  'serving.knative.dev/v1/Service': viaModel(KnativeService),
+  'sources.knative.dev/v1beta1/KafkaSource': viaAjv(ownSchema('kafkasource.sources.knative.dev.v1beta1.json')),
+  'eventing.knative.dev/v1alpha1/KafkaSink': viaAjv(ownSchema('kafkasink.eventing.knative.dev.v1alpha1.json')),
+  'kustomize.config.k8s.io/v1beta1/Kustomization': viaAjv(ownSchema('kustomization.json')),
+};
+/** Schema errors of one document, or [] when it is valid. */
+function validate(doc: Doc): string[] {
+  const check = validators[`${doc.apiVersion}/${doc.kind}`];
+  if (!check) return [`no schema for ${doc.apiVersion}/${doc.kind}`];
+  try {
+    check(doc);
+    return [];
+  } catch (error) {
+    return [error instanceof Error ? error.message : String(error)];
+  }
+}
+
+const ofKind = (kind: string, dir?: string, apiVersion?: string): Loaded[] =>
+  docs.filter(({ file, doc }) => doc.kind === kind && (!dir || file.startsWith(`${dir}/`)) && (!apiVersion || doc.apiVersion === apiVersion));
+const one = (kind: string, name: string, apiVersion?: string): Doc => {
+  const found = docs.filter(({ doc }) => doc.kind === kind && doc.metadata?.name === name && (!apiVersion || doc.apiVersion === apiVersion));
+  expect(found, `${kind} ${name}`).toHaveLength(1);
+  return found[0]!.doc;
+};
+const names = Object.keys(functionSubscriptions) as FunctionName[];
+const partitions = infraSchema.parse({}).KAFKA_PARTITIONS;
+
+describe('every manifest under k8s/ passes its schema', () => {
+  it('found the manifests', () => {
+    expect(docs.length).toBeGreaterThan(20);
+  });
+  it.each(docs.map((d) => [`${d.file} ${d.doc.kind}/${d.doc.metadata?.name ?? ''}`, d.doc] as const))('%s', (_label, doc) => {
+    expect(validate(doc)).toEqual([]);
+  });
+  it('namespaced objects live in amas', () => {
+    const namespaced = docs.filter(({ doc }) => !['Namespace', 'Kustomization'].includes(doc.kind));
+    expect(namespaced.filter(({ doc }) => doc.metadata?.namespace !== 'amas').map(({ file, doc }) => `${file} ${doc.kind}`)).toEqual([]);
+  });
+});
+
+describe('the validation catches real mistakes', () => {
+  const so = one('ScaledObject', 'amas-fn-decompose');
+  const mutants: [string, Doc, (d: Doc) => void][] = [
+    ['ScaledObject without scaleTargetRef', so, (d) => delete d.spec.scaleTargetRef],
+    ['ScaledObject with minReplicaCount "zero"', so, (d) => (d.spec.minReplicaCount = 'zero')],
+    ['ScaledObject trigger without type', so, (d) => delete d.spec.triggers[0].type],
+    ['Deployment with a named containerPort number', one('Deployment', 'amas-orchestration'), (d) => (d.spec.template.spec.containers[0].ports[0].containerPort = '8000')],
+    ['Deployment without selector', one('Deployment', 'amas-orchestration'), (d) => delete d.spec.selector],
+    ['HPA with a percentage string', one('HorizontalPodAutoscaler', 'amas-orchestration-hpa'), (d) => (d.spec.metrics[0].resource.target.averageUtilization = '70%')],
+    ['ServiceMonitor with a numeric port', one('ServiceMonitor', 'amas-orchestration'), (d) => (d.spec.endpoints[0].port = 9090)],
+    ['Knative Service with a numeric image', one('Service', 'amas-kn-assign', 'serving.knative.dev/v1'), (d) => (d.spec.template.spec.containers[0].image = 1)],
+    ['KafkaSource without topics', one('KafkaSource', 'amas-src-assign'), (d) => delete d.spec.topics],
+    ['KafkaSource with a misspelt field', one('KafkaSource', 'amas-src-assign'), (d) => (d.spec.consumerGroupId = 'x')],
+    ['KafkaSource with an unknown backoff policy', one('KafkaSource', 'amas-src-assign'), (d) => (d.spec.delivery.backoffPolicy = 'exponentialBackoff')],
+    ['a kind nobody validates', so, (d) => (d.apiVersion = 'keda.sh/v2')],
+  ];
+  it.each(mutants)('%s fails', (_label, original, mutate) => {
+    expect(validate(original)).toEqual([]);
+    const broken = clone(original);
+    mutate(broken);
+    expect(validate(broken).length).toBeGreaterThan(0);
+  });
+});
+
+describe('orchestration base', () => {
+  const deployment = one('Deployment', 'amas-orchestration');
+  const pod = deployment.spec.template.spec;
+  const container = pod.containers[0];
+
+  it('the ConfigMap carries exactly the ORCHESTRATION_* keys of shared/config.ts, with their defaults', () => {
+    const data = one('ConfigMap', 'amas-orchestration-config').data as Record<string, string>;
+    expect(Object.keys(data).sort()).toEqual([...configKeys].sort());
+    for (const key of configKeys) expect(data[key], key).toBe(key === 'ORCHESTRATION_DEMO_AGENTS' ? 'false' : configEntries[key].default);
+  });
+
+  it('the Deployment has the guide\'s replicas, labels, port, probes and resources', () => {
+    expect(deployment.spec.replicas).toBe(3);
+    expect(pod.containers).toHaveLength(1);
+    expect(deployment.spec.template.metadata.labels).toMatchObject({ app: 'amas-orchestration', component: 'orchestration' });
+    expect(container.ports).toContainEqual({ name: 'http', containerPort: 8000, protocol: 'TCP' });
+    expect(container.livenessProbe).toEqual({ httpGet: { path: '/health/orchestration', port: 8000 }, initialDelaySeconds: 90, periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 5 });
+    expect(container.readinessProbe).toEqual({ httpGet: { path: '/ready/orchestration', port: 8000 }, initialDelaySeconds: 45, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 });
+    expect(container.startupProbe.httpGet).toEqual({ path: '/health/orchestration', port: 8000 });
+    expect(container.resources).toEqual({ requests: { cpu: '1000m', memory: '2Gi' }, limits: { cpu: '4000m', memory: '8Gi' } });
+  });
+
+  it('the Deployment reads config from the ConfigMap, secrets from amas-secrets, and runs non-root on a read-only root', () => {
+    expect(container.envFrom).toEqual([{ configMapRef: { name: 'amas-orchestration-config' } }]);
+    const secretRefs = container.env.filter((e: Doc) => e.valueFrom).map((e: Doc) => e.valueFrom.secretKeyRef);
+    expect(secretRefs.map((r: Doc) => r.name)).toEqual(['amas-secrets', 'amas-secrets', 'amas-secrets']);
+    const envNames = container.env.map((e: Doc) => e.name);
+    for (const server of ['KAFKA_BROKERS', 'DATABASE_URL', 'REDIS_URL', 'NEO4J_URL', 'KAFKA_PARTITIONS']) expect(envNames).toContain(server);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+  });
+
+  it('the Service and ServiceMonitor expose http and metrics of the pods', () => {
+    const svc = one('Service', 'amas-orchestration', 'v1');
+    expect(svc.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+    expect(svc.spec.ports.map((p: Doc) => [p.name, p.targetPort])).toEqual([['http', 'http'], ['metrics', 'http']]);
+    const monitor = one('ServiceMonitor', 'amas-orchestration');
+    expect(monitor.spec.selector.matchLabels).toEqual(svc.metadata.labels);
+    expect(monitor.spec.endpoints[0]).toMatchObject({ port: 'metrics', path: '/metrics' });
+  });
+
+  it('the HPA has the guide\'s targets and behaviour', () => {
+    const hpa = one('HorizontalPodAutoscaler', 'amas-orchestration-hpa');
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'amas-orchestration' });
+    expect(hpa.spec.minReplicas).toBe(3);
+    const byName = Object.fromEntries(hpa.spec.metrics.map((m: Doc) => (m.type === 'Resource' ? [m.resource.name, m.resource.target] : [m.pods.metric.name, m.pods.target])));
+    expect(byName).toEqual({
+      cpu: { type: 'Utilization', averageUtilization: 70 },
+      memory: { type: 'Utilization', averageUtilization: 80 },
+      orchestration_active_workflows: { type: 'AverageValue', averageValue: '10' },
+      orchestration_message_queue_depth: { type: 'AverageValue', averageValue: '1000' },
+      orchestration_active_agents: { type: 'AverageValue', averageValue: '50' },
+    });
+    expect(hpa.spec.behavior.scaleUp).toEqual({ stabilizationWindowSeconds: 60, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }, { type: 'Pods', value: 3, periodSeconds: 60 }] });
+    expect(hpa.spec.behavior.scaleDown).toEqual({ stabilizationWindowSeconds: 300, selectPolicy: 'Min', policies: [{ type: 'Percent', value: 10, periodSeconds: 60 }, { type: 'Pods', value: 1, periodSeconds: 60 }] });
+  });
+
+  it('the topics Job creates every topic and each function input\'s dead-letter topic', () => {
+    const env = one('Job', 'kafka-topics').spec.template.spec.containers[0].env as Doc[];
+    const listed = String(env.find((e) => e.name === 'TOPICS')!.value).split(/\s+/).filter(Boolean).sort();
+    expect(listed).toEqual([...allTopics, ...Object.values(functionSubscriptions).map((s) => deadLetterTopic(s.topic))].sort());
+  });
+
+  it('every kustomization lists exactly the manifests of its folder, and they exist', () => {
+    for (const { file, doc } of ofKind('Kustomization')) {
+      const dir = dirname(join(k8s, file));
+      const siblings = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
+      expect([...doc.resources].sort(), file).toEqual(siblings.sort());
+    }
+  });
+});
+
+describe('scale-to-zero layouts', () => {
+  it.each(names)('KEDA scales %s on its code\'s topic and consumer group', (name) => {
+    const so = one('ScaledObject', `amas-fn-${name}`);
+    const { topic, groupId } = functionSubscriptions[name];
+    expect(so.spec).toMatchObject({ minReplicaCount: 0, scaleTargetRef: { kind: 'Deployment', name: `amas-fn-${name}` } });
+    expect(so.spec.maxReplicaCount).toBeLessThanOrEqual(partitions);
+    expect(so.spec.triggers).toHaveLength(1);
+    const [trigger] = so.spec.triggers;
+    expect(trigger.type).toBe('kafka');
+    expect(trigger.metadata).toMatchObject({ topic, consumerGroup: groupId, offsetResetPolicy: 'earliest' });
+    for (const key of ['bootstrapServers', 'lagThreshold', 'activationLagThreshold']) expect(trigger.metadata[key], key).toMatch(/\S/);
+    one('TriggerAuthentication', trigger.authenticationRef.name);
+    const target = one('Deployment', `amas-fn-${name}`);
+    expect(target.spec.replicas, 'KEDA owns the replica count').toBeUndefined();
+    expect(target.spec.template.spec.containers[0].command).toEqual(['npx', 'tsx', 'shared/runtime/main-function.ts', name]);
+  });
+
+  it.each(names)('Knative runs %s from a KafkaSource on its code\'s topic and group, with retries and a dead-letter sink', (name) => {
+    const { topic, groupId } = functionSubscriptions[name];
+    const source = one('KafkaSource', `amas-src-${name}`);
+    expect(source.spec).toMatchObject({ topics: [topic], consumerGroup: groupId, initialOffset: 'earliest', ordering: 'ordered' });
+    expect(source.metadata.annotations).toMatchObject({ 'kafka.eventing.knative.dev/delivery.order': 'ordered', 'autoscaling.eventing.knative.dev/class': 'keda.autoscaling.knative.dev' });
+    expect(source.spec.delivery).toMatchObject({ backoffPolicy: 'exponential' });
+    expect(source.spec.delivery.retry).toBeGreaterThan(0);
+    const dls = source.spec.delivery.deadLetterSink.ref;
+    expect(one(dls.kind, dls.name, dls.apiVersion).spec.topic).toBe(deadLetterTopic(topic));
+    const sink = source.spec.sink.ref;
+    const ksvc = one(sink.kind, sink.name, sink.apiVersion);
+    expect(ksvc.spec.template.metadata.annotations['autoscaling.knative.dev/min-scale']).toBe('0');
+    expect(ksvc.spec.template.spec.containers[0].command).toEqual(['npx', 'tsx', 'shared/runtime/main-function.ts', name]);
+  });
+
+  it('no workload is scaled by two autoscalers', () => {
+    const key = (apiVersion: string, kind: string, name: string) => `${apiVersion}/${kind}/${name}`;
+    const keda = ofKind('ScaledObject').map(({ doc: { spec } }) => key(spec.scaleTargetRef.apiVersion ?? 'apps/v1', spec.scaleTargetRef.kind ?? 'Deployment', spec.scaleTargetRef.name));
+    const hpa = ofKind('HorizontalPodAutoscaler').map(({ doc: { spec } }) => key(spec.scaleTargetRef.apiVersion, spec.scaleTargetRef.kind, spec.scaleTargetRef.name));
+    const knative = ofKind('Service', undefined, 'serving.knative.dev/v1').map(({ doc }) => key('serving.knative.dev/v1', 'Service', doc.metadata.name));
+    const kedaViaKnative = ofKind('KafkaSource').filter(({ doc }) => doc.metadata.annotations?.['autoscaling.eventing.knative.dev/class']).map(({ doc }) => key(doc.apiVersion, 'KafkaSource', doc.metadata.name));
+    const all = [...keda, ...hpa, ...knative, ...kedaViaKnative];
+    expect(all.length).toBe(new Set(all).size);
+    expect(ofKind('ScaledObject', 'knative')).toEqual([]);
+    expect(docs.filter(({ file, doc }) => file.startsWith('keda/') && String(doc.apiVersion).includes('knative'))).toEqual([]);
+    expect(ofKind('Deployment', 'knative')).toEqual([]);
+  });
+});
+
+describe('Grafana dashboard', () => {
+  const raw = one('ConfigMap', 'amas-orchestration-dashboard');
+  const json = String(Object.values(raw.data as Record<string, string>)[0]);
+  const dashboard = JSON.parse(json) as Doc;
+  const exprs: string[] = (dashboard.panels as Doc[]).flatMap((p) => (p.targets ?? []).map((t: Doc) => String(t.expr)));
+
+  it('is labelled for the Grafana sidecar and equals the file provisioned in docker-compose.dev.yml', () => {
+    expect(raw.metadata.labels.grafana_dashboard).toBe('1');
+    expect(dashboard).toEqual(JSON.parse(readFileSync(join(root, 'deploy/grafana/dashboards/amas-orchestration.json'), 'utf8')));
+  });
+
+  it('queries only metrics that shared/runtime/metrics.ts registers, with _bucket only on histograms', async () => {
+    const registered = new Map((await createMetrics().registry.getMetricsAsJSON()).map((m) => [m.name, String(m.type)]));
+    const used = new Set(exprs.flatMap((e) => e.match(/\borchestration_[a-z_]+/g) ?? []));
+    for (const name of used) {
+      const base = name.replace(/_bucket$/, '');
+      expect(registered.has(base), name).toBe(true);
+      if (base !== name) expect(registered.get(base), name).toBe('histogram');
+    }
+    expect([...registered.keys()].filter((n) => ![...used].some((u) => u.startsWith(n)))).toEqual([]);
+  });
+
+  it('shows p50, p95 and p99 of every histogram through histogram_quantile', async () => {
+    const histograms = (await createMetrics().registry.getMetricsAsJSON()).filter((m) => String(m.type) === 'histogram').map((m) => m.name);
+    for (const h of histograms) {
+      for (const q of ['0.5', '0.95', '0.99']) expect(exprs.some((e) => e.startsWith(`histogram_quantile(${q},`) && e.includes(`${h}_bucket`)), `${h} ${q}`).toBe(true);
+    }
+  });
+});

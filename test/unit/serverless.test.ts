@@ -1,0 +1,105 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { leaseTable } from '../../shared/adapters/dynamodb/lease-table.dynamodb.js';
+import { queueNames } from '../../shared/adapters/sqs/sqs-names.js';
+import { functionSubscriptions, type FunctionName } from '../../shared/events/topics.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- serverless.yml is an untyped YAML tree */
+type Doc = Record<string, any>;
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const sls = parse(readFileSync(join(root, 'serverless.yml'), 'utf8')) as Doc;
+const resources = sls.resources.Resources as Record<string, Doc>;
+const names = Object.keys(functionSubscriptions) as FunctionName[];
+const handlerModule = 'shared/runtime/main-lambda';
+const getAttArn = (ref: Doc): string => {
+  const [logicalId, attribute] = ref['Fn::GetAtt'] as [string, string];
+  expect(attribute).toBe('Arn');
+  return logicalId;
+};
+
+describe('serverless.yml', () => {
+  it('targets AWS Lambda on Node 20', () => {
+    expect(sls.provider).toMatchObject({ name: 'aws', runtime: 'nodejs20.x' });
+    expect(Object.keys(sls.functions).sort()).toEqual(['api', ...names].sort());
+  });
+
+  it('points every handler at an export of shared/runtime/main-lambda.ts', () => {
+    for (const [name, fn] of Object.entries(sls.functions as Record<string, Doc>)) expect(fn.handler).toBe(`${handlerModule}.${name}`);
+    const source = join(root, `${handlerModule}.ts`);
+    // main-lambda.ts is written separately; once it exists its exports must match the handlers.
+    if (!existsSync(source)) return;
+    const text = readFileSync(source, 'utf8');
+    for (const name of Object.keys(sls.functions)) {
+      const exported = [
+        `export\\s+(const|let|async\\s+function|function)\\s+${name}\\b`,
+        `export\\s+(const|let)\\s*{[^}]*\\b${name}\\b[^}]*}\\s*=`,
+        `export\\s*{[^}]*\\b${name}\\b[^}]*}`,
+      ].some((pattern) => new RegExp(pattern).test(text));
+      expect(exported, `${handlerModule}.ts exports ${name}`).toBe(true);
+    }
+  });
+
+  it.each(names)('%s reads its own FIFO queue with partial batch failures, and that queue has a FIFO DLQ', (name) => {
+    const events = sls.functions[name].events as Doc[];
+    expect(events).toHaveLength(1);
+    const sqs = events[0]!.sqs as Doc;
+    expect(sqs.functionResponseType).toBe('ReportBatchItemFailures');
+    expect(sqs.batchSize).toBeDefined();
+    const queue = resources[getAttArn(sqs.arn)]!;
+    expect(queue.Type).toBe('AWS::SQS::Queue');
+    expect(queue.Properties).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false });
+    // The names the SQS event bus derives (shared/adapters/sqs/sqs-names.ts) under SQS_QUEUE_PREFIX.
+    const { topic, groupId } = functionSubscriptions[name];
+    const prefix = String(sls.provider.environment.SQS_QUEUE_PREFIX);
+    expect(queue.Properties.QueueName).toBe(prefix + queueNames('').groupQueue(topic, groupId));
+    const dlq = resources[getAttArn(queue.Properties.RedrivePolicy.deadLetterTargetArn)]!;
+    expect(dlq.Type).toBe('AWS::SQS::Queue');
+    expect(dlq.Properties.FifoQueue).toBe(true);
+    expect(dlq.Properties.QueueName).toBe(prefix + queueNames('').deadLetterQueue(topic, groupId));
+    expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBeDefined();
+  });
+
+  it('has one queue per function topic, and no queue without a consumer or a DLQ', () => {
+    const queues = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SQS::Queue');
+    const withRedrive = queues.filter(([, r]) => r.Properties.RedrivePolicy);
+    expect(withRedrive).toHaveLength(names.length);
+    expect(queues).toHaveLength(names.length * 2);
+  });
+
+  it('keeps leases in the table shape of the DynamoDB lease adapter, on demand, with TTL on ttl', () => {
+    const table = resources.LeaseTable!;
+    expect(table.Type).toBe('AWS::DynamoDB::Table');
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: leaseTable.key, KeyType: 'HASH' }, { AttributeName: leaseTable.kind, KeyType: 'RANGE' }],
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
+    expect(table.Properties.AttributeDefinitions).toContainEqual({ AttributeName: 'leaseKey', AttributeType: 'S' });
+    expect((table.Properties.GlobalSecondaryIndexes as Doc[]).map((i) => i.IndexName).sort()).toEqual([leaseTable.expiryIndex, leaseTable.holderIndex].sort());
+  });
+
+  it('routes the API, including health and readiness, to the api function', () => {
+    const routes = (sls.functions.api.events as Doc[]).map((e) => `${e.httpApi.method} ${e.httpApi.path}`);
+    for (const route of ['POST /v1/tasks', 'GET /v1/workflows', 'GET /v1/workflows/{id}', 'GET /health/orchestration', 'GET /ready/orchestration']) expect(routes).toContain(route);
+  });
+
+  it('grants only queue and lease-table actions on named resources (ListQueues, which has none, aside)', () => {
+    const statements = sls.provider.iam.role.statements as Doc[];
+    for (const s of statements) {
+      expect(s.Effect).toBe('Allow');
+      for (const action of s.Action as string[]) expect(action).toMatch(/^(sqs|dynamodb):[A-Za-z]+$/);
+      if (s.Resource === '*') expect(s.Action).toEqual(['sqs:ListQueues']);
+      else for (const resource of s.Resource as Doc[]) expect(resources[getAttArn(resource['Fn::Join']?.[1]?.[0] ?? resource)], JSON.stringify(resource)).toBeDefined();
+    }
+  });
+
+  it('names the environment the Lambda runtime reads', () => {
+    expect(sls.provider.environment).toMatchObject({ SQS_QUEUE_PREFIX: '${self:custom.prefix}', LEASE_TABLE: '${self:custom.leaseTable}' });
+    expect(sls.provider.environment.DATABASE_URL).toBeDefined();
+    expect(resources.LeaseTable!.Properties.TableName).toBe('${self:custom.leaseTable}');
+  });
+});
