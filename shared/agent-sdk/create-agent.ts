@@ -1,0 +1,147 @@
+import type { Config } from '../config.js';
+import { agentHeartbeat, agentRegistered, makeEvent, msOf, subtaskCompleted, subtaskFailed, topics, type EventContext } from '../events/index.js';
+import type { Layer, Specialty } from '../domain/vocabulary.js';
+import type { AgentDirectory, Clock, EventBus, Ids, LeaseStore } from '../ports/index.js';
+import { systemClock } from '../adapters/memory/clock.system.js';
+import { createIds } from '../adapters/memory/ids.js';
+import { leaseKeyOf, leaseTtlMs } from '../../functions/common/deps.js';
+import type { CommunicationBus, MessageHandler, RequestInput, SendResult } from '../messaging/communication-bus.js';
+import type { AgentMessage, SendMessageInput } from '../messaging/message-schema.js';
+import { silentLogger, type Logger } from '../runtime/logger.js';
+import { createSubtaskInbox, type Dispatched, type SubtaskInbox } from './subtask-inbox.js';
+
+export type AgentTask = Dispatched['data']['task'] & Pick<Dispatched['data'], 'workflowId' | 'subtaskId' | 'attempt' | 'deadline'>;
+export interface AgentResult {
+  /** 0..1; below ORCHESTRATION_QUALITY_THRESHOLD the orchestrator retries the subtask. */
+  quality: number;
+  output: unknown;
+}
+
+export interface CreateAgentOptions {
+  id: string;
+  layer: Layer;
+  specialties: Specialty[];
+  role?: string;
+  supervisorId?: string;
+  /** Concurrent subtasks; default ORCHESTRATION_MAX_TASKS_PER_AGENT. */
+  capacity?: number;
+  handle: (task: AgentTask) => Promise<AgentResult>;
+  onMessage?: MessageHandler;
+  bus: EventBus;
+  directory: AgentDirectory;
+  leases: LeaseStore;
+  config: Pick<Config, 'ORCHESTRATION_HEARTBEAT_INTERVAL' | 'ORCHESTRATION_MAX_TASKS_PER_AGENT'>;
+  /** The process's communication bus (signing keys included); without it messaging is off. */
+  messages?: CommunicationBus;
+  /** The process's shared dispatch inbox; default: one of its own, group `amas-agent-<id>`. */
+  inbox?: SubtaskInbox;
+  logger?: Logger;
+  clock?: Clock;
+  ids?: Ids;
+}
+
+export interface Agent {
+  readonly id: string;
+  sendMessage(input: Omit<SendMessageInput, 'senderId'>): Promise<SendResult>;
+  request(input: Omit<RequestInput, 'senderId'>): Promise<AgentMessage>;
+  onMessage(handler: MessageHandler): void;
+  heartbeat(): Promise<void>;
+  /** Stops taking work, finishes and reports what is in flight, tells its supervisor, goes OFFLINE. */
+  stop(): Promise<void>;
+}
+
+/** A real agent on the orchestrator's topics: registers, heartbeats, works its dispatches and reports with its fencing token. */
+export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
+  const { id, bus, directory, leases, config, messages } = options;
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? createIds();
+  const context: EventContext = { ids, clock, source: `amas/agent/${id}` };
+  const inbox = options.inbox ?? createSubtaskInbox({ bus, groupId: `amas-agent-${id}`, logger });
+  const ownInbox = !options.inbox;
+  const inFlight = new Map<string, Promise<void>>();
+  let messageHandler = options.onMessage;
+  let stopping = false;
+
+  const messaging = (): CommunicationBus => {
+    if (!messages) throw new Error(`agent ${id} was created without a communication bus`);
+    return messages;
+  };
+
+  async function report(event: Dispatched, outcome: { result: AgentResult } | { error: unknown }, startedAt: number): Promise<void> {
+    const { workflowId, subtaskId, attempt, leaseToken } = event.data;
+    const caused = { ...context, cause: event };
+    const done = 'result' in outcome
+      ? makeEvent(subtaskCompleted, { workflowId, subtaskId, attempt, agentId: id, leaseToken, quality: outcome.result.quality, output: outcome.result.output, durationMs: clock.now() - startedAt }, caused, 0)
+      : makeEvent(subtaskFailed, { workflowId, subtaskId, attempt, agentId: id, leaseToken, reason: reasonOf(outcome.error), cause: 'agent_error' }, caused, 1);
+    await bus.publish(topics.subtaskResults, [{ key: workflowId, event: done }]);
+  }
+
+  async function work(event: Dispatched): Promise<void> {
+    const { subtaskId, leaseToken, deadline, task, workflowId, attempt } = event.data;
+    if (msOf(deadline) <= clock.now()) return logger.debug('dispatch past its deadline skipped', { agentId: id, subtaskId });
+    // A replayed or superseded dispatch: someone else (or a later attempt) owns the work now.
+    const lease = await leases.get(leaseKeyOf(subtaskId));
+    if (!lease || lease.holder !== id || lease.token !== leaseToken) return logger.debug('stale dispatch skipped', { agentId: id, subtaskId, leaseToken });
+    const startedAt = clock.now();
+    let outcome: { result: AgentResult } | { error: unknown };
+    try {
+      const result = await options.handle({ ...task, workflowId, subtaskId, attempt, deadline });
+      outcome = Number.isFinite(result.quality) && result.quality >= 0 && result.quality <= 1 ? { result } : { error: new Error(`quality ${result.quality} is not within 0..1`) };
+    } catch (error) {
+      outcome = { error };
+    }
+    if ('error' in outcome) logger.warn('agent task failed', { agentId: id, subtaskId, error: reasonOf(outcome.error) });
+    await report(event, outcome, startedAt);
+  }
+
+  const deliver = (event: Dispatched): void => {
+    const key = `${event.data.subtaskId}#${event.data.attempt}`;
+    if (stopping || inFlight.has(key)) return;
+    const job = work(event)
+      .catch((error: unknown) => logger.error('agent could not report a result', { agentId: id, key, error: reasonOf(error) }))
+      .finally(() => inFlight.delete(key));
+    inFlight.set(key, job);
+  };
+
+  async function heartbeat(): Promise<void> {
+    await directory.heartbeat(id, clock.now());
+    await leases.renewHolder(id, leaseTtlMs(config.ORCHESTRATION_HEARTBEAT_INTERVAL));
+    const record = await directory.get(id);
+    await bus.publish(topics.agents, [{ key: id, event: makeEvent(agentHeartbeat, { agentId: id, status: record?.status ?? 'AVAILABLE', load: record?.load ?? 0 }, context) }]);
+  }
+
+  // Listen first, then register: no dispatch can reach an agent that is not yet listening.
+  await inbox.add(id, deliver);
+  const closeMessages = messages ? await messages.onMessage(id, (m, ctx) => messageHandler?.(m, ctx)) : undefined;
+  const capacity = options.capacity ?? config.ORCHESTRATION_MAX_TASKS_PER_AGENT;
+  const registration = { id, layer: options.layer, specialties: options.specialties, capacity, demo: false, ...(options.role ? { role: options.role } : {}), ...(options.supervisorId ? { supervisorId: options.supervisorId } : {}) };
+  await directory.register(registration, clock.now());
+  const { id: agentId, ...announced } = registration;
+  await bus.publish(topics.agents, [{ key: id, event: makeEvent(agentRegistered, { agentId, ...announced }, context) }]);
+  const timer = setInterval(() => void heartbeat().catch((error: unknown) => logger.warn('heartbeat failed', { agentId: id, error: reasonOf(error) })), config.ORCHESTRATION_HEARTBEAT_INTERVAL * 1000);
+  timer.unref();
+
+  return {
+    id,
+    sendMessage: (input) => messaging().sendMessage({ ...input, senderId: id } as SendMessageInput),
+    request: (input) => messaging().request({ ...input, senderId: id }),
+    onMessage: (handler) => void (messageHandler = handler),
+    heartbeat,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      inbox.remove(id);
+      if (ownInbox) await inbox.stop();
+      await Promise.allSettled([...inFlight.values()]);
+      clearInterval(timer);
+      if (messages && options.supervisorId) {
+        await messages.sendMessage({ senderId: id, recipientId: options.supervisorId, messageType: 'SHUTDOWN_NOTICE', priority: 'HIGH', payload: { agentId: id } }).catch((error: unknown) => logger.warn('shutdown notice not sent', { agentId: id, error: reasonOf(error) }));
+      }
+      await directory.setStatus(id, 'OFFLINE');
+      closeMessages?.();
+    },
+  };
+}
+
+const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error)) || 'agent error';

@@ -1,0 +1,6 @@
+export * from './communication-bus.js';
+export * from './communication-metrics.js';
+export * from './message-auth.js';
+export * from './message-schema.js';
+export * from './priority-topics.js';
+export { MessageTimeoutError } from './request-response.js';
