@@ -11,7 +11,9 @@ import { createPgliteClient } from '../adapters/sql/sql-client.pglite.js';
 import { createSqlWorkflowStore } from '../adapters/sql/workflow-store.sql.js';
 import type { Adapters } from './runtime.js';
 import type { Logger } from './logger.js';
-import type { EventBus } from '../ports/index.js';
+import type { AgentDirectory, EventBus } from '../ports/index.js';
+import neo4j, { type Driver } from 'neo4j-driver';
+import { createNeo4jAgentDirectory } from '../adapters/neo4j/agent-directory.neo4j.js';
 import { createKafkaEventBus } from '../adapters/kafka/event-bus.kafka.js';
 
 export interface ChosenAdapters extends Adapters {
@@ -22,7 +24,7 @@ export interface ChosenAdapters extends Adapters {
 
 /**
  * Each unset server variable falls back to its embedded stand-in, so `npm start` needs no server;
- * setting KAFKA_BROKERS, DATABASE_URL or REDIS_URL switches that port to the real server, behind retries and a
+ * setting KAFKA_BROKERS, DATABASE_URL, REDIS_URL or NEO4J_URL switches that port to the real server, behind retries and a
  * circuit breaker whose state readiness reports.
  */
 export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger: Logger): Promise<ChosenAdapters> {
@@ -47,7 +49,14 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
   const bus: EventBus = infra.KAFKA_BROKERS
     ? createKafkaEventBus({ brokers: infra.KAFKA_BROKERS.split(',').map((b) => b.trim()), clientId: 'amas-orchestration', partitions: infra.KAFKA_PARTITIONS, logger })
     : createMemoryEventBus({ partitions: infra.KAFKA_PARTITIONS });
-  const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
+  let directory: AgentDirectory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
+  let driver: Driver | undefined;
+  if (infra.NEO4J_URL) {
+    driver = neo4j.driver(infra.NEO4J_URL);
+    const graph = createNeo4jAgentDirectory(driver, { maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
+    await graph.migrate();
+    directory = graph;
+  }
   return {
     bus,
     store,
@@ -58,12 +67,13 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
       bus: infra.KAFKA_BROKERS ? `Kafka (${infra.KAFKA_BROKERS})` : 'in-process event log',
       store: infra.DATABASE_URL ? `PostgreSQL (${redact(infra.DATABASE_URL)})` : 'PGlite (in-process PostgreSQL)',
       leases: infra.REDIS_URL ? `Redis (${redact(infra.REDIS_URL)})` : 'in-memory leases',
-      directory: 'in-memory agent directory',
+      directory: infra.NEO4J_URL ? `Neo4j (${redact(infra.NEO4J_URL)})` : 'in-memory agent directory',
     },
     async close() {
       await bus.close();
       await leases.close();
       await directory.close();
+      await driver?.close();
       await store.close();
     },
   };

@@ -28,8 +28,5 @@ export function createFunctionHttpApp(name: FunctionName, runtime: Runtime) {
       res.status(isRetriable(error) ? 503 : 400).json({ error: code.toLowerCase(), message });
     }
   });
-  app.get('/health/orchestration', (_req, res) => {
-    res.json({ status: 'healthy', function: name });
-  });
   return app;
 }

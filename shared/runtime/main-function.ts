@@ -1,26 +1,27 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
+import { z } from 'zod';
 import { loadConfig, loadInfra } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { functionSubscriptions, type FunctionName } from '../events/index.js';
-import { createMemoryAgentDirectory } from '../adapters/memory/agent-directory.memory.js';
-import { systemClock } from '../adapters/memory/clock.system.js';
-import { createMemoryLeaseStore } from '../adapters/memory/lease-store.memory.js';
-import { createKafkaEventBus } from '../adapters/kafka/event-bus.kafka.js';
-import { createPgClient } from '../adapters/sql/sql-client.pg.js';
-import { createSqlWorkflowStore } from '../adapters/sql/workflow-store.sql.js';
+import { adaptersFromEnv } from './adapters-from-env.js';
+import { createOpsRoutes } from './api/ops-routes.js';
+import { createFunctionHttpApp } from './function-http.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { startRuntime } from './runtime.js';
+import { exitOnStartupError } from './serve-api.js';
 
 /**
- * `npx tsx shared/runtime/main-function.ts <decompose|assign|dispatch|complete>`: one function's
- * consumer per process (one Deployment per function, KEDA scales each on its group's lag), plus
- * /health, /ready and /metrics on PORT (default 8080). SIGTERM stops fetching, lets the in-flight
+ * `npx tsx shared/runtime/main-function.ts <decompose|assign|dispatch|complete>`: one function per
+ * process, with /health, /ready and /metrics on PORT (default 8080).
+ * - AMAS_FUNCTION_TRANSPORT=kafka (default): the function's own consumer group (KEDA scales it on lag);
+ * - AMAS_FUNCTION_TRANSPORT=http: no consumer; CloudEvents POSTed to `/` (Knative KafkaSource).
+ * Either way the outbox relay publishes what it commits. SIGTERM stops fetching, lets the in-flight
  * event finish, commits its offset and exits 0.
  */
 const names = Object.keys(functionSubscriptions) as FunctionName[];
-const checkTimeoutMs = 3_000;
 const shutdownDeadlineMs = 25_000; // under Kubernetes' default 30 s grace period
+const transportSchema = z.enum(['kafka', 'http']);
 
 async function main(): Promise<void> {
   const name = process.argv[2];
@@ -31,46 +32,31 @@ async function main(): Promise<void> {
   const fn = name as FunctionName;
   const config = loadConfig();
   const infra = loadInfra();
-  const missing = (['KAFKA_BROKERS', 'DATABASE_URL'] as const).filter((key) => !infra[key]);
+  const transport = transportSchema.safeParse(process.env.AMAS_FUNCTION_TRANSPORT ?? 'kafka');
+  if (!transport.success) throw new ConfigError(`AMAS_FUNCTION_TRANSPORT=${JSON.stringify(process.env.AMAS_FUNCTION_TRANSPORT)} is invalid: expected kafka or http`);
+  const missing = (['KAFKA_BROKERS', 'DATABASE_URL', 'REDIS_URL', 'NEO4J_URL'] as const).filter((key) => !infra[key]);
   if (missing.length > 0) {
-    throw new ConfigError(`${missing.join(' and ')} must be set: a function process runs on Kafka and PostgreSQL (use \`npm start\` for the embedded runtime)`);
+    throw new ConfigError(`${missing.join(', ')} must be set: function processes share Kafka, PostgreSQL, Redis and Neo4j (use \`npm start\` for the embedded runtime)`);
   }
   const port = process.env.PORT ? infra.PORT : 8080;
   const logger = createLogger(config.ORCHESTRATION_LOG_LEVEL, `amas-${fn}`);
-  const bus = createKafkaEventBus({ brokers: infra.KAFKA_BROKERS!.split(','), clientId: `amas-${fn}`, partitions: infra.KAFKA_PARTITIONS, logger });
-  const store = createSqlWorkflowStore(createPgClient(infra.DATABASE_URL!));
-  // TODO: the Redis lease store and the Neo4j agent directory are coming; until then leases and the
-  // directory live in this process, so only one replica per function gives consistent assignment.
-  const leases = createMemoryLeaseStore(systemClock);
-  const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
-  const metrics = createMetrics({ defaultMetrics: true });
-  const runtime = await startRuntime({ config, adapters: { bus, store, leases, directory }, logger, metrics, functions: [fn], demoAgents: false, recovery: false });
-
+  const adapters = await adaptersFromEnv(config, infra, logger);
+  const runtime = await startRuntime({
+    config,
+    adapters,
+    logger,
+    metrics: createMetrics({ defaultMetrics: true }),
+    functions: transport.data === 'kafka' ? [fn] : [],
+    demoAgents: false,
+    recovery: false,
+  });
+  const app = createFunctionHttpApp(fn, runtime);
+  app.use(createOpsRoutes(runtime, { functions: [fn], name: `amas-${fn}` }));
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(port, '0.0.0.0', () => resolve(listening));
+  });
   const { topic, groupId } = functionSubscriptions[fn];
-  const probes = {
-    bus: async () => metrics.queueDepth.set({ topic, group: groupId }, await bus.lag(groupId, topic)),
-    store: async () => void (await store.countActiveWorkflows()),
-  };
-  const server = createServer((req, res) => void route(req, res).catch((error: unknown) => send(res, 500, { error: String(error) })));
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET') return send(res, 405, { error: 'method_not_allowed' });
-    if (path === '/health/orchestration') return send(res, 200, { status: 'healthy', function: fn, uptimeSeconds: Math.round(process.uptime()) });
-    if (path === '/ready/orchestration') {
-      const checks = { eventBus: await check(probes.bus), workflowStore: await check(probes.store) };
-      const ready = checks.eventBus.ok && checks.workflowStore.ok;
-      return send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', function: fn, checks });
-    }
-    if (path === '/metrics') {
-      await check(probes.bus); // a failed refresh keeps the last known depth rather than failing the scrape
-      res.writeHead(200, { 'content-type': metrics.registry.contentType });
-      res.end(await metrics.registry.metrics());
-      return;
-    }
-    send(res, 404, { error: 'not_found' });
-  }
-  await new Promise<void>((resolve) => server.listen(port, '0.0.0.0', resolve));
-  logger.info('function process running', { function: fn, topic, groupId, port: listeningPort(server) });
+  logger.info('function process running', { function: fn, transport: transport.data, topic, groupId, port });
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -83,10 +69,7 @@ async function main(): Promise<void> {
     }, shutdownDeadlineMs).unref();
     server.close();
     await runtime.stop();
-    await bus.close();
-    await store.close();
-    await leases.close();
-    await directory.close();
+    await adapters.close();
     logger.info('stopped', { signal });
     process.exit(0);
   };
@@ -94,36 +77,4 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-async function check(probe: () => Promise<void>): Promise<{ ok: boolean; detail?: string }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${checkTimeoutMs} ms`)), checkTimeoutMs);
-  });
-  try {
-    await Promise.race([probe(), timeout]);
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, detail: error instanceof Error ? error.message : String(error) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-function listeningPort(server: Server): number | undefined {
-  const address = server.address();
-  return typeof address === 'object' && address ? address.port : undefined;
-}
-
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`amas function failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartupError(error, 'amas function'));

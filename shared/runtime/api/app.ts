@@ -2,17 +2,18 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { cancelRequestSchema, listWorkflowsQuerySchema, submitTaskRequestSchema, workflowIdParamSchema } from '../../api/requests.js';
 import { OrchestrationError, NotFoundError } from '../../errors.js';
-import { functionSubscriptions, isoTime, makeEvent, taskSubmitted } from '../../events/index.js';
+import { isoTime, makeEvent, taskSubmitted } from '../../events/index.js';
 import { retry } from '../../retry.js';
 import { control, type ControlCommand } from '../../../functions/control/handler.js';
 import type { Runtime } from '../runtime.js';
 import { toOutbox } from '../process-event.js';
 import { errorHandler } from './errors.js';
+import { createOpsRoutes } from './ops-routes.js';
 import { workflowView } from './workflow-view.js';
 
 /** The HTTP API and trigger service over one runtime's ports. */
 export function createApiApp(runtime: Runtime) {
-  const { ports, metrics, relay, logger, bus } = runtime;
+  const { ports, relay, logger } = runtime;
   const { store, config, ids, clock, directory } = ports;
   const app = express();
   app.disable('x-powered-by');
@@ -83,43 +84,7 @@ export function createApiApp(runtime: Runtime) {
     res.json(await directory.hierarchyStatus(clock.now(), config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000));
   });
 
-  app.get('/health/orchestration', (_req, res) => {
-    res.json({ status: 'healthy', uptimeSeconds: Math.round(process.uptime()) });
-  });
-
-  app.get('/ready/orchestration', async (_req, res) => {
-    const checks: Record<string, { ok: boolean; detail?: string }> = {};
-    try {
-      await store.countActiveWorkflows();
-      checks.workflowStore = { ok: true };
-    } catch (error) {
-      checks.workflowStore = { ok: false, detail: String(error) };
-    }
-    try {
-      let backlog = 0;
-      for (const { topic, groupId } of Object.values(functionSubscriptions)) backlog += await bus.lag(groupId, topic);
-      const critical = backlog >= config.ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL;
-      checks.eventBus = { ok: !critical, detail: `backlog ${backlog}${critical ? ' at or above ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL' : ''}` };
-    } catch (error) {
-      checks.eventBus = { ok: false, detail: String(error) };
-    }
-    for (const check of runtime.healthChecks) {
-      const health = await check.health();
-      checks[health.dependency] = { ok: health.ok, detail: `circuit ${health.circuit}${health.error ? `: ${health.error}` : ''}` };
-    }
-    const ready = Object.values(checks).every((c) => c.ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
-  });
-
-  app.get('/metrics', async (_req, res) => {
-    if (!config.ORCHESTRATION_ENABLE_METRICS) {
-      res.status(404).json({ error: 'metrics_disabled' });
-      return;
-    }
-    await refreshGauges(runtime);
-    res.setHeader('Content-Type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  });
+  app.use(createOpsRoutes(runtime));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
@@ -133,14 +98,4 @@ function traceContext(config: Runtime['ports']['config']): { cause?: { id: strin
   if (!config.ORCHESTRATION_ENABLE_TRACING) return {};
   const sampled = Math.random() < config.ORCHESTRATION_TRACE_SAMPLE_RATE ? '01' : '00';
   return { cause: { id: randomUUID(), traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-${sampled}` } };
-}
-
-export async function refreshGauges(runtime: Runtime): Promise<void> {
-  const { ports, metrics, bus } = runtime;
-  metrics.activeWorkflows.set(await ports.store.countActiveWorkflows());
-  const status = await ports.directory.hierarchyStatus(ports.clock.now(), ports.config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000);
-  metrics.activeAgents.set(status.health.healthy + status.health.degraded);
-  for (const { topic, groupId } of Object.values(functionSubscriptions)) {
-    metrics.queueDepth.set({ topic, group: groupId }, await bus.lag(groupId, topic));
-  }
 }

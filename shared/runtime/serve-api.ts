@@ -1,0 +1,70 @@
+import type { Server } from 'node:http';
+import { loadConfig, loadInfra } from '../config.js';
+import { ConfigError } from '../errors.js';
+import type { FunctionName } from '../events/index.js';
+import { adaptersFromEnv } from './adapters-from-env.js';
+import { createApiApp } from './api/app.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { startRuntime } from './runtime.js';
+
+/**
+ * The API process: the HTTP API, the outbox relay, the recovery loop and, when `functions` is
+ * given, those functions' consumers (the embedded runtime runs all four; `main-api.ts` none, so the
+ * function Deployments own their consumer groups and can scale to zero).
+ */
+export async function serveApi(name: string, functions: readonly FunctionName[]): Promise<void> {
+  const config = loadConfig();
+  const infra = loadInfra();
+  const logger = createLogger(config.ORCHESTRATION_LOG_LEVEL, name);
+  const adapters = await adaptersFromEnv(config, infra, logger);
+  const runtime = await startRuntime({
+    config,
+    adapters,
+    logger,
+    functions,
+    demoAgents: config.ORCHESTRATION_DEMO_AGENTS,
+    metrics: createMetrics({ defaultMetrics: true }),
+  });
+  const app = createApiApp(runtime);
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(infra.PORT, '0.0.0.0', () => resolve(listening));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : infra.PORT;
+  process.stdout.write(
+    [
+      `${name} listening on http://localhost:${port}`,
+      `  functions : ${functions.length > 0 ? functions.join(', ') : 'none (run them with main-function.ts)'}`,
+      `  event bus : ${adapters.labels.bus}`,
+      `  state     : ${adapters.labels.store}`,
+      `  leases    : ${adapters.labels.leases}`,
+      `  agents    : ${adapters.labels.directory}${config.ORCHESTRATION_DEMO_AGENTS ? ' + DEMO agents (simulated work, no real AI)' : ''}`,
+      `try: curl -s -XPOST localhost:${port}/v1/tasks -H 'content-type: application/json' -d '{"description":"Research AI market trends and create presentation"}'`,
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    server.close();
+    await runtime.stop();
+    await adapters.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** Start-up failures: a configuration error is a message naming the variable (exit 2), anything else exit 1. */
+export function exitOnStartupError(error: unknown, name: string): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`${name} failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+}
