@@ -142,8 +142,10 @@ describe('Kafka pipeline: one function per runtime', () => {
       const processed = await runtimes.get(name)!.metrics.eventsProcessed.get();
       expect(new Set(processed.values.filter((v) => v.value > 0).map((v) => v.labels.function))).toEqual(new Set([name]));
     }
-    const completions = (await bus.read(topics.workflows)).filter((d) => (d.value as AnyCloudEvent).type === 'workflow.completed');
-    expect(completions.map((d) => d.key)).toContain(workflowId);
+    // The state commit and the relay's publish of its outbox are two steps: wait for the second.
+    const published = async () =>
+      (await bus.read(topics.workflows)).some((d) => d.key === workflowId && (d.value as AnyCloudEvent).type === 'workflow.completed');
+    await waitFor(published, 10_000, 'workflow.completed to be published');
   });
 
   it('(c) dead-letters garbage and a schema-invalid event with their reasons, and valid work flows on', async () => {
