@@ -183,7 +183,9 @@ function forward(logger: Logger | undefined, { namespace, level, log }: LogEntry
   if (!logger) return;
   const { message, ...fields } = log;
   const line = `kafkajs ${namespace}: ${message}`;
-  if (level === logLevel.ERROR) logger.error(line, fields);
+  // Racing creators of one topic: kafkajs logs the broker's TOPIC_ALREADY_EXISTS as an error, but it is the outcome we want.
+  const alreadyExists = fields.error === 'Topic creation errors' || fields.error === 'Topic with this name already exists';
+  if (level === logLevel.ERROR && !alreadyExists) logger.error(line, fields);
   else if (level === logLevel.WARN) logger.warn(line, fields);
   else logger.debug(line, fields);
 }
