@@ -15,7 +15,12 @@ import type { Delivery, EventBus, ReadRange, SubscribeOptions, Subscription } fr
 import type { Logger } from '../../runtime/logger.js';
 import { decodeRecord, encodeBinary } from './cloudevents-binding.js';
 import { readRetained } from './kafka-read.js';
+import { retry } from '../../retry.js';
+
 import { createTopicEnsurer, groupLag } from './kafka-topics.js';
+
+// Just after a topic is created (or a broker restarts) KRaft briefly answers NOT_LEADER; kafkajs marks that retriable.
+const metadataRetry = { retries: 5, initialDelayMs: 100, maxDelayMs: 1_000 };
 
 export interface KafkaConsumerTimings {
   sessionTimeout: number;
@@ -143,7 +148,7 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
     },
 
     async lag(groupId, topic) {
-      return groupLag(await adminReady(), physical(groupId), physical(topic));
+      return retry(metadataRetry, async () => groupLag(await adminReady(), physical(groupId), physical(topic)));
     },
 
     async read(topic: string, range?: ReadRange) {
@@ -155,7 +160,7 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
         toDelivery: (partition: number, message: KafkaMessage) => toDelivery(physical(topic), partition, message),
         timeoutMs: options.readTimeoutMs ?? 30_000,
       };
-      return readRetained(context, physical(topic), range);
+      return retry(metadataRetry, () => readRetained(context, physical(topic), range));
     },
 
     async close() {
