@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for every entry point: the API (default CMD), a single function
-# (`npx tsx shared/runtime/main-function.ts <name>`) and the embedded all-in-one.
+# (`node --import tsx shared/runtime/main-function.ts <name>`) and the embedded all-in-one.
 
 FROM node:20-slim AS deps
 WORKDIR /app
@@ -22,4 +22,4 @@ USER node
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/health/orchestration').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["npx", "tsx", "shared/runtime/main-embedded.ts"]
+CMD ["node", "--import", "tsx", "shared/runtime/main-embedded.ts"]

@@ -52,7 +52,7 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
   let directory: AgentDirectory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
   let driver: Driver | undefined;
   if (infra.NEO4J_URL) {
-    driver = neo4j.driver(infra.NEO4J_URL);
+    driver = neo4jDriver(infra.NEO4J_URL);
     const graph = createNeo4jAgentDirectory(driver, { maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
     await graph.migrate();
     directory = graph;
@@ -77,6 +77,16 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
       await store.close();
     },
   };
+}
+
+/** Credentials may ride in the URL (neo4j://user:password@host:7687); the driver wants them apart. */
+function neo4jDriver(url: string): Driver {
+  const parsed = new URL(url);
+  if (!parsed.username) return neo4j.driver(url);
+  const auth = neo4j.auth.basic(decodeURIComponent(parsed.username), decodeURIComponent(parsed.password));
+  parsed.username = '';
+  parsed.password = '';
+  return neo4j.driver(parsed.toString(), auth);
 }
 
 const redact = (url: string): string => url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');

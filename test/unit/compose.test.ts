@@ -68,7 +68,7 @@ function dockerfileProblems(text: string): string[] {
   if (!user || user === 'root' || user.startsWith('0')) problems.push('runtime runs as root');
   if (!runtime.some((l) => l === 'EXPOSE 8000')) problems.push('does not expose 8000');
   if (!runtime.some((l) => /^HEALTHCHECK\s/.test(l))) problems.push('no HEALTHCHECK');
-  if (runtime.filter((l) => /^CMD\s/.test(l)).at(-1) !== 'CMD ["npx", "tsx", "shared/runtime/main-embedded.ts"]') problems.push('CMD is not the embedded entry point');
+  if (runtime.filter((l) => /^CMD\s/.test(l)).at(-1) !== 'CMD ["node", "--import", "tsx", "shared/runtime/main-embedded.ts"]') problems.push('CMD is not the embedded entry point');
   return problems;
 }
 
@@ -86,7 +86,7 @@ describe('docker-compose.yml (production-like)', () => {
       const env = envNames(services[name]!.environment);
       expect(env, name).toEqual(expect.arrayContaining([...configKeys, 'KAFKA_BROKERS', 'DATABASE_URL', 'REDIS_URL', 'NEO4J_URL', 'KAFKA_PARTITIONS']));
     }
-    for (const fn of Object.keys(functionSubscriptions)) expect(services[`fn-${fn}`]!.command).toEqual(['npx', 'tsx', 'shared/runtime/main-function.ts', fn]);
+    for (const fn of Object.keys(functionSubscriptions)) expect(services[`fn-${fn}`]!.command).toEqual(['node', '--import', 'tsx', 'shared/runtime/main-function.ts', fn]);
     expect(services.orchestration!.ports).toEqual(['8000:8000']);
     expect(services.orchestration!.environment.ORCHESTRATION_DEMO_AGENTS).toBe('${ORCHESTRATION_DEMO_AGENTS:-false}');
   });

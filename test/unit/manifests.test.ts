@@ -204,7 +204,7 @@ describe('scale-to-zero layouts', () => {
     one('TriggerAuthentication', trigger.authenticationRef.name);
     const target = one('Deployment', `amas-fn-${name}`);
     expect(target.spec.replicas, 'KEDA owns the replica count').toBeUndefined();
-    expect(target.spec.template.spec.containers[0].command).toEqual(['npx', 'tsx', 'shared/runtime/main-function.ts', name]);
+    expect(target.spec.template.spec.containers[0].command).toEqual(['node', '--import', 'tsx', 'shared/runtime/main-function.ts', name]);
   });
 
   it.each(names)('Knative runs %s from a KafkaSource on its code\'s topic and group, with retries and a dead-letter sink', (name) => {
@@ -219,7 +219,7 @@ describe('scale-to-zero layouts', () => {
     const sink = source.spec.sink.ref;
     const ksvc = one(sink.kind, sink.name, sink.apiVersion);
     expect(ksvc.spec.template.metadata.annotations['autoscaling.knative.dev/min-scale']).toBe('0');
-    expect(ksvc.spec.template.spec.containers[0].command).toEqual(['npx', 'tsx', 'shared/runtime/main-function.ts', name]);
+    expect(ksvc.spec.template.spec.containers[0].command).toEqual(['node', '--import', 'tsx', 'shared/runtime/main-function.ts', name]);
   });
 
   it('no workload is scaled by two autoscalers', () => {
