@@ -116,7 +116,15 @@ export const infraSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   REDIS_URL: z.string().min(1).optional(),
   NEO4J_URL: z.string().min(1).optional(),
+  /** Derives every agent's message-signing key; processes that exchange messages must share it. */
+  AMAS_MESSAGE_SECRET: z.string().min(16, 'AMAS_MESSAGE_SECRET needs at least 16 characters').optional(),
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1_000).default(6),
+  /** Keeps environments that share one cluster apart: every topic and consumer group gets the prefix. */
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, underscore and dash only').default(''),
+  /** How soon a killed consumer's partitions move to a live one (the broker's minimum is 6000). */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
+  /** Keeps environments that share one Neo4j database apart. */
+  NEO4J_NAMESPACE: z.string().min(1).default('default'),
 });
 export type InfraConfig = z.infer<typeof infraSchema>;
 

@@ -14,7 +14,7 @@ import type { Logger } from './logger.js';
 import type { AgentDirectory, EventBus } from '../ports/index.js';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { createNeo4jAgentDirectory } from '../adapters/neo4j/agent-directory.neo4j.js';
-import { createKafkaEventBus } from '../adapters/kafka/event-bus.kafka.js';
+import { createKafkaEventBus, defaultConsumerTimings } from '../adapters/kafka/event-bus.kafka.js';
 
 export interface ChosenAdapters extends Adapters {
   /** What each port runs on, for the start-up banner. */
@@ -47,13 +47,20 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
   }
 
   const bus: EventBus = infra.KAFKA_BROKERS
-    ? createKafkaEventBus({ brokers: infra.KAFKA_BROKERS.split(',').map((b) => b.trim()), clientId: 'amas-orchestration', partitions: infra.KAFKA_PARTITIONS, logger })
+    ? createKafkaEventBus({
+        brokers: infra.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+        clientId: 'amas-orchestration',
+        partitions: infra.KAFKA_PARTITIONS,
+        topicPrefix: infra.KAFKA_TOPIC_PREFIX,
+        consumer: consumerTimings(infra.KAFKA_SESSION_TIMEOUT_MS),
+        logger,
+      })
     : createMemoryEventBus({ partitions: infra.KAFKA_PARTITIONS });
   let directory: AgentDirectory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
   let driver: Driver | undefined;
   if (infra.NEO4J_URL) {
     driver = neo4jDriver(infra.NEO4J_URL);
-    const graph = createNeo4jAgentDirectory(driver, { maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
+    const graph = createNeo4jAgentDirectory(driver, { maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT, namespace: infra.NEO4J_NAMESPACE });
     await graph.migrate();
     directory = graph;
   }
@@ -78,6 +85,14 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
     },
   };
 }
+
+/** Heartbeats at a tenth of the session, rebalances bounded by it: a killed process's partitions move on within one session. */
+const consumerTimings = (sessionTimeout: number) => ({
+  ...defaultConsumerTimings,
+  sessionTimeout,
+  heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)),
+  rebalanceTimeout: Math.max(sessionTimeout, 10_000),
+});
 
 /** Credentials may ride in the URL (neo4j://user:password@host:7687); the driver wants them apart. */
 function neo4jDriver(url: string): Driver {

@@ -10,7 +10,7 @@ import {
 } from '../events/index.js';
 import { allSpecialties, executionRoles, executiveRoles, groupOf, leadRoleOf, managementRoles, type Specialty } from '../domain/vocabulary.js';
 import type { AgentDirectory, AgentRegistration, AgentSpawner, EventBus, LeaseStore, Subscription } from '../ports/index.js';
-import { leaseTtlMs } from '../../functions/common/deps.js';
+import { leaseKeyOf, leaseTtlMs } from '../../functions/common/deps.js';
 import { parseEvent } from './process-event.js';
 import type { Logger } from './logger.js';
 
@@ -59,6 +59,8 @@ export function createDemoAgents(options: DemoAgentsOptions) {
   const mine = new Set<string>();
   const stopped = new Set<string>();
   const inFlight = new Set<Promise<void>>();
+  const working = new Map<string, { agentId: string; token: number }>();
+  const shutdown = new AbortController();
   let subscription: Subscription | undefined;
   let heartbeatTimer: NodeJS.Timeout | undefined;
 
@@ -71,6 +73,10 @@ export function createDemoAgents(options: DemoAgentsOptions) {
     ]);
   }
 
+  /**
+   * Heartbeats renew only the leases of work this process is doing (by key and token): a restarted
+   * agent must not keep alive the leases of work its previous incarnation lost.
+   */
   async function heartbeat(): Promise<void> {
     const now = context.clock.now();
     const ttl = leaseTtlMs(config.ORCHESTRATION_HEARTBEAT_INTERVAL);
@@ -78,9 +84,11 @@ export function createDemoAgents(options: DemoAgentsOptions) {
     for (const agentId of mine) {
       if (stopped.has(agentId)) continue;
       await directory.heartbeat(agentId, now);
-      await leases.renewHolder(agentId, ttl);
       const record = await directory.get(agentId);
       beats.push({ key: agentId, event: makeEvent(agentHeartbeat, { agentId, status: record?.status ?? 'AVAILABLE', load: record?.load ?? 0 }, context) });
+    }
+    for (const [key, { agentId, token }] of working) {
+      if (!stopped.has(agentId)) await leases.renew(key, token, ttl);
     }
     if (beats.length > 0) await bus.publish(topics.agents, beats);
   }
@@ -90,8 +98,14 @@ export function createDemoAgents(options: DemoAgentsOptions) {
     if (event.type !== 'subtask.dispatched' || !mine.has(event.data.agentId) || stopped.has(event.data.agentId)) return;
     const { workflowId, subtaskId, attempt, agentId, leaseToken, task } = event.data;
     const started = context.clock.now();
-    await new Promise((resolve) => setTimeout(resolve, config.ORCHESTRATION_DEMO_AGENT_DELAY_MS));
-    if (stopped.has(agentId)) return; // a killed agent never answers
+    const lease = leaseKeyOf(subtaskId);
+    working.set(lease, { agentId, token: leaseToken });
+    try {
+      await sleepUnlessStopped(config.ORCHESTRATION_DEMO_AGENT_DELAY_MS, shutdown.signal);
+    } finally {
+      working.delete(lease);
+    }
+    if (stopped.has(agentId) || shutdown.signal.aborted) return; // a killed (or stopping) agent never answers
     const low = attempt === 1 && fraction(`${subtaskId}#${attempt}`) < config.ORCHESTRATION_DEMO_LOW_QUALITY_RATE;
     const quality = low ? Math.min(config.ORCHESTRATION_DEMO_AGENT_QUALITY, config.ORCHESTRATION_QUALITY_THRESHOLD / 2) : config.ORCHESTRATION_DEMO_AGENT_QUALITY;
     const output = { demo: true, agent: agentId, summary: `[demo] ${task.specialty} output for "${task.title}"`, inputs: task.inputs.length };
@@ -112,6 +126,9 @@ export function createDemoAgents(options: DemoAgentsOptions) {
     spawner,
     async start(): Promise<void> {
       for (const agent of demoHierarchy(config.ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY)) await register(agent);
+      // Heartbeats start before the inbox subscription, which may wait out a dead predecessor's session.
+      heartbeatTimer = setInterval(() => void heartbeat().catch((error: unknown) => logger.warn('heartbeat failed', { error: String(error) })), config.ORCHESTRATION_HEARTBEAT_INTERVAL * 1000);
+      heartbeatTimer.unref();
       subscription = await bus.subscribe({
         groupId: 'amas-demo-agents',
         topic: topics.subtaskDispatched,
@@ -122,8 +139,6 @@ export function createDemoAgents(options: DemoAgentsOptions) {
           void job.finally(() => inFlight.delete(job));
         },
       });
-      heartbeatTimer = setInterval(() => void heartbeat().catch((error: unknown) => logger.warn('heartbeat failed', { error: String(error) })), config.ORCHESTRATION_HEARTBEAT_INTERVAL * 1000);
-      heartbeatTimer.unref();
       logger.info('demo agents running (they simulate work; no real AI is called)', { agents: mine.size });
     },
     /** Simulates an agent dying: no more answers, no more heartbeats. */
@@ -134,12 +149,23 @@ export function createDemoAgents(options: DemoAgentsOptions) {
     heartbeat,
     async stop(): Promise<void> {
       clearInterval(heartbeatTimer);
+      shutdown.abort();
       await subscription?.stop();
       await Promise.allSettled([...inFlight]);
     },
   };
 }
 export type DemoAgents = ReturnType<typeof createDemoAgents>;
+
+function sleepUnlessStopped(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
 
 /** A stable number in [0, 1) per key, so the same subtask gets the same demo quality on replay. */
 function fraction(key: string): number {

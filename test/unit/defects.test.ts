@@ -101,7 +101,8 @@ describe('defect 2: technical and investigation specialties have pools and are p
 describe('defect 3: heartbeats renew leases', () => {
   it('keeps the lease of an agent that heartbeats past the TTL; one that stops loses it and its work is re-queued', async () => {
     const spawner = recordingSpawner();
-    const config: Partial<Config> = { ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: 1 };
+    // The demo agents work for ever here, so their leases live only as long as they heartbeat.
+    const config: Partial<Config> = { ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: 1, ORCHESTRATION_DEMO_AGENT_DELAY_MS: 600_000 };
     const h = await createHarness({ spawner, config, planner: fixedPlanner([
       { key: 'a', specialty: 'data_analyst', phase: 'analysis', minutes: 600 },
       { key: 'b', specialty: 'statistical_modeler', phase: 'analysis', minutes: 600 },
@@ -113,6 +114,9 @@ describe('defect 3: heartbeats renew leases', () => {
       const { workflowId } = await h.start('analyse');
       const dispatched = await h.pump();
       expect(dispatched.map((d) => d.data.agentId).sort()).toEqual(['demo-data_analyst-1', 'demo-statistical_modeler-1']);
+      // Hand the work to the agents' inbox; a heartbeat renews the leases of work in hand.
+      await bus.publish(topics.subtaskDispatched, dispatched.map((event) => ({ key: event.data.workflowId, event })));
+      await new Promise((resolve) => setTimeout(resolve, 100));
       const ttl = leaseTtlMs(h.config.ORCHESTRATION_HEARTBEAT_INTERVAL);
       const beat = h.config.ORCHESTRATION_HEARTBEAT_INTERVAL * 1000;
 
