@@ -64,9 +64,9 @@ export interface WorkflowStore {
   markPublished(seqs: number[]): Promise<void>;
   /**
    * Publishes pending rows in commit order through `publish`, then marks them, while holding a
-   * lock that makes this the only relay draining: returns how many rows went out (0 when another
-   * relay holds the lock or nothing is pending).
+   * lock that makes this the only relay draining: returns how many rows went out, or 'busy' when
+   * another relay holds the lock.
    */
-  drainOutbox(limit: number, publish: (rows: OutboxRecord[]) => Promise<void>): Promise<number>;
+  drainOutbox(limit: number, publish: (rows: OutboxRecord[]) => Promise<void>): Promise<number | 'busy'>;
   close(): Promise<void>;
 }

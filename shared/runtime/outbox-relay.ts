@@ -17,7 +17,15 @@ export function createOutboxRelay(store: WorkflowStore, bus: EventBus, logger: L
         await bus.publish(topic, group.map((row) => ({ key: row.key, event: row.event })));
       }
     };
-    while ((await store.drainOutbox(batchSize, publish)) > 0 && !stopped);
+    for (;;) {
+      const sent = await store.drainOutbox(batchSize, publish);
+      if (sent === 'busy') {
+        // Another relay is draining; look again soon for rows committed after it last looked.
+        if (!stopped) setTimeout(kick, 10).unref();
+        return;
+      }
+      if (sent === 0 || stopped) return;
+    }
   }
 
   /** Drains until nothing is pending; concurrent calls coalesce into one more pass. */

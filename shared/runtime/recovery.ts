@@ -1,4 +1,4 @@
-import { agentLost, makeEvent, subtaskFailed, subtaskReady, topics, type EventContext } from '../events/index.js';
+import { agentLost, functionSubscriptions, makeEvent, subtaskFailed, subtaskReady, topics, type EventContext } from '../events/index.js';
 import { allSpecialties } from '../domain/vocabulary.js';
 import type { AgentDirectory, EventBus, LeaseStore, WorkflowStore } from '../ports/index.js';
 import type { Config } from '../config.js';
@@ -71,10 +71,13 @@ export function createRecoveryLoop(options: RecoveryOptions) {
       overdue++;
     }
 
-    // Safety net for work waiting on capacity whose wake-up was missed: ask assign again.
+    // Safety net for work waiting on capacity whose wake-up was missed: ask assign again — but only
+    // while assign has caught up, or the re-kicks would pile onto work that is merely still queued.
     let rekicked = 0;
+    const { topic: readyTopic, groupId: assignGroup } = functionSubscriptions.assign;
+    const assignBehind = (await bus.lag(assignGroup, readyTopic).catch(() => 0)) > 0;
     const bucket = Math.floor(now / Math.max(1, options.intervalMs * 10));
-    for (const subtask of await store.findWaitingSubtasks(allSpecialties, 50)) {
+    for (const subtask of assignBehind ? [] : await store.findWaitingSubtasks(allSpecialties, 50)) {
       if (now - Date.parse(subtask.updatedAt) < options.intervalMs * 5) continue;
       const event = makeEvent(
         subtaskReady,

@@ -317,11 +317,12 @@ export function workflowStoreContract(name: string, make: Make): void {
         sent.push(...rows.map((r) => r.event.id));
       };
       const drainAll = async () => {
-        while ((await store.drainOutbox(2, publish)) > 0);
+        let sent: number | 'busy';
+        while ((sent = await store.drainOutbox(2, publish)) !== 0) {
+          if (sent === 'busy') await new Promise((resolve) => setTimeout(resolve, 5));
+        }
       };
       await Promise.all([drainAll(), drainAll(), drainAll()]);
-      // A relay that found the lock taken returns 0; drain once more for anything it left.
-      await drainAll();
       expect(sent).toEqual(['a', 'b', 'c', 'd', 'e']);
       expect(await allPending()).toEqual([]);
     });

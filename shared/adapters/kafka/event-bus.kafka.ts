@@ -31,6 +31,8 @@ export interface KafkaConsumerTimings {
 }
 
 export interface KafkaEventBusOptions {
+  /** Partitions a consumer works on at once (default: the partition count). */
+  partitionsConsumedConcurrently?: number;
   brokers: string[];
   clientId: string;
   /** Partitions of the topics this bus creates. Default 6. */
@@ -127,6 +129,8 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning });
       await consumer.run({
+        // Partitions in parallel, each strictly in order: one workflow's events never overtake each other.
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? options.partitions ?? 6,
         eachMessage: async ({ topic: from, partition, message, heartbeat }) => {
           // A slow handler must not let the session lapse and hand its partition to another member mid-work.
           const beat = setInterval(() => void heartbeat().catch(() => undefined), timings.heartbeatInterval);

@@ -1,8 +1,6 @@
 import type { OutboxRecord } from '../../ports/workflow-store.port.js';
 import type { SqlClient } from './sql-client.js';
 
-/** One relay at a time drains the outbox, so events leave in commit order and are not sent twice. */
-const OUTBOX_RELAY_LOCK = 0x616d6173; // "amas"
 
 export async function pendingOutbox(client: SqlClient, limit: number): Promise<OutboxRecord[]> {
   const { rows } = await client.query<{ seq: string | number; topic: string; key: string; event: OutboxRecord['event'] }>(
@@ -19,14 +17,15 @@ export async function markPublished(client: SqlClient, seqs: readonly number[]):
 
 /**
  * Publishes the oldest pending rows and marks them, inside a transaction holding the relay lock.
- * Another process's relay finds the lock taken and returns 0 at once (its rows are sent by the
- * holder, which keeps draining until nothing is left). A crash mid-publish rolls the mark back: the
+ * Another process's relay finds the lock taken and returns 'busy' at once (the holder sends every
+ * pending row, its own included, and keeps draining until nothing is left). A crash mid-publish rolls the mark back: the
  * rows go out again, and consumers absorb the repeat by event id.
  */
-export async function drainOutbox(client: SqlClient, limit: number, publish: (rows: OutboxRecord[]) => Promise<void>): Promise<number> {
+export async function drainOutbox(client: SqlClient, limit: number, publish: (rows: OutboxRecord[]) => Promise<void>): Promise<number | 'busy'> {
   return client.transaction(async (tx) => {
-    const { rows: lock } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [OUTBOX_RELAY_LOCK]);
-    if (!lock[0]?.locked) return 0;
+    // One relay per schema at a time, so events leave in commit order and are not sent twice.
+    const { rows: lock } = await tx.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.amas-outbox-relay')) AS locked");
+    if (!lock[0]?.locked) return 'busy';
     const rows = await pendingOutbox(tx, limit);
     if (rows.length === 0) return 0;
     await publish(rows);

@@ -24,10 +24,13 @@ const ACTIVE = ['pending', 'planned', 'awaiting_approval', 'running', 'paused'];
 /** Postgres aborted the transaction over a lock cycle or a serialization failure: a retry will do. */
 const TRANSIENT_CONFLICTS = new Set(['40001', '40P01']);
 
+/** One statement for all of a commit's events, in their order (seq follows the array). */
 async function insertOutbox(tx: SqlClient, outbox: readonly OutboxMessage[]): Promise<void> {
-  for (const m of outbox) {
-    await tx.query('INSERT INTO outbox (topic, key, event) VALUES ($1, $2, $3::text::jsonb)', [m.topic, m.key, json(m.event)]);
-  }
+  if (outbox.length === 0) return;
+  await tx.query(
+    'INSERT INTO outbox (topic, key, event) SELECT t, k, e::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(t, k, e, n) ORDER BY n',
+    [outbox.map((m) => m.topic), outbox.map((m) => m.key), outbox.map((m) => json(m.event))],
+  );
 }
 
 async function insertSubtask(tx: SqlClient, s: Subtask): Promise<void> {

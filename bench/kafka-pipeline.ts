@@ -1,0 +1,427 @@
+// Kafka: raw kafkajs round trip and throughput, the EventBus adapter over the same broker, and the
+// orchestrator's four-function pipeline (Kafka + PostgreSQL, one runtime per function) — per-step
+// latency from per-event timestamps, and workflows/s for a batch of concurrent workflows.
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { createKafkaEventBus, testConsumerTimings } from '../shared/adapters/kafka/event-bus.kafka.js';
+import { createPgClient } from '../shared/adapters/sql/sql-client.pg.js';
+import type { AnyCloudEvent } from '../shared/events/envelope.js';
+import type { EventBus } from '../shared/ports/index.js';
+import { createMemoryAgentDirectory } from '../shared/adapters/memory/agent-directory.memory.js';
+import { systemClock } from '../shared/adapters/memory/clock.system.js';
+import { createIds } from '../shared/adapters/memory/ids.js';
+import { createMemoryLeaseStore } from '../shared/adapters/memory/lease-store.memory.js';
+import { createSqlWorkflowStore } from '../shared/adapters/sql/workflow-store.sql.js';
+import { defaultConfig } from '../shared/config.js';
+import { makeEvent, taskSubmitted, type OrchestrationEvent } from '../shared/events/index.js';
+import type { StateChange, WorkflowStore } from '../shared/ports/index.js';
+import type { SqlClient } from '../shared/adapters/sql/sql-client.js';
+import { silentLogger, type Logger } from '../shared/runtime/logger.js';
+import { toOutbox } from '../shared/runtime/process-event.js';
+import { startRuntime, type Runtime } from '../shared/runtime/runtime.js';
+import { createReport, distribution, isEntryPoint, mean, now, printReport, runAsScript, waitUntil, wallClock, type BenchOptions, type Report } from './lib.js';
+
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
+
+/** A record about the size of a real orchestration event. */
+const sampleEvent = (i: number): AnyCloudEvent => ({
+  specversion: '1.0',
+  id: `bench-${i}-${randomUUID()}`,
+  source: 'amas/bench',
+  type: 'bench.event',
+  time: new Date().toISOString(),
+  data: { workflowId: `wf_${i % 64}`, subtaskId: `st_${i}`, attempt: 1, agentId: 'demo-data_analyst-1', payload: 'x'.repeat(200) },
+});
+
+export async function runKafkaBench(options: BenchOptions): Promise<Report> {
+  const run = randomUUID().slice(0, 8);
+  const prefix = `bench-${run}.`;
+  const schema = `amas_bench_${run}`;
+  const volume = options.quick
+    ? { roundTrips: 30, messages: 2_000, sequentialWorkflows: 2, concurrentWorkflows: 6, agentsPerSpecialty: 2 }
+    : { roundTrips: 1_000, messages: 100_000, sequentialWorkflows: 20, concurrentWorkflows: 150, agentsPerSpecialty: 40 };
+  const report = createReport(`Kafka pipeline benchmark${options.quick ? ' (--quick)' : ''}`);
+  const kafka = new Kafka({ clientId: `bench-${run}`, brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const sql = createPgClient(databaseUrl, { maxConnections: 1 });
+  await sql.query(`CREATE SCHEMA ${schema}`);
+  const buses: EventBus[] = [];
+  const openBus = (name: string): EventBus => {
+    const bus = createKafkaEventBus({ brokers, clientId: `bench-${run}-${name}`, topicPrefix: prefix, consumer: testConsumerTimings });
+    buses.push(bus);
+    return bus;
+  };
+  try {
+    // 1. Round trips, raw kafkajs and the adapter interleaved so neither gains from running second.
+    const bus = openBus('adapter');
+    const { raw: rawRt, adapter: busRt } = await roundTrips(kafka, admin, bus, `${prefix}raw.rt`, 'adapter.rt', volume.roundTrips);
+    report.figure('raw.rt.p50', 'raw kafkajs round trip p50', rawRt.p50, 'ms');
+    report.figure('raw.rt.p99', 'raw kafkajs round trip p99', rawRt.p99, 'ms');
+    report.figure('bus.rt.p50', 'adapter round trip p50', busRt.p50, 'ms');
+    report.figure('bus.rt.p99', 'adapter round trip p99', busRt.p99, 'ms');
+
+    // 2. Throughput: raw kafkajs, then the EventBus adapter (CloudEvents binary binding, idempotent producer).
+    const { raw: rawTp, adapter: busTp } = await throughput(kafka, admin, bus, `${prefix}raw.tp`, 'adapter.tp', volume.messages);
+    report.figure('raw.tp', 'raw kafkajs produce->consume', rawTp, 'events/s');
+    report.figure('bus.tp', 'adapter publish->subscribe', busTp, 'events/s');
+
+    // 3. The orchestrator: four function runtimes + demo agents, Kafka + PostgreSQL.
+    const { latency, load } = await runPipeline({ openBus, databaseUrl, schema, ...volume });
+    report.figure('pipe.step.mean', 'pipeline step (commit -> next commit) mean', latency.steps.mean, 'ms');
+    report.figure('pipe.step.p50', 'pipeline step p50', latency.steps.p50, 'ms');
+    report.figure('pipe.step.p99', 'pipeline step p99', latency.steps.p99, 'ms');
+    report.figure('pipe.critical', 'workflow duration / critical-path steps', latency.perCriticalStep, 'ms');
+    Object.entries(latency.breakdown).forEach(([part, ms], i) => report.figure(`pipe.part${i}`, `  of a step: ${part}`, ms, 'ms'));
+    report.figure('pipe.sql', '  SQL round trips per step (all sources)', latency.sqlPerStep, '');
+    report.figure('pipe.wf', 'concurrent workflows through the pipeline', load.workflowsPerSecond, 'workflows/s');
+    report.figure('pipe.events', '  events processed by the functions', load.eventsPerSecond, 'events/s');
+    report.figure('pipe.records', '  records published to Kafka (all topics)', load.recordsPerSecond, 'records/s');
+    report.figure('pipe.load.step', '  step under load, mean', load.steps.mean, 'ms');
+    Object.entries(load.breakdown).forEach(([part, ms], i) => report.figure(`pipe.load.part${i}`, `    of it: ${part}`, ms, 'ms'));
+    report.figure('pipe.cpu', '  CPU of this process (all runtimes)', load.cpuPercent, '% of one core');
+    Object.entries(load.busy).forEach(([fn, pct]) => report.figure(`pipe.busy.${fn}`, `  ${fn} consumer busy`, pct, '% of the run'));
+
+    const stepRatio = report.ratio('step/rt', 'pipeline step p50 / raw round trip p50', latency.steps.p50, rawRt.p50);
+    report.ratio('step-mean/rt', 'pipeline step mean / raw round trip mean', latency.steps.mean, rawRt.mean);
+    report.ratio('bus-rt/rt', 'adapter round trip p50 / raw p50', busRt.p50, rawRt.p50);
+    report.ratio('bus/raw', 'adapter throughput / raw throughput', busTp, rawTp);
+    report.ratio('events/raw', 'pipeline events/s / raw throughput', load.eventsPerSecond, rawTp);
+    report.target('per-step latency <= 3x raw round trip', stepRatio <= 3, `${stepRatio.toFixed(2)}x (p50 ${latency.steps.p50.toFixed(1)} ms vs ${rawRt.p50.toFixed(1)} ms)`);
+    report.target('>= 10,000 events/s through one broker (adapter)', busTp >= 10_000, `${Math.round(busTp)} events/s through createKafkaEventBus`);
+    report.target('>= 10,000 events/s through one broker (orchestrator)', load.eventsPerSecond >= 10_000, `${Math.round(load.eventsPerSecond)} events/s processed end to end`);
+    report.note(`${latency.count} steps measured over ${volume.sequentialWorkflows} sequential workflows; ${load.completed}/${volume.concurrentWorkflows} concurrent workflows completed (${load.failed} failed), ${load.eventsPerWorkflow.toFixed(1)} function events each`);
+    report.note(`events that changed nothing under load: ${load.skips.join('; ') || 'none'}`);
+  } finally {
+    await Promise.allSettled(buses.map((b) => b.close()));
+    await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    await sql.close();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
+    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    await admin.disconnect();
+  }
+  printReport(report, options.print);
+  return report;
+}
+
+async function roundTrips(kafka: Kafka, admin: Admin, bus: EventBus, rawTopic: string, busTopic: string, count: number) {
+  await admin.createTopics({ topics: [{ topic: rawTopic, numPartitions: 1 }], waitForLeaders: true });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({ groupId: `${rawTopic}.group`, ...testConsumerTimings });
+  await Promise.all([producer.connect(), consumer.connect()]);
+  let arrived: (() => void) | undefined;
+  await consumer.subscribe({ topics: [rawTopic], fromBeginning: true });
+  await consumer.run({ eachMessage: async () => arrived?.() });
+  const subscription = await bus.subscribe({ topic: busTopic, groupId: `${busTopic}.group`, handler: async () => arrived?.() });
+  const timed = async (send: () => Promise<void>) => {
+    const got = new Promise<void>((resolve) => (arrived = resolve));
+    const started = now();
+    await send();
+    await got;
+    return now() - started;
+  };
+  const sendRaw = (i: number) => () => producer.send({ topic: rawTopic, acks: -1, messages: [{ key: 'k', value: JSON.stringify(sampleEvent(i)) }] }).then(() => undefined);
+  const sendBus = (i: number) => () => bus.publish(busTopic, [{ key: 'k', event: sampleEvent(i) }]);
+  // The first records wait for the groups to join; then a few to warm up.
+  for (let i = 0; i < 20; i++) {
+    await timed(sendRaw(-1));
+    await timed(sendBus(-1));
+  }
+  const raw: number[] = [];
+  const adapter: number[] = [];
+  for (let i = 0; i < count; i++) {
+    raw.push(await timed(sendRaw(i)));
+    adapter.push(await timed(sendBus(i)));
+  }
+  await Promise.all([producer.disconnect(), consumer.disconnect(), subscription.stop()]);
+  return { raw: distribution(raw), adapter: distribution(adapter) };
+}
+
+/**
+ * End-to-end rates (first send -> last receipt) of raw kafkajs and the adapter, one consumer group
+ * each on 6 partitions, in batches of 500 with acks=all; measured raw, adapter, adapter, raw.
+ */
+async function throughput(kafka: Kafka, admin: Admin, bus: EventBus, rawTopic: string, busTopic: string, count: number) {
+  await admin.createTopics({ topics: [{ topic: rawTopic, numPartitions: 6 }], waitForLeaders: true });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({ groupId: `${rawTopic}.group`, ...testConsumerTimings });
+  await Promise.all([producer.connect(), consumer.connect()]);
+  let received = 0;
+  await consumer.subscribe({ topics: [rawTopic], fromBeginning: true });
+  await consumer.run({ eachMessage: async () => void (received += 1) });
+  const subscription = await bus.subscribe({ topic: busTopic, groupId: `${busTopic}.group`, handler: async () => void (received += 1) });
+  const batches = (n: number) => Array.from({ length: Math.ceil(n / 500) }, (_, b) => Array.from({ length: Math.min(500, n - b * 500) }, (_, j) => sampleEvent(b * 500 + j)));
+  const sendRaw = (events: AnyCloudEvent[]) => producer.send({ topic: rawTopic, acks: -1, messages: events.map((event, i) => ({ key: `wf_${i % 64}`, value: JSON.stringify(event) })) });
+  const sendBus = (events: AnyCloudEvent[]) => bus.publish(busTopic, events.map((event, i) => ({ key: `wf_${i % 64}`, event })));
+  const burst = async (send: (events: AnyCloudEvent[]) => Promise<unknown>, n: number) => {
+    const pending = batches(n);
+    received = 0;
+    const started = now();
+    for (const batch of pending) await send(batch);
+    await waitUntil(() => received >= n, 120_000, `${n} records`);
+    return (n * 1000) / (now() - started);
+  };
+  await burst(sendRaw, 1); // both groups join before anything is timed
+  await burst(sendBus, 1);
+  const half = Math.ceil(count / 2);
+  const raw1 = await burst(sendRaw, half);
+  const bus1 = await burst(sendBus, half);
+  const bus2 = await burst(sendBus, half);
+  const raw2 = await burst(sendRaw, half);
+  await Promise.all([producer.disconnect(), consumer.disconnect(), subscription.stop()]);
+  return { raw: (raw1 + raw2) / 2, adapter: (bus1 + bus2) / 2 };
+}
+
+// ---- the orchestrator pipeline ----------------------------------------------------------------
+
+interface PipelineVolume {
+  sequentialWorkflows: number;
+  concurrentWorkflows: number;
+  /** Enough demo agents that the batch measures the pipeline, not agent capacity (3 tasks each). */
+  agentsPerSpecialty: number;
+}
+
+type Phase = 'warm-up' | 'latency' | 'load';
+interface Step {
+  consumer: string;
+  total: number;
+  wait: number;
+  publish: number;
+  deliver: number;
+  handle: number;
+  commit: number;
+}
+
+/** Per-event timestamps, taken at the ports the runtime already calls (no change to the runtime). */
+class Tracer {
+  /** Event id -> when it became durable (outbox commit) or, for agents' direct publishes, was published. */
+  readonly born = new Map<string, number>();
+  readonly published = new Map<string, { start: number; end: number }>();
+  readonly received = new Map<string, number>();
+  /** Event id -> the event whose processing emitted it (an agent's answer -> its dispatch). */
+  readonly parent = new Map<string, string>();
+  readonly dispatchOf = new Map<string, string>();
+  readonly steps: Record<Phase, Step[]> = { 'warm-up': [], latency: [], load: [] };
+  readonly finished = new Map<string, { at: number; status: string; lastEvent: string }>();
+  readonly started = new Map<string, number>();
+  phase: Phase = 'warm-up';
+  commits = 0;
+  records = 0;
+  sqlRoundTrips = 0;
+  /** Why handlers emitted nothing, during the load phase (from the runtime's 'event skipped' debug log). */
+  readonly skips = new Map<string, number>();
+  readonly logger: Logger = {
+    ...silentLogger,
+    debug: (message, fields) => {
+      if (message !== 'event skipped' || this.phase !== 'load') return;
+      const why = `${String(fields?.function)}: ${String(fields?.why).replace(/\d+/g, 'N')}`;
+      this.skips.set(why, (this.skips.get(why) ?? 0) + 1);
+    },
+  };
+
+  /** Counts statements plus each transaction's BEGIN and COMMIT: the store's round trips to PostgreSQL. */
+  sql(inner: SqlClient): SqlClient {
+    const count = (client: SqlClient): SqlClient => ({
+      query: <R>(text: string, params?: unknown[]) => {
+        this.sqlRoundTrips += 1;
+        return client.query<R>(text, params);
+      },
+      transaction: <T>(fn: (tx: SqlClient) => Promise<T>) => {
+        this.sqlRoundTrips += 2;
+        return client.transaction((tx) => fn(count(tx)));
+      },
+      close: () => client.close(),
+    });
+    return count(inner);
+  }
+
+  store(inner: WorkflowStore): WorkflowStore {
+    return {
+      ...inner,
+      createWorkflow: async (input, outbox) => {
+        const result = await inner.createWorkflow(input, outbox);
+        const at = wallClock();
+        this.started.set(input.id, at);
+        for (const m of outbox) this.born.set(m.event.id, at);
+        return result;
+      },
+      hasProcessed: async (consumer, eventId) => {
+        if (!this.received.has(eventId)) this.received.set(eventId, wallClock());
+        return inner.hasProcessed(consumer, eventId);
+      },
+      commit: async (change) => {
+        const begun = wallClock();
+        const outcome = await inner.commit(change);
+        if (outcome === 'applied') this.committed(change, begun, wallClock());
+        return outcome;
+      },
+    };
+  }
+
+  bus(inner: EventBus): EventBus {
+    return {
+      ...inner,
+      publish: async (topic, messages, headers) => {
+        const start = wallClock();
+        await inner.publish(topic, messages, headers);
+        const end = wallClock();
+        this.records += messages.length;
+        for (const { event } of messages) {
+          this.published.set(event.id, { start, end });
+          if (!this.born.has(event.id)) this.born.set(event.id, start);
+          const data = event.data as { subtaskId?: string; attempt?: number };
+          const attemptKey = `${data.subtaskId}#${data.attempt}`;
+          if (event.type === 'subtask.dispatched') this.dispatchOf.set(attemptKey, event.id);
+          const dispatched = this.dispatchOf.get(attemptKey);
+          if ((event.type === 'subtask.completed' || event.type === 'subtask.failed') && dispatched && !this.parent.has(event.id)) this.parent.set(event.id, dispatched);
+        }
+      },
+    };
+  }
+
+  private committed(change: StateChange, begun: number, at: number): void {
+    this.commits += 1;
+    for (const { event } of change.outbox ?? []) {
+      this.born.set(event.id, at);
+      this.parent.set(event.id, change.eventId);
+      if (event.type === 'workflow.completed' || event.type === 'workflow.failed') {
+        this.finished.set((event.data as { workflowId: string }).workflowId, { at, status: event.type, lastEvent: event.id });
+      }
+    }
+    const born = this.born.get(change.eventId);
+    const published = this.published.get(change.eventId);
+    const received = this.received.get(change.eventId);
+    if (born === undefined || published === undefined || received === undefined) return;
+    this.steps[this.phase].push({
+      consumer: change.consumer,
+      total: at - born,
+      wait: published.start - born,
+      publish: published.end - published.start,
+      deliver: received - published.end,
+      handle: begun - received,
+      commit: at - begun,
+    });
+  }
+
+  /** Steps from the workflow's last event back to its task.submitted. */
+  criticalPath(workflowId: string): number {
+    let steps = 0;
+    for (let id = this.finished.get(workflowId)?.lastEvent; id !== undefined; id = this.parent.get(id)) steps += 1;
+    return steps;
+  }
+}
+
+const cpuPercent = (since: NodeJS.CpuUsage, ms: number): number => {
+  const used = process.cpuUsage(since);
+  return ((used.user + used.system) / 1000 / ms) * 100;
+};
+
+async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => EventBus; databaseUrl: string; schema: string }) {
+  const tracer = new Tracer();
+  const config = defaultConfig({
+    ORCHESTRATION_DEMO_AGENT_DELAY_MS: 0,
+    ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: setup.agentsPerSpecialty,
+    ORCHESTRATION_DEMO_LOW_QUALITY_RATE: 0,
+    ORCHESTRATION_RETRY_DELAY_INITIAL: 0.05,
+    ORCHESTRATION_RETRY_DELAY_MAX: 0.5,
+  });
+  const leases = createMemoryLeaseStore(systemClock);
+  const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
+  const stores: WorkflowStore[] = [];
+  const openStore = () => {
+    const store = createSqlWorkflowStore(tracer.sql(createPgClient(setup.databaseUrl, { schema: setup.schema, maxConnections: 3 })));
+    stores.push(store);
+    return tracer.store(store);
+  };
+  const runtimes: Runtime[] = [];
+  const submitter = openStore();
+  await submitter.migrate();
+  try {
+    // As main-function.ts deploys it: one runtime per function, plus one for the demo agents.
+    for (const name of ['agents', 'decompose', 'assign', 'dispatch', 'complete'] as const) {
+      runtimes.push(
+        await startRuntime({
+          config,
+          adapters: { bus: tracer.bus(setup.openBus(name)), store: openStore(), leases, directory },
+          logger: tracer.logger,
+          functions: name === 'agents' ? [] : [name],
+          demoAgents: name === 'agents',
+          // The recovery loop at its deployed interval; its safety-net re-kicks show up in the skip note.
+          recovery: name === 'agents',
+        }),
+      );
+    }
+    const submit = async () => {
+      const workflowId = `wf_${randomUUID()}`;
+      const description = 'Research AI market trends and create presentation';
+      const event = makeEvent(taskSubmitted, { workflowId, description, priority: 'NORMAL', metadata: {}, requireApproval: false }, { ids: createIds(), clock: systemClock, source: 'amas/bench' });
+      await submitter.createWorkflow({ id: workflowId, description, priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: event.time }, toOutbox([event as OrchestrationEvent]));
+      return workflowId;
+    };
+    const settled = (ids: string[]) => () => ids.every((id) => tracer.finished.has(id));
+
+    // Warm-up: the first workflow pays for consumer joins and topic creation.
+    const warm = await submit();
+    await waitUntil(settled([warm]), 90_000, 'the warm-up workflow');
+
+    // (a) Latency: single workflows, one after another.
+    tracer.phase = 'latency';
+    const perCritical: number[] = [];
+    const sqlBefore = tracer.sqlRoundTrips;
+    for (let i = 0; i < setup.sequentialWorkflows; i++) {
+      const id = await submit();
+      await waitUntil(settled([id]), 60_000, `workflow ${id}`);
+      perCritical.push((tracer.finished.get(id)!.at - tracer.started.get(id)!) / tracer.criticalPath(id));
+    }
+    const latencySteps = tracer.steps.latency;
+    const sqlPerStep = (tracer.sqlRoundTrips - sqlBefore) / latencySteps.length;
+
+    // (b) Throughput: a batch of workflows at once.
+    tracer.phase = 'load';
+    const commitsBefore = tracer.commits;
+    const recordsBefore = tracer.records;
+    const cpu = process.cpuUsage();
+    const started = now();
+    const ids = await Promise.all(Array.from({ length: setup.concurrentWorkflows }, submit));
+    await waitUntil(settled(ids), 150_000, `${ids.length} concurrent workflows`);
+    const ms = now() - started;
+    const events = tracer.commits - commitsBefore;
+    const load = tracer.steps.load;
+    // How much of the run each function's (serial) consumer spent between receipt and commit.
+    const busy = Object.fromEntries(
+      (['decompose', 'assign', 'dispatch', 'complete'] as const).map((fn) => [fn, (load.filter((s) => s.consumer === fn).reduce((sum, s) => sum + s.handle + s.commit, 0) / ms) * 100]),
+    );
+    return {
+      latency: { steps: distribution(latencySteps.map((s) => s.total)), breakdown: breakdown(latencySteps), count: latencySteps.length, perCriticalStep: mean(perCritical), sqlPerStep },
+      load: {
+        steps: distribution(load.map((s) => s.total)),
+        breakdown: breakdown(load),
+        workflowsPerSecond: ids.length / (ms / 1000),
+        eventsPerSecond: events / (ms / 1000),
+        recordsPerSecond: (tracer.records - recordsBefore) / (ms / 1000),
+        eventsPerWorkflow: events / ids.length,
+        cpuPercent: cpuPercent(cpu, ms),
+        busy,
+        skips: [...tracer.skips].sort((a, b) => b[1] - a[1]).map(([why, n]) => `${n}x ${why}`),
+        completed: ids.filter((id) => tracer.finished.get(id)?.status === 'workflow.completed').length,
+        failed: ids.filter((id) => tracer.finished.get(id)?.status === 'workflow.failed').length,
+      },
+    };
+  } finally {
+    for (const runtime of runtimes.reverse()) await runtime.stop().catch(() => undefined);
+    await Promise.allSettled(stores.map((s) => s.close()));
+  }
+}
+
+const breakdown = (steps: readonly Step[]) => ({
+  'outbox wait (commit -> relay publish)': mean(steps.map((s) => s.wait)),
+  'relay publish (kafkajs send, acks=all)': mean(steps.map((s) => s.publish)),
+  'Kafka delivery (sent -> consumer receipt)': mean(steps.map((s) => s.deliver)),
+  'handler (receipt -> commit begins)': mean(steps.map((s) => s.handle)),
+  'commit transaction': mean(steps.map((s) => s.commit)),
+});
+
+if (isEntryPoint(import.meta.url)) runAsScript(runKafkaBench);
