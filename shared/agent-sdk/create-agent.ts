@@ -95,18 +95,26 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     await report(event, outcome, startedAt);
   }
 
+  /** The (lease, token) pairs of work in hand: heartbeats renew these, never a predecessor's lost work. */
+  const held = new Map<string, number>();
   const deliver = (event: Dispatched): void => {
     const key = `${event.data.subtaskId}#${event.data.attempt}`;
     if (stopping || inFlight.has(key)) return;
+    const lease = leaseKeyOf(event.data.subtaskId);
+    held.set(lease, event.data.leaseToken);
     const job = work(event)
       .catch((error: unknown) => logger.error('agent could not report a result', { agentId: id, key, error: reasonOf(error) }))
-      .finally(() => inFlight.delete(key));
+      .finally(() => {
+        inFlight.delete(key);
+        if (held.get(lease) === event.data.leaseToken) held.delete(lease);
+      });
     inFlight.set(key, job);
   };
 
   async function heartbeat(): Promise<void> {
     await directory.heartbeat(id, clock.now());
-    await leases.renewHolder(id, leaseTtlMs(config.ORCHESTRATION_HEARTBEAT_INTERVAL));
+    const ttl = leaseTtlMs(config.ORCHESTRATION_HEARTBEAT_INTERVAL);
+    for (const [lease, token] of held) await leases.renew(lease, token, ttl);
     const record = await directory.get(id);
     await bus.publish(topics.agents, [{ key: id, event: makeEvent(agentHeartbeat, { agentId: id, status: record?.status ?? 'AVAILABLE', load: record?.load ?? 0 }, context) }]);
   }
