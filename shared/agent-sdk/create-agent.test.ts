@@ -1,4 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { leaseKeyOf } from '../../functions/common/deps.js';
 import { createMemoryAgentDirectory } from '../adapters/memory/agent-directory.memory.js';
 import { systemClock } from '../adapters/memory/clock.system.js';
 import { createMemoryEventBus } from '../adapters/memory/event-bus.memory.js';
@@ -132,7 +133,7 @@ describe('agent SDK on the embedded runtime', () => {
     expect(agentErrors[0]!.data).toMatchObject({ cause: 'agent_error', agentId: `a-broken-${broken}` });
   });
 
-  it('heartbeats renew its leases and its directory record; stop() tells the supervisor and goes OFFLINE', async () => {
+  it('heartbeats renew its directory record but not leases of work it does not have in hand; stop() tells the supervisor and goes OFFLINE', async () => {
     const h = await harness();
     const notices: AgentMessage[] = [];
     await h.messages.onMessage('lead', (m) => void notices.push(m));
@@ -142,13 +143,43 @@ describe('agent SDK on the embedded runtime', () => {
     await new Promise((r) => setTimeout(r, 60));
     await agent.heartbeat();
     expect((await h.directory.get('sdk-hb'))!.lastHeartbeat).toBeGreaterThan(before);
-    expect((await h.leases.get('subtask:x'))!.expiresAt).toBeGreaterThan(lease!.expiresAt);
+    // A lease under its name that it is not working on (a predecessor's lost work) is left to expire.
+    expect((await h.leases.get('subtask:x'))!.expiresAt).toBe(lease!.expiresAt);
     const beats = (await h.bus.read(topics.agents)).filter((d) => (d.value as { type: string }).type === 'agent.heartbeat');
     expect(beats.length).toBeGreaterThanOrEqual(1);
     await agent.stop();
     expect((await h.directory.get('sdk-hb'))!.status).toBe('OFFLINE');
     for (let i = 0; i < 200 && notices.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
     expect(notices[0]).toMatchObject({ senderId: 'sdk-hb', messageType: 'SHUTDOWN_NOTICE' });
+  });
+
+  it('heartbeats keep alive the lease of work in hand, by its token', async () => {
+    const h = await harness();
+    const specialties = await specialtiesOf(description);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let inHand: ((subtaskId: string) => void) | undefined;
+    const started = new Promise<string>((resolve) => (inHand = resolve));
+    const agents = [];
+    for (const [i, specialty] of specialties.entries()) {
+      agents.push(await h.agent(`sdk-slow-${specialty}`, specialty, async (task) => {
+        if (i === 0) {
+          inHand?.(task.subtaskId);
+          await gate;
+        }
+        return { quality: 0.97, output: null };
+      }));
+    }
+    const workflowId = await h.submit(description);
+    const subtaskId = await started;
+    const before = (await h.leases.get(leaseKeyOf(subtaskId)))!;
+    await new Promise((r) => setTimeout(r, 30));
+    await agents[0]!.heartbeat();
+    const after = (await h.leases.get(leaseKeyOf(subtaskId)))!;
+    expect(after.token).toBe(before.token);
+    expect(after.expiresAt).toBeGreaterThan(before.expiresAt);
+    release();
+    expect((await h.finished(workflowId)).status).toBe('completed');
   });
 
   it('exposes sendMessage and request between agents over the signed bus', async () => {
