@@ -5,6 +5,7 @@ import { NotFoundError } from '../../shared/errors.js';
 import { groupOf, type Specialty } from '../../shared/domain/vocabulary.js';
 import { workKeyOf, type AssignDeps } from '../common/deps.js';
 import { Emitter } from '../common/emit.js';
+import { preferTeam } from '../common/hierarchy.js';
 import { rankCandidates } from './score.js';
 
 /** subtask.ready → the best healthy agent of the specialty (or a newly spawned one) takes a slot. */
@@ -19,27 +20,40 @@ export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps):
   if (workflow.status !== 'running') return nothing(`workflow is ${workflow.status}`);
 
   const workKey = workKeyOf(subtaskId, attempt);
-  const agent = (await reserveBest(subtask.specialty, excludeAgents, workKey, deps)) ?? (await spawnAndReserve(subtask.specialty, workKey, event.id, deps));
+  const picked = await pickAgent(subtask.specialty, excludeAgents, workKey, deps);
+  const agent = picked.agent ?? (await spawnAndReserve(subtask.specialty, workKey, event.id, deps));
   if (!agent) return nothing(`no ${subtask.specialty} capacity; the subtask waits for a free slot`);
 
   const out = new Emitter(deps, event);
-  out.emit(subtaskAssigned, { workflowId, subtaskId, specialty: subtask.specialty, attempt, agentId: agent.id });
+  const leadId = picked.leadId ? { leadId: picked.leadId } : {};
+  out.emit(subtaskAssigned, { workflowId, subtaskId, specialty: subtask.specialty, attempt, agentId: agent.id, ...leadId });
   return {
     change: { subtaskUpdates: [{ id: subtaskId, expectedVersion: subtask.version, patch: { assignedAgent: agent.id } }] },
     emit: out.events,
   };
 }
 
-async function reserveBest(specialty: Specialty, avoid: string[], workKey: string, deps: AssignDeps): Promise<AgentRecord | null> {
+export type PickDeps = Pick<AssignDeps, 'directory' | 'clock'> & {
+  config: Pick<AssignDeps['config'], 'ORCHESTRATION_HEARTBEAT_INTERVAL' | 'ORCHESTRATION_AGENT_FAILURE_THRESHOLD'>;
+};
+
+/**
+ * The specialty group's management lead is consulted: healthy agents of the lead's team (REPORTS_TO
+ * the lead) are tried first, best score first, then the rest of the pool. Without a lead the pool
+ * is ranked by score alone. Returns the agent whose slot was reserved (or null) and the lead asked.
+ */
+export async function pickAgent(specialty: Specialty, avoid: readonly string[], workKey: string, deps: PickDeps): Promise<{ agent: AgentRecord | null; leadId: string | null }> {
   const rules = {
     now: deps.clock.now(),
     heartbeatTimeoutMs: deps.config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000,
     failureThreshold: deps.config.ORCHESTRATION_AGENT_FAILURE_THRESHOLD,
   };
-  for (const agent of rankCandidates(await deps.directory.candidates(specialty), rules, avoid)) {
-    if (await deps.directory.reserve(agent.id, workKey)) return agent;
+  const [lead, candidates] = await Promise.all([deps.directory.leadFor?.(groupOf(specialty)) ?? null, deps.directory.candidates(specialty)]);
+  const leadId = lead?.id ?? null;
+  for (const agent of preferTeam(rankCandidates(candidates, rules, avoid), leadId, avoid)) {
+    if (await deps.directory.reserve(agent.id, workKey)) return { agent, leadId };
   }
-  return null;
+  return { agent: null, leadId };
 }
 
 /** Grows the specialty's pool within its size, the total agent budget and the spawn rate. */

@@ -45,7 +45,7 @@ export interface DispatchDeps extends CommonDeps {
 export interface CompleteDeps extends CommonDeps {
   leases: LeaseStore;
   directory: AgentDirectory;
-  config: Pick<Config, 'ORCHESTRATION_QUALITY_THRESHOLD' | 'ORCHESTRATION_RETRY_ATTEMPTS'>;
+  config: Pick<Config, 'ORCHESTRATION_QUALITY_THRESHOLD' | 'ORCHESTRATION_RETRY_ATTEMPTS' | 'ORCHESTRATION_AGENT_FAILURE_THRESHOLD'>;
 }
 
 export const leaseKeyOf = (subtaskId: string): string => `subtask:${subtaskId}`;

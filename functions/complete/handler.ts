@@ -5,6 +5,7 @@ import type { Subtask, Workflow, WorkflowPatch } from '../../shared/domain/workf
 import { leaseKeyOf, releaseHeld, workKeyOf, type CompleteDeps } from '../common/deps.js';
 import { Emitter } from '../common/emit.js';
 import { WorkingSet } from '../common/working-set.js';
+import { deliveryExecutive, emitMessage, escalateFailure, requiresApproval } from '../common/hierarchy.js';
 import { evaluatePhaseGate } from './quality-gate.js';
 
 type ResultEvent = EventOf<'subtask.completed'> | EventOf<'subtask.failed'>;
@@ -13,7 +14,8 @@ type ResultEvent = EventOf<'subtask.completed'> | EventOf<'subtask.failed'>;
  * subtask.completed / subtask.failed → the result is recorded if its fencing token is current; a
  * result below the quality threshold or a failure re-runs the subtask on another agent (up to
  * ORCHESTRATION_RETRY_ATTEMPTS); phase gates fire when a phase closes; dependents are released; the
- * last subtask completes the workflow.
+ * last subtask completes the workflow, or (requireApproval) asks the executive layer for approval.
+ * Every result is recorded as WORKED_ON; a subtask's second failure is escalated up REPORTS_TO.
  */
 export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<Outcome> {
   const { workflowId, subtaskId, attempt, agentId, leaseToken } = event.data;
@@ -25,12 +27,14 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
   }
 
   const passed = event.type === 'subtask.completed' && event.data.quality >= deps.config.ORCHESTRATION_QUALITY_THRESHOLD;
-  await deps.leases.release(leaseKeyOf(subtaskId), leaseToken);
-  await deps.directory.release(agentId, workKeyOf(subtaskId, attempt), {
+  const outcome = {
     success: passed,
     quality: event.type === 'subtask.completed' ? event.data.quality : 0,
     durationMs: event.type === 'subtask.completed' ? event.data.durationMs : 0,
-  });
+  };
+  await deps.leases.release(leaseKeyOf(subtaskId), leaseToken);
+  await deps.directory.release(agentId, workKeyOf(subtaskId, attempt), outcome);
+  await deps.directory.recordWork?.(agentId, subtaskId, workflowId, outcome, deps.clock.now());
 
   const work = new WorkingSet(subtasks);
   const out = new Emitter(deps, event);
@@ -43,6 +47,13 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
     out.emit(workflowFailed, { workflowId, reason, ...(failedSubtaskId ? { failedSubtaskId } : {}) });
   };
   const rerunOrFail = async (target: Subtask, reason: string) => {
+    // Every attempt before this one failed too (or it would not have been re-run): two or more is an escalation.
+    if (target.attempts >= 2 && target.assignedAgent) {
+      const reasons = [target.lastError, reason].filter((r): r is string => typeof r === 'string' && r.length > 0);
+      await escalateFailure(out, { ...deps, failureThreshold: deps.config.ORCHESTRATION_AGENT_FAILURE_THRESHOLD }, event.id, {
+        workflowId, subtaskId: target.id, specialty: target.specialty, agentId: target.assignedAgent, attempts: target.attempts, maxAttempts, reasons, retrying: target.attempts < maxAttempts,
+      });
+    }
     if (target.attempts < maxAttempts) {
       const avoid = target.assignedAgent ? [target.assignedAgent] : [];
       out.ready(work.set(target.id, { status: 'ready', assignedAgent: null, leaseToken: null, deadline: null, lastError: reason }), avoid);
@@ -64,7 +75,7 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
     if (gate && !gate.passed) {
       await rerunOrFail(gate.weakest, `quality gate ${gate.name} scored ${gate.score.toFixed(3)} below ${gate.threshold}`);
     } else {
-      workflowPatch = releaseDependents(workflow, work, out, deps);
+      workflowPatch = await releaseDependents(workflow, work, out, deps, event.id);
     }
   }
 
@@ -78,8 +89,11 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
   };
 }
 
-/** Pending subtasks whose dependencies all completed (in closed phases) become ready; all done completes the workflow. */
-function releaseDependents(workflow: Workflow, work: WorkingSet, out: Emitter, deps: CompleteDeps): WorkflowPatch | undefined {
+/**
+ * Pending subtasks whose dependencies all completed (in closed phases) become ready; all done completes
+ * the workflow, unless it was submitted with requireApproval: then it awaits the executive's decision.
+ */
+async function releaseDependents(workflow: Workflow, work: WorkingSet, out: Emitter, deps: CompleteDeps, causeId: string): Promise<WorkflowPatch | undefined> {
   const all = work.all();
   const phaseClosed = (phase: string) => all.filter((s) => s.phase === phase).every((s) => s.status === 'completed');
   for (const candidate of all) {
@@ -91,6 +105,19 @@ function releaseDependents(workflow: Workflow, work: WorkingSet, out: Emitter, d
   }
   if (!all.every((s) => s.status === 'completed')) return undefined;
   const averageQuality = all.reduce((sum, s) => sum + (s.quality ?? 0), 0) / all.length;
+  if (requiresApproval(workflow)) {
+    const executive = await deliveryExecutive(deps.directory);
+    if (executive) {
+      emitMessage(out, deps, causeId, {
+        recipientId: executive.id,
+        messageType: 'APPROVAL_REQUEST',
+        priority: workflow.priority,
+        n: out.events.length,
+        payload: { workflowId: workflow.id, subtaskCount: all.length, averageQuality, approve: `/v1/workflows/${workflow.id}/approve`, reject: `/v1/workflows/${workflow.id}/reject` },
+      });
+    }
+    return { status: 'awaiting_approval' };
+  }
   out.emit(workflowCompleted, { workflowId: workflow.id, subtaskCount: all.length, averageQuality });
   return { status: 'completed', completedAt: isoTime(deps.clock.now()) };
 }

@@ -47,7 +47,15 @@ export const subtaskReady = defineEvent(
 
 export const subtaskAssigned = defineEvent(
   'subtask.assigned',
-  z.object({ workflowId, subtaskId, specialty: specialtySchema, attempt, agentId }),
+  z.object({
+    workflowId,
+    subtaskId,
+    specialty: specialtySchema,
+    attempt,
+    agentId,
+    /** The specialty group's management lead consulted for the assignment (absent: none registered). */
+    leadId: agentId.optional(),
+  }),
 );
 
 export const subtaskDispatched = defineEvent(
@@ -147,6 +155,12 @@ export const agentMessage = defineEvent(
     payload: z.record(z.string(), z.unknown()),
     correlationId: z.string().optional(),
     sentAt: z.iso.datetime({ offset: true }),
+    /** The broadcast topic, when broadcast (today the bus still carries it in the `amas-topic` header). */
+    topic: z.string().min(1).optional(),
+    /** The sender's HMAC over the signed fields (today the bus still carries it in the `amas-signature` header). */
+    signature: z.string().min(1).optional(),
+    /** When the message stops being worth delivering (sentAt + its priority's response timeout). */
+    expiresAt: z.iso.datetime({ offset: true }).optional(),
   }),
 );
 

@@ -28,6 +28,13 @@ export interface WorkOutcome {
   durationMs: number;
 }
 
+/** One (agent)-[:WORKED_ON]->(subtask) edge: who worked on what, and how it went. */
+export interface WorkRecord extends WorkOutcome {
+  subtaskId: string;
+  workflowId: string;
+  at: number;
+}
+
 export interface LayerStatus {
   count: number;
   available: number;
@@ -58,6 +65,16 @@ export interface AgentDirectory {
   spawnedSince(group: SpecialtyGroup, since: number): Promise<number>;
   hierarchyStatus(now: number, heartbeatTimeoutMs: number): Promise<HierarchyStatus>;
   close(): Promise<void>;
+
+  // The hierarchy: optional, so an adapter without it still serves; callers fall back to `supervisorId`.
+  /** The agent this one reports to (REPORTS_TO, i.e. its `supervisorId`), or null. */
+  supervisorOf?(agentId: string): Promise<AgentRecord | null>;
+  /** The group's management lead (role `leadRoleOf[group]`, MANAGEMENT layer), preferring one without an explicit status. */
+  leadFor?(group: SpecialtyGroup): Promise<AgentRecord | null>;
+  /** Records that the agent worked on the subtask, once per (agent, subtask); false when already recorded. */
+  recordWork?(agentId: string, subtaskId: string, workflowId: string, outcome: WorkOutcome, at?: number): Promise<boolean>;
+  /** What the agent worked on, oldest first. */
+  workOf?(agentId: string): Promise<WorkRecord[]>;
 }
 
 /** Starts a new agent for a specialty when the pool allows (embedded: a demo agent). */

@@ -12,6 +12,9 @@ import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay.js';
 import { createRecoveryLoop } from './recovery.js';
+import type { CommunicationBus } from '../messaging/communication-bus.js';
+import type { AgentKeyStore } from '../messaging/message-auth.js';
+import { startMessageRelay, type MessagingOptions } from './message-relay.js';
 
 export interface Adapters {
   bus: EventBus;
@@ -36,6 +39,13 @@ export interface RuntimeOptions {
   recoveryIntervalMs?: number;
   relayIntervalMs?: number;
   metrics?: Metrics;
+  /**
+   * Agent messaging: the communication bus, the relay that signs the orchestration's agent.message
+   * events onto it (escalations, approval requests, lost-agent notices) and POST /v1/messages.
+   * Default: on when demo agents are (the embedded runtime). The signing secret is `secret`, else
+   * AMAS_MESSAGE_SECRET, else one generated for this process (with a warning).
+   */
+  messaging?: boolean | MessagingOptions;
 }
 
 export interface Runtime {
@@ -47,6 +57,9 @@ export interface Runtime {
   recovery: ReturnType<typeof createRecoveryLoop> | null;
   logger: Logger;
   healthChecks: HealthCheck[];
+  /** The communication bus, when messaging is on. */
+  messages?: CommunicationBus | null;
+  messageKeys?: AgentKeyStore | null;
   stop(): Promise<void>;
 }
 
@@ -96,6 +109,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   recovery?.start();
   relay.kick();
+  const messagingOptions = options.messaging ?? options.demoAgents === true;
+  const messaging = messagingOptions === false ? null : await startMessageRelay({ eventBus: adapters.bus, ports, relay, logger, options: messagingOptions === true ? {} : messagingOptions });
 
   return {
     ports,
@@ -106,7 +121,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     recovery,
     logger,
     healthChecks: adapters.healthChecks ?? [],
+    messages: messaging?.bus ?? null,
+    messageKeys: messaging?.keys ?? null,
     async stop() {
+      await messaging?.stop();
       await recovery?.stop();
       await demoAgents?.stop();
       for (const subscription of subscriptions) await subscription.stop();

@@ -24,6 +24,8 @@ export async function serveApi(name: string, functions: readonly FunctionName[])
     logger,
     functions,
     demoAgents: config.ORCHESTRATION_DEMO_AGENTS,
+    // The API always relays escalations and approval requests and serves POST /v1/messages.
+    messaging: infra.AMAS_MESSAGE_SECRET ? { secret: infra.AMAS_MESSAGE_SECRET } : true,
     metrics: createMetrics({ defaultMetrics: true }),
   });
   const app = createApiApp(runtime);

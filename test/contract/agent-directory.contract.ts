@@ -140,5 +140,30 @@ export function agentDirectoryContract(
       expect(status.pools.technical).toEqual({ count: 1, load: 0, capacity: 4 });
       expect(status.pools.qa).toEqual({ count: 0, load: 0, capacity: 0 });
     });
+
+    it('answers the hierarchy: supervisor, the group lead (an available one first), and who worked on what', async () => {
+      if (!directory.supervisorOf || !directory.leadFor || !directory.recordWork || !directory.workOf) throw new Error(`${name} does not implement the hierarchy`);
+      await directory.register({ ...agent('lead-b', 'MANAGEMENT', []), role: 'analysis_team_lead' }, 0);
+      await directory.register({ ...agent('lead-a', 'MANAGEMENT', []), role: 'analysis_team_lead' }, 0);
+      await directory.register({ ...agent('qa-lead', 'MANAGEMENT', []), role: 'qa_team_lead' }, 0);
+      await directory.register({ ...agent('s1', 'SPECIALIST', ['data_analyst']), supervisorId: 'lead-a' }, 0);
+      await directory.register(agent('loner', 'SPECIALIST', ['data_analyst']), 0);
+      expect((await directory.supervisorOf('s1'))?.id).toBe('lead-a');
+      expect(await directory.supervisorOf('loner')).toBeNull();
+      expect((await directory.leadFor('analysis'))?.id).toBe('lead-a');
+      await directory.setStatus('lead-a', 'MAINTENANCE');
+      expect((await directory.leadFor('analysis'))?.id).toBe('lead-b');
+      expect((await directory.leadFor('qa'))?.id).toBe('qa-lead');
+      expect(await directory.leadFor('creative')).toBeNull();
+
+      expect(await directory.recordWork('s1', 'st-2', 'wf-1', failure, 20)).toBe(true);
+      expect(await directory.recordWork('s1', 'st-1', 'wf-1', success, 10)).toBe(true);
+      expect(await directory.recordWork('s1', 'st-1', 'wf-1', failure, 30)).toBe(false);
+      expect(await directory.workOf('s1')).toEqual([
+        { subtaskId: 'st-1', workflowId: 'wf-1', ...success, at: 10 },
+        { subtaskId: 'st-2', workflowId: 'wf-1', ...failure, at: 20 },
+      ]);
+      expect(await directory.workOf('loner')).toEqual([]);
+    });
   });
 }

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../../errors.js';
 import type { AgentStatus, Layer, SpecialtyGroup } from '../../domain/vocabulary.js';
-import { groupOf, layerSchema, specialtyGroupSchema } from '../../domain/vocabulary.js';
-import type { AgentDirectory, AgentRecord, HierarchyStatus, WorkOutcome } from '../../ports/agent-directory.port.js';
+import { groupOf, layerSchema, leadRoleOf, specialtyGroupSchema } from '../../domain/vocabulary.js';
+import type { AgentDirectory, AgentRecord, HierarchyStatus, WorkOutcome, WorkRecord } from '../../ports/agent-directory.port.js';
 
 export interface MemoryAgentDirectoryOptions {
   /** A cap on every agent's concurrent tasks, below its own capacity when smaller. */
@@ -23,9 +23,12 @@ const inGroup = (record: AgentRecord, group: SpecialtyGroup): boolean =>
 
 export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions = {}): AgentDirectory {
   const agents = new Map<string, Entry>();
+  /** WORKED_ON edges, keyed `agent subtask`. */
+  const work = new Map<string, WorkRecord & { agentId: string }>();
 
   const capacityOf = (record: AgentRecord): number => Math.min(record.capacity, options.maxTasksPerAgent ?? Infinity);
-  const sorted = (): Entry[] => [...agents.values()].sort((a, b) => a.record.id.localeCompare(b.record.id));
+  const byId = (a: Entry, b: Entry): number => a.record.id.localeCompare(b.record.id);
+  const sorted = (): Entry[] => [...agents.values()].sort(byId);
   const copy = (record: AgentRecord): AgentRecord => ({ ...record, specialties: [...record.specialties] });
 
   const refresh = (entry: Entry): void => {
@@ -78,8 +81,10 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
     },
 
     async candidates(specialty) {
-      return sorted()
+      // Filter first: with thousands of agents, sorting them all per assignment is what costs.
+      return [...agents.values()]
         .filter((entry) => entry.record.specialties.includes(specialty))
+        .sort(byId)
         .map((entry) => copy(entry.record));
     },
 
@@ -147,6 +152,33 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
         if (record.status === 'OVERLOADED') load.overloaded += 1;
       }
       return { totalAgents: records.length, layers, pools, health, load };
+    },
+
+    async supervisorOf(agentId) {
+      const supervisorId = agents.get(agentId)?.record.supervisorId;
+      const boss = supervisorId ? agents.get(supervisorId) : undefined;
+      return boss ? copy(boss.record) : null;
+    },
+
+    async leadFor(group) {
+      const leads = [...agents.values()].filter(({ record }) => record.layer === 'MANAGEMENT' && record.role === leadRoleOf[group]).sort(byId);
+      const [best] = leads.sort((a, b) => Number(a.explicit !== null) - Number(b.explicit !== null) || a.record.load - b.record.load);
+      return best ? copy(best.record) : null;
+    },
+
+    async recordWork(agentId, subtaskId, workflowId, outcome, at = 0) {
+      entryOf(agentId);
+      const key = `${agentId} ${subtaskId}`;
+      if (work.has(key)) return false;
+      work.set(key, { agentId, subtaskId, workflowId, ...outcome, at });
+      return true;
+    },
+
+    async workOf(agentId) {
+      return [...work.values()]
+        .filter((w) => w.agentId === agentId)
+        .sort((a, b) => a.at - b.at || a.subtaskId.localeCompare(b.subtaskId))
+        .map(({ agentId: _agent, ...record }) => record);
     },
 
     async close() {},

@@ -3,7 +3,7 @@ import type { Driver, RecordShape } from 'neo4j-driver';
 import { NotFoundError } from '../../errors.js';
 import type { SpecialtyGroup } from '../../domain/vocabulary.js';
 import { groupOf, leadRoleOf } from '../../domain/vocabulary.js';
-import type { AgentDirectory, AgentRecord, WorkOutcome } from '../../ports/agent-directory.port.js';
+import type { AgentDirectory, AgentRecord, WorkOutcome, WorkRecord } from '../../ports/agent-directory.port.js';
 import * as q from './agent-queries.js';
 import { byId, explicitStatuses, toAgentRecord, toNumber } from './cypher.js';
 import { summariseHierarchy } from './hierarchy-summary.js';
@@ -18,11 +18,7 @@ export interface Neo4jAgentDirectoryOptions {
   namespace?: string;
 }
 
-export interface WorkRecord extends WorkOutcome {
-  subtaskId: string;
-  workflowId: string;
-  at: number;
-}
+export type { WorkRecord };
 
 /** The port plus what the graph answers well: who reports to whom, and who worked on what. */
 export interface Neo4jAgentDirectory extends AgentDirectory {

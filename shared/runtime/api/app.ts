@@ -8,6 +8,7 @@ import { control, type ControlCommand } from '../../../functions/control/handler
 import type { Runtime } from '../runtime.js';
 import { toOutbox } from '../process-event.js';
 import { errorHandler } from './errors.js';
+import { createMessagesRouter } from './messages-routes.js';
 import { createOpsRoutes } from './ops-routes.js';
 import { workflowView } from './workflow-view.js';
 
@@ -31,8 +32,10 @@ export function createApiApp(runtime: Runtime) {
       { workflowId, description: body.description, priority: body.priority, metadata: body.metadata, requireApproval: body.requireApproval },
       { ids, clock, source: 'amas/api', ...traceContext(config) },
     );
+    // The workflow row keeps requireApproval in its metadata: complete reads it when the last subtask passes.
+    const metadata = body.requireApproval ? { ...body.metadata, requireApproval: true } : body.metadata;
     const { workflow, created } = await store.createWorkflow(
-      { id: workflowId, description: body.description, priority: body.priority, metadata: body.metadata, idempotencyKey: body.idempotencyKey ?? null, createdAt: isoTime(clock.now()) },
+      { id: workflowId, description: body.description, priority: body.priority, metadata, idempotencyKey: body.idempotencyKey ?? null, createdAt: isoTime(clock.now()) },
       toOutbox([submitted]),
     );
     relay.kick();
@@ -56,10 +59,12 @@ export function createApiApp(runtime: Runtime) {
     res.json(workflowView(workflow, await store.getSubtasks(id)));
   });
 
-  for (const command of ['cancel', 'pause', 'resume'] as const satisfies readonly ControlCommand[]) {
+  // approve / reject decide a workflow awaiting approval (submitted with requireApproval).
+  for (const command of ['cancel', 'pause', 'resume', 'approve', 'reject'] as const satisfies readonly ControlCommand[]) {
     app.post(`/v1/workflows/:id/${command}`, async (req, res) => {
       const { id } = workflowIdParamSchema.parse(req.params);
-      const reason = command === 'cancel' ? cancelRequestSchema.parse(req.body ?? {}).reason : undefined;
+      const given = command === 'cancel' || command === 'reject' ? cancelRequestSchema.parse(req.body ?? {}).reason : undefined;
+      const reason = command === 'reject' ? (given ?? 'rejected by reviewer') : given;
       const commandId = `${command}:${req.get('Idempotency-Key') ?? ids.newId(command)}`;
       // A repeated Idempotency-Key answers like the first call instead of re-judging the command.
       if (!(await store.hasProcessed('api', commandId))) {
@@ -84,6 +89,7 @@ export function createApiApp(runtime: Runtime) {
     res.json(await directory.hierarchyStatus(clock.now(), config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000));
   });
 
+  if (runtime.messages && runtime.messageKeys) app.use(createMessagesRouter(runtime.messages, { keys: runtime.messageKeys, clock }));
   app.use(createOpsRoutes(runtime));
 
   app.use((_req, res) => {

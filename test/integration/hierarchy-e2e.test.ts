@@ -1,0 +1,197 @@
+// The whole hierarchy on the real servers: 40 SDK agents in four layers (2 executives, 6 leads, 28
+// specialists, 4 execution agents) on Kafka + PostgreSQL + Redis + Neo4j run a workflow that needs
+// approval. A specialist fails one subtask twice: the failure is escalated to its lead over the bus;
+// the quality supervisor approves the delivery over the bus; Neo4j holds who worked on what. The
+// seed's "Test Agent Communication" example runs through the SDK and over HTTP.
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { Kafka, logLevel } from 'kafkajs';
+import neo4j, { type Driver } from 'neo4j-driver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deterministicPlanner } from '../../functions/decompose/planner.js';
+import { orchestratorId } from '../../functions/common/hierarchy.js';
+import { createKafkaEventBus, testConsumerTimings } from '../../shared/adapters/kafka/event-bus.kafka.js';
+import { createNeo4jAgentDirectory, type Neo4jAgentDirectory } from '../../shared/adapters/neo4j/agent-directory.neo4j.js';
+import { createRedisClient, createRedisLeaseStore } from '../../shared/adapters/redis/lease-store.redis.js';
+import { createPgClient } from '../../shared/adapters/sql/sql-client.pg.js';
+import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
+import { createSqlWorkflowStore } from '../../shared/adapters/sql/workflow-store.sql.js';
+import { createAgent, type Agent } from '../../shared/agent-sdk/create-agent.js';
+import { createSubtaskInbox } from '../../shared/agent-sdk/subtask-inbox.js';
+import { defaultConfig } from '../../shared/config.js';
+import { allSpecialties, groupOf, leadRoleOf, managementRoles, type Layer, type Specialty } from '../../shared/domain/vocabulary.js';
+import type { AgentMessage } from '../../shared/messaging/message-schema.js';
+import { issueAgentToken } from '../../shared/messaging/message-auth.js';
+import type { EventBus, WorkflowStore } from '../../shared/ports/index.js';
+import { createApiApp } from '../../shared/runtime/api/app.js';
+import { silentLogger } from '../../shared/runtime/logger.js';
+import { startRuntime, type Runtime } from '../../shared/runtime/runtime.js';
+
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
+const run = randomUUID().slice(0, 8);
+const topicPrefix = `it-hier-${run}.`;
+const schema = `amas_it_hier_${run}`;
+const description = 'Research the EV battery market, analyse pricing data, and write a report with an infographic';
+const config = defaultConfig({ ORCHESTRATION_RETRY_DELAY_INITIAL: 0.05, ORCHESTRATION_RETRY_DELAY_MAX: 0.2, ORCHESTRATION_HEARTBEAT_INTERVAL: 5 });
+
+let bus: EventBus;
+let store: WorkflowStore;
+let sqlAdmin: SqlClient;
+let driver: Driver;
+let directory: Neo4jAgentDirectory;
+let runtime: Runtime;
+let server: Server;
+let baseUrl: string;
+const redis = createRedisClient();
+const agents = new Map<string, Agent>();
+const inboxOf = new Map<string, AgentMessage[]>();
+const attemptsOf = new Map<string, number>();
+let flakySubtask: string | null = null;
+
+const until = async (check: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+beforeAll(async () => {
+  sqlAdmin = createPgClient(databaseUrl, { maxConnections: 1 });
+  await sqlAdmin.query(`CREATE SCHEMA ${schema}`);
+  store = createSqlWorkflowStore(createPgClient(databaseUrl, { schema, maxConnections: 4 }));
+  bus = createKafkaEventBus({ brokers, clientId: `it-hier-${run}`, partitions: 3, topicPrefix, consumer: testConsumerTimings, retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 5 } });
+  driver = neo4j.driver(process.env.NEO4J_URL ?? 'bolt://127.0.0.1:7687');
+  directory = createNeo4jAgentDirectory(driver, { namespace: `it-hier-${run}`, maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
+  await directory.migrate();
+  const leases = createRedisLeaseStore(redis, { prefix: `it-hier-${run}:` });
+  runtime = await startRuntime({
+    config,
+    adapters: { bus, store, leases, directory },
+    logger: silentLogger,
+    demoAgents: false,
+    relayIntervalMs: 50,
+    recoveryIntervalMs: 500,
+    messaging: { secret: `it-hier-secret-${run}`, groupId: `it-hier-${run}-messages` },
+  });
+  server = await new Promise((resolve) => {
+    const listening = createApiApp(runtime).listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const address = server.address();
+  baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+  // Four layers. Specialists cover the plan's specialties twice, then the rest of the vocabulary.
+  const plan = await deterministicPlanner.plan({ workflowId: 'probe', description, maxSubtasks: config.ORCHESTRATION_MAX_SUBTASKS });
+  const required = plan.requiredSpecialists;
+  const specialists: Specialty[] = [...required, ...required, ...allSpecialties.filter((s) => !required.includes(s))].slice(0, 28);
+  const inbox = createSubtaskInbox({ bus, groupId: `it-hier-${run}-agents`, logger: silentLogger });
+  const messages = runtime.messages ?? undefined;
+  if (!messages) throw new Error('messaging is off');
+  const leadIdOf = (role: string) => `lead-${role}`;
+  const make = async (id: string, layer: Layer, extra: Partial<Parameters<typeof createAgent>[0]> = {}) => {
+    inboxOf.set(id, []);
+    const agent = await createAgent({
+      id, layer, specialties: [], bus, directory, leases, config, messages, inbox, logger: silentLogger,
+      handle: async (task) => {
+        // The first two attempts of the flaky subtask fail: an escalation must reach the lead.
+        const n = (attemptsOf.get(task.subtaskId) ?? 0) + 1;
+        attemptsOf.set(task.subtaskId, n);
+        if (task.subtaskId === flakySubtask && n <= 2) throw new Error(`flaky attempt ${n}`);
+        return { quality: 0.97, output: { by: id, title: task.title } };
+      },
+      onMessage: (message) => void inboxOf.get(id)!.push(message),
+      ...extra,
+    });
+    agents.set(id, agent);
+    return agent;
+  };
+  await make('exec-coordinator', 'EXECUTIVE', { role: 'task_coordinator' });
+  const quality = await make('exec-quality', 'EXECUTIVE', { role: 'quality_supervisor' });
+  // The executive layer makes the delivery decision: it approves what the orchestrator presents.
+  quality.onMessage(async (message) => {
+    inboxOf.get('exec-quality')!.push(message);
+    if (message.messageType !== 'APPROVAL_REQUEST') return;
+    await quality.sendMessage({ recipientId: orchestratorId, messageType: 'APPROVAL_RESPONSE', priority: 'HIGH', payload: { workflowId: message.payload.workflowId, approved: true } });
+  });
+  for (const role of managementRoles) await make(leadIdOf(role), 'MANAGEMENT', { role, supervisorId: 'exec-coordinator' });
+  let n = 0;
+  for (const specialty of specialists) {
+    await make(`spec-${specialty}-${++n}`, 'SPECIALIST', { role: specialty, specialties: [specialty], supervisorId: leadIdOf(leadRoleOf[groupOf(specialty)]) });
+  }
+  for (const id of ['agent_1', 'agent_2', 'tool-manager', 'api-gateway']) {
+    await make(id, 'EXECUTION', { role: id.startsWith('agent') ? 'integration_agent' : id.replace('-', '_'), supervisorId: leadIdOf('integration_team_lead') });
+  }
+}, 180_000);
+
+afterAll(async () => {
+  for (const agent of agents.values()) await agent.stop().catch(() => undefined);
+  await new Promise((resolve) => server?.close(resolve));
+  await runtime?.stop();
+  await bus?.close();
+  await store?.close();
+  await directory?.clear().catch(() => undefined);
+  await driver?.close();
+  const keys = await redis.keys(`it-hier-${run}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+  await sqlAdmin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await sqlAdmin.close();
+  const admin = new Kafka({ clientId: `it-hier-${run}-admin`, brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  const ours = (await admin.listTopics()).filter((t) => t.startsWith(topicPrefix));
+  if (ours.length > 0) await admin.deleteTopics({ topics: ours }).catch(() => undefined);
+  await admin.disconnect();
+}, 120_000);
+
+describe('a 40-agent hierarchy on Kafka + PostgreSQL + Redis + Neo4j', () => {
+  it('registers four layers with their REPORTS_TO chains', async () => {
+    const status = await directory.hierarchyStatus(Date.now(), 60_000);
+    expect(status.totalAgents).toBe(40);
+    expect([status.layers.EXECUTIVE.count, status.layers.MANAGEMENT.count, status.layers.SPECIALIST.count, status.layers.EXECUTION.count]).toEqual([2, 6, 28, 4]);
+    const specialist = [...agents.keys()].find((id) => id.startsWith('spec-data_analyst'))!;
+    expect(await directory.reportingChain(specialist)).toEqual([specialist, 'lead-analysis_team_lead', 'exec-coordinator']);
+  });
+
+  it('runs a workflow to approval: escalation to the lead, approval by the quality supervisor, WORKED_ON in Neo4j', async () => {
+    const response = await fetch(`${baseUrl}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description, requireApproval: true }) });
+    expect(response.status).toBe(202);
+    const { workflowId } = (await response.json()) as { workflowId: string };
+    await until(async () => (await store.getSubtasks(workflowId)).length > 0, 'the plan');
+    const subtasks = await store.getSubtasks(workflowId);
+    flakySubtask = subtasks.find((s) => s.specialty === 'data_analyst')!.id;
+
+    await until(async () => (await store.getWorkflow(workflowId))?.status === 'completed', 'the approved workflow', 90_000);
+    const done = await store.getSubtasks(workflowId);
+    expect(done.every((s) => s.status === 'completed')).toBe(true);
+    expect(done.find((s) => s.id === flakySubtask)!.attempts).toBe(3);
+
+    const approvals = inboxOf.get('exec-quality')!.filter((m) => m.messageType === 'APPROVAL_REQUEST');
+    expect(approvals.map((m) => m.payload)).toEqual([expect.objectContaining({ workflowId, subtaskCount: done.length })]);
+    await until(() => inboxOf.get('lead-analysis_team_lead')!.some((m) => m.messageType === 'ESCALATION'), 'the escalation');
+    const [escalation] = inboxOf.get('lead-analysis_team_lead')!.filter((m) => m.messageType === 'ESCALATION');
+    expect(escalation).toMatchObject({ senderId: orchestratorId, priority: 'HIGH' });
+    expect(escalation!.payload).toMatchObject({ workflowId, subtaskId: flakySubtask, attempts: 2, retrying: true, reasons: ['agent_error: flaky attempt 1', 'agent_error: flaky attempt 2'] });
+
+    // Neo4j holds the WORKED_ON graph: every result, the two failures included.
+    let edges = 0;
+    for (const id of agents.keys()) edges += (await directory.workOf(id)).filter((w) => w.workflowId === workflowId).length;
+    expect(edges).toBeGreaterThanOrEqual(done.length + 1);
+  }, 150_000);
+
+  it("runs the seed's 'Test Agent Communication' example through the SDK and over HTTP", async () => {
+    const sent = await agents.get('agent_1')!.sendMessage({ recipientId: 'agent_2', messageType: 'SHARE_FINDINGS', payload: { data: 'test' }, priority: 'NORMAL' });
+    expect(sent.messageId).toMatch(/\S/);
+    const token = await issueAgentToken(runtime.messageKeys!, 'agent_1', Date.now());
+    const response = await fetch(`${baseUrl}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ senderId: 'agent_1', recipientId: 'agent_2', messageType: 'SHARE_FINDINGS', payload: { data: 'test' }, priority: 'NORMAL' }),
+    });
+    expect(response.status).toBe(202);
+    const overHttp = (await response.json()) as { messageId: string };
+    await until(() => inboxOf.get('agent_2')!.filter((m) => m.messageType === 'SHARE_FINDINGS').length === 2, 'both messages at agent_2');
+    expect(inboxOf.get('agent_2')!.map((m) => m.messageId).sort()).toEqual([sent.messageId, overHttp.messageId].sort());
+    expect(inboxOf.get('agent_2')!.every((m) => m.senderId === 'agent_1' && m.payload.data === 'test')).toBe(true);
+  }, 60_000);
+});
