@@ -98,6 +98,25 @@ export function agentDirectoryContract(
       expect((await directory.get('a'))!.lastHeartbeat).toBe(5_000);
     });
 
+    it('lifts OFFLINE when the agent heartbeats or registers again; FAILED and MAINTENANCE stay', async () => {
+      await directory.register(agent('a', 'SPECIALIST', ['data_analyst'], 2), 0);
+      await directory.register(agent('b', 'SPECIALIST', ['data_analyst'], 2), 0);
+      await directory.register(agent('c', 'SPECIALIST', ['data_analyst'], 2), 0);
+      for (const id of ['a', 'b']) await directory.setStatus(id, 'OFFLINE');
+      await directory.setStatus('c', 'MAINTENANCE');
+      expect(await directory.reserve('a', 'w1')).toBe(false);
+      await directory.heartbeat('a', 1_000);
+      expect((await directory.get('a'))!.status).toBe('AVAILABLE');
+      expect(await directory.reserve('a', 'w1')).toBe(true);
+      await directory.register(agent('b', 'SPECIALIST', ['data_analyst'], 2), 2_000);
+      expect((await directory.get('b'))!.status).toBe('AVAILABLE');
+      expect(await directory.reserve('b', 'w2')).toBe(true);
+      await directory.heartbeat('c', 3_000);
+      await directory.register(agent('c', 'SPECIALIST', ['data_analyst'], 2), 3_000);
+      expect((await directory.get('c'))!.status).toBe('MAINTENANCE');
+      expect(await directory.reserve('c', 'w3')).toBe(false);
+    });
+
     it('counts agents spawned into a pool since a time', async () => {
       await directory.register(agent('r1', 'SPECIALIST', ['academic_researcher']), 1_000);
       await directory.register(agent('r2', 'SPECIALIST', ['web_intelligence_gatherer']), 2_000);

@@ -65,7 +65,9 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
       const record: AgentRecord = existing
         ? { ...existing.record, ...agent, lastHeartbeat: now }
         : { ...agent, status: 'AVAILABLE', load: 0, completed: 0, failed: 0, consecutiveFailures: 0, averageQuality: 0, averageDurationMs: 0, lastHeartbeat: now, registeredAt: now };
-      const entry: Entry = { record: copy(record), explicit: existing?.explicit ?? null, held: existing?.held ?? new Set(), recorded: existing?.recorded ?? new Set() };
+      // A (re-)registering agent is alive: OFFLINE no longer holds; FAILED and MAINTENANCE are decisions and stay.
+      const explicit = existing?.explicit === 'OFFLINE' ? null : (existing?.explicit ?? null);
+      const entry: Entry = { record: copy(record), explicit, held: existing?.held ?? new Set(), recorded: existing?.recorded ?? new Set() };
       agents.set(agent.id, entry);
       refresh(entry);
       return copy(entry.record);
@@ -110,7 +112,13 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
     },
 
     async heartbeat(agentId, now) {
-      entryOf(agentId).record.lastHeartbeat = now;
+      const entry = entryOf(agentId);
+      entry.record.lastHeartbeat = now;
+      // A heartbeat proves the agent alive again: an OFFLINE verdict (e.g. from the recovery loop) lifts.
+      if (entry.explicit === 'OFFLINE') {
+        entry.explicit = null;
+        refresh(entry);
+      }
     },
 
     async setStatus(agentId, status) {

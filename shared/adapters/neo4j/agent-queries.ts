@@ -20,7 +20,8 @@ MERGE (a:Agent {ns: $ns, id: $id})
 ON CREATE SET a.registeredAt = $now, a.completed = 0, a.failed = 0, a.consecutiveFailures = 0,
   a.averageQuality = 0.0, a.averageDurationMs = 0.0, a.held = [], a.recorded = [], a.load = 0
 SET a.layer = $layer, a.role = $role, a.specialties = $specialties, a.supervisorId = $supervisorId,
-  a.capacity = $capacity, a.demo = $demo, a.lastHeartbeat = $now
+  a.capacity = $capacity, a.demo = $demo, a.lastHeartbeat = $now,
+  a.explicitStatus = CASE WHEN a.explicitStatus = 'OFFLINE' THEN null ELSE a.explicitStatus END
 SET a.status = ${statusOf('a')}
 WITH a
 CALL (a) { MATCH (a)-[old:HAS_SPECIALTY|REPORTS_TO]->() DELETE old }
@@ -68,7 +69,12 @@ SET a += CASE WHEN counted THEN {
 SET a.held = held, a.load = size(held)
 SET a.status = ${statusOf('a')}`;
 
-export const heartbeat = 'MATCH (a:Agent {ns: $ns, id: $id}) SET a.lastHeartbeat = $now RETURN a.id AS id';
+// A heartbeat proves the agent alive again: an OFFLINE verdict lifts; FAILED and MAINTENANCE stay.
+export const heartbeat = `
+MATCH (a:Agent {ns: $ns, id: $id})
+SET a.lastHeartbeat = $now, a.explicitStatus = CASE WHEN a.explicitStatus = 'OFFLINE' THEN null ELSE a.explicitStatus END
+SET a.status = ${statusOf('a')}
+RETURN a.id AS id`;
 
 export const setStatus = `
 MATCH (a:Agent {ns: $ns, id: $id})
