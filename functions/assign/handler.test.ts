@@ -54,14 +54,32 @@ describe('assign', () => {
     await h.agent('flaky', 'data_analyst');
     await h.agent('stale', 'data_analyst');
     await h.directory.setStatus('failed', 'FAILED');
-    await h.directory.setStatus('offline', 'OFFLINE');
     await history(h, 'flaky', { success: false, quality: 0, durationMs: 1 }, h.config.ORCHESTRATION_AGENT_FAILURE_THRESHOLD);
     h.clock.advance(h.config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000 + 1);
     for (const id of ['failed', 'offline', 'flaky']) await h.directory.heartbeat(id, h.clock.now());
+    // Declared OFFLINE after its last heartbeat (a heartbeat would prove it alive again).
+    await h.directory.setStatus('offline', 'OFFLINE');
     await h.agent('healthy', 'data_analyst', { capacity: 1 });
     // 'healthy' is the worst by score (no history, capacity 1) but the only one that may work.
     expect((await h.run('assign', ready[0]!)).status).toBe('applied');
     expect((await h.subtask(ready[0]!.data.subtaskId)).assignedAgent).toBe('healthy');
+  });
+
+  it('gives an agent benched by failures one probation task at a time, only when nobody healthy is free', async () => {
+    const { h, ready } = await readyWork({}, twoRoots);
+    await h.agent('flaky', 'data_analyst');
+    await history(h, 'flaky', { success: false, quality: 0, durationMs: 1 }, h.config.ORCHESTRATION_AGENT_FAILURE_THRESHOLD);
+    const [a, b] = ready as [EventOf<'subtask.ready'>, EventOf<'subtask.ready'>];
+    await h.run('assign', a);
+    expect((await h.subtask(a.data.subtaskId)).assignedAgent).toBe('flaky');
+    // One probation task at a time: the second waits.
+    expect((await h.run('assign', b)).status).toBe('skipped');
+    expect((await h.subtask(b.data.subtaskId)).assignedAgent).toBeNull();
+    // A healthy agent is preferred over probation.
+    await h.agent('steady', 'data_analyst');
+    const again = { ...b, id: `${b.id}-again` };
+    await h.run('assign', again);
+    expect((await h.subtask(b.data.subtaskId)).assignedAgent).toBe('steady');
   });
 
   it('uses an excluded (previous) agent only when nothing else is free', async () => {

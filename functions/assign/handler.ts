@@ -6,7 +6,7 @@ import { groupOf, type Specialty } from '../../shared/domain/vocabulary.js';
 import { workKeyOf, type AssignDeps } from '../common/deps.js';
 import { Emitter } from '../common/emit.js';
 import { preferTeam } from '../common/hierarchy.js';
-import { rankCandidates } from './score.js';
+import { probationCandidates, rankCandidates } from './score.js';
 
 /** subtask.ready → the best healthy agent of the specialty (or a newly spawned one) takes a slot. */
 export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps): Promise<Outcome> {
@@ -21,7 +21,8 @@ export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps):
 
   const workKey = workKeyOf(subtaskId, attempt);
   const picked = await pickAgent(subtask.specialty, excludeAgents, workKey, deps);
-  const agent = picked.agent ?? (await spawnAndReserve(subtask.specialty, workKey, event.id, deps));
+  const agent =
+    picked.agent ?? (await spawnAndReserve(subtask.specialty, workKey, event.id, deps)) ?? (await reserveOnProbation(subtask.specialty, workKey, deps));
   if (!agent) return nothing(`no ${subtask.specialty} capacity; the subtask waits for a free slot`);
 
   const out = new Emitter(deps, event);
@@ -54,6 +55,18 @@ export async function pickAgent(specialty: Specialty, avoid: readonly string[], 
     if (await deps.directory.reserve(agent.id, workKey)) return { agent, leadId };
   }
   return { agent: null, leadId };
+}
+
+async function reserveOnProbation(specialty: Specialty, workKey: string, deps: AssignDeps): Promise<AgentRecord | null> {
+  const rules = {
+    now: deps.clock.now(),
+    heartbeatTimeoutMs: deps.config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000,
+    failureThreshold: deps.config.ORCHESTRATION_AGENT_FAILURE_THRESHOLD,
+  };
+  for (const agent of probationCandidates(await deps.directory.candidates(specialty), rules)) {
+    if (await deps.directory.reserve(agent.id, workKey)) return agent;
+  }
+  return null;
 }
 
 /** Grows the specialty's pool within its size, the total agent budget and the spawn rate. */

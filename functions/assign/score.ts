@@ -35,3 +35,16 @@ export function rankCandidates(candidates: AgentRecord[], rules: HealthRules, av
     .sort((a, b) => Number(a.avoided) - Number(b.avoided) || b.score - a.score || a.agent.id.localeCompare(b.agent.id))
     .map((entry) => entry.agent);
 }
+
+/**
+ * Agents benched by consecutive failures but otherwise alive (recent heartbeat, not FAILED/OFFLINE)
+ * get one probation task at a time, and only when no healthy agent and no spawn can take the work:
+ * like a circuit breaker's half-open trial, one success puts them back in rotation (it resets the
+ * count), so a specialty whose agents all stumbled — e.g. after their process was killed — recovers
+ * instead of waiting for ever. Fewest failures first.
+ */
+export function probationCandidates(candidates: AgentRecord[], rules: HealthRules): AgentRecord[] {
+  return candidates
+    .filter((agent) => !isHealthy(agent, rules) && isHealthy({ ...agent, consecutiveFailures: 0 }, rules) && agent.load === 0)
+    .sort((a, b) => a.consecutiveFailures - b.consecutiveFailures || a.id.localeCompare(b.id));
+}

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createHash } from 'node:crypto';
 import type { Config } from '../config.js';
 import {
@@ -61,6 +62,7 @@ export function createDemoAgents(options: DemoAgentsOptions) {
   const inFlight = new Set<Promise<void>>();
   const working = new Map<string, { agentId: string; token: number }>();
   const shutdown = new AbortController();
+  setMaxListeners(0, shutdown.signal); // one listener per subtask in hand, however many
   let subscription: Subscription | undefined;
   let heartbeatTimer: NodeJS.Timeout | undefined;
 
