@@ -123,6 +123,8 @@ export const infraSchema = z.object({
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, underscore and dash only').default(''),
   /** How soon a killed consumer's partitions move to a live one (the broker's minimum is 6000). */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
+  /** Names one demo-agents process among several: its agents are demo-<instance>-…, its inbox group its own. */
+  AMAS_DEMO_AGENT_INSTANCE: z.string().regex(/^[a-z0-9-]*$/, 'lower-case letters, digits and dashes only').default(''),
   /** Keeps environments that share one Neo4j database apart. */
   NEO4J_NAMESPACE: z.string().min(1).default('default'),
 });

@@ -28,35 +28,43 @@ export interface DemoAgentsOptions {
   context: EventContext;
   config: Config;
   logger: Logger;
+  /** One agents process among several: its own agent ids and its own inbox consumer group. */
+  instance?: string;
 }
 
-export function demoHierarchy(perSpecialty: number): AgentRegistration[] {
+/** The demo hierarchy; `instance` names one agents process among several (ids demo-<instance>-…). */
+export function demoHierarchy(perSpecialty: number, instance = ''): AgentRegistration[] {
   const demo = true;
-  const agents: AgentRegistration[] = executiveRoles.map((role) => ({ id: `demo-${role}`, layer: 'EXECUTIVE', role, specialties: [], capacity: 10, demo }));
+  const id = demoId(instance);
+  const coordinator = id('task_coordinator');
+  const agents: AgentRegistration[] = executiveRoles.map((role) => ({ id: id(role), layer: 'EXECUTIVE', role, specialties: [], capacity: 10, demo }));
   for (const role of managementRoles) {
-    agents.push({ id: `demo-${role}`, layer: 'MANAGEMENT', role, specialties: [], supervisorId: 'demo-task_coordinator', capacity: 10, demo });
+    agents.push({ id: id(role), layer: 'MANAGEMENT', role, specialties: [], supervisorId: coordinator, capacity: 10, demo });
   }
   for (const role of executionRoles) {
-    agents.push({ id: `demo-${role}`, layer: 'EXECUTION', role, specialties: [], supervisorId: 'demo-task_coordinator', capacity: 10, demo });
+    agents.push({ id: id(role), layer: 'EXECUTION', role, specialties: [], supervisorId: coordinator, capacity: 10, demo });
   }
   for (const specialty of allSpecialties) {
-    for (let i = 1; i <= perSpecialty; i++) agents.push(specialist(specialty, `demo-${specialty}-${i}`));
+    for (let i = 1; i <= perSpecialty; i++) agents.push(specialist(specialty, id(`${specialty}-${i}`), instance));
   }
   return agents;
 }
 
-const specialist = (specialty: Specialty, id: string): AgentRegistration => ({
+const demoId = (instance: string) => (name: string) => (instance ? `demo-${instance}-${name}` : `demo-${name}`);
+
+const specialist = (specialty: Specialty, id: string, instance: string): AgentRegistration => ({
   id,
   layer: 'SPECIALIST',
   role: specialty,
   specialties: [specialty],
-  supervisorId: `demo-${leadRoleOf[groupOf(specialty)]}`,
+  supervisorId: demoId(instance)(leadRoleOf[groupOf(specialty)]),
   capacity: 3,
   demo: true,
 });
 
 export function createDemoAgents(options: DemoAgentsOptions) {
   const { bus, directory, leases, context, config, logger } = options;
+  const instance = options.instance ?? '';
   const mine = new Set<string>();
   const stopped = new Set<string>();
   const inFlight = new Set<Promise<void>>();
@@ -117,7 +125,7 @@ export function createDemoAgents(options: DemoAgentsOptions) {
 
   const spawner: AgentSpawner = {
     async spawn(specialty, agentId) {
-      const agent = specialist(specialty, `demo-${agentId}`);
+      const agent = specialist(specialty, `demo-${agentId}`, instance);
       mine.add(agent.id);
       logger.info('demo agent spawned', { agentId: agent.id, specialty });
       return agent;
@@ -127,12 +135,13 @@ export function createDemoAgents(options: DemoAgentsOptions) {
   return {
     spawner,
     async start(): Promise<void> {
-      for (const agent of demoHierarchy(config.ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY)) await register(agent);
+      for (const agent of demoHierarchy(config.ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY, instance)) await register(agent);
       // Heartbeats start before the inbox subscription, which may wait out a dead predecessor's session.
       heartbeatTimer = setInterval(() => void heartbeat().catch((error: unknown) => logger.warn('heartbeat failed', { error: String(error) })), config.ORCHESTRATION_HEARTBEAT_INTERVAL * 1000);
       heartbeatTimer.unref();
       subscription = await bus.subscribe({
-        groupId: 'amas-demo-agents',
+        // Each agents process reads every dispatch (its own group) and keeps those for its agents.
+        groupId: instance ? `amas-demo-agents-${instance}` : 'amas-demo-agents',
         topic: topics.subtaskDispatched,
         // Work runs beside the consumer loop, so one slow agent never holds a partition.
         handler: async (delivery) => {

@@ -35,6 +35,8 @@ export interface RuntimeOptions {
   /** Which functions this process runs as consumers (all four in the embedded runtime). */
   functions?: readonly FunctionName[];
   demoAgents?: boolean;
+  /** Names this process's demo agents among several agents processes (AMAS_DEMO_AGENT_INSTANCE). */
+  demoInstance?: string;
   recovery?: boolean;
   recoveryIntervalMs?: number;
   relayIntervalMs?: number;
@@ -76,7 +78,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   await adapters.store.migrate();
 
   const demoAgents = options.demoAgents
-    ? createDemoAgents({ bus: adapters.bus, directory: adapters.directory, leases: adapters.leases, context, config, logger })
+    ? createDemoAgents({ bus: adapters.bus, directory: adapters.directory, leases: adapters.leases, context, config, logger, instance: options.demoInstance ?? '' })
     : null;
   const ports: RuntimePorts = {
     store: adapters.store,

@@ -182,9 +182,11 @@ describe('escalation up REPORTS_TO and who worked on what', () => {
     expect(escalation!.payload).toMatchObject({ agentId: 'solo', attempts: 2, maxAttempts: 2, retrying: false, consecutiveFailures: 2, agentHealthy: false, reasons: ['agent_error: first', 'agent_error: second'] });
     expect((await h.workflow(workflowId)).status).toBe('failed');
 
-    // A new subtask of the specialty finds no healthy agent: solo is past the threshold.
+    // Past the threshold solo gets no more work while a healthy agent exists (only a probation task
+    // when nobody else can take it, see functions/assign/score.ts).
+    await h.agent('fresh', 'data_analyst');
     await h.start('analyse again');
-    expect(await h.pump()).toEqual([]);
+    expect((await h.pump()).map((d) => d.data.agentId)).toEqual(['fresh']);
   });
 
   it('records passing work once per agent and subtask', async () => {

@@ -120,32 +120,52 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
       open();
       const topic = physical(subscription.topic);
       await ensureTopic(topic);
-      const consumer = kafka.consumer({ ...consumerConfig, groupId: physical(subscription.groupId) });
-      consumers.add(consumer);
-      const fromBeginning = subscription.fromBeginning ?? true;
-      // A new group "at the end" means the end when subscribe() returns: wait for the first fetch,
-      // by which kafkajs has resolved the latest offsets.
-      const firstFetch = fromBeginning ? Promise.resolve() : new Promise<void>((resolve) => consumer.on(consumer.events.FETCH, () => resolve()));
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topic], fromBeginning });
-      await consumer.run({
-        // Partitions in parallel, each strictly in order: one workflow's events never overtake each other.
-        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? options.partitions ?? 6,
-        eachMessage: async ({ topic: from, partition, message, heartbeat }) => {
-          // A slow handler must not let the session lapse and hand its partition to another member mid-work.
-          const beat = setInterval(() => void heartbeat().catch(() => undefined), timings.heartbeatInterval);
-          try {
-            await subscription.handler(toDelivery(from, partition, message));
-          } finally {
-            clearInterval(beat);
-          }
-        },
-      });
-      await Promise.race([firstFetch, new Promise((resolve) => setTimeout(resolve, timings.maxWaitTimeInMs * 5 + 2_000).unref())]);
+      let current: Consumer | undefined;
       let stopping: Promise<void> | undefined;
+
+      const start = async (fromBeginning: boolean): Promise<Promise<void>> => {
+        const consumer = kafka.consumer({ ...consumerConfig, groupId: physical(subscription.groupId) });
+        current = consumer;
+        consumers.add(consumer);
+        // A new group "at the end" means the end when subscribe() returns: wait for the first fetch,
+        // by which kafkajs has resolved the latest offsets.
+        const firstFetch = fromBeginning ? Promise.resolve() : new Promise<void>((resolve) => consumer.on(consumer.events.FETCH, () => resolve()));
+        // kafkajs restarts a crashed consumer only after a retriable error; after any other (e.g. the
+        // broker restarted mid-rebalance) the consumer would stay dead with its partitions unread.
+        consumer.on(consumer.events.CRASH, ({ payload }) => {
+          if (payload.restart || stopping || closed) return;
+          logger?.error('kafka consumer crashed for good; starting a new one', { groupId: subscription.groupId, error: String(payload.error) });
+          consumers.delete(consumer);
+          setTimeout(() => {
+            if (!stopping && !closed) void start(true).catch((error: unknown) => logger?.error('kafka consumer restart failed', { error: String(error) }));
+          }, 1_000).unref();
+        });
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning });
+        await consumer.run({
+          // Partitions in parallel, each strictly in order: one workflow's events never overtake each other.
+          partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? options.partitions ?? 6,
+          eachMessage: async ({ topic: from, partition, message, heartbeat }) => {
+            // A slow handler must not let the session lapse and hand its partition to another member mid-work.
+            const beat = setInterval(() => void heartbeat().catch(() => undefined), timings.heartbeatInterval);
+            try {
+              await subscription.handler(toDelivery(from, partition, message));
+            } finally {
+              clearInterval(beat);
+            }
+          },
+        });
+        return firstFetch;
+      };
+
+      const firstFetch = await start(subscription.fromBeginning ?? true);
+      await Promise.race([firstFetch, new Promise((resolve) => setTimeout(resolve, timings.maxWaitTimeInMs * 5 + 2_000).unref())]);
       return {
         stop() {
-          stopping ??= consumer.disconnect().finally(() => consumers.delete(consumer));
+          stopping ??= (async () => {
+            const consumer = current;
+            if (consumer) await consumer.disconnect().finally(() => consumers.delete(consumer));
+          })();
           return stopping;
         },
       };

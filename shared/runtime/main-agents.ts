@@ -1,0 +1,47 @@
+import type { Server } from 'node:http';
+import express from 'express';
+import { loadConfig, loadInfra } from '../config.js';
+import { adaptersFromEnv } from './adapters-from-env.js';
+import { createLogger } from './logger.js';
+import { startRuntime } from './runtime.js';
+import { exitOnStartupError } from './serve-api.js';
+
+/**
+ * `npx tsx shared/runtime/main-agents.ts`: only the labelled DEMO agents (no function consumer, no
+ * recovery loop), with /health/orchestration on PORT (default 8090). Hosting them apart from the API
+ * lets them die (kill -9) while the orchestrator lives, which is how a lost agent is exercised.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const infra = loadInfra();
+  const port = process.env.PORT ? infra.PORT : 8090;
+  const logger = createLogger(config.ORCHESTRATION_LOG_LEVEL, 'amas-agents');
+  const adapters = await adaptersFromEnv(config, infra, logger);
+  const runtime = await startRuntime({ config, adapters, logger, functions: [], demoAgents: true, demoInstance: infra.AMAS_DEMO_AGENT_INSTANCE, recovery: false });
+  const agents = runtime.demoAgents?.agentIds().length ?? 0;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/health/orchestration', (_req, res) => {
+    res.json({ status: 'healthy', process: 'amas-agents', agents, uptimeSeconds: Math.round(process.uptime()) });
+  });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(port, '0.0.0.0', () => resolve(listening));
+  });
+  logger.info('agents process running', { agents, port });
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    server.close();
+    await runtime.stop();
+    await adapters.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => exitOnStartupError(error, 'amas-agents'));
