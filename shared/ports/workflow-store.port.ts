@@ -51,7 +51,10 @@ export interface WorkflowStore {
   countActiveWorkflows(): Promise<number>;
   getSubtasks(workflowId: string): Promise<Subtask[]>;
   getSubtask(id: string): Promise<Subtask | null>;
-  /** Ready, unassigned subtasks of running workflows (oldest first): work waiting for capacity. */
+  /**
+   * Ready, unassigned subtasks of running workflows: work waiting for capacity. Re-runs come first
+   * (work lost with an agent has waited longest), then the longest waiting.
+   */
   findWaitingSubtasks(specialties: readonly Specialty[], limit: number): Promise<Subtask[]>;
   /** In-progress subtasks whose deadline passed before `now` (ms). */
   findOverdueSubtasks(now: number, limit: number): Promise<Subtask[]>;

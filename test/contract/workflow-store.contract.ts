@@ -327,7 +327,7 @@ export function workflowStoreContract(name: string, make: Make): void {
       expect(await allPending()).toEqual([]);
     });
 
-    it('finds waiting subtasks: ready, unassigned, of running workflows, by specialty, oldest first', async () => {
+    it('finds waiting subtasks: ready, unassigned, of running workflows, by specialty, re-runs then oldest first', async () => {
       await running('wf-1', [
         subtask('s1', 'wf-1', { updatedAt: at(1) }),
         subtask('s2', 'wf-1', { updatedAt: at(2), specialty: 'content_writer_editor', phase: 'production' }),
@@ -344,6 +344,9 @@ export function workflowStoreContract(name: string, make: Make): void {
       expect(await ids(['data_analyst', 'content_writer_editor'], 2)).toEqual(['s1', 's2']);
       expect(await ids(['security_analyst'])).toEqual([]);
       expect(await ids([])).toEqual([]);
+      // A re-run (work lost with an agent) goes before work that has not run yet.
+      await running('wf-2', [subtask('r1', 'wf-2', { updatedAt: at(9), attempts: 1 })]);
+      expect(await ids(['data_analyst'])).toEqual(['r1', 's1', 's5']);
     });
 
     it('finds overdue subtasks and the subtasks an agent holds', async () => {

@@ -148,7 +148,7 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
       subtasks(
         `${SUBTASKS} JOIN workflows w ON w.id = s.workflow_id
          WHERE s.status = 'ready' AND s.assigned_agent IS NULL AND w.status = 'running' AND s.specialty = ANY($1::text[])
-         ORDER BY s.updated_at, s.seq LIMIT $2`,
+         ORDER BY s.attempts DESC, s.updated_at, s.seq LIMIT $2`,
         [[...specialties], limit],
       ),
 
