@@ -6,8 +6,10 @@ import { configKeys, loadConfig, loadInfra, type Config } from '../config.js';
 import { OrchestrationError } from '../errors.js';
 import { createPgClient } from '../adapters/sql/sql-client.pg.js';
 import { runMigrations } from '../adapters/sql/migrations.js';
-import type { WorkflowStore } from '../ports/index.js';
-import { createReplayPorts, parseLog, recordsSource, replayLog, type ReplaySource } from './replay.js';
+import type { ReadRange, WorkflowStore } from '../ports/index.js';
+import { allTopics } from '../events/index.js';
+import { createKafkaEventBus } from '../adapters/kafka/event-bus.kafka.js';
+import { busSource, createReplayPorts, parseLog, recordsSource, replayLog, type ReplaySource } from './replay.js';
 
 export const usage = `usage: amas <command> [options]
 
@@ -15,6 +17,9 @@ commands:
   migrate                              apply the SQL migrations to DATABASE_URL
   replay --file <log.jsonl> [--workflow <id>]
                                        replay an exported event log into a fresh embedded state
+  replay --kafka [--topic <t> ...] [--from-offset <n> | --from-time <iso>] [--workflow <id>]
+                                       replay records retained on Kafka (KAFKA_BROKERS; default: every
+                                       orchestration topic) into a fresh embedded state
   config                               print the effective configuration`;
 
 export interface CliIo {
@@ -76,24 +81,55 @@ async function migrate(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-/**
- * Where the records come from. Today an exported file; a broker source (`--topic`, `--from-offset`,
- * `--from-time` over an EventBus's read) plugs in here as `busSource(bus, topics, range)`.
- */
-async function replaySourceFrom(values: { file?: string | undefined }): Promise<ReplaySource> {
-  if (!values.file) throw new UsageError('replay needs --file <log.jsonl>');
+/** Where the records come from: an exported file, or the topics retained on the Kafka broker. */
+async function replaySourceFrom(values: ReplayArgs, io: CliIo): Promise<{ source: ReplaySource; close(): Promise<void> }> {
+  if (values.kafka) {
+    if (values.file) throw new UsageError('give either --file or --kafka, not both');
+    const infra = loadInfra(io.env);
+    if (!infra.KAFKA_BROKERS) throw new UsageError('replay --kafka needs KAFKA_BROKERS (e.g. KAFKA_BROKERS=127.0.0.1:9092 amas replay --kafka)');
+    if (values['from-offset'] !== undefined && values['from-time'] !== undefined) throw new UsageError('give --from-offset or --from-time, not both');
+    const range: ReadRange = {};
+    if (values['from-offset'] !== undefined) {
+      const offset = Number(values['from-offset']);
+      if (!Number.isInteger(offset) || offset < 0) throw new UsageError(`--from-offset "${values['from-offset']}" is not a non-negative integer`);
+      range.fromOffset = offset;
+    }
+    if (values['from-time'] !== undefined) {
+      const time = Date.parse(values['from-time']);
+      if (!Number.isFinite(time)) throw new UsageError(`--from-time "${values['from-time']}" is not a date (e.g. 2026-11-25T10:00:00Z)`);
+      range.fromTime = time;
+    }
+    const known = new Set<string>(allTopics);
+    for (const topic of values.topic ?? []) if (!known.has(topic)) throw new UsageError(`--topic "${topic}" is not an orchestration topic (${allTopics.join(', ')})`);
+    const bus = createKafkaEventBus({ brokers: infra.KAFKA_BROKERS.split(','), clientId: 'amas-replay', topicPrefix: infra.KAFKA_TOPIC_PREFIX });
+    return { source: busSource(bus, values.topic?.length ? values.topic : allTopics, range), close: () => bus.close() };
+  }
+  if (!values.file) throw new UsageError('replay needs --file <log.jsonl> or --kafka');
   let text: string;
   try {
     text = await readFile(values.file, 'utf8');
   } catch (error) {
     throw new UsageError(`cannot read --file "${values.file}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
-  return recordsSource(parseLog(text));
+  return { source: recordsSource(parseLog(text)), close: async () => undefined };
 }
 
+type ReplayArgs = { file?: string; kafka?: boolean; topic?: string[]; 'from-offset'?: string; 'from-time'?: string; workflow?: string };
+
 async function replay(args: string[], io: CliIo): Promise<number> {
-  const values = parse(args, { file: { type: 'string' }, workflow: { type: 'string' } });
-  const records = await (await replaySourceFrom(values)).records();
+  let values: ReplayArgs;
+  try {
+    values = parseArgs({
+      args,
+      options: { file: { type: 'string' }, kafka: { type: 'boolean' }, topic: { type: 'string', multiple: true }, 'from-offset': { type: 'string' }, 'from-time': { type: 'string' }, workflow: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { source, close } = await replaySourceFrom(values, io);
+  const records = await source.records().finally(close);
   const submitted = records.filter((r) => (r.value as { type?: unknown }).type === 'task.submitted');
   if (values.workflow !== undefined && !submitted.some((r) => (r.value as { data?: { workflowId?: unknown } }).data?.workflowId === values.workflow)) {
     throw new UsageError(`--workflow "${values.workflow}" is not in the log (it holds ${submitted.length} submitted tasks)`);

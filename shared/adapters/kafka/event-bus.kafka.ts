@@ -184,6 +184,8 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
         toDelivery: (partition: number, message: KafkaMessage) => toDelivery(physical(topic), partition, message),
         timeoutMs: options.readTimeoutMs ?? 30_000,
       };
+      // A topic nobody has written to yet holds nothing: create it empty rather than fail the read.
+      await ensureTopic(physical(topic));
       return retry(metadataRetry, () => readRetained(context, physical(topic), range));
     },
 
