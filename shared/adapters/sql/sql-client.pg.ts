@@ -43,6 +43,11 @@ export function createPgClient(connectionString: string, options: PgClientOption
     async transaction(fn) {
       const conn = await pool.connect();
       let broken = false;
+      // While checked out, a connection the server kills (restart, admin command) emits 'error' with
+      // no pool listener attached: unheard, that event would crash the process. The failed query
+      // rejects on its own; the connection is discarded below.
+      const onError = () => void (broken = true);
+      conn.on('error', onError);
       try {
         await conn.query('BEGIN');
         const result = await fn(transactionClient(conn));
@@ -53,6 +58,7 @@ export function createPgClient(connectionString: string, options: PgClientOption
         await conn.query('ROLLBACK').catch(() => (broken = true));
         throw error;
       } finally {
+        conn.removeListener('error', onError);
         conn.release(broken);
       }
     },
