@@ -89,6 +89,14 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
   let closed = false;
 
   const physical = (topic: string): string => `${prefix}${topic}`;
+  /** For a group with no committed offsets yet: commit the topic's current end offsets. */
+  const startGroupAtEnd = async (groupId: string, topic: string): Promise<void> => {
+    const admin = await adminReady();
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    if (committed && committed.partitions.some((p) => p.offset !== '-1')) return;
+    const ends = await admin.fetchTopicOffsets(topic);
+    await admin.setOffsets({ groupId, topic, partitions: ends.map((end) => ({ partition: end.partition, offset: end.high })) });
+  };
   const logical = (topic: string): string => (topic.startsWith(prefix) ? topic.slice(prefix.length) : topic);
   const toDelivery = (topic: string, partition: number, message: KafkaMessage): Delivery => {
     const { value, headers } = decodeRecord(message.value, message.headers);
@@ -123,13 +131,15 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
       let current: Consumer | undefined;
       let stopping: Promise<void> | undefined;
 
-      const start = async (fromBeginning: boolean): Promise<Promise<void>> => {
-        const consumer = kafka.consumer({ ...consumerConfig, groupId: physical(subscription.groupId) });
+      const groupId = physical(subscription.groupId);
+      // A new group "at the end" means the end when subscribe() is called: commit the current end
+      // offsets for it before it joins, instead of trusting "latest" whenever the join completes.
+      if (subscription.fromBeginning === false) await retry(metadataRetry, () => startGroupAtEnd(groupId, topic));
+
+      const start = async (): Promise<void> => {
+        const consumer = kafka.consumer({ ...consumerConfig, groupId });
         current = consumer;
         consumers.add(consumer);
-        // A new group "at the end" means the end when subscribe() returns: wait for the first fetch,
-        // by which kafkajs has resolved the latest offsets.
-        const firstFetch = fromBeginning ? Promise.resolve() : new Promise<void>((resolve) => consumer.on(consumer.events.FETCH, () => resolve()));
         // kafkajs restarts a crashed consumer only after a retriable error; after any other (e.g. the
         // broker restarted mid-rebalance) the consumer would stay dead with its partitions unread.
         consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -137,11 +147,11 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
           logger?.error('kafka consumer crashed for good; starting a new one', { groupId: subscription.groupId, error: String(payload.error) });
           consumers.delete(consumer);
           setTimeout(() => {
-            if (!stopping && !closed) void start(true).catch((error: unknown) => logger?.error('kafka consumer restart failed', { error: String(error) }));
+            if (!stopping && !closed) void start().catch((error: unknown) => logger?.error('kafka consumer restart failed', { error: String(error) }));
           }, 1_000).unref();
         });
         await consumer.connect();
-        await consumer.subscribe({ topics: [topic], fromBeginning });
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
         await consumer.run({
           // Partitions in parallel, each strictly in order: one workflow's events never overtake each other.
           partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? options.partitions ?? 6,
@@ -155,11 +165,9 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
             }
           },
         });
-        return firstFetch;
       };
 
-      const firstFetch = await start(subscription.fromBeginning ?? true);
-      await Promise.race([firstFetch, new Promise((resolve) => setTimeout(resolve, timings.maxWaitTimeInMs * 5 + 2_000).unref())]);
+      await start();
       return {
         stop() {
           stopping ??= (async () => {
