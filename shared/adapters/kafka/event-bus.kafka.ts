@@ -20,7 +20,7 @@ import { retry } from '../../retry.js';
 import { createTopicEnsurer, groupLag } from './kafka-topics.js';
 
 // Just after a topic is created (or a broker restarts) KRaft briefly answers NOT_LEADER; kafkajs marks that retriable.
-const metadataRetry = { retries: 5, initialDelayMs: 100, maxDelayMs: 1_000 };
+const metadataRetry = { retries: 10, initialDelayMs: 100, maxDelayMs: 2_000 };
 
 export interface KafkaConsumerTimings {
   sessionTimeout: number;
