@@ -1,7 +1,8 @@
 import { NotFoundError } from '../../errors.js';
-import type { AgentStatus, Layer, SpecialtyGroup } from '../../domain/vocabulary.js';
-import { groupOf, layerSchema, leadRoleOf, specialtyGroupSchema } from '../../domain/vocabulary.js';
-import type { AgentDirectory, AgentRecord, HierarchyStatus, WorkOutcome, WorkRecord } from '../../ports/agent-directory.port.js';
+import { summariseHierarchy } from '../hierarchy-summary.js';
+import type { AgentStatus, SpecialtyGroup } from '../../domain/vocabulary.js';
+import { groupOf, leadRoleOf } from '../../domain/vocabulary.js';
+import type { AgentDirectory, AgentRecord, WorkOutcome, WorkRecord } from '../../ports/agent-directory.port.js';
 
 export interface MemoryAgentDirectoryOptions {
   /** A cap on every agent's concurrent tasks, below its own capacity when smaller. */
@@ -132,34 +133,7 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
     },
 
     async hierarchyStatus(now, heartbeatTimeoutMs) {
-      const records = sorted().map((entry) => entry.record);
-      const layers = Object.fromEntries(
-        layerSchema.options.map((layer) => {
-          const members = records.filter((record) => record.layer === layer);
-          const utilisation = members.reduce((sum, r) => sum + r.load / Math.max(capacityOf(r), 1), 0);
-          const available = members.filter((r) => r.status === 'AVAILABLE').length;
-          return [layer, { count: members.length, available, averageLoad: members.length ? utilisation / members.length : 0 }];
-        }),
-      ) as Record<Layer, HierarchyStatus['layers'][Layer]>;
-      const pools = Object.fromEntries(
-        specialtyGroupSchema.options.map((group) => {
-          const members = records.filter((record) => inGroup(record, group));
-          const load = members.reduce((sum, r) => sum + r.load, 0);
-          return [group, { count: members.length, load, capacity: members.reduce((sum, r) => sum + capacityOf(r), 0) }];
-        }),
-      ) as HierarchyStatus['pools'];
-      const health = { healthy: 0, degraded: 0, failed: 0, offline: 0 };
-      const load = { available: 0, busy: 0, overloaded: 0 };
-      for (const record of records) {
-        if (record.status === 'FAILED') health.failed += 1;
-        else if (record.status === 'OFFLINE' || record.status === 'MAINTENANCE') health.offline += 1;
-        else if (now - record.lastHeartbeat > heartbeatTimeoutMs || record.consecutiveFailures > 0) health.degraded += 1;
-        else health.healthy += 1;
-        if (record.status === 'AVAILABLE') load.available += 1;
-        if (record.status === 'BUSY') load.busy += 1;
-        if (record.status === 'OVERLOADED') load.overloaded += 1;
-      }
-      return { totalAgents: records.length, layers, pools, health, load };
+      return summariseHierarchy(sorted().map((entry) => entry.record), now, heartbeatTimeoutMs, capacityOf);
     },
 
     async supervisorOf(agentId) {

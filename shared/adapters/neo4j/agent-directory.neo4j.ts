@@ -6,7 +6,7 @@ import { groupOf, leadRoleOf } from '../../domain/vocabulary.js';
 import type { AgentDirectory, AgentRecord, WorkOutcome, WorkRecord } from '../../ports/agent-directory.port.js';
 import * as q from './agent-queries.js';
 import { byId, explicitStatuses, toAgentRecord, toNumber } from './cypher.js';
-import { summariseHierarchy } from './hierarchy-summary.js';
+import { summariseHierarchy } from '../hierarchy-summary.js';
 import { migrateAgentGraph } from './migrations.js';
 
 export interface Neo4jAgentDirectoryOptions {

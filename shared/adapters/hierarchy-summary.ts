@@ -1,8 +1,8 @@
-import type { Layer, SpecialtyGroup } from '../../domain/vocabulary.js';
-import { groupOf, layerSchema, specialtyGroupSchema } from '../../domain/vocabulary.js';
-import type { AgentRecord, HierarchyStatus } from '../../ports/agent-directory.port.js';
+import type { Layer, SpecialtyGroup } from '../domain/vocabulary.js';
+import { groupOf, layerSchema, specialtyGroupSchema } from '../domain/vocabulary.js';
+import type { AgentRecord, HierarchyStatus } from '../ports/agent-directory.port.js';
 
-/** The port's hierarchy summary over a set of records (the same rules as the memory adapter). */
+/** The port's hierarchy summary over a set of records: one set of rules for every directory adapter. */
 export function summariseHierarchy(
   records: readonly AgentRecord[],
   now: number,
