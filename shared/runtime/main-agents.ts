@@ -5,6 +5,7 @@ import { adaptersFromEnv } from './adapters-from-env.js';
 import { createLogger } from './logger.js';
 import { startRuntime } from './runtime.js';
 import { exitOnStartupError } from './serve-api.js';
+import { exitGracefullyOnSignals } from './shutdown.js';
 
 /**
  * `npx tsx shared/runtime/main-agents.ts`: only the labelled DEMO agents (no function consumer, no
@@ -30,18 +31,7 @@ async function main(): Promise<void> {
   });
   logger.info('agents process running', { agents, port });
 
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    server.close();
-    await runtime.stop();
-    await adapters.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  exitGracefullyOnSignals(server, [runtime, { stop: () => adapters.close() }], logger);
 }
 
 main().catch((error: unknown) => exitOnStartupError(error, 'amas-agents'));

@@ -10,6 +10,7 @@ import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { startRuntime } from './runtime.js';
 import { exitOnStartupError } from './serve-api.js';
+import { exitGracefullyOnSignals } from './shutdown.js';
 
 /**
  * `npx tsx shared/runtime/main-function.ts <decompose|assign|dispatch|complete>`: one function per
@@ -20,7 +21,6 @@ import { exitOnStartupError } from './serve-api.js';
  * event finish, commits its offset and exits 0.
  */
 const names = Object.keys(functionSubscriptions) as FunctionName[];
-const shutdownDeadlineMs = 25_000; // under Kubernetes' default 30 s grace period
 const transportSchema = z.enum(['kafka', 'http']);
 
 async function main(): Promise<void> {
@@ -58,23 +58,7 @@ async function main(): Promise<void> {
   const { topic, groupId } = functionSubscriptions[fn];
   logger.info('function process running', { function: fn, transport: transport.data, topic, groupId, port });
 
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    setTimeout(() => {
-      logger.error('shutdown took too long; exiting', { deadlineMs: shutdownDeadlineMs });
-      process.exit(1);
-    }, shutdownDeadlineMs).unref();
-    server.close();
-    await runtime.stop();
-    await adapters.close();
-    logger.info('stopped', { signal });
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  exitGracefullyOnSignals(server, [runtime, { stop: () => adapters.close() }], logger);
 }
 
 main().catch((error: unknown) => exitOnStartupError(error, 'amas function'));

@@ -7,6 +7,7 @@ import { createApiApp } from './api/app.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { startRuntime } from './runtime.js';
+import { exitGracefullyOnSignals } from './shutdown.js';
 
 /**
  * The API process: the HTTP API, the outbox relay, the recovery loop and, when `functions` is
@@ -47,18 +48,7 @@ export async function serveApi(name: string, functions: readonly FunctionName[])
     ].join('\n'),
   );
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    server.close();
-    await runtime.stop();
-    await adapters.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  exitGracefullyOnSignals(server, [runtime, { stop: () => adapters.close() }], logger);
 }
 
 /** Start-up failures: a configuration error is a message naming the variable (exit 2), anything else exit 1. */

@@ -1,0 +1,27 @@
+import type { Server } from 'node:http';
+import type { Logger } from './logger.js';
+
+const shutdownDeadlineMs = 25_000; // under Kubernetes' default 30 s grace period
+
+/**
+ * SIGTERM / SIGINT: stop accepting requests, let the runtime finish its in-flight events (and commit
+ * them), close the adapters, exit 0 — or exit 1 if that outlasts the grace period.
+ */
+export function exitGracefullyOnSignals(server: Server, steps: { stop(): Promise<void> }[], logger: Logger): void {
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    setTimeout(() => {
+      logger.error('shutdown took too long; exiting', { deadlineMs: shutdownDeadlineMs });
+      process.exit(1);
+    }, shutdownDeadlineMs).unref();
+    server.close();
+    for (const step of steps) await step.stop();
+    logger.info('stopped', { signal });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
