@@ -15,9 +15,19 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          exclude: ['test/integration/chaos.test.ts'],
+          exclude: ['test/integration/chaos.test.ts', 'test/integration/hierarchy-e2e.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // 40 SDK agents on all four real servers; once hung in CI's start-up (cause not found yet): npm run test:e2e.
+        test: {
+          name: 'e2e',
+          include: ['test/integration/hierarchy-e2e.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
           fileParallelism: false,
         },
       },

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# `npm run test:chaos`: the chaos suite alone (it kills processes and restarts PostgreSQL, Redis
-# and Kafka). Starts the servers it needs and stops those it started.
+# `npm run test:chaos` / `npm run test:e2e`: the vitest project named by $1 (chaos: kills processes
+# and restarts PostgreSQL, Redis and Kafka; e2e: 40 SDK agents on all four servers). Starts the
+# servers it needs and stops those it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+project=${1:?usage: test-chaos.sh <chaos|e2e>}
 bash infra/ensure-local-services.sh
 trap 'bash infra/down.sh --only-started' EXIT
 bash infra/up.sh kafka neo4j
-npx vitest run --project chaos
+npx vitest run --project "$project"
