@@ -9,6 +9,7 @@ import type { Runtime } from '../runtime.js';
 import { toOutbox } from '../process-event.js';
 import { errorHandler } from './errors.js';
 import { createMessagesRouter } from './messages-routes.js';
+import { createLastKnownReads, type Read } from './last-known-reads.js';
 import { createOpsRoutes } from './ops-routes.js';
 import { workflowView } from './workflow-view.js';
 
@@ -19,6 +20,15 @@ export function createApiApp(runtime: Runtime) {
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '1mb' }));
+  const reads = createLastKnownReads({ enabled: config.ORCHESTRATION_GRACEFUL_DEGRADATION, now: () => clock.now() });
+  /** Answers a read, saying when it is the last known answer of a dependency that is down. */
+  const answer = (res: Response, read: Read<unknown>) => {
+    if (read.staleSince !== undefined) {
+      res.setHeader('Warning', '110 - "Response is Stale"');
+      res.setHeader('X-Amas-Stale-Since', new Date(read.staleSince).toISOString());
+    }
+    res.json(read.value);
+  };
 
   app.post('/v1/tasks', async (req: Request, res: Response) => {
     const body = submitTaskRequestSchema.parse(req.body ?? {});
@@ -44,19 +54,22 @@ export function createApiApp(runtime: Runtime) {
 
   app.get('/v1/workflows', async (req, res) => {
     const query = listWorkflowsQuerySchema.parse(req.query);
-    const workflows = await store.listWorkflows(query);
-    res.json({
-      workflows: workflows.map((w) => ({ workflowId: w.id, description: w.description, status: w.status, complexity: w.complexity, priority: w.priority, createdAt: w.createdAt, completedAt: w.completedAt })),
+    const read = await reads.read(`workflows?${query.status ?? ''}&${query.limit}&${query.offset}`, async () => ({
+      workflows: (await store.listWorkflows(query)).map((w) => ({ workflowId: w.id, description: w.description, status: w.status, complexity: w.complexity, priority: w.priority, createdAt: w.createdAt, completedAt: w.completedAt })),
       limit: query.limit,
       offset: query.offset,
-    });
+    }));
+    answer(res, read);
   });
 
   app.get('/v1/workflows/:id', async (req, res) => {
     const { id } = workflowIdParamSchema.parse(req.params);
-    const workflow = await store.getWorkflow(id);
-    if (!workflow) throw new NotFoundError(`workflow ${id}`);
-    res.json(workflowView(workflow, await store.getSubtasks(id)));
+    const read = await reads.read(`workflow:${id}`, async () => {
+      const workflow = await store.getWorkflow(id);
+      if (!workflow) throw new NotFoundError(`workflow ${id}`);
+      return workflowView(workflow, await store.getSubtasks(id));
+    });
+    answer(res, read);
   });
 
   // approve / reject decide a workflow awaiting approval (submitted with requireApproval).
@@ -83,10 +96,10 @@ export function createApiApp(runtime: Runtime) {
   }
 
   app.get('/v1/agents', async (_req, res) => {
-    res.json({ agents: await directory.list() });
+    answer(res, await reads.read('agents', async () => ({ agents: await directory.list() })));
   });
   app.get('/v1/hierarchy', async (_req, res) => {
-    res.json(await directory.hierarchyStatus(clock.now(), config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000));
+    answer(res, await reads.read('hierarchy', () => directory.hierarchyStatus(clock.now(), config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000)));
   });
 
   if (runtime.messages && runtime.messageKeys) app.use(createMessagesRouter(runtime.messages, { keys: runtime.messageKeys, clock }));

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { OrchestrationError } from '../../errors.js';
 import type { Logger } from '../logger.js';
+import { isUnavailable } from './last-known-reads.js';
 
 const statusByCode: Record<string, number> = {
   NOT_FOUND: 404,
@@ -28,7 +29,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (error instanceof OrchestrationError && statusByCode[error.code]) {
+      if (error.code === 'DEPENDENCY_UNAVAILABLE') res.setHeader('Retry-After', '5');
       res.status(statusByCode[error.code] ?? 500).json({ error: error.code.toLowerCase(), message: error.message });
+      return;
+    }
+    if (isUnavailable(error)) {
+      // A dependency is down: the client may retry, unlike a 500.
+      res.setHeader('Retry-After', '5');
+      res.status(503).json({ error: 'dependency_unavailable', message: error instanceof Error ? error.message : 'a dependency is unavailable' });
       return;
     }
     logger.error('request failed', { error: error instanceof Error ? error.stack : String(error) });
