@@ -128,6 +128,39 @@ describe('communication bus: authentication', () => {
     expect(lines.filter((l) => l.message.startsWith('message refused'))).toHaveLength(2);
   });
 
+  it('carries the signature in the event data, hides it from the handler, and refuses a forged one there too', async () => {
+    const { bus, events } = setup();
+    const got: AgentMessage[] = [];
+    await bus.onMessage('bob', (m) => void got.push(m));
+    await bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'SHARE_CONTEXT', priority: 'NORMAL', payload: { x: 1 } });
+    await until(() => got.length === 1);
+    const [record] = await events.read(priorityTopics.NORMAL);
+    const sent = record!.value as { data: AgentMessage };
+    expect(sent.data.signature).toEqual(await signMessage(keys, got[0]!));
+    expect(got[0]).not.toHaveProperty('signature');
+    const data = { ...sent.data, messageId: 'm-forged-in-data', senderId: 'boss', signature: await signMessage(keys, { ...sent.data, messageId: 'm-forged-in-data', senderId: 'mallory' }) };
+    await events.publish(priorityTopics.NORMAL, [{ key: 'bob', event: { ...(record!.value as object), id: 'e-forged', data } as never }]);
+    await until(() => bus.getCommunicationMetrics().failed === 1);
+    expect(got).toHaveLength(1);
+    expect(bus.getCommunicationMetrics().failures).toEqual({ unauthenticated: 1 });
+  });
+
+  it('publishes the sends of one tick as one batch per band', async () => {
+    const { bus, events } = setup();
+    const batches: number[] = [];
+    const publish = events.publish.bind(events);
+    events.publish = async (topic, messages, headers) => {
+      batches.push(messages.length);
+      await publish(topic, messages, headers);
+    };
+    const got: AgentMessage[] = [];
+    await bus.onMessage('bob', (m) => void got.push(m));
+    await Promise.all(Array.from({ length: 50 }, (_, n) => bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'STATUS_UPDATE', priority: 'LOW', payload: { n } })));
+    await until(() => got.length === 50);
+    expect(batches).toEqual([50]);
+    expect(bus.getCommunicationMetrics()).toMatchObject({ totalSent: 50, delivered: 50, failed: 0 });
+  });
+
   it('cannot send for an agent it holds no key for', async () => {
     const { bus } = setup();
     await expect(bus.sendMessage({ senderId: 'stranger', recipientId: 'bob', messageType: 'HEARTBEAT' })).rejects.toThrow(/no signing key/);

@@ -10,8 +10,12 @@ import { createPriorityBuffer, type PriorityBuffer } from './priority-buffer.js'
 import { bandGroupId, prioritiesHighestFirst, priorityTopics, raised, responseTimeoutMs } from './priority-topics.js';
 import { MessageTimeoutError, awaitReply, createPendingRequests } from './request-response.js';
 import { createSeenIds } from './seen-ids.js';
+import { createSendBatcher } from './send-batcher.js';
 
 export type { CommunicationBus, CommunicationBusOptions, MessageContext, MessageHandler, MessagingConfig, RequestInput, SendResult } from './bus-types.js';
+
+/** What a record of this message weighs on the wire, roughly: its JSON plus the CloudEvent headers. */
+const estimatedBytes = (data: AgentMessage): number => JSON.stringify(data.payload).length + 600;
 
 interface Inbox {
   handler: MessageHandler;
@@ -35,12 +39,13 @@ export function createCommunicationBus(options: CommunicationBusOptions): Commun
   const seen = createSeenIds();
   let subscriptions: Promise<Subscription[]> | undefined;
 
+  const batcher = createSendBatcher({ publish: (topic, records) => eventBus.publish(topic, records), order: prioritiesHighestFirst.map((p) => priorityTopics[p]) });
+
+  // The signature and the broadcast topic travel in the event's data, so one publish carries records of many senders.
   async function publishOne(data: AgentMessage): Promise<void> {
-    const { topic, ...fields } = data;
     const signature = await signMessage(keys, data);
-    const event = makeEvent(agentMessage, fields, context);
-    const headers: Record<string, string> = { [messageHeaders.signature]: signature, ...(topic ? { [messageHeaders.topic]: topic } : {}) };
-    await eventBus.publish(priorityTopics[data.priority], [{ key: data.recipientId ?? `topic:${topic}`, event }], headers);
+    const event = makeEvent(agentMessage, { ...data, signature }, context);
+    await batcher.send(priorityTopics[data.priority], { key: data.recipientId ?? `topic:${data.topic}`, event }, estimatedBytes(data));
     metrics.sent();
   }
 
@@ -56,7 +61,7 @@ export function createCommunicationBus(options: CommunicationBusOptions): Commun
       const members = (await options.teamMembers?.(team)) ?? [];
       const recipients = members.filter((m) => m !== input.senderId);
       if (recipients.length === 0) logger.warn('team has no other members; message not sent', { team, messageId });
-      for (const member of recipients) await publishOne({ ...base, recipientId: member, team });
+      await Promise.all(recipients.map((member) => publishOne({ ...base, recipientId: member, team })));
       return { messageId, recipients };
     }
     const topic = broadcast === true || broadcast === undefined ? everyone : broadcast;
@@ -109,11 +114,12 @@ export function createCommunicationBus(options: CommunicationBusOptions): Commun
       logger.warn('invalid agent message dropped', { error: parsed.error.message });
       return;
     }
-    const topic = headers[messageHeaders.topic];
-    const message: AgentMessage = { ...parsed.data.data, ...(topic ? { topic } : {}) };
+    // Records written before the signature and topic moved into the data carry them in headers.
+    const { signature = headers[messageHeaders.signature], topic = headers[messageHeaders.topic], ...fields } = parsed.data.data;
+    const message: AgentMessage = { ...fields, ...(topic ? { topic } : {}) };
     const targets = targetsOf(message);
     if (targets.length === 0) return;
-    if (!(await verifyMessage(keys, message, headers[messageHeaders.signature]))) {
+    if (!(await verifyMessage(keys, message, signature))) {
       metrics.failed('unauthenticated');
       logger.warn('message refused: bad or missing signature', { messageId: message.messageId, claimedSender: message.senderId });
       return;

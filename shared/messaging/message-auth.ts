@@ -9,7 +9,19 @@ export interface AgentKeyStore {
 /** Keys derived from one deployment secret: every process holding the secret can sign and verify. */
 export function createDerivedKeyStore(secret: string): AgentKeyStore {
   if (secret.length < 16) throw new OrchestrationError('CONFIG_INVALID', 'the message signing secret needs at least 16 characters');
-  return { keyOf: async (agentId) => createHmac('sha256', secret).update(`agent-key:${agentId}`).digest('base64url') };
+  // A key is a pure function of the secret and the id: remembered, so verifying a record costs one HMAC, not two.
+  const known = new Map<string, string>();
+  return {
+    keyOf: async (agentId) => {
+      let key = known.get(agentId);
+      if (key === undefined) {
+        key = createHmac('sha256', secret).update(`agent-key:${agentId}`).digest('base64url');
+        if (known.size >= 100_000) known.clear();
+        known.set(agentId, key);
+      }
+      return key;
+    },
+  };
 }
 
 /** Explicit per-agent keys (tests, or keys provisioned one by one). */
@@ -34,14 +46,22 @@ export interface SignedFields {
 
 /** JSON with object keys sorted at every depth, so the same message always encodes to the same bytes. */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  // Plain loops and string concatenation: this runs twice per message (sign, verify) on the hot path.
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+    return `${out}]`;
   }
-  return JSON.stringify(value) ?? 'null';
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object).sort();
+  let out = '{';
+  for (const key of keys) {
+    const v = object[key];
+    if (v === undefined) continue;
+    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(v)}`;
+  }
+  return `${out}}`;
 }
 
 export function canonicalMessage(m: SignedFields): string {

@@ -23,7 +23,7 @@ export type SendMessageInput = z.input<typeof sendMessageInputSchema>;
 /** A message as its recipient sees it: the `agent.message` data plus the broadcast topic, when broadcast. */
 export type AgentMessage = DataOf<'agent.message'> & { topic?: string };
 
-/** Transport headers: the signature and the broadcast topic are not (yet) fields of `agent.message`. */
+/** Headers that carried the signature and the broadcast topic before they became `agent.message` fields; still read on receipt. */
 export const messageHeaders = { signature: 'amas-signature', topic: 'amas-topic' } as const;
 
 /** The broadcast topic that reaches every local inbox. */

@@ -1,5 +1,6 @@
-// The communication bus on the real local broker: signatures travel in Kafka headers, forged ones
-// are refused, and a CRITICAL message overtakes a backlog of LOW ones across the five band topics.
+// The communication bus on the real local broker: signatures travel in the event data (older records:
+// in a Kafka header), forged ones are refused either way, sends are batched per band, and a CRITICAL
+// message overtakes a backlog of LOW ones across the five band topics.
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,15 +56,18 @@ afterAll(async () => {
 });
 
 describe('communication bus over Kafka', () => {
-  it('delivers a signed message with its signature in the Kafka headers, and refuses a forged sender', async () => {
+  it('delivers a signed message, and refuses a forged sender whether its signature is in a header or in the data', async () => {
     const data = { messageId: `forged-${run}`, senderId: 'boss', recipientId: 'bob', messageType: 'APPROVAL_RESPONSE' as const, priority: 'HIGH' as const, payload: { approved: true }, sentAt: new Date().toISOString() };
     const forged = await signMessage(keys, { ...data, senderId: 'mallory' });
     const event = makeEvent(agentMessage, data, { ids: createIds(), clock: { now: () => Date.now() }, source: 'mallory' });
     await events.publish(priorityTopics.HIGH, [{ key: 'bob', event }], { 'amas-signature': forged });
+    const inData = { ...data, messageId: `forged-data-${run}`, signature: await signMessage(keys, { ...data, messageId: `forged-data-${run}`, senderId: 'mallory' }) };
+    await events.publish(priorityTopics.HIGH, [{ key: 'bob', event: { ...event, id: `e-${run}`, data: inData } }]);
     await bus.sendMessage({ senderId: 'boss', recipientId: 'bob', messageType: 'APPROVAL_RESPONSE', priority: 'HIGH', payload: { approved: false } });
-    await until(() => got.length === 1 && bus.getCommunicationMetrics().failed >= 1);
+    await until(() => got.length === 1 && bus.getCommunicationMetrics().failed >= 2);
     expect(got[0]).toMatchObject({ senderId: 'boss', payload: { approved: false } });
-    expect(bus.getCommunicationMetrics().failures).toMatchObject({ unauthenticated: 1 });
+    expect(got[0]).not.toHaveProperty('signature');
+    expect(bus.getCommunicationMetrics().failures).toMatchObject({ unauthenticated: 2 });
   });
 
   it('handles a CRITICAL message sent after 300 LOW ones before most of them', async () => {
