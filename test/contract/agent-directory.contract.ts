@@ -117,6 +117,32 @@ export function agentDirectoryContract(
       expect(await directory.reserve('c', 'w3')).toBe(false);
     });
 
+    // A directory may cache look-ups (ORCHESTRATION_ENABLE_CACHE), but never so that it hides its own writes.
+    it('answers candidates and the group lead with its own writes applied at once', async () => {
+      const seen = async () => (await directory.candidates('data_analyst')).map((r) => `${r.id}:${r.load}:${r.status}:${r.lastHeartbeat}:${r.completed}`);
+      await directory.register(agent('a', 'SPECIALIST', ['data_analyst'], 2), 0);
+      expect(await seen()).toEqual(['a:0:AVAILABLE:0:0']);
+      await directory.reserve('a', 'w1');
+      expect(await seen()).toEqual(['a:1:BUSY:0:0']);
+      await directory.reserve('a', 'w2');
+      expect(await seen()).toEqual(['a:2:OVERLOADED:0:0']);
+      await directory.release('a', 'w1', success);
+      expect(await seen()).toEqual(['a:1:BUSY:0:1']);
+      await directory.heartbeat('a', 7_000);
+      await directory.setStatus('a', 'FAILED');
+      expect(await seen()).toEqual(['a:1:FAILED:7000:1']);
+      await directory.register(agent('b', 'SPECIALIST', ['data_analyst'], 2), 8_000);
+      expect(await seen()).toEqual(['a:1:FAILED:7000:1', 'b:0:AVAILABLE:8000:0']);
+      if (!directory.leadFor) return;
+      await directory.register({ ...agent('lead-x', 'MANAGEMENT', []), role: 'research_team_lead' }, 0);
+      expect((await directory.leadFor('research'))?.id).toBe('lead-x');
+      await directory.register({ ...agent('lead-y', 'MANAGEMENT', []), role: 'research_team_lead' }, 0);
+      await directory.reserve('lead-x', 'w1');
+      expect((await directory.leadFor('research'))?.id).toBe('lead-y');
+      await directory.setStatus('lead-y', 'MAINTENANCE');
+      expect((await directory.leadFor('research'))?.id).toBe('lead-x');
+    });
+
     it('counts agents spawned into a pool since a time', async () => {
       await directory.register(agent('r1', 'SPECIALIST', ['academic_researcher']), 1_000);
       await directory.register(agent('r2', 'SPECIALIST', ['web_intelligence_gatherer']), 2_000);

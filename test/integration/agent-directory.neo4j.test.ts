@@ -29,6 +29,11 @@ agentDirectoryContract('neo4j', async () => {
   return { subject, cleanup: () => subject.clear() };
 });
 
+agentDirectoryContract('neo4j with its read cache', async () => {
+  const subject = createNeo4jAgentDirectory(driver, { namespace: freshNamespace(), cacheTtlMs: 60_000 });
+  return { subject, cleanup: () => subject.clear() };
+});
+
 const agent = (id: string, layer: Layer, specialties: Specialty[], extra: Partial<AgentRegistration> = {}): AgentRegistration => ({
   id,
   layer,
@@ -84,6 +89,37 @@ describe('Neo4j agent directory', () => {
       expect((await capped.hierarchyStatus(0, 1_000)).pools.analysis).toEqual({ count: 1, load: 3, capacity: 3 });
     } finally {
       await capped.clear();
+    }
+  });
+
+  it('with the read cache, another process\'s writes show within the TTL, and a stale candidate is refused at reserve', async () => {
+    const namespace = freshNamespace();
+    const cached = createNeo4jAgentDirectory(driver, { namespace, cacheTtlMs: 60_000 });
+    const other = createNeo4jAgentDirectory(driver, { namespace });
+    const statuses = async (d: AgentDirectory) => (await d.candidates('data_analyst')).map((r) => `${r.id}:${r.status}`);
+    try {
+      await cached.register(agent('a', 'SPECIALIST', ['data_analyst'], { capacity: 1 }), 0);
+      await cached.register(agent('b', 'SPECIALIST', ['data_analyst'], { capacity: 1 }), 0);
+      expect(await statuses(cached)).toEqual(['a:AVAILABLE', 'b:AVAILABLE']);
+      await other.reserve('a', 'theirs');
+      await other.setStatus('b', 'FAILED');
+      expect(await statuses(cached)).toEqual(['a:AVAILABLE', 'b:AVAILABLE']); // stale, within the TTL
+      // Reserve decides on the node itself; its answer also corrects the cached record.
+      expect(await cached.reserve('a', 'mine')).toBe(false);
+      expect(await cached.reserve('b', 'mine')).toBe(false);
+      await other.release('a', 'theirs');
+      // Nobody in the cached list looks free any more: the list is read again rather than answering "no capacity".
+      expect(await statuses(cached)).toEqual(['a:AVAILABLE', 'b:FAILED']);
+      expect(await cached.reserve('a', 'mine')).toBe(true);
+
+      await cached.release('a', 'mine');
+      const short = createNeo4jAgentDirectory(driver, { namespace, cacheTtlMs: 100 });
+      expect(await statuses(short)).toEqual(['a:AVAILABLE', 'b:FAILED']);
+      await other.register(agent('c', 'SPECIALIST', ['data_analyst']), 0);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(await statuses(short)).toEqual(['a:AVAILABLE', 'b:FAILED', 'c:AVAILABLE']); // never served past the TTL
+    } finally {
+      await cached.clear();
     }
   });
 

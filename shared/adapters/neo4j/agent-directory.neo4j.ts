@@ -8,6 +8,7 @@ import * as q from './agent-queries.js';
 import { byId, explicitStatuses, toAgentRecord, toNumber } from './cypher.js';
 import { summariseHierarchy } from '../hierarchy-summary.js';
 import { migrateAgentGraph } from './migrations.js';
+import { createCandidateCache, type Versioned } from './candidate-cache.js';
 
 export interface Neo4jAgentDirectoryOptions {
   /** A cap on every agent's concurrent tasks, below its own capacity when smaller. */
@@ -16,6 +17,14 @@ export interface Neo4jAgentDirectoryOptions {
   database?: string;
   /** Isolates this directory's nodes from other namespaces in the same database (default 'default'). */
   namespace?: string;
+  /**
+   * Serve `candidates` and `leadFor` from a read cache up to this many ms old (0 or absent: off).
+   * This directory's own writes patch the cache at once; other processes' writes show within the
+   * TTL. Safe because reserve re-checks status and capacity on the node itself: a stale candidate
+   * at worst is refused and the next one is tried. Keep it below the heartbeat interval, so a
+   * cached heartbeat is never old enough to make a live agent look lost.
+   */
+  cacheTtlMs?: number;
 }
 
 export type { WorkRecord };
@@ -63,6 +72,23 @@ export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDir
   const mustExist = (rows: unknown[], agentId: string): void => {
     if (rows.length === 0) throw new NotFoundError(`agent ${agentId}`);
   };
+  // Callers get their own copies: a cached record is shared by every later answer.
+  const copy = (record: AgentRecord): AgentRecord => ({ ...record, specialties: [...record.specialties] });
+  type VersionedRow = { agent: Record<string, unknown>; rev: unknown };
+  const versioned = (rows: VersionedRow[]): Versioned[] => rows.map((row) => ({ record: toAgentRecord(row.agent), rev: toNumber(row.rev) }));
+  const cache = options.cacheTtlMs ? createCandidateCache({ ttlMs: options.cacheTtlMs }) : null;
+  /** Runs a write that returns the agent it changed, and lets the cache see the answer. */
+  const write = async <T extends VersionedRow>(query: string, params: Record<string, unknown>): Promise<T[]> => {
+    const rows = await run<T>(query, params);
+    if (cache) for (const row of versioned(rows)) cache.observe(row);
+    return rows;
+  };
+  const fetchVersioned = (query: string, params: Record<string, unknown>) => async () => versioned(await run<VersionedRow>(query, params, false));
+  // Someone in the list looks free: otherwise the list is re-read, so a stale list never turns "free elsewhere" into "no capacity".
+  // The leadFor query's ORDER BY: one that can take work (no explicit status), then the least loaded, then by id.
+  const leadOrder = (a: AgentRecord, b: AgentRecord): number =>
+    Number(explicitStatuses.includes(a.status)) - Number(explicitStatuses.includes(b.status)) || a.load - b.load || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const someoneFree = (records: AgentRecord[]): boolean => records.some((r) => r.status === 'AVAILABLE' || r.status === 'BUSY');
 
   return {
     migrate: () => migrateAgentGraph(driver, options.database),
@@ -70,9 +96,11 @@ export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDir
     async register(agent, now) {
       const specialtyNodes = agent.specialties.map((name) => ({ name, group: groupOf(name) }));
       const params = { ...agent, role: agent.role ?? null, supervisorId: agent.supervisorId ?? null, specialtyNodes, now };
-      const [record] = await agents(q.registerAgent, params, true);
-      if (!record) throw new Error(`registering agent ${agent.id} returned nothing`);
-      return record;
+      const [row] = versioned(await run<VersionedRow>(q.registerAgent, params));
+      if (!row) throw new Error(`registering agent ${agent.id} returned nothing`);
+      cache?.invalidate();
+      cache?.observe(row);
+      return row.record;
     },
 
     async get(agentId) {
@@ -85,25 +113,27 @@ export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDir
     },
 
     async candidates(specialty) {
-      return (await agents(q.candidatesFor, { specialty })).sort(byId);
+      const fetch = fetchVersioned(q.candidatesFor, { specialty });
+      const records = cache ? await cache.read(`candidates:${specialty}`, fetch, someoneFree) : (await fetch()).map((row) => row.record);
+      return records.map(copy).sort(byId);
     },
 
     async reserve(agentId, workKey) {
-      const rows = await run<{ granted: boolean }>(q.reserveSlot, { id: agentId, key: workKey });
+      const rows = await write<VersionedRow & { granted: boolean }>(q.reserveSlot, { id: agentId, key: workKey });
       return rows[0]?.granted ?? false;
     },
 
     async release(agentId, workKey, outcome) {
-      await run(q.releaseSlot, { id: agentId, key: workKey, outcome: outcome ?? null });
+      await write(q.releaseSlot, { id: agentId, key: workKey, outcome: outcome ?? null });
     },
 
     async heartbeat(agentId, now) {
-      mustExist(await run(q.heartbeat, { id: agentId, now }), agentId);
+      mustExist(await write(q.heartbeat, { id: agentId, now }), agentId);
     },
 
     async setStatus(agentId, status) {
       const explicit = explicitStatuses.includes(status) ? status : null;
-      mustExist(await run(q.setStatus, { id: agentId, explicit }), agentId);
+      mustExist(await write(q.setStatus, { id: agentId, explicit }), agentId);
     },
 
     async spawnedSince(group, since) {
@@ -126,8 +156,9 @@ export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDir
     },
 
     async leadFor(group) {
-      const [record] = await agents(q.leadFor, { role: leadRoleOf[group] });
-      return record ?? null;
+      if (!cache) return (await agents(q.leadFor, { role: leadRoleOf[group] }))[0] ?? null;
+      const [best] = (await cache.read(`leads:${group}`, fetchVersioned(q.leadsFor, { role: leadRoleOf[group] }))).sort(leadOrder);
+      return best ? copy(best) : null;
     },
 
     async recordWork(agentId, subtaskId, workflowId, outcome, at = Date.now()) {
@@ -150,6 +181,7 @@ export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDir
 
     async clear() {
       await run(q.clearNamespace, {});
+      cache?.clear();
     },
 
     async close() {},

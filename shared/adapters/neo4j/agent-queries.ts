@@ -15,13 +15,19 @@ import { recordOf, statusOf } from './cypher.js';
 
 const lockAgent = 'MATCH (a:Agent {ns: $ns, id: $id}) SET a._lock = true REMOVE a._lock';
 
+/** Every write to an agent node bumps `rev`, so a cache can tell a newer answer from an older one. */
+const bump = (a: string): string => `${a}.rev = coalesce(${a}.rev, 0) + 1`;
+
+/** What a cached read or a write returns: the record and its revision. */
+const versioned = (a: string): string => `${recordOf(a)} AS agent, ${a}.rev AS rev`;
+
 export const registerAgent = `
 MERGE (a:Agent {ns: $ns, id: $id})
 ON CREATE SET a.registeredAt = $now, a.completed = 0, a.failed = 0, a.consecutiveFailures = 0,
   a.averageQuality = 0.0, a.averageDurationMs = 0.0, a.held = [], a.recorded = [], a.load = 0
 SET a.layer = $layer, a.role = $role, a.specialties = $specialties, a.supervisorId = $supervisorId,
   a.capacity = $capacity, a.demo = $demo, a.lastHeartbeat = $now,
-  a.explicitStatus = CASE WHEN a.explicitStatus = 'OFFLINE' THEN null ELSE a.explicitStatus END
+  a.explicitStatus = CASE WHEN a.explicitStatus = 'OFFLINE' THEN null ELSE a.explicitStatus END, ${bump('a')}
 SET a.status = ${statusOf('a')}
 WITH a
 CALL (a) { MATCH (a)-[old:HAS_SPECIALTY|REPORTS_TO]->() DELETE old }
@@ -32,7 +38,7 @@ CALL (a) {
 }
 CALL (a) { MATCH (boss:Agent {ns: $ns, id: $supervisorId}) MERGE (a)-[:REPORTS_TO]->(boss) }
 CALL (a) { MATCH (sub:Agent {ns: $ns, supervisorId: $id}) MERGE (sub)-[:REPORTS_TO]->(a) }
-RETURN ${recordOf('a')} AS agent`;
+RETURN ${versioned('a')}`;
 
 export const getAgent = `MATCH (a:Agent {ns: $ns, id: $id}) RETURN ${recordOf('a')} AS agent`;
 
@@ -40,7 +46,7 @@ export const listAgents = `MATCH (a:Agent {ns: $ns}) RETURN ${recordOf('a')} AS 
 
 export const candidatesFor = `
 MATCH (:Specialty {name: $specialty})<-[:HAS_SPECIALTY]-(a:Agent {ns: $ns})
-RETURN ${recordOf('a')} AS agent`;
+RETURN ${versioned('a')}`;
 
 export const reserveSlot = `
 ${lockAgent}
@@ -50,8 +56,8 @@ WITH a, held, already,
   already OR (a.explicitStatus IS NULL AND size(held) < CASE WHEN a.capacity < $cap THEN a.capacity ELSE $cap END) AS granted
 FOREACH (_ IN CASE WHEN granted AND NOT already THEN [1] ELSE [] END |
   SET a.held = held + $key, a.load = size(held) + 1)
-SET a.status = ${statusOf('a')}
-RETURN granted`;
+SET a.status = ${statusOf('a')}, ${bump('a')}
+RETURN granted, ${versioned('a')}`;
 
 export const releaseSlot = `
 ${lockAgent}
@@ -67,20 +73,21 @@ SET a += CASE WHEN counted THEN {
   averageDurationMs: a.averageDurationMs + ($outcome.durationMs - a.averageDurationMs) / n
 } ELSE {} END
 SET a.held = held, a.load = size(held)
-SET a.status = ${statusOf('a')}`;
+SET a.status = ${statusOf('a')}, ${bump('a')}
+RETURN ${versioned('a')}`;
 
 // A heartbeat proves the agent alive again: an OFFLINE verdict lifts; FAILED and MAINTENANCE stay.
 export const heartbeat = `
 MATCH (a:Agent {ns: $ns, id: $id})
 SET a.lastHeartbeat = $now, a.explicitStatus = CASE WHEN a.explicitStatus = 'OFFLINE' THEN null ELSE a.explicitStatus END
-SET a.status = ${statusOf('a')}
-RETURN a.id AS id`;
+SET a.status = ${statusOf('a')}, ${bump('a')}
+RETURN ${versioned('a')}`;
 
 export const setStatus = `
 MATCH (a:Agent {ns: $ns, id: $id})
 SET a.explicitStatus = $explicit
-SET a.status = ${statusOf('a')}
-RETURN a.id AS id`;
+SET a.status = ${statusOf('a')}, ${bump('a')}
+RETURN ${versioned('a')}`;
 
 export const spawnedSince = `
 MATCH (a:Agent {ns: $ns})-[:HAS_SPECIALTY]->(:Specialty {group: $group})
@@ -99,8 +106,13 @@ RETURN [n IN nodes(p) | n.id] AS chain ORDER BY length(p) DESC LIMIT 1`;
 /** A team lead that can take work first (no explicit status), then the least loaded. */
 export const leadFor = `
 MATCH (a:Agent {ns: $ns, role: $role}) WHERE a.layer = 'MANAGEMENT'
-RETURN ${recordOf('a')} AS agent
+RETURN ${versioned('a')}
 ORDER BY a.explicitStatus IS NULL DESC, a.load ASC, a.id ASC LIMIT 1`;
+
+/** Every lead of a role, for the cache: it orders them as leadFor does, on records its writes keep current. */
+export const leadsFor = `
+MATCH (a:Agent {ns: $ns, role: $role}) WHERE a.layer = 'MANAGEMENT'
+RETURN ${versioned('a')}`;
 
 export const recordWork = `
 MATCH (a:Agent {ns: $ns, id: $id})
