@@ -6,12 +6,9 @@ DYNAMODB_PORT="${DYNAMODB_PORT:-8001}"        # not 8000: that is the API's
 DYNAMODB_STATE_DIR="$(realpath -m "${DYNAMODB_STATE_DIR:-$INFRA_STATE/dynamodb}")"
 DYNAMODB_START_TIMEOUT="${DYNAMODB_START_TIMEOUT:-60}"
 DYNAMODB_STOP_TIMEOUT="${DYNAMODB_STOP_TIMEOUT:-20}"
-DYNAMODB_PID_FILE="$DYNAMODB_STATE_DIR/dynamodb.pid"
-# shellcheck disable=SC2034  # read by start.sh
-DYNAMODB_LOG="$DYNAMODB_STATE_DIR/dynamodb.log"
 DYNAMODB_MAIN=software.amazon.dynamodb.services.local.main.ServerRunner
 # On the JVM's command line so that stop.sh finds exactly the server started from this state dir.
-DYNAMODB_MARKS=("$DYNAMODB_MAIN" "-Damas.infra.state=$DYNAMODB_STATE_DIR")
+DYNAMODB_STATE_MARK="-Damas.infra.state=$DYNAMODB_STATE_DIR"
 
 # dynamodb_ok HOST PORT: a DynamoDB endpoint answers ListTables there (not merely an open socket).
 # DynamoDB Local checks that a SigV4 Authorization header is present, not that it is valid.
@@ -24,12 +21,13 @@ dynamodb_ok() {
     grep -q TableNames <&3' _ "$1" "$2" 2>/dev/null
 }
 
-# dynamodb_our_pid: pid of the server started from this state dir, if it is running.
-dynamodb_our_pid() {
-  local pid
-  pid=$(cat "$DYNAMODB_PID_FILE" 2>/dev/null || true)
-  if pid_alive "$pid" && pid_cmdline_has "$pid" "${DYNAMODB_MARKS[@]}"; then echo "$pid"; return 0; fi
-  pid=$(find_pid_by_cmdline "${DYNAMODB_MARKS[@]}") || return 1
-  mkdir -p "$DYNAMODB_STATE_DIR" && echo "$pid" >"$DYNAMODB_PID_FILE"
-  echo "$pid"
+# The server for infra/lib.sh's infra_* functions (the SRV_* list is there).
+# shellcheck disable=SC2034  # read by infra/lib.sh
+{
+  SRV_NAME=dynamodb SRV_SPEAKS=DynamoDB SRV_WHAT="a DynamoDB endpoint" SRV_PROBE=dynamodb_ok
+  SRV_HOST=$DYNAMODB_HOST SRV_PORT=$DYNAMODB_PORT SRV_ADDR=$DYNAMODB_HOST:$DYNAMODB_PORT
+  SRV_STATE_DIR=$DYNAMODB_STATE_DIR SRV_PID_FILE=$DYNAMODB_STATE_DIR/dynamodb.pid
+  SRV_LOG=$DYNAMODB_STATE_DIR/dynamodb.log SRV_MARKS=("$DYNAMODB_MAIN" "$DYNAMODB_STATE_MARK")
+  SRV_START_TIMEOUT=$DYNAMODB_START_TIMEOUT SRV_STOP_TIMEOUT=$DYNAMODB_STOP_TIMEOUT
+  SRV_CLEAN=${DYNAMODB_CLEAN:-0}
 }

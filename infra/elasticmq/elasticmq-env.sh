@@ -6,11 +6,9 @@ ELASTICMQ_PORT="${ELASTICMQ_PORT:-9324}"
 ELASTICMQ_STATE_DIR="$(realpath -m "${ELASTICMQ_STATE_DIR:-$INFRA_STATE/elasticmq}")"
 ELASTICMQ_START_TIMEOUT="${ELASTICMQ_START_TIMEOUT:-60}"
 ELASTICMQ_STOP_TIMEOUT="${ELASTICMQ_STOP_TIMEOUT:-20}"
-ELASTICMQ_PID_FILE="$ELASTICMQ_STATE_DIR/elasticmq.pid"
-# shellcheck disable=SC2034  # read by start.sh
-ELASTICMQ_LOG="$ELASTICMQ_STATE_DIR/elasticmq.log"
+ELASTICMQ_MAIN=org.elasticmq.server.Main
 # On the JVM's command line so that stop.sh finds exactly the server started from this state dir.
-ELASTICMQ_MARKS=(org.elasticmq.server.Main "-Damas.infra.state=$ELASTICMQ_STATE_DIR")
+ELASTICMQ_STATE_MARK="-Damas.infra.state=$ELASTICMQ_STATE_DIR"
 
 # elasticmq_sqs_ok HOST PORT: an SQS endpoint answers ListQueues there (not merely an open socket).
 elasticmq_sqs_ok() {
@@ -21,12 +19,13 @@ elasticmq_sqs_ok() {
     grep -q ListQueuesResponse <&3' _ "$1" "$2" 2>/dev/null
 }
 
-# elasticmq_our_pid: pid of the server started from this state dir, if it is running.
-elasticmq_our_pid() {
-  local pid
-  pid=$(cat "$ELASTICMQ_PID_FILE" 2>/dev/null || true)
-  if pid_alive "$pid" && pid_cmdline_has "$pid" "${ELASTICMQ_MARKS[@]}"; then echo "$pid"; return 0; fi
-  pid=$(find_pid_by_cmdline "${ELASTICMQ_MARKS[@]}") || return 1
-  mkdir -p "$ELASTICMQ_STATE_DIR" && echo "$pid" >"$ELASTICMQ_PID_FILE"
-  echo "$pid"
+# The server for infra/lib.sh's infra_* functions (the SRV_* list is there).
+# shellcheck disable=SC2034  # read by infra/lib.sh
+{
+  SRV_NAME=elasticmq SRV_SPEAKS=SQS SRV_WHAT="an SQS endpoint" SRV_PROBE=elasticmq_sqs_ok
+  SRV_HOST=$ELASTICMQ_HOST SRV_PORT=$ELASTICMQ_PORT SRV_ADDR=$ELASTICMQ_HOST:$ELASTICMQ_PORT
+  SRV_STATE_DIR=$ELASTICMQ_STATE_DIR SRV_PID_FILE=$ELASTICMQ_STATE_DIR/elasticmq.pid
+  SRV_LOG=$ELASTICMQ_STATE_DIR/elasticmq.log SRV_MARKS=("$ELASTICMQ_MAIN" "$ELASTICMQ_STATE_MARK")
+  SRV_START_TIMEOUT=$ELASTICMQ_START_TIMEOUT SRV_STOP_TIMEOUT=$ELASTICMQ_STOP_TIMEOUT
+  SRV_CLEAN=${ELASTICMQ_CLEAN:-0}
 }

@@ -8,8 +8,6 @@ KAFKA_STATE_DIR="$(realpath -m "${KAFKA_STATE_DIR:-$INFRA_STATE/kafka}")"
 KAFKA_DATA_DIR="$(realpath -m "${KAFKA_DATA_DIR:-$KAFKA_STATE_DIR/data}")"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
-KAFKA_PID_FILE="$KAFKA_STATE_DIR/kafka.pid"
-KAFKA_LOG="$KAFKA_STATE_DIR/kafka.log"
 
 # kafka_probe HOST PORT REQUEST: send one request (printf escapes, correlation id 1) and succeed
 # when the answer has correlation id 1 and error code 0 (the first field of both responses below).
@@ -39,26 +37,16 @@ kafka_group_coordinator_ok() {
   kafka_probe "$1" "$2" '\x00\x00\x00\x16\x00\x0a\x00\x00\x00\x00\x00\x01\x00\x05probe\x00\x05probe'
 }
 
-# kafka_our_pid: pid of the broker started from this state dir, if it is running.
-kafka_our_pid() {
-  local pid marks=(kafka.Kafka "$KAFKA_STATE_DIR/server.properties")
-  pid=$(cat "$KAFKA_PID_FILE" 2>/dev/null || true)
-  if pid_alive "$pid" && pid_cmdline_has "$pid" "${marks[@]}"; then echo "$pid"; return 0; fi
-  # The pid file may be gone (e.g. .infra/ wiped by hand): look for our exact config path.
-  pid=$(find_pid_by_cmdline "${marks[@]}") || return 1
-  mkdir -p "$KAFKA_STATE_DIR" && echo "$pid" >"$KAFKA_PID_FILE"
-  echo "$pid"
-}
-
-# kafka_running_state: prints a description and succeeds when a ready Kafka serves the port.
-kafka_running_state() {
-  kafka_api_versions_ok "$KAFKA_HOST" "$KAFKA_PORT" || return 1
-  local pid
-  if pid=$(kafka_our_pid); then
-    # Ours: ready only once it logged that it started (ApiVersions can answer a bit earlier).
-    grep -q 'Kafka Server started' "$KAFKA_LOG" 2>/dev/null || return 1
-    echo "our broker (pid $pid) is already running"
-  else
-    echo "a Kafka broker not started from $KAFKA_STATE_DIR is already answering"
-  fi
+# The server for infra/lib.sh's infra_* functions (the SRV_* list is there).
+# shellcheck disable=SC2034  # read by infra/lib.sh
+{
+  SRV_NAME=kafka SRV_NOUN=broker SRV_SPEAKS=Kafka SRV_WHAT="a Kafka broker"
+  SRV_HOST=$KAFKA_HOST SRV_PORT=$KAFKA_PORT SRV_ADDR=$KAFKA_HOST:$KAFKA_PORT
+  SRV_STATE_DIR=$KAFKA_STATE_DIR SRV_PID_FILE=$KAFKA_STATE_DIR/kafka.pid SRV_LOG=$KAFKA_STATE_DIR/kafka.log
+  SRV_START_TIMEOUT=$KAFKA_START_TIMEOUT SRV_STOP_TIMEOUT=$KAFKA_STOP_TIMEOUT
+  # Ready = ApiVersions answers and the broker logged that it started (it has joined its own
+  # quorum and is unfenced; ApiVersions can answer a bit earlier).
+  SRV_PROBE=kafka_api_versions_ok SRV_READY_LINE='Kafka Server started'
+  SRV_MARKS=(kafka.Kafka "$KAFKA_STATE_DIR/server.properties")   # our exact config path
+  SRV_CLEAN=${KAFKA_CLEAN:-0} SRV_CLEAN_DIRS=("$KAFKA_DATA_DIR" "$KAFKA_STATE_DIR")
 }

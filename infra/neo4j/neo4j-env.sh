@@ -7,8 +7,6 @@ NEO4J_STATE_DIR="$(realpath -m "${NEO4J_STATE_DIR:-$INFRA_STATE/neo4j}")"
 NEO4J_DATA_DIR="$(realpath -m "${NEO4J_DATA_DIR:-$NEO4J_STATE_DIR/dbms}")"
 NEO4J_START_TIMEOUT="${NEO4J_START_TIMEOUT:-120}"
 NEO4J_STOP_TIMEOUT="${NEO4J_STOP_TIMEOUT:-30}"
-NEO4J_PID_FILE="$NEO4J_STATE_DIR/neo4j.pid"
-NEO4J_LOG="$NEO4J_STATE_DIR/neo4j.log"
 export NEO4J_HOST NEO4J_PORT   # read by Neo4jMain.java
 
 # bolt_handshake_ok HOST PORT: a Bolt server answers the handshake there (not merely an open
@@ -25,26 +23,17 @@ bolt_handshake_ok() {
   [[ ${#out} == 8 && $out != 00000000 ]]
 }
 
-# neo4j_our_pid: pid of the server started from this state dir, if it is running.
-neo4j_our_pid() {
-  local pid marks=(Neo4jMain.java "$NEO4J_DATA_DIR")
-  pid=$(cat "$NEO4J_PID_FILE" 2>/dev/null || true)
-  if pid_alive "$pid" && pid_cmdline_has "$pid" "${marks[@]}"; then echo "$pid"; return 0; fi
-  # The pid file may be gone (e.g. .infra/ wiped by hand): look for our exact data dir.
-  pid=$(find_pid_by_cmdline java "${marks[@]}") || return 1
-  mkdir -p "$NEO4J_STATE_DIR" && echo "$pid" >"$NEO4J_PID_FILE"
-  echo "$pid"
-}
-
-# neo4j_running_state: prints a description and succeeds when a ready Neo4j serves the port.
-neo4j_running_state() {
-  bolt_handshake_ok "$NEO4J_HOST" "$NEO4J_PORT" || return 1
-  local pid
-  if pid=$(neo4j_our_pid); then
-    # Ours: ready once the launcher printed its ready line (the default database is online).
-    grep -q 'Neo4j ready on' "$NEO4J_LOG" 2>/dev/null || return 1
-    echo "our server (pid $pid) is already running"
-  else
-    echo "a Bolt server not started from $NEO4J_STATE_DIR is already answering"
-  fi
+# The server for infra/lib.sh's infra_* functions (the SRV_* list is there).
+# shellcheck disable=SC2034  # read by infra/lib.sh
+{
+  SRV_NAME=neo4j SRV_SPEAKS=Bolt SRV_WHAT="a Bolt server"
+  SRV_HOST=$NEO4J_HOST SRV_PORT=$NEO4J_PORT SRV_ADDR=bolt://$NEO4J_HOST:$NEO4J_PORT
+  SRV_STATE_DIR=$NEO4J_STATE_DIR SRV_PID_FILE=$NEO4J_STATE_DIR/neo4j.pid SRV_LOG=$NEO4J_STATE_DIR/neo4j.log
+  SRV_START_TIMEOUT=$NEO4J_START_TIMEOUT SRV_STOP_TIMEOUT=$NEO4J_STOP_TIMEOUT
+  # Ready = a Bolt handshake answers and the launcher printed its ready line (printed after the
+  # default database answered a query).
+  SRV_PROBE=bolt_handshake_ok SRV_READY_LINE='Neo4j ready on'
+  SRV_MARKS=(Neo4jMain.java "$NEO4J_DATA_DIR")   # our exact data dir
+  SRV_MORE_LOGS=$NEO4J_DATA_DIR/logs/debug.log
+  SRV_CLEAN=${NEO4J_CLEAN:-0} SRV_CLEAN_DIRS=("$NEO4J_DATA_DIR" "$NEO4J_STATE_DIR")
 }
