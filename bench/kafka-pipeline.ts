@@ -252,10 +252,20 @@ class Tracer {
         if (!this.received.has(eventId)) this.received.set(eventId, wallClock());
         return inner.hasProcessed(consumer, eventId);
       },
+      readForEvent: async (consumer, eventId, workflowId, scope) => {
+        if (!this.received.has(eventId)) this.received.set(eventId, wallClock());
+        return inner.readForEvent(consumer, eventId, workflowId, scope);
+      },
       commit: async (change) => {
         const begun = wallClock();
         const outcome = await inner.commit(change);
         if (outcome === 'applied') this.committed(change, begun, wallClock());
+        return outcome;
+      },
+      commitClaimed: async (change, claimMs) => {
+        const begun = wallClock();
+        const outcome = await inner.commitClaimed(change, claimMs);
+        if (outcome.status === 'applied') this.committed(change, begun, wallClock());
         return outcome;
       },
     };

@@ -139,7 +139,7 @@ const leaseKinds = {
 const workflowKinds = {
   migrate: 'write', createWorkflow: 'write', getWorkflow: 'read', listWorkflows: 'read', countActiveWorkflows: 'read',
   getSubtasks: 'read', getSubtask: 'read', findWaitingSubtasks: 'read', findOverdueSubtasks: 'read',
-  findSubtasksByAgent: 'read', hasProcessed: 'read', commit: 'write', pendingOutbox: 'read', markPublished: 'write', drainOutbox: 'write',
+  findSubtasksByAgent: 'read', hasProcessed: 'read', readForEvent: 'read', commit: 'write', commitClaimed: 'write', pendingOutbox: 'read', markPublished: 'write', drainOutbox: 'write',
   close: 'direct',
 } as const satisfies Record<keyof WorkflowStore, Kind>;
 

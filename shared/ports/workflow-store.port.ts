@@ -31,6 +31,20 @@ export interface OutboxRecord extends OutboxMessage {
   seq: number;
 }
 
+/** A commit whose outbox rows the caller publishes itself: their seqs, to mark them once sent. */
+export type ClaimedCommit = { status: 'applied'; outbox: OutboxRecord[] } | { status: 'duplicate' };
+
+/** Which subtasks of the event's workflow a handler reads: none, the event's own, or all of them. */
+export type SnapshotScope = { subtasks: 'none' } | { subtasks: 'one'; subtaskId: string } | { subtasks: 'all' };
+
+/** What a handler reads for one event, in one round trip, with whether the event was processed already. */
+export interface EventSnapshot {
+  processed: boolean;
+  workflow: Workflow | null;
+  /** Ordered as getSubtasks orders them; null when the scope asked for none. */
+  subtasks: Subtask[] | null;
+}
+
 export type NewWorkflow = Pick<Workflow, 'id' | 'description' | 'priority' | 'metadata' | 'idempotencyKey'> & {
   createdAt: string;
 };
@@ -61,12 +75,21 @@ export interface WorkflowStore {
   /** In-progress subtasks held by an agent. */
   findSubtasksByAgent(agentId: string): Promise<Subtask[]>;
   hasProcessed(consumer: string, eventId: string): Promise<boolean>;
+  /** hasProcessed, getWorkflow and getSubtask(s) of one workflow, read together (one consistent snapshot). */
+  readForEvent(consumer: string, eventId: string, workflowId: string, scope: SnapshotScope): Promise<EventSnapshot>;
   /** Atomic: all patches, inserts, the idempotency mark and the outbox, or nothing. */
   commit(change: StateChange): Promise<'applied' | 'duplicate'>;
+  /**
+   * `commit`, with the outbox rows claimed for `claimMs` by the caller, who publishes them right
+   * away and marks them; the relay publishes them only if the claim lapses (the caller crashed or
+   * could not publish).
+   */
+  commitClaimed(change: StateChange, claimMs: number): Promise<ClaimedCommit>;
+  /** Unpublished rows in commit order, claimed or not. */
   pendingOutbox(limit: number): Promise<OutboxRecord[]>;
   markPublished(seqs: number[]): Promise<void>;
   /**
-   * Publishes pending rows in commit order through `publish`, then marks them, while holding a
+   * Publishes pending rows no one has claimed (or whose claim lapsed) in commit order through `publish`, then marks them, while holding a
    * lock that makes this the only relay draining: returns how many rows went out, or 'busy' when
    * another relay holds the lock.
    */

@@ -7,6 +7,7 @@ import { sendToDeadLetter } from './dead-letter.js';
 import type { RuntimePorts } from './functions.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { createOutboxPublisher, OUTBOX_CLAIM_MS } from './outbox-relay.js';
 import { processEvent, type ProcessResult } from './process-event.js';
 
 export interface ConsumerOptions {
@@ -14,7 +15,12 @@ export interface ConsumerOptions {
   ports: RuntimePorts;
   logger: Logger;
   metrics: Metrics;
-  /** Called after every committed state change (the embedded runtime kicks the outbox relay). */
+  /**
+   * Publish each commit's events from this consumer right after the commit (default), or leave
+   * them to the outbox relay (false).
+   */
+  publishCommitted?: boolean;
+  /** Called after a committed state change whose events are left to the relay (the runtime kicks it). */
   onCommitted?: (result: ProcessResult) => void;
 }
 
@@ -27,12 +33,15 @@ export const retryPolicy = (config: Config) => ({
 /**
  * Runs one function as a consumer group on its topic: retriable failures retry with back-off, what
  * still fails (or can never succeed) goes to the dead-letter topic with its reason, and only then
- * is the offset committed, so nothing is lost and nothing blocks the partition for ever.
+ * is the offset committed, so nothing is lost and nothing blocks the partition for ever. The events
+ * a commit emits are published before the next record of the partition is taken.
  */
 export async function startFunctionConsumer(name: FunctionName, options: ConsumerOptions): Promise<Subscription> {
   const { bus, ports, logger, metrics } = options;
   const { topic, groupId } = functionSubscriptions[name];
-  return bus.subscribe({
+  const publisher = options.publishCommitted === false ? null : createOutboxPublisher(ports.store, bus, logger);
+  const claimMs = publisher ? OUTBOX_CLAIM_MS : 0;
+  const subscription = await bus.subscribe({
     groupId,
     topic,
     handler: async (delivery) => {
@@ -43,11 +52,11 @@ export async function startFunctionConsumer(name: FunctionName, options: Consume
             ...retryPolicy(ports.config),
             onRetry: (error, attempt, delayMs) => logger.warn('retrying event', { function: name, offset: delivery.offset, attempt, delayMs, ...describeError(error) }),
           },
-          () => processEvent(name, delivery.value, ports),
+          () => processEvent(name, delivery.value, ports, { claimMs }),
         );
+        if ((result.status === 'applied' || result.status === 'skipped') && !(await publisher?.publish(result.claimed))) options.onCommitted?.(result);
         metrics.eventsProcessed.inc({ function: name, result: result.status });
         observeTimings(name, result, started, metrics);
-        if (result.status === 'applied' || result.status === 'skipped') options.onCommitted?.(result);
         if (result.status === 'skipped') logger.debug('event skipped', { function: name, id: result.event.id, why: result.outcome.skipped });
       } catch (error) {
         logger.error('event dead-lettered', { function: name, topic, offset: delivery.offset, ...describeError(error) });
@@ -57,6 +66,12 @@ export async function startFunctionConsumer(name: FunctionName, options: Consume
       }
     },
   });
+  return {
+    async stop() {
+      await subscription.stop();
+      await publisher?.flush();
+    },
+  };
 }
 
 function observeTimings(name: FunctionName, result: ProcessResult, started: number, metrics: Metrics): void {

@@ -327,6 +327,43 @@ export function workflowStoreContract(name: string, make: Make): void {
       expect(await allPending()).toEqual([]);
     });
 
+    it('commitClaimed returns the outbox seqs; the relay leaves claimed rows alone until the claim lapses', async () => {
+      await store.createWorkflow(newWorkflow('wf-1'), [message('unclaimed')]);
+      const committed = await store.commitClaimed({ consumer: 'c', eventId: 'e1', outbox: [message('x'), message('y')] }, 60_000);
+      if (committed.status !== 'applied') throw new Error('expected applied');
+      expect(committed.outbox.map((r) => r.event.id)).toEqual(['x', 'y']);
+      const pending = await allPending();
+      expect(pending.map((r) => r.event.id)).toEqual(['unclaimed', 'x', 'y']);
+      expect(committed.outbox.map((r) => r.seq)).toEqual(pending.slice(1).map((r) => r.seq));
+      expect(await store.commitClaimed({ consumer: 'c', eventId: 'e1', outbox: [message('again')] }, 60_000)).toEqual({ status: 'duplicate' });
+
+      const sent: string[] = [];
+      const publish = async (rows: { event: { id: string } }[]) => void sent.push(...rows.map((r) => r.event.id));
+      expect(await store.drainOutbox(10, publish)).toBe(1);
+      expect(sent).toEqual(['unclaimed']);
+      await store.markPublished(committed.outbox.map((r) => r.seq));
+      expect(await allPending()).toEqual([]);
+
+      // A committer that never published (crashed): once its claim lapses the relay sends the rows.
+      await store.commitClaimed({ consumer: 'c', eventId: 'e2', outbox: [message('orphan')] }, 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await store.drainOutbox(10, publish)).toBe(1);
+      expect(sent).toEqual(['unclaimed', 'orphan']);
+    });
+
+    it('readForEvent reads the processed mark, the workflow and the asked-for subtasks together', async () => {
+      await running('wf-1', [subtask('s1', 'wf-1'), subtask('s2', 'wf-1', { dependsOn: ['s1'], status: 'pending', output: { a: [1, null] }, leaseToken: 1_700_000_000_000_123, deadline: at(9) })]);
+      const workflow = await store.getWorkflow('wf-1');
+      const all = await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'all' });
+      expect(all).toEqual({ processed: false, workflow, subtasks: await store.getSubtasks('wf-1') });
+      expect(await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'one', subtaskId: 's2' })).toEqual({ processed: false, workflow, subtasks: [await store.getSubtask('s2')] });
+      expect(await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'none' })).toEqual({ processed: false, workflow, subtasks: null });
+      expect(await store.readForEvent('c', 'e1', 'missing', { subtasks: 'all' })).toEqual({ processed: false, workflow: null, subtasks: [] });
+      await store.commit({ consumer: 'c', eventId: 'e1' });
+      expect((await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'none' })).processed).toBe(true);
+      expect((await store.readForEvent('other', 'e1', 'wf-1', { subtasks: 'none' })).processed).toBe(false);
+    });
+
     it('finds waiting subtasks: ready, unassigned, of running workflows, by specialty, re-runs then oldest first', async () => {
       await running('wf-1', [
         subtask('s1', 'wf-1', { updatedAt: at(1) }),

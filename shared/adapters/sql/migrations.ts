@@ -7,6 +7,67 @@ export interface Migration {
   statements: readonly string[];
 }
 
+/**
+ * WorkflowStore.commit as one statement: the idempotency mark (NULL when already there), the
+ * subtask inserts, the versioned patches in the caller's order (sorted by id: a fixed lock order
+ * keeps overlapping commits from deadlocking), the outbox rows; returns their seqs. A row no longer
+ * at its expected version raises SQLSTATE AMV01 and rolls everything back. Patches are keyed by
+ * column name: jsonb_populate_record overlays them on the current row, so absent keys keep their value.
+ */
+const commitFunction = `CREATE FUNCTION amas_commit(change jsonb, claim_ms integer) RETURNS bigint[] LANGUAGE plpgsql AS $fn$
+DECLARE
+  u record;
+  seqs bigint[];
+BEGIN
+  INSERT INTO processed_events (consumer, event_id) VALUES (change->>'consumer', change->>'eventId') ON CONFLICT DO NOTHING;
+  IF NOT FOUND THEN RETURN NULL; END IF;
+
+  INSERT INTO subtasks (id, workflow_id, title, description, specialty, phase, estimated_minutes, priority, depends_on,
+      success_criteria, quality_checkpoints, review_required, status, assigned_agent, attempts, lease_token, deadline,
+      quality, output, last_error, version, updated_at)
+    SELECT r.id, r.workflow_id, r.title, r.description, r.specialty, r.phase, r.estimated_minutes, r.priority, r.depends_on,
+      r.success_criteria, r.quality_checkpoints, r.review_required, r.status, r.assigned_agent, r.attempts, r.lease_token,
+      r.deadline, r.quality, r.output, r.last_error, r.version, r.updated_at
+    FROM jsonb_array_elements(change->'insertSubtasks') WITH ORDINALITY AS e(item, n)
+    CROSS JOIN LATERAL jsonb_populate_record(NULL::subtasks, e.item) AS r
+    ORDER BY e.n;
+
+  FOR u IN SELECT e.item->>'id' AS id, (e.item->>'expectedVersion')::integer AS expected, e.item->'patch' AS patch
+      FROM jsonb_array_elements(change->'workflowUpdates') WITH ORDINALITY AS e(item, n) ORDER BY e.n LOOP
+    UPDATE workflows w SET (status, complexity, plan, failure_reason, completed_at) =
+        (SELECT r.status, r.complexity, r.plan, r.failure_reason, r.completed_at FROM jsonb_populate_record(w, u.patch) AS r),
+      version = w.version + 1, updated_at = now()
+    WHERE w.id = u.id AND w.version = u.expected;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION USING ERRCODE = 'AMV01', MESSAGE = format('workflows %s is no longer at version %s', u.id, u.expected);
+    END IF;
+  END LOOP;
+
+  FOR u IN SELECT e.item->>'id' AS id, (e.item->>'expectedVersion')::integer AS expected, e.item->'patch' AS patch
+      FROM jsonb_array_elements(change->'subtaskUpdates') WITH ORDINALITY AS e(item, n) ORDER BY e.n LOOP
+    UPDATE subtasks s SET (status, assigned_agent, attempts, lease_token, deadline, quality, output, last_error) =
+        (SELECT r.status, r.assigned_agent, r.attempts, r.lease_token, r.deadline, r.quality, r.output, r.last_error
+         FROM jsonb_populate_record(s, u.patch) AS r),
+      version = s.version + 1, updated_at = now()
+    WHERE s.id = u.id AND s.version = u.expected;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION USING ERRCODE = 'AMV01', MESSAGE = format('subtasks %s is no longer at version %s', u.id, u.expected);
+    END IF;
+  END LOOP;
+
+  WITH inserted AS (
+    INSERT INTO outbox (topic, key, event, claimed_until)
+    SELECT e.item->>'topic', e.item->>'key', e.item->'event',
+      CASE WHEN claim_ms > 0 THEN clock_timestamp() + claim_ms * interval '1 millisecond' END
+    FROM jsonb_array_elements(change->'outbox') WITH ORDINALITY AS e(item, n)
+    ORDER BY e.n
+    RETURNING seq
+  )
+  SELECT coalesce(array_agg(seq ORDER BY seq), '{}') INTO seqs FROM inserted;
+  RETURN seqs;
+END
+$fn$`;
+
 /** Append only: an applied migration is never edited, a change is a new version. */
 export const migrations: readonly Migration[] = [
   {
@@ -75,6 +136,15 @@ export const migrations: readonly Migration[] = [
         published_at timestamptz
       )`,
       `CREATE INDEX outbox_unpublished_idx ON outbox (seq) WHERE published_at IS NULL`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'commit in one round trip; outbox rows claimed by the process that publishes them',
+    statements: [
+      // Rows a committing process publishes itself; the relay leaves them alone until the claim lapses.
+      `ALTER TABLE outbox ADD COLUMN claimed_until timestamptz`,
+      commitFunction,
     ],
   },
 ];

@@ -1,13 +1,23 @@
 import type { OutboxRecord } from '../../ports/workflow-store.port.js';
 import type { SqlClient } from './sql-client.js';
 
+type OutboxRow = { seq: string | number; topic: string; key: string; event: OutboxRecord['event'] };
+const toRecord = (row: OutboxRow): OutboxRecord => ({ seq: Number(row.seq), topic: row.topic, key: row.key, event: row.event });
 
 export async function pendingOutbox(client: SqlClient, limit: number): Promise<OutboxRecord[]> {
-  const { rows } = await client.query<{ seq: string | number; topic: string; key: string; event: OutboxRecord['event'] }>(
-    'SELECT seq, topic, key, event FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1',
+  const { rows } = await client.query<OutboxRow>('SELECT seq, topic, key, event FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1', [limit]);
+  return rows.map(toRecord);
+}
+
+/** What the relay may send: pending rows whose committer did not claim them, or whose claim lapsed. */
+async function unclaimedOutbox(client: SqlClient, limit: number): Promise<OutboxRecord[]> {
+  const { rows } = await client.query<OutboxRow>(
+    `SELECT seq, topic, key, event FROM outbox
+     WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < clock_timestamp())
+     ORDER BY seq LIMIT $1`,
     [limit],
   );
-  return rows.map((row) => ({ seq: Number(row.seq), topic: row.topic, key: row.key, event: row.event }));
+  return rows.map(toRecord);
 }
 
 export async function markPublished(client: SqlClient, seqs: readonly number[]): Promise<void> {
@@ -16,7 +26,7 @@ export async function markPublished(client: SqlClient, seqs: readonly number[]):
 }
 
 /**
- * Publishes the oldest pending rows and marks them, inside a transaction holding the relay lock.
+ * Publishes the oldest unclaimed pending rows and marks them, inside a transaction holding the relay lock.
  * Another process's relay finds the lock taken and returns 'busy' at once (the holder sends every
  * pending row, its own included, and keeps draining until nothing is left). A crash mid-publish rolls the mark back: the
  * rows go out again, and consumers absorb the repeat by event id.
@@ -26,7 +36,7 @@ export async function drainOutbox(client: SqlClient, limit: number, publish: (ro
     // One relay per schema at a time, so events leave in commit order and are not sent twice.
     const { rows: lock } = await tx.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.amas-outbox-relay')) AS locked");
     if (!lock[0]?.locked) return 'busy';
-    const rows = await pendingOutbox(tx, limit);
+    const rows = await unclaimedOutbox(tx, limit);
     if (rows.length === 0) return 0;
     await publish(rows);
     await markPublished(tx, rows.map((row) => row.seq));

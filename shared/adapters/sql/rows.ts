@@ -94,42 +94,63 @@ export function toSubtask(row: SubtaskRow): Subtask {
   });
 }
 
-/** Column name and the SQL cast of its parameter, for every patchable field. */
-type ColumnMap<P> = Record<keyof P & string, readonly [column: string, cast: string]>;
+/** Column name of every patchable field. */
+type ColumnMap<P> = Record<keyof P & string, string>;
 
 export const workflowColumns: ColumnMap<Required<WorkflowPatch>> = {
-  status: ['status', 'text'],
-  complexity: ['complexity', 'text'],
-  plan: ['plan', 'text::jsonb'],
-  failureReason: ['failure_reason', 'text'],
-  completedAt: ['completed_at', 'timestamptz'],
+  status: 'status',
+  complexity: 'complexity',
+  plan: 'plan',
+  failureReason: 'failure_reason',
+  completedAt: 'completed_at',
 };
 
 export const subtaskColumns: ColumnMap<Required<SubtaskPatch>> = {
-  status: ['status', 'text'],
-  assignedAgent: ['assigned_agent', 'text'],
-  attempts: ['attempts', 'integer'],
-  leaseToken: ['lease_token', 'bigint'],
-  deadline: ['deadline', 'timestamptz'],
-  quality: ['quality', 'double precision'],
-  output: ['output', 'text::jsonb'],
-  lastError: ['last_error', 'text'],
+  status: 'status',
+  assignedAgent: 'assigned_agent',
+  attempts: 'attempts',
+  leaseToken: 'lease_token',
+  deadline: 'deadline',
+  quality: 'quality',
+  output: 'output',
+  lastError: 'last_error',
 };
 
 /**
- * `SET a = $3, b = $4, version = version + 1, updated_at = now()` and its parameters for the
- * fields present in the patch; the column names come from the maps above, never from input.
+ * A patch keyed by column, for amas_commit (the names come from the maps above, never from input;
+ * an undefined field is left out and keeps its value).
  */
-export function setClause<P extends object>(columns: ColumnMap<Required<P>>, patch: P, firstParam: number) {
-  const sets: string[] = [];
-  const params: unknown[] = [];
+export function columnPatch<P extends object>(columns: ColumnMap<Required<P>>, patch: P): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(patch)) {
-    const mapping = (columns as Record<string, readonly [string, string]>)[field];
-    if (value === undefined || !mapping) continue;
-    const [column, cast] = mapping;
-    params.push(cast.endsWith('jsonb') ? json(value) : value);
-    sets.push(`${column} = $${firstParam + params.length - 1}::${cast}`);
+    const column = (columns as Record<string, string>)[field];
+    if (value !== undefined && column) out[column] = value;
   }
-  sets.push('version = version + 1', 'updated_at = now()');
-  return { sql: sets.join(', '), params };
+  return out;
 }
+
+/** A new subtask keyed by column, for amas_commit's jsonb_populate_record. */
+export const subtaskRecord = (s: Subtask): Record<string, unknown> => ({
+  id: s.id,
+  workflow_id: s.workflowId,
+  title: s.title,
+  description: s.description,
+  specialty: s.specialty,
+  phase: s.phase,
+  estimated_minutes: s.estimatedMinutes,
+  priority: s.priority,
+  depends_on: s.dependsOn,
+  success_criteria: s.successCriteria,
+  quality_checkpoints: s.qualityCheckpoints,
+  review_required: s.reviewRequired,
+  status: s.status,
+  assigned_agent: s.assignedAgent,
+  attempts: s.attempts,
+  lease_token: s.leaseToken,
+  deadline: s.deadline,
+  quality: s.quality,
+  output: s.output,
+  last_error: s.lastError,
+  version: s.version,
+  updated_at: s.updatedAt,
+});

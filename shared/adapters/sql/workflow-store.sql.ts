@@ -1,16 +1,15 @@
-import type { Subtask } from '../../domain/workflow.js';
 import { ConcurrencyConflictError } from '../../errors.js';
 import type {
   OutboxMessage,
   StateChange,
-  VersionedPatch,
   WorkflowStore,
 } from '../../ports/workflow-store.port.js';
 import { runMigrations } from './migrations.js';
 import {
+  columnPatch,
   json,
-  setClause,
   subtaskColumns,
+  subtaskRecord,
   toSubtask,
   toWorkflow,
   workflowColumns,
@@ -21,6 +20,8 @@ import type { SqlClient } from './sql-client.js';
 import { drainOutbox, markPublished, pendingOutbox } from './outbox.sql.js';
 
 const ACTIVE = ['pending', 'planned', 'awaiting_approval', 'running', 'paused'];
+/** amas_commit found a row no longer at the version the handler read (migration 2). */
+const VERSION_CONFLICT = 'AMV01';
 /** Postgres aborted the transaction over a lock cycle or a serialization failure: a retry will do. */
 const TRANSIENT_CONFLICTS = new Set(['40001', '40P01']);
 
@@ -33,56 +34,46 @@ async function insertOutbox(tx: SqlClient, outbox: readonly OutboxMessage[]): Pr
   );
 }
 
-async function insertSubtask(tx: SqlClient, s: Subtask): Promise<void> {
-  await tx.query(
-    `INSERT INTO subtasks (id, workflow_id, title, description, specialty, phase, estimated_minutes, priority,
-       depends_on, success_criteria, quality_checkpoints, review_required, status, assigned_agent, attempts,
-       lease_token, deadline, quality, output, last_error, version, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10::text::jsonb, $11::text::jsonb, $12, $13, $14, $15,
-       $16, $17::timestamptz, $18, $19::text::jsonb, $20, $21, $22::timestamptz)`,
-    [
-      s.id, s.workflowId, s.title, s.description, s.specialty, s.phase, s.estimatedMinutes, s.priority,
-      json(s.dependsOn), json(s.successCriteria), json(s.qualityCheckpoints), s.reviewRequired, s.status,
-      s.assignedAgent, s.attempts, s.leaseToken, s.deadline, s.quality, json(s.output), s.lastError, s.version, s.updatedAt,
-    ],
-  );
-}
+const byId = <T extends { id: string }>(updates: readonly T[]): T[] =>
+  [...updates].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
-async function applyPatches<P extends object>(
-  tx: SqlClient,
-  table: 'workflows' | 'subtasks',
-  columns: Parameters<typeof setClause<P>>[0],
-  updates: readonly VersionedPatch<P>[],
-): Promise<void> {
-  // A fixed lock order keeps two overlapping commits from deadlocking each other.
-  const ordered = [...updates].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  for (const { id, expectedVersion, patch } of ordered) {
-    const set = setClause(columns, patch, 3);
-    const { rowCount } = await tx.query(`UPDATE ${table} SET ${set.sql} WHERE id = $1 AND version = $2`, [
-      id,
-      expectedVersion,
-      ...set.params,
+/** The change as amas_commit takes it: patches keyed by column, each list of patches in lock order. */
+const commitArgument = (change: StateChange): string =>
+  JSON.stringify({
+    consumer: change.consumer,
+    eventId: change.eventId,
+    insertSubtasks: (change.insertSubtasks ?? []).map(subtaskRecord),
+    workflowUpdates: byId(change.workflowUpdates ?? []).map((u) => ({ ...u, patch: columnPatch(workflowColumns, u.patch) })),
+    subtaskUpdates: byId(change.subtaskUpdates ?? []).map((u) => ({ ...u, patch: columnPatch(subtaskColumns, u.patch) })),
+    outbox: change.outbox ?? [],
+  });
+
+/** One round trip (one implicit transaction): the outbox seqs written, or null for a duplicate. */
+async function applyChange(client: SqlClient, change: StateChange, claimMs: number): Promise<number[] | null> {
+  try {
+    const { rows } = await client.query<{ seqs: (string | number)[] | null }>('SELECT amas_commit($1::text::jsonb, $2::integer) AS seqs', [
+      commitArgument(change),
+      Math.max(0, Math.round(claimMs)),
     ]);
-    if (rowCount === 0) {
-      throw new ConcurrencyConflictError(`${table} ${id} is no longer at version ${expectedVersion}`);
+    const seqs = rows[0]?.seqs;
+    return seqs ? seqs.map(Number) : null;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === VERSION_CONFLICT) throw Object.assign(new ConcurrencyConflictError((error as Error).message), { cause: error });
+    if (typeof code === 'string' && TRANSIENT_CONFLICTS.has(code)) {
+      throw Object.assign(new ConcurrencyConflictError(`commit of ${change.eventId} aborted (${code})`), { cause: error });
     }
+    throw error;
   }
 }
 
-async function applyChange(tx: SqlClient, change: StateChange): Promise<'applied' | 'duplicate'> {
-  const mark = await tx.query(
-    'INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-    [change.consumer, change.eventId],
-  );
-  if (mark.rowCount === 0) return 'duplicate';
-  for (const subtask of change.insertSubtasks ?? []) await insertSubtask(tx, subtask);
-  await applyPatches(tx, 'workflows', workflowColumns, change.workflowUpdates ?? []);
-  await applyPatches(tx, 'subtasks', subtaskColumns, change.subtaskUpdates ?? []);
-  await insertOutbox(tx, change.outbox ?? []);
-  return 'applied';
-}
-
 const SUBTASKS = 'SELECT s.* FROM subtasks s';
+/** readForEvent's subtasks column: rows as JSON (row_to_json renders timestamps as ISO 8601). */
+const SNAPSHOT_SUBTASKS = {
+  none: 'NULL::json',
+  one: "(SELECT coalesce(json_agg(s), '[]') FROM subtasks s WHERE s.id = $4)",
+  all: "(SELECT coalesce(json_agg(s ORDER BY s.seq), '[]') FROM subtasks s WHERE s.workflow_id = $3)",
+} as const;
 
 export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
   const workflows = async (sql: string, params: unknown[]) =>
@@ -162,6 +153,21 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
     findSubtasksByAgent: (agentId) =>
       subtasks(`${SUBTASKS} WHERE s.status = 'in_progress' AND s.assigned_agent = $1 ORDER BY s.seq`, [agentId]),
 
+    async readForEvent(consumer, eventId, workflowId, scope) {
+      const { rows } = await client.query<{ processed: boolean; workflow: WorkflowRow | null; subtasks: SubtaskRow[] | null }>(
+        `SELECT EXISTS (SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2) AS processed,
+           (SELECT row_to_json(w) FROM workflows w WHERE w.id = $3) AS workflow,
+           ${SNAPSHOT_SUBTASKS[scope.subtasks]} AS subtasks`,
+        scope.subtasks === 'one' ? [consumer, eventId, workflowId, scope.subtaskId] : [consumer, eventId, workflowId],
+      );
+      const row = rows[0];
+      return {
+        processed: row?.processed === true,
+        workflow: row?.workflow ? toWorkflow(row.workflow) : null,
+        subtasks: row?.subtasks ? row.subtasks.map(toSubtask) : null,
+      };
+    },
+
     async hasProcessed(consumer, eventId) {
       const { rowCount } = await client.query('SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2', [
         consumer,
@@ -171,15 +177,14 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
     },
 
     async commit(change) {
-      try {
-        return await client.transaction((tx) => applyChange(tx, change));
-      } catch (error) {
-        const code = (error as { code?: unknown }).code;
-        if (typeof code === 'string' && TRANSIENT_CONFLICTS.has(code)) {
-          throw Object.assign(new ConcurrencyConflictError(`commit of ${change.eventId} aborted (${code})`), { cause: error });
-        }
-        throw error;
-      }
+      return (await applyChange(client, change, 0)) === null ? 'duplicate' : 'applied';
+    },
+
+    async commitClaimed(change, claimMs) {
+      const seqs = await applyChange(client, change, claimMs);
+      if (seqs === null) return { status: 'duplicate' };
+      const outbox = change.outbox ?? [];
+      return { status: 'applied', outbox: outbox.map((message, i) => ({ ...message, seq: seqs[i] as number })) };
     },
 
     pendingOutbox: (limit) => pendingOutbox(client, limit),
