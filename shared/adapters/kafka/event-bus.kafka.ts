@@ -180,6 +180,10 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
     },
 
     async lag(groupId, topic) {
+      // Never ask the admin about a topic that does not exist: kafkajs then keeps it in the admin's
+      // metadata set and retries for seconds, failing every other admin call meanwhile (a lone API
+      // process's recovery loop asking about amas.subtasks.ready blocked its own start-up).
+      await ensureTopic(physical(topic));
       return retry(metadataRetry, async () => groupLag(await adminReady(), physical(groupId), physical(topic)));
     },
 
