@@ -342,7 +342,7 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
   const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
   const stores: WorkflowStore[] = [];
   const openStore = () => {
-    const store = createSqlWorkflowStore(tracer.sql(createPgClient(setup.databaseUrl, { schema: setup.schema, maxConnections: 3 })));
+    const store = createSqlWorkflowStore(tracer.sql(createPgClient(setup.databaseUrl, { schema: setup.schema, maxConnections: 6 })));
     stores.push(store);
     return tracer.store(store);
   };

@@ -14,6 +14,7 @@ import { OrchestrationError } from '../../errors.js';
 import type { Delivery, EventBus, ReadRange, SubscribeOptions, Subscription } from '../../ports/event-bus.port.js';
 import type { Logger } from '../../runtime/logger.js';
 import { decodeRecord, encodeBinary } from './cloudevents-binding.js';
+import { runKeyChains } from './key-chains.js';
 import { readRetained } from './kafka-read.js';
 import { retry } from '../../retry.js';
 
@@ -33,6 +34,8 @@ export interface KafkaConsumerTimings {
 export interface KafkaEventBusOptions {
   /** Partitions a consumer works on at once (default: the partition count). */
   partitionsConsumedConcurrently?: number;
+  /** Keys (workflows) a consumer works on at once within one partition's batch. Default 8. */
+  keysConsumedConcurrently?: number;
   brokers: string[];
   clientId: string;
   /** Partitions of the topics this bus creates. Default 6. */
@@ -63,7 +66,8 @@ export const testConsumerTimings: KafkaConsumerTimings = { sessionTimeout: 6_000
 /**
  * EventBus on Apache Kafka (kafkajs). Records are CloudEvents in binary mode, keyed by workflow so one
  * workflow's events stay on one partition; an idempotent producer with acks=all. Each subscribe is
- * one consumer of its group; an offset is committed only after the handler resolved, and a throwing
+ * one consumer of its group, handling different keys at once and each key in order; an offset is
+ * committed only after the handler resolved for it and every record before it, and a throwing
  * handler makes kafkajs seek back to that record (redelivery, never a skip).
  */
 export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
@@ -153,16 +157,24 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
         await consumer.connect();
         await consumer.subscribe({ topics: [topic], fromBeginning: true });
         await consumer.run({
-          // Partitions in parallel, each strictly in order: one workflow's events never overtake each other.
+          // Partitions in parallel, and within a partition keys in parallel, each key strictly in
+          // order: one workflow's events never overtake each other.
           partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? options.partitions ?? 6,
-          eachMessage: async ({ topic: from, partition, message, heartbeat }) => {
+          eachBatchAutoResolve: false,
+          eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
             // A slow handler must not let the session lapse and hand its partition to another member mid-work.
             const beat = setInterval(() => void heartbeat().catch(() => undefined), timings.heartbeatInterval);
             try {
-              await subscription.handler(toDelivery(from, partition, message));
+              await runKeyChains(batch.messages, {
+                concurrency: options.keysConsumedConcurrently ?? 8,
+                handle: (message) => subscription.handler(toDelivery(batch.topic, batch.partition, message)),
+                resolve: resolveOffset,
+                proceed: () => isRunning() && !isStale(),
+              });
             } finally {
               clearInterval(beat);
             }
+            await commitOffsetsIfNecessary();
           },
         });
       };
