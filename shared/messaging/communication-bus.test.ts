@@ -161,6 +161,18 @@ describe('communication bus: authentication', () => {
     expect(bus.getCommunicationMetrics()).toMatchObject({ totalSent: 50, delivered: 50, failed: 0 });
   });
 
+  it('drops a record that is not a valid agent.message, counting it as invalid', async () => {
+    const { bus, events } = setup();
+    const got: AgentMessage[] = [];
+    await bus.onMessage('bob', (m) => void got.push(m));
+    const data = { messageId: 'm-bad', senderId: 'alice', recipientId: 'bob', messageType: 'NOT_A_TYPE', priority: 'HIGH', payload: {}, sentAt: new Date().toISOString() };
+    const event = makeEvent(agentMessage, data as never, { ids: createIds(), clock: { now: () => Date.now() }, source: 'alice' });
+    await events.publish(priorityTopics.HIGH, [{ key: 'bob', event }, { key: 'bob', event: { ...event, id: 'e-other', type: 'subtask.ready' } }]);
+    await until(() => bus.getCommunicationMetrics().failed === 2);
+    expect(got).toEqual([]);
+    expect(bus.getCommunicationMetrics().failures).toEqual({ invalid: 2 });
+  });
+
   it('cannot send for an agent it holds no key for', async () => {
     const { bus } = setup();
     await expect(bus.sendMessage({ senderId: 'stranger', recipientId: 'bob', messageType: 'HEARTBEAT' })).rejects.toThrow(/no signing key/);

@@ -108,14 +108,16 @@ export function createCommunicationBus(options: CommunicationBusOptions): Commun
   }
 
   async function receive(value: unknown, headers: Record<string, string>): Promise<void> {
-    const parsed = agentMessage.schema.safeParse(value);
-    if (!parsed.success) {
+    // Only the data is used (and signed): validating it alone halves the per-record parsing cost.
+    const envelope = value as { type?: unknown; data?: unknown } | null;
+    const parsed = envelope?.type === agentMessage.type ? agentMessage.data.safeParse(envelope.data) : undefined;
+    if (!parsed?.success) {
       metrics.failed('invalid');
-      logger.warn('invalid agent message dropped', { error: parsed.error.message });
+      logger.warn('invalid agent message dropped', { error: parsed?.error.message ?? 'not an agent.message event' });
       return;
     }
     // Records written before the signature and topic moved into the data carry them in headers.
-    const { signature = headers[messageHeaders.signature], topic = headers[messageHeaders.topic], ...fields } = parsed.data.data;
+    const { signature = headers[messageHeaders.signature], topic = headers[messageHeaders.topic], ...fields } = parsed.data;
     const message: AgentMessage = { ...fields, ...(topic ? { topic } : {}) };
     const targets = targetsOf(message);
     if (targets.length === 0) return;
