@@ -369,6 +369,8 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
       const description = 'Research AI market trends and create presentation';
       const event = makeEvent(taskSubmitted, { workflowId, description, priority: 'NORMAL', metadata: {}, requireApproval: false }, { ids: createIds(), clock: systemClock, source: 'amas/bench' });
       await submitter.createWorkflow({ id: workflowId, description, priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: event.time }, toOutbox([event as OrchestrationEvent]));
+      // As POST /v1/tasks does: kick the relay of the submitting process.
+      runtimes[0]?.relay.kick();
       return workflowId;
     };
     const settled = (ids: string[]) => () => ids.every((id) => tracer.finished.has(id));

@@ -15,6 +15,7 @@ import type { Delivery, EventBus, ReadRange, SubscribeOptions, Subscription } fr
 import type { Logger } from '../../runtime/logger.js';
 import { decodeRecord, encodeBinary } from './cloudevents-binding.js';
 import { runKeyChains } from './key-chains.js';
+import { createSendQueue } from './send-queue.js';
 import { readRetained } from './kafka-read.js';
 import { retry } from '../../retry.js';
 
@@ -85,6 +86,7 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
   });
   const consumerConfig: Omit<ConsumerConfig, 'groupId'> = { ...timings, allowAutoTopicCreation: false, ...(options.retry ? { retry: options.retry } : {}) };
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const enqueue = createSendQueue(async (topicMessages) => void (await producer.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None })));
   const admin = kafka.admin();
   const connected = { producer: lazy(() => producer.connect()), admin: lazy(() => admin.connect()) };
   const adminReady = async (): Promise<Admin> => (await connected.admin(), admin);
@@ -117,15 +119,13 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
       if (messages.length === 0) return;
       await ensureTopic(physical(topic));
       await connected.producer();
-      await producer.send({
-        topic: physical(topic),
-        acks: -1,
-        compression: CompressionTypes.None,
-        messages: messages.map(({ key, event }) => {
+      await enqueue(
+        physical(topic),
+        messages.map(({ key, event }) => {
           const encoded = encodeBinary(event);
           return { key, value: encoded.value, headers: { ...headers, ...encoded.headers } };
         }),
-      });
+      );
     },
 
     async subscribe(subscription: SubscribeOptions): Promise<Subscription> {
