@@ -127,13 +127,14 @@ function wrap<T extends object>(inner: T, kinds: Record<keyof T, Kind>, guard: G
   const methods = inner as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   const wrapped: Record<string, unknown> = {};
   for (const [name, kind] of Object.entries(kinds) as [string, Kind][]) {
+    if (typeof methods[name] !== 'function') continue; // an optional method the adapter lacks stays absent
     wrapped[name] = (...args: unknown[]) => guard.call(kind, () => methods[name]!.apply(inner, args));
   }
   return wrapped as T;
 }
 
 const leaseKinds = {
-  acquire: 'write', renew: 'write', renewHolder: 'write', release: 'write', get: 'read', listExpired: 'read', close: 'direct',
+  acquire: 'write', renew: 'write', renewHolder: 'write', release: 'write', get: 'read', listExpired: 'read', nextExpiry: 'read', close: 'direct',
 } as const satisfies Record<keyof LeaseStore, Kind>;
 
 const workflowKinds = {

@@ -21,5 +21,10 @@ export interface LeaseStore {
   get(key: string): Promise<Lease | null>;
   /** Leases whose time ran out and that nobody released (for the recovery loop). */
   listExpired(now: number, limit: number): Promise<Lease[]>;
+  /**
+   * The earliest expiry later than `after` among unreleased leases, or null: the recovery loop
+   * wakes then instead of polling. Optional; without it recovery polls.
+   */
+  nextExpiry?(after: number): Promise<number | null>;
   close(): Promise<void>;
 }

@@ -26,11 +26,14 @@ export interface RecoveryOptions {
 export function createRecoveryLoop(options: RecoveryOptions) {
   const { store, leases, directory, bus, context, config, logger, metrics } = options;
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | null = null;
+  let wake: { at: number; timer: NodeJS.Timeout } | undefined;
+  let stopped = false;
+  let queue: Promise<void> = Promise.resolve();
+  let tickQueued = false;
   const derived = (key: string) => ({ ...context, cause: { id: key } });
 
-  async function tick(): Promise<{ expired: number; overdue: number; rekicked: number }> {
-    const now = context.clock.now();
+  /** Leases only (one lease-store call when none ran out): what runs at each lease's expiry. */
+  async function recoverExpired(now: number): Promise<number> {
     let expired = 0;
     const lostAgents = new Map<string, string[]>();
     for (const lease of await leases.listExpired(now, 100)) {
@@ -58,6 +61,12 @@ export function createRecoveryLoop(options: RecoveryOptions) {
       await bus.publish(topics.agents, [{ key: agentId, event: lost }]);
       logger.warn('agent lost; its work is re-queued', { agentId, subtaskIds });
     }
+    return expired;
+  }
+
+  async function tick(): Promise<{ expired: number; overdue: number; rekicked: number }> {
+    const now = context.clock.now();
+    const expired = await recoverExpired(now);
 
     let overdue = 0;
     for (const subtask of await store.findOverdueSubtasks(now, 100)) {
@@ -90,12 +99,46 @@ export function createRecoveryLoop(options: RecoveryOptions) {
     return { expired, overdue, rekicked };
   }
 
+  const serially = (job: () => Promise<unknown>, what: string): Promise<void> =>
+    (queue = queue.then(job).then(
+      () => undefined,
+      (error: unknown) => logger.warn(`recovery ${what} failed`, { error: String(error) }),
+    ));
+
+  /**
+   * Wakes at the earliest lease expiry before the next tick (plus a few ms: the store decides expiry
+   * on its own clock), so lost work is reported when its lease runs out rather than up to one
+   * interval later. A lease taken after this lives longer (3 heartbeats) than an interval (at most a
+   * quarter heartbeat): the tick after it is taken schedules its wake-up.
+   */
+  async function scheduleWake(): Promise<void> {
+    if (stopped || !leases.nextExpiry) return;
+    const now = context.clock.now();
+    const at = await leases.nextExpiry(now);
+    if (at === null || at > now + options.intervalMs || (wake && wake.at <= at) || stopped) return;
+    if (wake) clearTimeout(wake.timer);
+    const timer = setTimeout(() => {
+      wake = undefined;
+      void serially(async () => {
+        await recoverExpired(context.clock.now());
+        await scheduleWake();
+      }, 'wake-up');
+    }, Math.max(0, at - now) + expiryMarginMs);
+    timer.unref();
+    wake = { at, timer };
+  }
+
   const run = () => {
-    if (running) return;
-    running = tick()
-      .then(() => undefined)
-      .catch((error: unknown) => logger.warn('recovery tick failed', { error: String(error) }))
-      .finally(() => (running = null));
+    if (tickQueued) return;
+    tickQueued = true;
+    void serially(async () => {
+      try {
+        await tick();
+      } finally {
+        tickQueued = false;
+      }
+      await scheduleWake();
+    }, 'tick');
   };
 
   return {
@@ -105,8 +148,12 @@ export function createRecoveryLoop(options: RecoveryOptions) {
       timer.unref();
     },
     async stop() {
+      stopped = true;
       clearInterval(timer);
-      await running;
+      if (wake) clearTimeout(wake.timer);
+      await queue;
     },
   };
 }
+
+const expiryMarginMs = 5;

@@ -71,6 +71,11 @@ export function createMemoryLeaseStore(clock: Clock): LeaseStore {
         .map((lease) => ({ ...lease }));
     },
 
+    async nextExpiry(after) {
+      const later = [...leases.values()].map((lease) => lease.expiresAt).filter((at) => at > after);
+      return later.length > 0 ? Math.min(...later) : null;
+    },
+
     async close() {},
   };
 }

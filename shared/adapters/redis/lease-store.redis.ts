@@ -104,6 +104,11 @@ export function createRedisLeaseStore(redis: Redis, options: RedisLeaseStoreOpti
       return leases;
     },
 
+    async nextExpiry(after) {
+      const [, score] = await redis.zrangebyscore(expiries, `(${Math.floor(after)}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
+      return score === undefined ? null : Number(score);
+    },
+
     async close() {
       if (options.quitOnClose) await redis.quit().catch(() => redis.disconnect());
     },
