@@ -14,7 +14,7 @@ import type { Logger } from './logger.js';
 import type { AgentDirectory, EventBus } from '../ports/index.js';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { createNeo4jAgentDirectory } from '../adapters/neo4j/agent-directory.neo4j.js';
-import { cacheTtlMs } from '../adapters/neo4j/candidate-cache.js';
+import { directoryCacheOptions } from '../adapters/neo4j/candidate-cache.js';
 import { createKafkaEventBus, defaultConsumerTimings } from '../adapters/kafka/event-bus.kafka.js';
 
 export interface ChosenAdapters extends Adapters {
@@ -61,7 +61,7 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
   let driver: Driver | undefined;
   if (infra.NEO4J_URL) {
     driver = neo4jDriver(infra.NEO4J_URL);
-    const graph = createNeo4jAgentDirectory(driver, { maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT, namespace: infra.NEO4J_NAMESPACE, cacheTtlMs: cacheTtlMs(config) });
+    const graph = createNeo4jAgentDirectory(driver, { maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT, namespace: infra.NEO4J_NAMESPACE, ...directoryCacheOptions(config) });
     await graph.migrate();
     directory = graph;
   }

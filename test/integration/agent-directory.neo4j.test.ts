@@ -123,6 +123,20 @@ describe('Neo4j agent directory', () => {
     }
   });
 
+  it('with the read cache, re-reads a list whose free-looking agents have all stopped heartbeating', async () => {
+    const namespace = freshNamespace();
+    const cached = createNeo4jAgentDirectory(driver, { namespace, cacheTtlMs: 60_000, cacheHeartbeatTimeoutMs: 5_000 });
+    const other = createNeo4jAgentDirectory(driver, { namespace });
+    try {
+      await cached.register(agent('lost', 'SPECIALIST', ['data_analyst']), Date.now() - 60_000);
+      expect((await cached.candidates('data_analyst')).map((r) => r.id)).toEqual(['lost']);
+      await other.register(agent('fresh', 'SPECIALIST', ['data_analyst']), Date.now());
+      expect((await cached.candidates('data_analyst')).map((r) => r.id)).toEqual(['fresh', 'lost']);
+    } finally {
+      await cached.clear();
+    }
+  });
+
   it('follows REPORTS_TO up the chain, whichever end registered first', async () => {
     await directory.register(agent('x1', 'EXECUTION', [], { supervisorId: 's1', role: 'tool_manager' }), 0);
     await directory.register(agent('e1', 'EXECUTIVE', [], { role: 'task_coordinator' }), 0);

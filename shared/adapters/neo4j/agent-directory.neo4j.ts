@@ -25,6 +25,12 @@ export interface Neo4jAgentDirectoryOptions {
    * cached heartbeat is never old enough to make a live agent look lost.
    */
   cacheTtlMs?: number;
+  /**
+   * With the cache: a cached agent looks free only if it also heartbeated within this many ms (wall
+   * clock; the assign handler's health rule), so a list whose free-looking agents are all lost is
+   * read again rather than served until it expires.
+   */
+  cacheHeartbeatTimeoutMs?: number;
 }
 
 export type { WorkRecord };
@@ -88,7 +94,11 @@ export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDir
   // The leadFor query's ORDER BY: one that can take work (no explicit status), then the least loaded, then by id.
   const leadOrder = (a: AgentRecord, b: AgentRecord): number =>
     Number(explicitStatuses.includes(a.status)) - Number(explicitStatuses.includes(b.status)) || a.load - b.load || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-  const someoneFree = (records: AgentRecord[]): boolean => records.some((r) => r.status === 'AVAILABLE' || r.status === 'BUSY');
+  const aliveAfter = (): number => (options.cacheHeartbeatTimeoutMs === undefined ? -Infinity : Date.now() - options.cacheHeartbeatTimeoutMs);
+  const someoneFree = (records: AgentRecord[]): boolean => {
+    const since = aliveAfter();
+    return records.some((r) => (r.status === 'AVAILABLE' || r.status === 'BUSY') && r.lastHeartbeat >= since);
+  };
 
   return {
     migrate: () => migrateAgentGraph(driver, options.database),

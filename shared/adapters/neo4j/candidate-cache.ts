@@ -86,10 +86,13 @@ export function createCandidateCache(options: CandidateCacheOptions) {
 export type CandidateCache = ReturnType<typeof createCandidateCache>;
 
 /**
- * ORCHESTRATION_ENABLE_CACHE as a TTL: 1 s, or one heartbeat interval when that is shorter. A
- * cached heartbeat is then at most two intervals old, inside the three-interval timeout, so the
- * cache never makes a live agent look lost; and it never makes a lost one look alive (a cached
- * heartbeat is older than the real one, not newer).
+ * ORCHESTRATION_ENABLE_CACHE as directory options. TTL: 1 s, or one heartbeat interval when that is
+ * shorter: a cached heartbeat is then at most two intervals old, inside the three-interval timeout,
+ * so the cache never makes a live agent look lost; and never a lost one alive (a cached heartbeat is
+ * older than the real one, not newer). The timeout lets the directory re-read a list whose
+ * free-looking agents all look lost, instead of serving it until it expires.
  */
-export const cacheTtlMs = (config: { ORCHESTRATION_ENABLE_CACHE: boolean; ORCHESTRATION_HEARTBEAT_INTERVAL: number }): number =>
-  config.ORCHESTRATION_ENABLE_CACHE ? Math.min(1_000, config.ORCHESTRATION_HEARTBEAT_INTERVAL * 1_000) : 0;
+export const directoryCacheOptions = (config: { ORCHESTRATION_ENABLE_CACHE: boolean; ORCHESTRATION_HEARTBEAT_INTERVAL: number }) =>
+  config.ORCHESTRATION_ENABLE_CACHE
+    ? { cacheTtlMs: Math.min(1_000, config.ORCHESTRATION_HEARTBEAT_INTERVAL * 1_000), cacheHeartbeatTimeoutMs: config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3_000 }
+    : {};
