@@ -26,6 +26,8 @@ import type { EventBus, WorkflowStore } from '../../shared/ports/index.js';
 import { createApiApp } from '../../shared/runtime/api/app.js';
 import { silentLogger } from '../../shared/runtime/logger.js';
 import { startRuntime, type Runtime } from '../../shared/runtime/runtime.js';
+import { kafkaCoordinatorAnswers } from './helpers/kafka-ready.js';
+import { bounded, startupSteps } from './helpers/startup.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
@@ -52,32 +54,39 @@ let flakySubtask: string | null = null;
 const until = async (check: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> => {
   const end = Date.now() + ms;
   while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 };
 
+// Every start-up step is bounded and named: a hang fails with where it was, not a hook timeout.
 beforeAll(async () => {
+  const steps = startupSteps('hierarchy-e2e');
   sqlAdmin = createPgClient(databaseUrl, { maxConnections: 1 });
-  await sqlAdmin.query(`CREATE SCHEMA ${schema}`);
+  await steps.step('PostgreSQL: create the schema', 15_000, () => sqlAdmin.query(`CREATE SCHEMA ${schema}`));
   store = createSqlWorkflowStore(createPgClient(databaseUrl, { schema, maxConnections: 4 }));
+  await steps.step('Kafka: a group coordinator answers', 60_000, () => kafkaCoordinatorAnswers(brokers, `it-hier-${run}-probe`));
   bus = createKafkaEventBus({ brokers, clientId: `it-hier-${run}`, partitions: 3, topicPrefix, consumer: testConsumerTimings, retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 5 } });
-  driver = neo4j.driver(process.env.NEO4J_URL ?? 'bolt://127.0.0.1:7687');
+  driver = neo4j.driver(process.env.NEO4J_URL ?? 'bolt://127.0.0.1:7687', undefined, { connectionAcquisitionTimeout: 20_000, connectionTimeout: 10_000 });
   directory = createNeo4jAgentDirectory(driver, { namespace: `it-hier-${run}`, maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
-  await directory.migrate();
+  await steps.step('Neo4j: migrate (constraints and indexes)', 60_000, () => directory.migrate());
   const leases = createRedisLeaseStore(redis, { prefix: `it-hier-${run}:` });
-  runtime = await startRuntime({
-    config,
-    adapters: { bus, store, leases, directory },
-    logger: silentLogger,
-    demoAgents: false,
-    relayIntervalMs: 50,
-    recoveryIntervalMs: 500,
-    messaging: { secret: `it-hier-secret-${run}`, groupId: `it-hier-${run}-messages` },
-  });
-  server = await new Promise((resolve) => {
-    const listening = createApiApp(runtime).listen(0, '127.0.0.1', () => resolve(listening));
-  });
+  runtime = await steps.step('runtime: schema migration, four function consumers and the message relay join their groups', 90_000, () =>
+    startRuntime({
+      config,
+      adapters: { bus, store, leases, directory },
+      logger: silentLogger,
+      demoAgents: false,
+      relayIntervalMs: 50,
+      recoveryIntervalMs: 500,
+      messaging: { secret: `it-hier-secret-${run}`, groupId: `it-hier-${run}-messages` },
+    }),
+  );
+  server = await steps.step('HTTP: the API listens', 10_000, () =>
+    new Promise((resolve) => {
+      const listening = createApiApp(runtime).listen(0, '127.0.0.1', () => resolve(listening));
+    }),
+  );
   const address = server.address();
   baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
@@ -91,18 +100,21 @@ beforeAll(async () => {
   const leadIdOf = (role: string) => `lead-${role}`;
   const make = async (id: string, layer: Layer, extra: Partial<Parameters<typeof createAgent>[0]> = {}) => {
     inboxOf.set(id, []);
-    const agent = await createAgent({
-      id, layer, specialties: [], bus, directory, leases, config, messages, inbox, logger: silentLogger,
-      handle: async (task) => {
-        // The first two attempts of the flaky subtask fail: an escalation must reach the lead.
-        const n = (attemptsOf.get(task.subtaskId) ?? 0) + 1;
-        attemptsOf.set(task.subtaskId, n);
-        if (task.subtaskId === flakySubtask && n <= 2) throw new Error(`flaky attempt ${n}`);
-        return { quality: 0.97, output: { by: id, title: task.title } };
-      },
-      onMessage: (message) => void inboxOf.get(id)!.push(message),
-      ...extra,
-    });
+    // The first agent also joins the shared inbox's consumer group.
+    const agent = await steps.step(`createAgent ${id} (#${agents.size + 1})`, agents.size === 0 ? 60_000 : 20_000, () =>
+      createAgent({
+        id, layer, specialties: [], bus, directory, leases, config, messages, inbox, logger: silentLogger,
+        handle: async (task) => {
+          // The first two attempts of the flaky subtask fail: an escalation must reach the lead.
+          const n = (attemptsOf.get(task.subtaskId) ?? 0) + 1;
+          attemptsOf.set(task.subtaskId, n);
+          if (task.subtaskId === flakySubtask && n <= 2) throw new Error(`flaky attempt ${n}`);
+          return { quality: 0.97, output: { by: id, title: task.title } };
+        },
+        onMessage: (message) => void inboxOf.get(id)!.push(message),
+        ...extra,
+      }),
+    );
     agents.set(id, agent);
     return agent;
   };
@@ -122,27 +134,37 @@ beforeAll(async () => {
   for (const id of ['agent_1', 'agent_2', 'tool-manager', 'api-gateway']) {
     await make(id, 'EXECUTION', { role: id.startsWith('agent') ? 'integration_agent' : id.replace('-', '_'), supervisorId: leadIdOf('integration_team_lead') });
   }
+  steps.finish();
 }, 180_000);
 
 afterAll(async () => {
-  for (const agent of agents.values()) await agent.stop().catch(() => undefined);
-  await new Promise((resolve) => server?.close(resolve));
-  await runtime?.stop();
-  await bus?.close();
-  await store?.close();
-  await directory?.clear().catch(() => undefined);
-  await driver?.close();
-  const keys = await redis.keys(`it-hier-${run}:*`);
-  if (keys.length > 0) await redis.del(...keys);
+  // Each clean-up step is bounded too: one stuck close must not hide the test's own outcome.
+  const quietly = (what: string, ms: number, fn: () => Promise<unknown>) => bounded(what, ms, fn).catch((error: unknown) => void process.stderr.write(`[hierarchy-e2e] clean-up: ${String(error)}\n`));
+  for (const agent of agents.values()) await quietly(`stop agent ${agent.id}`, 10_000, () => agent.stop());
+  await quietly('close the HTTP server', 10_000, () => new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined))));
+  await quietly('stop the runtime', 30_000, async () => runtime?.stop());
+  await quietly('close the bus', 30_000, async () => bus?.close());
+  await quietly('close the store', 10_000, async () => store?.close());
+  await quietly('clear the Neo4j namespace', 20_000, async () => directory?.clear());
+  await quietly('close the Neo4j driver', 10_000, async () => driver?.close());
+  await quietly('delete the Redis keys', 10_000, async () => {
+    const keys = await redis.keys(`it-hier-${run}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  });
   redis.disconnect();
-  await sqlAdmin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await sqlAdmin.close();
-  const admin = new Kafka({ clientId: `it-hier-${run}-admin`, brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  const ours = (await admin.listTopics()).filter((t) => t.startsWith(topicPrefix));
-  if (ours.length > 0) await admin.deleteTopics({ topics: ours }).catch(() => undefined);
-  await admin.disconnect();
-}, 120_000);
+  await quietly('drop the schema', 20_000, () => sqlAdmin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+  await quietly('close the PostgreSQL admin', 10_000, () => sqlAdmin.close());
+  await quietly('delete the Kafka topics', 30_000, async () => {
+    const admin = new Kafka({ clientId: `it-hier-${run}-admin`, brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const ours = (await admin.listTopics()).filter((t) => t.startsWith(topicPrefix));
+      if (ours.length > 0) await admin.deleteTopics({ topics: ours });
+    } finally {
+      await admin.disconnect();
+    }
+  });
+}, 180_000);
 
 describe('a 40-agent hierarchy on Kafka + PostgreSQL + Redis + Neo4j', () => {
   it('registers four layers with their REPORTS_TO chains', async () => {
