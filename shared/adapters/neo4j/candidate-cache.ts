@@ -36,15 +36,15 @@ export function createCandidateCache(options: CandidateCacheOptions) {
     if (!known || row.rev >= known.rev) records.set(row.record.id, row);
   };
 
-  const install = (key: string, rows: Versioned[], startedIn: number): void => {
+  // A list's age counts from when its fetch started: what it read is at least that old.
+  async function load(key: string, fetch: () => Promise<Versioned[]>): Promise<Versioned[]> {
+    const startedIn = generation;
+    const at = now();
+    const rows = await fetch();
     for (const row of rows) observe(row);
     // A fetch that started before an invalidation may miss what the invalidation was for.
-    if (startedIn === generation) lists.set(key, { ids: rows.map((r) => r.record.id), at: now() });
-  };
-
-  async function load(key: string, fetch: () => Promise<Versioned[]>): Promise<void> {
-    const startedIn = generation;
-    install(key, await fetch(), startedIn);
+    if (startedIn === generation) lists.set(key, { ids: rows.map((r) => r.record.id), at });
+    return rows;
   }
 
   return {
@@ -64,9 +64,7 @@ export function createCandidateCache(options: CandidateCacheOptions) {
           return cached;
         }
       }
-      const startedIn = generation;
-      const rows = await fetch();
-      install(key, rows, startedIn);
+      const rows = await load(key, fetch);
       return rows.map((row) => records.get(row.record.id)!.record);
     },
     /** The answer of a write to one agent: patches that agent in every list holding it. */
