@@ -171,6 +171,11 @@ describe('communication bus: authentication', () => {
     await until(() => bus.getCommunicationMetrics().failed === 2);
     expect(got).toEqual([]);
     expect(bus.getCommunicationMetrics().failures).toEqual({ invalid: 2 });
+    // Addressed to an inbox this process does not hold (on bob's partition, so it is read before the next): left to its process, unparsed.
+    await events.publish(priorityTopics.HIGH, [{ key: 'bob', event: { ...event, id: 'e-elsewhere', data: { ...data, recipientId: 'zoe' } } }]);
+    await bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'STATUS_UPDATE', priority: 'HIGH' });
+    await until(() => got.length === 1);
+    expect(bus.getCommunicationMetrics().failures).toEqual({ invalid: 2 });
   });
 
   it('cannot send for an agent it holds no key for', async () => {

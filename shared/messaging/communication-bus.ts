@@ -109,7 +109,10 @@ export function createCommunicationBus(options: CommunicationBusOptions): Commun
 
   async function receive(value: unknown, headers: Record<string, string>): Promise<void> {
     // Only the data is used (and signed): validating it alone halves the per-record parsing cost.
-    const envelope = value as { type?: unknown; data?: unknown } | null;
+    const envelope = value as { type?: unknown; data?: { recipientId?: unknown } } | null;
+    // Every process's group reads every message: one addressed to an inbox elsewhere is that process's to check.
+    const to = envelope?.data?.recipientId;
+    if (typeof to === 'string' && !inboxes.has(to)) return;
     const parsed = envelope?.type === agentMessage.type ? agentMessage.data.safeParse(envelope.data) : undefined;
     if (!parsed?.success) {
       metrics.failed('invalid');
