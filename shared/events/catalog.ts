@@ -155,9 +155,9 @@ export const agentMessage = defineEvent(
     payload: z.record(z.string(), z.unknown()),
     correlationId: z.string().optional(),
     sentAt: z.iso.datetime({ offset: true }),
-    /** The broadcast topic, when broadcast (today the bus still carries it in the `amas-topic` header). */
+    /** The broadcast topic, when broadcast. */
     topic: z.string().min(1).optional(),
-    /** The sender's HMAC over the signed fields (today the bus still carries it in the `amas-signature` header). */
+    /** The sender's HMAC over the signed fields. */
     signature: z.string().min(1).optional(),
     /** When the message stops being worth delivering (sentAt + its priority's response timeout). */
     expiresAt: z.iso.datetime({ offset: true }).optional(),
