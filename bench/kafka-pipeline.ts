@@ -429,8 +429,8 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
 }
 
 const breakdown = (steps: readonly Step[]) => ({
-  'outbox wait (commit -> relay publish)': mean(steps.map((s) => s.wait)),
-  'relay publish (kafkajs send, acks=all)': mean(steps.map((s) => s.publish)),
+  'outbox wait (commit -> publish)': mean(steps.map((s) => s.wait)),
+  'publish (kafkajs send, acks=all)': mean(steps.map((s) => s.publish)),
   'Kafka delivery (sent -> consumer receipt)': mean(steps.map((s) => s.deliver)),
   'handler (receipt -> commit begins)': mean(steps.map((s) => s.handle)),
   'commit transaction': mean(steps.map((s) => s.commit)),
