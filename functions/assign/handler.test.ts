@@ -108,6 +108,28 @@ describe('assign', () => {
     expect((await h.workflow(workflowId)).status).toBe('running');
   });
 
+  it('lets a waiting re-run take a freed slot before work that never ran: the new work wakes the re-run and waits', async () => {
+    const { h, ready } = await readyWork({ config: { ORCHESTRATION_MAX_TASKS_PER_AGENT: 1 } }, twoRoots);
+    await h.agent('only', 'data_analyst', { capacity: 1 });
+    const [a, b] = ready as [EventOf<'subtask.ready'>, EventOf<'subtask.ready'>];
+    await h.run('assign', a);
+    const [dispatched] = (await h.pump()).filter((d) => d.data.subtaskId === a.data.subtaskId);
+    // a is lost (its lease expired): it is a re-run now, waiting, and the agent's slot is free again.
+    await h.run('complete', h.failed(dispatched!, 'lease_expired'));
+    await h.take();
+    expect(await h.subtask(a.data.subtaskId)).toMatchObject({ status: 'ready', attempts: 1, assignedAgent: null });
+
+    // b's (older) subtask.ready arrives first: b does not take the slot, it wakes a.
+    const result = await h.run('assign', b);
+    expect(result.status).toBe('skipped');
+    expect(await h.subtask(b.data.subtaskId)).toMatchObject({ status: 'ready', attempts: 0, assignedAgent: null });
+    const [wake] = await h.outbox('subtask.ready');
+    expect(wake?.data).toMatchObject({ subtaskId: a.data.subtaskId, attempt: 2 });
+    await h.take();
+    await h.run('assign', wake);
+    expect(await h.subtask(a.data.subtaskId)).toMatchObject({ assignedAgent: 'only' });
+  });
+
   it('spawns an agent when none is free and the pool allows, and reserves it', async () => {
     const spawner = recordingSpawner();
     const { h, ready } = await readyWork({ spawner });

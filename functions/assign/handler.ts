@@ -19,6 +19,19 @@ export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps):
   // A paused workflow keeps its ready work queued; resume emits subtask.ready again.
   if (workflow.status !== 'running') return nothing(`workflow is ${workflow.status}`);
 
+  // Re-runs first: work that has never run does not take a slot while a re-run of its specialty
+  // (work lost with an agent, or failed) waits for one; it wakes the re-run instead and waits itself
+  // (the next freed slot of the specialty wakes it). Without this, the new work flowing into assign
+  // takes each freed slot before the re-run's wake-up arrives.
+  if (subtask.attempts === 0) {
+    const [rerun] = (await deps.store.findWaitingSubtasks([subtask.specialty], 2)).filter((s) => s.id !== subtaskId && s.attempts > 0);
+    if (rerun) {
+      const out = new Emitter(deps, event);
+      out.ready(rerun);
+      return { change: {}, emit: out.events, skipped: `a re-run of ${subtask.specialty} (${rerun.id}) waits: woken first` };
+    }
+  }
+
   const workKey = workKeyOf(subtaskId, attempt);
   const picked = await pickAgent(subtask.specialty, excludeAgents, workKey, deps);
   const agent =

@@ -14,6 +14,8 @@ import type { Delivery } from '../../shared/ports/index.js';
 import {
   ensureKafkaUp, ensurePostgresUp, ensureRedisUp, pause, restartKafka, restartPostgres, restartRedis, schemaUrl, Service, waitUntil,
 } from './helpers/processes.js';
+import { describeTimeline, recoveryTimeline } from './helpers/recovery-timeline.js';
+import { bounded } from './helpers/startup.js';
 
 const batch = 200;
 const baseDbUrl = 'postgres://root@127.0.0.1:5432/test';
@@ -122,6 +124,7 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ description: `Write a short summary of chaos item ${i + j}`, idempotencyKey: `chaos-${run}-${i + j}` }),
+            signal: AbortSignal.timeout(30_000),
           });
           expect(res.status).toBe(202);
           return ((await res.json()) as { workflowId: string }).workflowId;
@@ -136,20 +139,25 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
     //    expiry and runs on the other process's agents. Then it starts again.
     const inFlightOfA = `SELECT count(*) AS n FROM subtasks WHERE status = 'in_progress' AND assigned_agent LIKE 'demo-a-%'`;
     await waitUntil('agents-a has subtasks in progress', async () => (await count(inFlightOfA)) >= 3, 30_000, 50);
-    await agentsA.kill9();
+    // Timed from the signal, not from the exit notice: the bound covers all of the agent's silence.
     const killedAt = Date.now();
+    await agentsA.kill9();
     // Results the agents published just before dying still land: what is in progress a second later was lost.
     await pause(1_000);
+    let redispatched = null as { id: string; attempts: number } | null; // set by the wait below
     const lost = (await sql.query<{ id: string; attempts: number }>(`SELECT id, attempts FROM subtasks WHERE status = 'in_progress' AND assigned_agent LIKE 'demo-a-%'`)).rows;
     expect(lost.length, 'subtasks lost with agents-a').toBeGreaterThan(0);
     await waitUntil(
       `a subtask of the killed agents is re-dispatched (of ${lost.length} in flight)`,
-      async () =>
-        (await count(
-          `SELECT count(*) AS n FROM subtasks s JOIN unnest($1::text[], $2::int[]) AS l(id, attempts) ON s.id = l.id
-           WHERE s.attempts > l.attempts`,
+      async () => {
+        const rows = (await sql.query<{ id: string; attempts: number }>(
+          `SELECT l.id, l.attempts FROM subtasks s JOIN unnest($1::text[], $2::int[]) AS l(id, attempts) ON s.id = l.id
+           WHERE s.attempts > l.attempts LIMIT 1`,
           [lost.map((l) => l.id), lost.map((l) => l.attempts)],
-        )) > 0,
+        )).rows;
+        redispatched = rows[0] ?? null;
+        return redispatched !== null;
+      },
       30_000,
       50,
     ).catch(async (error: unknown) => {
@@ -159,7 +167,8 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
     });
     const reassignedIn = Date.now() - killedAt;
     figure('agent kill -9 → its in-flight subtask re-dispatched to another agent (lease TTL 3 s)', reassignedIn);
-    expect(reassignedIn).toBeLessThan(5_000);
+    // Soft: on a miss the run goes on, so the end of the test can still print where the time went.
+    expect.soft(reassignedIn, 'kill -9 → re-dispatch (ms), target < 5 s with a 3 s lease').toBeLessThan(5_000);
     figure('agents process restart (kill -9 → /health answers)', await agentsA.start());
 
     // 2. Each function process: kill -9 mid-stream, start again (a few seconds apart, so their rebalances overlap).
@@ -207,7 +216,10 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
     const bus = createKafkaEventBus({ brokers: ['127.0.0.1:9092'], clientId: `chaos-read-${run}`, readTimeoutMs: 60_000, topicPrefix: env.KAFKA_TOPIC_PREFIX });
     const onTopic = new Map<string, Delivery[]>();
     try {
-      for (const topic of [...allTopics, ...allTopics.map(deadLetterTopic)]) onTopic.set(topic, await bus.read(topic, { fromTime: started - 5_000 }).catch(() => []));
+      for (const topic of [...allTopics, ...allTopics.map(deadLetterTopic)]) {
+        // A topic that cannot be read fails the run by name (an empty read would only show up as "missing" events).
+        onTopic.set(topic, await bounded(`reading back ${topic}`, 90_000, () => bus.read(topic, { fromTime: started - 5_000 })));
+      }
     } finally {
       await bus.close();
     }
@@ -245,6 +257,13 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
     const unanswered = dispatched.filter((e) => !answered.has(`${e.data.subtaskId}#${e.data.attempt}#${e.data.leaseToken}`));
     expect(unanswered.map((e) => e.data.subtaskId), 'dispatches with neither a result nor a recovery failure').toEqual([]);
     const recoveries = results.filter((e) => e.type === 'subtask.failed' && e.data.cause === 'lease_expired').length;
+    const timeline = redispatched && recoveryTimeline((t) => onTopic.get(t) ?? [], { results: topics.subtaskResults, ready: topics.subtaskReady, assigned: topics.subtaskAssigned, dispatched: topics.subtaskDispatched }, redispatched.id, redispatched.attempts);
+    process.stdout.write(`[chaos] first re-dispatch of the killed agents' work: ${timeline ? describeTimeline(timeline, killedAt) : 'events not found'}\n`);
+    if (timeline) {
+      figure('  of which: kill → lease expiry', timeline.leaseExpiredAt - killedAt);
+      figure('  of which: lease expiry → recovery event', timeline.steps.failed.made - timeline.leaseExpiredAt);
+      figure('  of which: recovery event → re-dispatch', timeline.steps.dispatched.made - timeline.steps.failed.made);
+    }
     process.stdout.write(`[chaos] ${dispatched.length} dispatches, ${results.length} results (${recoveries} lease-expiry recoveries), ${outbox.length} outbox events\n`);
 
     // The dead-letter topics hold nothing of this batch.

@@ -10,11 +10,23 @@ const exec = promisify(execFile);
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Polls `check` until it holds. Bounded as a whole: a check that itself hangs (a query to a server
+ * that is restarting) is abandoned when the time is up, and the error says what was awaited.
+ */
 export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<number> {
   const started = Date.now();
+  let lastError: unknown = null;
   for (;;) {
-    if (await check().catch(() => false)) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    const left = timeoutMs - (Date.now() - started);
+    const ok = await Promise.race([
+      check().catch((error: unknown) => ((lastError = error), false)),
+      pause(Math.max(0, left)).then(() => false),
+    ]);
+    if (ok) return Date.now() - started;
+    if (Date.now() - started >= timeoutMs) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}${lastError ? ` (last check failed: ${String(lastError)})` : ''}`);
+    }
     await pause(everyMs);
   }
 }
@@ -86,7 +98,7 @@ export class Service {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGKILL');
-    await this.exited;
+    await Promise.race([this.exited, pause(10_000).then(() => Promise.reject(new Error(`${this.spec.name} (pid ${child.pid}) did not exit 10 s after SIGKILL`)))]);
   }
 
   /** Graceful stop (SIGTERM), SIGKILL after `graceMs`. */
