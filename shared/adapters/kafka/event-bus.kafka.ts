@@ -35,7 +35,7 @@ export interface KafkaConsumerTimings {
 export interface KafkaEventBusOptions {
   /** Partitions a consumer works on at once (default: the partition count). */
   partitionsConsumedConcurrently?: number;
-  /** Keys (workflows) a consumer works on at once within one partition's batch. Default 8. */
+  /** Keys (workflows) a consumer works on at once within one partition's batch. Default 4. */
   keysConsumedConcurrently?: number;
   brokers: string[];
   clientId: string;
@@ -166,7 +166,7 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
             const beat = setInterval(() => void heartbeat().catch(() => undefined), timings.heartbeatInterval);
             try {
               await runKeyChains(batch.messages, {
-                concurrency: options.keysConsumedConcurrently ?? 8,
+                concurrency: options.keysConsumedConcurrently ?? 4,
                 handle: (message) => subscription.handler(toDelivery(batch.topic, batch.partition, message)),
                 resolve: resolveOffset,
                 proceed: () => isRunning() && !isStale(),
