@@ -22,7 +22,8 @@ export default defineConfig({
         },
       },
       {
-        // 40 SDK agents on all four real servers; once hung in CI's start-up (cause not found yet): npm run test:e2e.
+        // 40 SDK agents on all four real servers (npm test runs it after integration; alone: npm run test:e2e).
+        // Its start-up steps are bounded one by one, so a hang fails naming the step, well inside the hook timeout.
         test: {
           name: 'e2e',
           include: ['test/integration/hierarchy-e2e.test.ts'],
@@ -32,7 +33,8 @@ export default defineConfig({
         },
       },
       {
-        // Kills processes and restarts the shared servers: run alone (npm run test:chaos).
+        // Kills processes and restarts the shared servers: npm test's last step, never beside other tests
+        // (alone: npm run test:chaos). Every wait in it is bounded and names what it waited for.
         test: {
           name: 'chaos',
           include: ['test/integration/chaos.test.ts'],

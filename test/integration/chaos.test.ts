@@ -139,13 +139,19 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
     //    expiry and runs on the other process's agents. Then it starts again.
     const inFlightOfA = `SELECT count(*) AS n FROM subtasks WHERE status = 'in_progress' AND assigned_agent LIKE 'demo-a-%'`;
     await waitUntil('agents-a has subtasks in progress', async () => (await count(inFlightOfA)) >= 3, 30_000, 50);
+    const inFlightOf = async () =>
+      (await sql.query<{ id: string; attempts: number }>(`SELECT id, attempts FROM subtasks WHERE status = 'in_progress' AND assigned_agent LIKE 'demo-a-%'`)).rows;
+    const atKill = await inFlightOf();
     // Timed from the signal, not from the exit notice: the bound covers all of the agent's silence.
     const killedAt = Date.now();
     await agentsA.kill9();
-    // Results the agents published just before dying still land: what is in progress a second later was lost.
+    // Results the agents published just before dying still land: what is still in progress a second later
+    // (same attempt) was lost. Only work in flight at the kill counts: work dispatched to the dead agents
+    // afterwards holds a lease taken after the kill, which would start the clock late.
     await pause(1_000);
     let redispatched = null as { id: string; attempts: number } | null; // set by the wait below
-    const lost = (await sql.query<{ id: string; attempts: number }>(`SELECT id, attempts FROM subtasks WHERE status = 'in_progress' AND assigned_agent LIKE 'demo-a-%'`)).rows;
+    const stillInProgress = new Set((await inFlightOf()).map((r) => `${r.id}#${r.attempts}`));
+    const lost = atKill.filter((r) => stillInProgress.has(`${r.id}#${r.attempts}`));
     expect(lost.length, 'subtasks lost with agents-a').toBeGreaterThan(0);
     await waitUntil(
       `a subtask of the killed agents is re-dispatched (of ${lost.length} in flight)`,
@@ -249,7 +255,13 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
       const matching = new Set(results.filter((e) => e.type === 'subtask.completed' && e.data.subtaskId === s.id && e.data.attempt === s.attempts && e.data.leaseToken === Number(s.lease_token)).map((e) => e.id));
       return matching.size !== 1;
     });
-    expect(doubly.map((s) => s.id), 'subtasks without exactly one accepted completion').toEqual([]);
+    // On a miss, say what is there: the state row, and every result and dispatch event of the subtask.
+    const evidence = doubly.slice(0, 3).map((s) => ({
+      state: s,
+      results: results.filter((e) => e.data.subtaskId === s.id).map((e) => ({ id: e.id, type: e.type, ...e.data, output: undefined })),
+      dispatches: (onTopic.get(topics.subtaskDispatched) ?? []).map((d) => ({ ...(d.value as Result), offset: d.offset, partition: d.partition, at: d.timestamp })).filter((e) => e.data.subtaskId === s.id).map((e) => ({ id: e.id, attempt: e.data.attempt, leaseToken: e.data.leaseToken, partition: e.partition, offset: e.offset, at: e.at })),
+    }));
+    expect(doubly.map((s) => s.id), `subtasks without exactly one accepted completion: ${JSON.stringify(evidence, null, 1)}`).toEqual([]);
 
     // Every dispatch was answered: by the agent's result or by the recovery loop's subtask.failed.
     const answered = new Set(results.map((e) => `${e.data.subtaskId}#${e.data.attempt}#${e.data.leaseToken}`));
