@@ -116,25 +116,34 @@ async function roundTrips(kafka: Kafka, admin: Admin, bus: EventBus, rawTopic: s
   await consumer.subscribe({ topics: [rawTopic], fromBeginning: true });
   await consumer.run({ eachMessage: async () => arrived?.() });
   const subscription = await bus.subscribe({ topic: busTopic, groupId: `${busTopic}.group`, handler: async () => arrived?.() });
-  const timed = async (send: () => Promise<void>) => {
-    const got = new Promise<void>((resolve) => (arrived = resolve));
+  const timed = async (send: () => Promise<void>, what: string) => {
+    let timer: NodeJS.Timeout | undefined;
+    const got = new Promise<void>((resolve, reject) => {
+      arrived = resolve;
+      // A record that never arrives fails the run with its name instead of hanging it.
+      timer = setTimeout(() => reject(new Error(`round trip: ${what} was not delivered within 15 s`)), 15_000);
+    });
     const started = now();
-    await send();
-    await got;
+    try {
+      await send();
+      await got;
+    } finally {
+      clearTimeout(timer);
+    }
     return now() - started;
   };
   const sendRaw = (i: number) => () => producer.send({ topic: rawTopic, acks: -1, messages: [{ key: 'k', value: JSON.stringify(sampleEvent(i)) }] }).then(() => undefined);
   const sendBus = (i: number) => () => bus.publish(busTopic, [{ key: 'k', event: sampleEvent(i) }]);
   // The first records wait for the groups to join; then a few to warm up.
   for (let i = 0; i < 20; i++) {
-    await timed(sendRaw(-1));
-    await timed(sendBus(-1));
+    await timed(sendRaw(-1), `warm-up raw record ${i}`);
+    await timed(sendBus(-1), `warm-up adapter record ${i}`);
   }
   const raw: number[] = [];
   const adapter: number[] = [];
   for (let i = 0; i < count; i++) {
-    raw.push(await timed(sendRaw(i)));
-    adapter.push(await timed(sendBus(i)));
+    raw.push(await timed(sendRaw(i), `raw record ${i}`));
+    adapter.push(await timed(sendBus(i), `adapter record ${i}`));
   }
   await Promise.all([producer.disconnect(), consumer.disconnect(), subscription.stop()]);
   return { raw: distribution(raw), adapter: distribution(adapter) };
