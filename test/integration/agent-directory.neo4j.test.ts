@@ -215,14 +215,11 @@ describe('Neo4j agent directory', () => {
       if (i % 5 === 0) await both((d) => d.heartbeat(registration.id, 5_000));
     }
 
-    const started = performance.now();
     const status = await directory.hierarchyStatus(5_000, 2_500);
-    const elapsed = performance.now() - started;
     expect(status.totalAgents).toBe(200);
     expect(Object.values(status.layers).map((layer) => layer.count)).toEqual([50, 50, 50, 50]);
     expect(status).toEqual(await memory.hierarchyStatus(5_000, 2_500));
     expect(await directory.list()).toEqual(await memory.list());
     expect(await directory.spawnedSince('research', 2_000)).toBe(await memory.spawnedSince('research', 2_000));
-    expect(elapsed).toBeLessThan(2_000);
   });
 });

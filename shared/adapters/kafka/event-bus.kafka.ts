@@ -146,17 +146,22 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
         consumers.add(consumer);
         // kafkajs restarts a crashed consumer only after a retriable error; after any other (e.g. the
         // broker restarted mid-rebalance) the consumer would stay dead with its partitions unread.
+        // A crash during the first join (seen: a TypeError in kafkajs's join on a just-created topic)
+        // leaves run() awaiting this consumer's disconnect, which took minutes: stop waiting for it.
+        let abandonStart: () => void = () => undefined;
+        const abandoned = new Promise<void>((resolve) => (abandonStart = resolve));
         consumer.on(consumer.events.CRASH, ({ payload }) => {
           if (payload.restart || stopping || closed) return;
           logger?.error('kafka consumer crashed for good; starting a new one', { groupId: subscription.groupId, error: String(payload.error) });
           consumers.delete(consumer);
+          abandonStart();
           setTimeout(() => {
             if (!stopping && !closed) void start().catch((error: unknown) => logger?.error('kafka consumer restart failed', { error: String(error) }));
           }, 1_000).unref();
         });
         await consumer.connect();
         await consumer.subscribe({ topics: [topic], fromBeginning: true });
-        await consumer.run({
+        await Promise.race([abandoned, consumer.run({
           // Partitions in parallel, and within a partition keys in parallel, each key strictly in
           // order: one workflow's events never overtake each other.
           partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? options.partitions ?? 6,
@@ -176,7 +181,7 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
             }
             await commitOffsetsIfNecessary();
           },
-        });
+        })]);
       };
 
       await start();
