@@ -1,5 +1,6 @@
 import { orchestrationEventSchema, topics, type EventOf } from '../events/index.js';
 import type { EventBus, Subscription } from '../ports/index.js';
+import { createSeenIds } from '../messaging/seen-ids.js';
 import type { Logger } from '../runtime/logger.js';
 
 export type Dispatched = EventOf<'subtask.dispatched'>;
@@ -19,6 +20,7 @@ export interface SubtaskInbox {
  */
 export function createSubtaskInbox(options: { bus: EventBus; groupId: string; logger: Logger; fromBeginning?: boolean }): SubtaskInbox {
   const agents = new Map<string, (event: Dispatched) => void>();
+  const handed = createSeenIds();
   let subscription: Promise<Subscription> | undefined;
 
   const route = async (value: unknown): Promise<void> => {
@@ -28,7 +30,10 @@ export function createSubtaskInbox(options: { bus: EventBus; groupId: string; lo
       return;
     }
     const event = parsed.data;
-    if (event.type === 'subtask.dispatched') agents.get(event.data.agentId)?.(event);
+    if (event.type !== 'subtask.dispatched') return;
+    const { agentId, subtaskId, attempt, leaseToken } = event.data;
+    // A redelivered dispatch (offsets not yet committed when a broker restart or rebalance hit) is handed over once.
+    if (agents.has(agentId) && handed.firstTime(agentId, `${subtaskId}#${attempt}#${leaseToken}`)) agents.get(agentId)?.(event);
   };
 
   return {

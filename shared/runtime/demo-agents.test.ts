@@ -46,4 +46,29 @@ describe('demo agents', () => {
       await second.stop();
     }
   });
+
+  it('work a redelivered dispatch once: one answer per (subtask, attempt, token)', async () => {
+    const clock = createManualClock(1_000_000);
+    const config = defaultConfig({ ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: 1, ORCHESTRATION_DEMO_AGENT_DELAY_MS: 0 });
+    const context = { clock, ids: createIds(), source: 'test' };
+    const bus = createMemoryEventBus();
+    const agents = createDemoAgents({ bus, directory: createMemoryAgentDirectory(), leases: createMemoryLeaseStore(clock), context, config, logger: silentLogger });
+    await agents.start();
+    const dispatch = (attempt: number, leaseToken: number) =>
+      makeEvent(subtaskDispatched, {
+        workflowId: 'wf', subtaskId: 's1', attempt, agentId: 'demo-data_analyst-1', leaseToken, deadline: new Date(clock.now() + 60_000).toISOString(),
+        task: { title: 't', description: 'd', specialty: 'data_analyst', inputs: [] },
+      }, context);
+    try {
+      const first = dispatch(1, 7);
+      // The same record twice (a redelivery), then a genuine re-dispatch under a new token.
+      await bus.publish(topics.subtaskDispatched, [{ key: 'wf', event: first }, { key: 'wf', event: first }, { key: 'wf', event: dispatch(2, 8) }]);
+      const answers = async () => (await bus.read(topics.subtaskResults)).map((d) => (d.value as { data: { attempt: number; leaseToken: number } }).data);
+      for (let i = 0; i < 100 && (await answers()).length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await answers()).map((a) => [a.attempt, a.leaseToken])).toEqual([[1, 7], [2, 8]]);
+    } finally {
+      await agents.stop();
+    }
+  });
 });

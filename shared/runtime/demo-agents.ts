@@ -12,6 +12,7 @@ import {
 import { allSpecialties, executionRoles, executiveRoles, groupOf, leadRoleOf, managementRoles, type Specialty } from '../domain/vocabulary.js';
 import type { AgentDirectory, AgentRegistration, AgentSpawner, EventBus, LeaseStore, Subscription } from '../ports/index.js';
 import { leaseKeyOf, leaseTtlMs } from '../../functions/common/deps.js';
+import { createSeenIds } from '../messaging/seen-ids.js';
 import { parseEvent } from './process-event.js';
 import type { Logger } from './logger.js';
 
@@ -64,6 +65,7 @@ const specialist = (specialty: Specialty, id: string, instance: string): AgentRe
 
 export function createDemoAgents(options: DemoAgentsOptions) {
   const { bus, directory, leases, context, config, logger } = options;
+  const handled = createSeenIds();
   const instance = options.instance ?? '';
   const mine = new Set<string>();
   const stopped = new Set<string>();
@@ -107,6 +109,8 @@ export function createDemoAgents(options: DemoAgentsOptions) {
     const event = parseEvent(value);
     if (event.type !== 'subtask.dispatched' || !mine.has(event.data.agentId) || stopped.has(event.data.agentId)) return;
     const { workflowId, subtaskId, attempt, agentId, leaseToken, task } = event.data;
+    // A dispatch redelivered (offsets not yet committed when a broker or rebalance hit) is not worked twice.
+    if (!handled.firstTime(agentId, `${subtaskId}#${attempt}#${leaseToken}`)) return;
     const started = context.clock.now();
     const lease = leaseKeyOf(subtaskId);
     working.set(lease, { agentId, token: leaseToken });
