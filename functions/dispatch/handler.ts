@@ -47,6 +47,8 @@ export async function dispatch(event: EventOf<'subtask.assigned'>, deps: Dispatc
       subtaskUpdates: [
         { id: subtaskId, expectedVersion: subtask.version, patch: { status: 'in_progress', attempts: attempt, leaseToken: lease.token, deadline } },
       ],
+      // A pause or cancel committed after the read above wins: this commit conflicts, re-reads and skips.
+      requireWorkflowStatus: { id: workflowId, status: 'running' },
     },
     emit: out.events,
   };

@@ -19,6 +19,8 @@ export interface StateChange {
   workflowUpdates?: VersionedPatch<WorkflowPatch>[];
   subtaskUpdates?: VersionedPatch<SubtaskPatch>[];
   outbox?: OutboxMessage[];
+  /** Commit only while this workflow is in this status (else a ConcurrencyConflictError: re-read). */
+  requireWorkflowStatus?: { id: string; status: WorkflowStatus };
 }
 
 export interface OutboxMessage {

@@ -273,6 +273,26 @@ export function workflowStoreContract(name: string, make: Make): void {
       ).rejects.toBeInstanceOf(ConcurrencyConflictError);
     });
 
+    it('a commit requiring its workflow to be running conflicts, writing nothing, once the workflow is paused', async () => {
+      await running('wf-1', [subtask('s1', 'wf-1'), subtask('s2', 'wf-1')]);
+      const dispatchOf = (id: string): StateChange => ({
+        consumer: 'dispatch',
+        eventId: `dispatch-${id}`,
+        subtaskUpdates: [{ id, expectedVersion: 1, patch: { status: 'in_progress', attempts: 1 } }],
+        outbox: [message(`dispatched-${id}`)],
+        requireWorkflowStatus: { id: 'wf-1', status: 'running' },
+      });
+      expect(await store.commit(dispatchOf('s1'))).toBe('applied');
+      expect(await store.commit({ consumer: 'api', eventId: 'pause', workflowUpdates: [{ id: 'wf-1', expectedVersion: 2, patch: { status: 'paused' } }] })).toBe('applied');
+      const error = await store.commit(dispatchOf('s2')).then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(ConcurrencyConflictError);
+      expect((error as Error).message).toMatch(/wf-1 is paused, not running/);
+      expect(await store.getSubtask('s2')).toMatchObject({ status: 'ready', version: 1 });
+      expect(await store.hasProcessed('dispatch', 'dispatch-s2')).toBe(false);
+      expect((await allPending()).map((r) => r.event.id)).toEqual(['dispatched-s1']);
+      await expect(store.commit({ ...dispatchOf('s2'), requireWorkflowStatus: { id: 'wf-nope', status: 'running' } })).rejects.toBeInstanceOf(ConcurrencyConflictError);
+    });
+
     it('of two concurrent commits from the same version exactly one wins', async () => {
       await running('wf-1', [subtask('s1', 'wf-1')]);
       const claim = (agent: string): StateChange => ({

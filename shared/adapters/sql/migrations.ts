@@ -68,6 +68,25 @@ BEGIN
 END
 $fn$`;
 
+/**
+ * Raises AMV01 (a version conflict: re-read and retry) unless the change's workflow is in the status
+ * it requires. FOR SHARE holds the row until the commit: a concurrent pause's UPDATE waits for it, or
+ * committed first and is seen here.
+ */
+const guardFunction = `CREATE FUNCTION amas_require_workflow_status(change jsonb) RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  guard jsonb := change->'requireWorkflowStatus';
+  found_status text;
+BEGIN
+  IF guard IS NULL OR jsonb_typeof(guard) <> 'object' THEN RETURN; END IF;
+  SELECT w.status INTO found_status FROM workflows w WHERE w.id = guard->>'id' FOR SHARE;
+  IF found_status IS DISTINCT FROM guard->>'status' THEN
+    RAISE EXCEPTION USING ERRCODE = 'AMV01',
+      MESSAGE = format('workflow %s is %s, not %s', guard->>'id', coalesce(found_status, 'missing'), guard->>'status');
+  END IF;
+END
+$fn$`;
+
 /** Append only: an applied migration is never edited, a change is a new version. */
 export const migrations: readonly Migration[] = [
   {
@@ -146,6 +165,11 @@ export const migrations: readonly Migration[] = [
       `ALTER TABLE outbox ADD COLUMN claimed_until timestamptz`,
       commitFunction,
     ],
+  },
+  {
+    version: 3,
+    name: 'a commit may require its workflow to still be in a status (dispatch: running, so a pause wins the race)',
+    statements: [guardFunction],
   },
 ];
 

@@ -46,12 +46,17 @@ const commitArgument = (change: StateChange): string =>
     workflowUpdates: byId(change.workflowUpdates ?? []).map((u) => ({ ...u, patch: columnPatch(workflowColumns, u.patch) })),
     subtaskUpdates: byId(change.subtaskUpdates ?? []).map((u) => ({ ...u, patch: columnPatch(subtaskColumns, u.patch) })),
     outbox: change.outbox ?? [],
+    requireWorkflowStatus: change.requireWorkflowStatus ?? null,
   });
+
+// The guard runs first (the CTE is scanned before the select list is computed), in the same statement.
+const COMMIT = 'SELECT amas_commit($1::text::jsonb, $2::integer) AS seqs';
+const GUARDED_COMMIT = 'WITH guard AS MATERIALIZED (SELECT amas_require_workflow_status($1::text::jsonb)) SELECT amas_commit($1::text::jsonb, $2::integer) AS seqs FROM guard';
 
 /** One round trip (one implicit transaction): the outbox seqs written, or null for a duplicate. */
 async function applyChange(client: SqlClient, change: StateChange, claimMs: number): Promise<number[] | null> {
   try {
-    const { rows } = await client.query<{ seqs: (string | number)[] | null }>('SELECT amas_commit($1::text::jsonb, $2::integer) AS seqs', [
+    const { rows } = await client.query<{ seqs: (string | number)[] | null }>(change.requireWorkflowStatus ? GUARDED_COMMIT : COMMIT, [
       commitArgument(change),
       Math.max(0, Math.round(claimMs)),
     ]);
