@@ -35,9 +35,6 @@ export function createLastKnownReads(options: { enabled: boolean; now: () => num
         return { value: known.value as T, staleSince: known.at };
       }
     },
-    get size() {
-      return lastKnown.size;
-    },
   };
 }
 // Neo4j's driver names an unreachable or restarting server by these codes.
