@@ -137,8 +137,11 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
 
     // 1. Agents: kill -9 one agents process with work in flight; its lost work comes back by lease
     //    expiry and runs on the other process's agents. Then it starts again.
-    const inFlightOfA = `SELECT count(*) AS n FROM subtasks WHERE status = 'in_progress' AND assigned_agent LIKE 'demo-a-%'`;
-    await waitUntil('agents-a has subtasks in progress', async () => (await count(inFlightOfA)) >= 3, 30_000, 50);
+    // Dispatched within the last 300 ms: a demo agent works 600 ms, so this work is surely unanswered
+    // at the kill (work dispatched earlier may have been answered a moment before it, and that answer
+    // still lands: a CI run once killed agents-a with nothing left to lose).
+    const inFlightOfA = `SELECT count(*) AS n FROM subtasks WHERE status = 'in_progress' AND assigned_agent LIKE 'demo-a-%' AND updated_at > now() - interval '300 milliseconds'`;
+    await waitUntil('agents-a has subtasks dispatched in the last 300 ms', async () => (await count(inFlightOfA)) >= 3, 30_000, 20);
     const inFlightOf = async () =>
       (await sql.query<{ id: string; attempts: number }>(`SELECT id, attempts FROM subtasks WHERE status = 'in_progress' AND assigned_agent LIKE 'demo-a-%'`)).rows;
     const atKill = await inFlightOf();
