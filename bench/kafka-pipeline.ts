@@ -12,10 +12,10 @@ import { systemClock } from '../shared/adapters/memory/clock.system.js';
 import { createIds } from '../shared/adapters/memory/ids.js';
 import { createMemoryLeaseStore } from '../shared/adapters/memory/lease-store.memory.js';
 import { createSqlWorkflowStore } from '../shared/adapters/sql/workflow-store.sql.js';
-import { defaultConfig } from '../shared/config.js';
+import { defaultConfig, loadInfra } from '../shared/config.js';
 import { makeEvent, taskSubmitted, type OrchestrationEvent } from '../shared/events/index.js';
 import type { StateChange, WorkflowStore } from '../shared/ports/index.js';
-import type { SqlClient } from '../shared/adapters/sql/sql-client.js';
+import type { QueryOptions, SqlClient } from '../shared/adapters/sql/sql-client.js';
 import { silentLogger, type Logger } from '../shared/runtime/logger.js';
 import { toOutbox } from '../shared/runtime/process-event.js';
 import { startRuntime, type Runtime } from '../shared/runtime/runtime.js';
@@ -40,7 +40,9 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
   const schema = `amas_bench_${run}`;
   const volume = options.quick
     ? { roundTrips: 30, messages: 2_000, sequentialWorkflows: 2, concurrentWorkflows: 6, agentsPerSpecialty: 2 }
-    : { roundTrips: 1_000, messages: 100_000, sequentialWorkflows: 20, concurrentWorkflows: 150, agentsPerSpecialty: 40 };
+    : { roundTrips: 1_000, messages: 100_000, sequentialWorkflows: 20, concurrentWorkflows: Number(process.env.BENCH_WORKFLOWS ?? 150), agentsPerSpecialty: 40 };
+  // As deployed: KAFKA_KEYS_CONCURRENCY (default 16) keys at once per partition.
+  const keys = loadInfra().KAFKA_KEYS_CONCURRENCY;
   const report = createReport(`Kafka pipeline benchmark${options.quick ? ' (--quick)' : ''}`);
   const kafka = new Kafka({ clientId: `bench-${run}`, brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -49,7 +51,7 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
   await sql.query(`CREATE SCHEMA ${schema}`);
   const buses: EventBus[] = [];
   const openBus = (name: string): EventBus => {
-    const bus = createKafkaEventBus({ brokers, clientId: `bench-${run}-${name}`, topicPrefix: prefix, consumer: testConsumerTimings });
+    const bus = createKafkaEventBus({ brokers, clientId: `bench-${run}-${name}`, topicPrefix: prefix, consumer: testConsumerTimings, keysConsumedConcurrently: keys });
     buses.push(bus);
     return bus;
   };
@@ -74,6 +76,10 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
     report.figure('pipe.step.p99', 'pipeline step p99', latency.steps.p99, 'ms');
     report.figure('pipe.critical', 'workflow duration / critical-path steps', latency.perCriticalStep, 'ms');
     Object.entries(latency.breakdown).forEach(([part, ms], i) => report.figure(`pipe.part${i}`, `  of a step: ${part}`, ms, 'ms'));
+    for (const [fn, f] of Object.entries(latency.byFunction)) {
+      report.figure(`pipe.${fn}.p50`, `  step into ${fn} p50`, f.p50, 'ms');
+      report.figure(`pipe.${fn}.handler`, `    of it: handler (read, decide)`, f.handler, 'ms');
+    }
     report.figure('pipe.sql', '  SQL round trips per step (all sources)', latency.sqlPerStep, '');
     report.figure('pipe.wf', 'concurrent workflows through the pipeline', load.workflowsPerSecond, 'workflows/s');
     report.figure('pipe.events', '  events processed by the functions', load.eventsPerSecond, 'events/s');
@@ -234,9 +240,10 @@ class Tracer {
   /** Counts statements plus each transaction's BEGIN and COMMIT: the store's round trips to PostgreSQL. */
   sql(inner: SqlClient): SqlClient {
     const count = (client: SqlClient): SqlClient => ({
-      query: <R>(text: string, params?: unknown[]) => {
+      groupCommit: client.groupCommit,
+      query: <R>(text: string, params?: unknown[], options?: QueryOptions) => {
         this.sqlRoundTrips += 1;
-        return client.query<R>(text, params);
+        return client.query<R>(text, params, options);
       },
       transaction: <T>(fn: (tx: SqlClient) => Promise<T>) => {
         this.sqlRoundTrips += 2;
@@ -416,7 +423,14 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
       (['decompose', 'assign', 'dispatch', 'complete'] as const).map((fn) => [fn, (load.filter((s) => s.consumer === fn).reduce((sum, s) => sum + s.handle + s.commit, 0) / ms) * 100]),
     );
     return {
-      latency: { steps: distribution(latencySteps.map((s) => s.total)), breakdown: breakdown(latencySteps), count: latencySteps.length, perCriticalStep: mean(perCritical), sqlPerStep },
+      latency: {
+        byFunction: Object.fromEntries(
+          (['decompose', 'assign', 'dispatch', 'complete'] as const).map((fn) => {
+            const steps = latencySteps.filter((s) => s.consumer === fn);
+            return [fn, { p50: distribution(steps.map((s) => s.total)).p50, handler: mean(steps.map((s) => s.handle)) }];
+          }),
+        ),
+        steps: distribution(latencySteps.map((s) => s.total)), breakdown: breakdown(latencySteps), count: latencySteps.length, perCriticalStep: mean(perCritical), sqlPerStep },
       load: {
         steps: distribution(load.map((s) => s.total)),
         breakdown: breakdown(load),

@@ -13,7 +13,7 @@ import { createReport, isEntryPoint, opsPerSecond, printReport, runAsScript, typ
 
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const concurrencies = [1, 8] as const;
+const concurrencies = [1, 8, 64] as const;
 
 export async function runStateBench(options: BenchOptions): Promise<Report> {
   const run = randomUUID().slice(0, 8);
@@ -29,7 +29,7 @@ export async function runStateBench(options: BenchOptions): Promise<Report> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 8, options: `-c search_path=${schema}` });
   try {
     await store.migrate();
-    const rows = await seed(store, client, 'pg', 8);
+    const rows = await seed(store, client, 'pg', Math.max(...concurrencies));
     const commitRaw = rawCommit(pool, rows);
     for (const c of concurrencies) {
       const [raw, adapter] = await alternate(ms, c, (w) => commitRaw(w), (w) => commit(store, rows, w));

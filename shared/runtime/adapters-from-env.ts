@@ -52,6 +52,7 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
         brokers: infra.KAFKA_BROKERS.split(',').map((b) => b.trim()),
         clientId: 'amas-orchestration',
         partitions: infra.KAFKA_PARTITIONS,
+        keysConsumedConcurrently: infra.KAFKA_KEYS_CONCURRENCY,
         topicPrefix: infra.KAFKA_TOPIC_PREFIX,
         consumer: consumerTimings(infra.KAFKA_SESSION_TIMEOUT_MS),
         logger,

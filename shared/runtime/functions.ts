@@ -1,10 +1,10 @@
-import { assign } from '../../functions/assign/handler.js';
+import { assign, rerunCheckOf } from '../../functions/assign/handler.js';
 import { complete } from '../../functions/complete/handler.js';
 import { decompose } from '../../functions/decompose/handler.js';
 import { dispatch } from '../../functions/dispatch/handler.js';
 import type { Config } from '../config.js';
 import type { EventType, FunctionName, OrchestrationEvent } from '../events/index.js';
-import type { AgentDirectory, AgentSpawner, Clock, Ids, LeaseStore, Outcome, Planner, SnapshotScope, WorkflowStore } from '../ports/index.js';
+import type { AgentDirectory, AgentSpawner, Clock, Ids, LeaseStore, Outcome, Planner, SnapshotScope, WaitingQuery, WorkflowStore } from '../ports/index.js';
 
 /** Every port a function may need; each handler receives only the ones it declares. */
 export interface RuntimePorts {
@@ -23,6 +23,8 @@ export interface FunctionDefinition {
   accepts: readonly EventType[];
   /** The subtasks of the event's workflow the handler reads: processEvent fetches them with the workflow in one query. */
   reads: SnapshotScope['subtasks'];
+  /** The findWaitingSubtasks query the handler will make, read with the snapshot instead of after it. */
+  waiting?: (event: OrchestrationEvent) => WaitingQuery | undefined;
   run(event: OrchestrationEvent, ports: RuntimePorts): Promise<Outcome>;
 }
 
@@ -38,6 +40,8 @@ export const orchestrationFunctions: Record<FunctionName, FunctionDefinition> = 
   assign: {
     accepts: ['subtask.ready'],
     reads: 'one',
+    // Whether a re-run of the specialty waits (the re-runs-first rule).
+    waiting: (event) => (when(event, 'subtask.ready') ? rerunCheckOf(event.data.specialty) : undefined),
     run: (event, ports) => (when(event, 'subtask.ready') ? assign(event, ports) : unexpected(event)),
   },
   dispatch: {

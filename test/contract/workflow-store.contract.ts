@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Plan, Subtask } from '../../shared/domain/workflow.js';
 import { ConcurrencyConflictError } from '../../shared/errors.js';
 import type { AnyCloudEvent } from '../../shared/events/envelope.js';
-import type { NewWorkflow, OutboxMessage, StateChange, WorkflowStore } from '../../shared/ports/workflow-store.port.js';
+import type { ClaimedCommit, NewWorkflow, OutboxMessage, StateChange, WorkflowStore } from '../../shared/ports/workflow-store.port.js';
 
 type Make = () => Promise<{ store: WorkflowStore; cleanup: () => Promise<void> }>;
 
@@ -311,6 +311,56 @@ export function workflowStoreContract(name: string, make: Make): void {
       expect((await allPending()).map((r) => r.event.id)).toEqual([`assigned-${s1?.assignedAgent}`]);
     });
 
+    it('commits made at once (one group) each get the outcome they would get alone, in call order', async () => {
+      await running('wf-1', [subtask('s1', 'wf-1'), subtask('s2', 'wf-1')]);
+      await running('wf-2', [subtask('t1', 'wf-2')]);
+      await store.commit({ consumer: 'c', eventId: 'seen' });
+      const patch = (eventId: string, id: string, expectedVersion: number, agent: string, extra: Partial<StateChange> = {}): StateChange => ({
+        consumer: 'c',
+        eventId,
+        subtaskUpdates: [{ id, expectedVersion, patch: { assignedAgent: agent } }],
+        outbox: [message(`${eventId}-a`), message(`${eventId}-b`)],
+        ...extra,
+      });
+      const outcomes = await Promise.allSettled([
+        store.commitClaimed(patch('e1', 's1', 1, 'ag-1'), 60_000),
+        // Read s1 at version 1 too, but called after e1: e1's write moved it on.
+        store.commit(patch('e2', 's1', 1, 'ag-2')),
+        // Read s1 after e1: version 2.
+        store.commit(patch('e3', 's1', 2, 'ag-3')),
+        store.commit({ consumer: 'c', eventId: 'seen', outbox: [message('never')] }),
+        store.commitClaimed(patch('e4', 't1', 1, 'ag-4', { requireWorkflowStatus: { id: 'wf-2', status: 'running' } }), 60_000),
+        store.commit(patch('e5', 's2', 1, 'ag-5', { requireWorkflowStatus: { id: 'wf-1', status: 'paused' } })),
+        store.commit(patch('e6', 'nope', 1, 'ag-6')),
+        // The same event twice in one group: the second is a duplicate.
+        store.commit(patch('e1', 's1', 2, 'ag-7')),
+        store.commit({ consumer: 'c', eventId: 'e7', insertSubtasks: [subtask('s3', 'wf-1')], outbox: [message('e7-a')] }),
+      ]);
+      const value = (i: number) => (outcomes[i] as PromiseFulfilledResult<unknown>).value;
+      const reason = (i: number) => (outcomes[i] as PromiseRejectedResult).reason;
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled']);
+      for (const i of [1, 5, 6]) expect(reason(i)).toBeInstanceOf(ConcurrencyConflictError);
+      expect(String(reason(5))).toContain('not paused');
+      expect([value(2), value(3), value(7), value(8)]).toEqual(['applied', 'duplicate', 'duplicate', 'applied']);
+      const claimed = value(0) as ClaimedCommit & { status: 'applied' };
+      const claimed4 = value(4) as ClaimedCommit & { status: 'applied' };
+      expect(claimed.outbox.map((r) => r.event.id)).toEqual(['e1-a', 'e1-b']);
+      expect(claimed4.outbox.map((r) => r.event.id)).toEqual(['e4-a', 'e4-b']);
+      // Seqs are the rows' own: they mark exactly those rows.
+      const pending = await allPending();
+      const seqOf = new Map(pending.map((r) => [r.event.id, r.seq]));
+      expect([...claimed.outbox, ...claimed4.outbox].map((r) => r.seq)).toEqual(['e1-a', 'e1-b', 'e4-a', 'e4-b'].map((id) => seqOf.get(id)));
+      expect(pending.map((r) => r.event.id).sort()).toEqual(['e1-a', 'e1-b', 'e3-a', 'e3-b', 'e4-a', 'e4-b', 'e7-a'].sort());
+      expect(await store.getSubtask('s1')).toMatchObject({ assignedAgent: 'ag-3', version: 3 });
+      expect(await store.getSubtask('s2')).toMatchObject({ assignedAgent: null, version: 1 });
+      expect(await store.getSubtask('t1')).toMatchObject({ assignedAgent: 'ag-4', version: 2 });
+      expect((await store.getSubtasks('wf-1')).map((s) => s.id)).toEqual(['s1', 's2', 's3']);
+      // Claimed rows stay with their committer; the relay sends only the others.
+      const relayed: string[] = [];
+      await store.drainOutbox(100, async (rows) => void relayed.push(...rows.map((r) => r.event.id)));
+      expect(relayed.sort()).toEqual(['e3-a', 'e3-b', 'e7-a']);
+    });
+
     it('serves the outbox in order and forgets what was published', async () => {
       await store.createWorkflow(newWorkflow('wf-1'), [message('a'), message('b')]);
       await store.commit({ consumer: 'c', eventId: 'e', outbox: [message('c'), message('d')] });
@@ -375,10 +425,15 @@ export function workflowStoreContract(name: string, make: Make): void {
       await running('wf-1', [subtask('s1', 'wf-1'), subtask('s2', 'wf-1', { dependsOn: ['s1'], status: 'pending', output: { a: [1, null] }, leaseToken: 1_700_000_000_000_123, deadline: at(9) })]);
       const workflow = await store.getWorkflow('wf-1');
       const all = await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'all' });
-      expect(all).toEqual({ processed: false, workflow, subtasks: await store.getSubtasks('wf-1') });
-      expect(await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'one', subtaskId: 's2' })).toEqual({ processed: false, workflow, subtasks: [await store.getSubtask('s2')] });
-      expect(await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'none' })).toEqual({ processed: false, workflow, subtasks: null });
-      expect(await store.readForEvent('c', 'e1', 'missing', { subtasks: 'all' })).toEqual({ processed: false, workflow: null, subtasks: [] });
+      expect(all).toEqual({ processed: false, workflow, subtasks: await store.getSubtasks('wf-1'), waiting: null });
+      expect(await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'one', subtaskId: 's2' })).toEqual({ processed: false, workflow, subtasks: [await store.getSubtask('s2')], waiting: null });
+      expect(await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'none' })).toEqual({ processed: false, workflow, subtasks: null, waiting: null });
+      expect(await store.readForEvent('c', 'e1', 'missing', { subtasks: 'all' })).toEqual({ processed: false, workflow: null, subtasks: [], waiting: null });
+      // The waiting work asked for is what findWaitingSubtasks answers, read in the same round trip.
+      const waiting = await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'none', waiting: { specialties: ['data_analyst'], limit: 2 } });
+      expect(waiting.waiting).toEqual(await store.findWaitingSubtasks(['data_analyst'], 2));
+      expect(waiting.waiting?.map((s) => s.id)).toEqual(['s1']);
+      expect((await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'none', waiting: { specialties: ['academic_researcher'], limit: 2 } })).waiting).toEqual([]);
       await store.commit({ consumer: 'c', eventId: 'e1' });
       expect((await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'none' })).processed).toBe(true);
       expect((await store.readForEvent('other', 'e1', 'wf-1', { subtasks: 'none' })).processed).toBe(false);

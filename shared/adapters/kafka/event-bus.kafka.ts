@@ -35,7 +35,7 @@ export interface KafkaConsumerTimings {
 export interface KafkaEventBusOptions {
   /** Partitions a consumer works on at once (default: the partition count). */
   partitionsConsumedConcurrently?: number;
-  /** Keys (workflows) a consumer works on at once within one partition's batch. Default 4. */
+  /** Keys (workflows) a consumer works on at once within one partition's batch. Default 16. */
   keysConsumedConcurrently?: number;
   brokers: string[];
   clientId: string;
@@ -53,6 +53,9 @@ export interface KafkaEventBusOptions {
   /** Upper bound of one read(). Default 30 s. */
   readTimeoutMs?: number;
 }
+
+/** Keys at once per partition: enough concurrent handlers that their reads and commits leave in groups. */
+export const DEFAULT_KEYS_CONCURRENCY = 16;
 
 /** kafkajs's own defaults, except a 1 s fetch wait so stop() and rebalances are not held up 5 s. */
 export const defaultConsumerTimings: KafkaConsumerTimings = { sessionTimeout: 30_000, heartbeatInterval: 3_000, rebalanceTimeout: 60_000, maxWaitTimeInMs: 1_000 };
@@ -171,7 +174,7 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
             const beat = setInterval(() => void heartbeat().catch(() => undefined), timings.heartbeatInterval);
             try {
               await runKeyChains(batch.messages, {
-                concurrency: options.keysConsumedConcurrently ?? 4,
+                concurrency: options.keysConsumedConcurrently ?? DEFAULT_KEYS_CONCURRENCY,
                 handle: (message) => subscription.handler(toDelivery(batch.topic, batch.partition, message)),
                 resolve: resolveOffset,
                 proceed: () => isRunning() && !isStale(),

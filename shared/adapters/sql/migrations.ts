@@ -87,6 +87,122 @@ BEGIN
 END
 $fn$`;
 
+/**
+ * Many WorkflowStore.commits in one transaction (one WAL flush for all), set-based: a few statements
+ * per batch, however many changes it holds. The caller never puts two changes that touch the same
+ * row (or the same processed mark) in one batch, so each change is checked and written exactly as if
+ * it had committed alone: a duplicate (already processed) writes nothing; a change whose required
+ * workflow status or any versioned row no longer matches what its handler read writes nothing and
+ * is reported as a conflict (retriable: re-read, run the handler again); the rest are written as
+ * amas_commit writes one. Every row the batch writes or guards is locked first, workflows then
+ * subtasks, each in id order: one order for every batch, so overlapping batches cannot deadlock.
+ * Returns {"ok": [n...], "conflicts": {"n": "why"}, "seqs": [...]}: n is a change's 1-based position,
+ * any other change was a duplicate; seqs are the outbox rows of the applied changes in change then
+ * row order, ascending.
+ */
+const commitSetFunction = `CREATE FUNCTION amas_commit_set(changes jsonb) RETURNS jsonb LANGUAGE plpgsql AS $fn$
+DECLARE
+  duplicates integer[];
+  conflicts jsonb;
+  ok integer[];
+  seqs bigint[];
+BEGIN
+  SELECT coalesce(array_agg(c.n::integer), '{}') INTO duplicates
+  FROM jsonb_array_elements(changes) WITH ORDINALITY AS c(item, n)
+  WHERE EXISTS (SELECT 1 FROM processed_events p WHERE p.consumer = c.item->>'consumer' AND p.event_id = c.item->>'eventId');
+
+  PERFORM 1 FROM workflows w
+  WHERE w.id IN (
+    SELECT u.item->>'id' FROM jsonb_array_elements(changes) AS c(item) CROSS JOIN LATERAL jsonb_array_elements(c.item->'workflowUpdates') AS u(item)
+    UNION
+    SELECT c.item->'requireWorkflowStatus'->>'id' FROM jsonb_array_elements(changes) AS c(item) WHERE jsonb_typeof(c.item->'requireWorkflowStatus') = 'object')
+  ORDER BY w.id FOR UPDATE;
+  PERFORM 1 FROM subtasks s
+  WHERE s.id IN (SELECT u.item->>'id' FROM jsonb_array_elements(changes) AS c(item) CROSS JOIN LATERAL jsonb_array_elements(c.item->'subtaskUpdates') AS u(item))
+  ORDER BY s.id FOR UPDATE;
+
+  SELECT coalesce(jsonb_object_agg(x.n, x.why), '{}') INTO conflicts FROM (
+    SELECT DISTINCT ON (p.n) p.n, p.why FROM (
+      SELECT c.n, 0 AS k, 0::bigint AS m,
+          format('workflow %s is %s, not %s', c.item->'requireWorkflowStatus'->>'id', coalesce(w.status, 'missing'), c.item->'requireWorkflowStatus'->>'status') AS why
+        FROM jsonb_array_elements(changes) WITH ORDINALITY AS c(item, n)
+        LEFT JOIN workflows w ON w.id = c.item->'requireWorkflowStatus'->>'id'
+        WHERE jsonb_typeof(c.item->'requireWorkflowStatus') = 'object' AND w.status IS DISTINCT FROM c.item->'requireWorkflowStatus'->>'status'
+      UNION ALL
+      SELECT c.n, 1, u.m, format('workflows %s is no longer at version %s', u.item->>'id', u.item->>'expectedVersion')
+        FROM jsonb_array_elements(changes) WITH ORDINALITY AS c(item, n)
+        CROSS JOIN LATERAL jsonb_array_elements(c.item->'workflowUpdates') WITH ORDINALITY AS u(item, m)
+        LEFT JOIN workflows w ON w.id = u.item->>'id'
+        WHERE w.version IS DISTINCT FROM (u.item->>'expectedVersion')::integer
+      UNION ALL
+      SELECT c.n, 2, u.m, format('subtasks %s is no longer at version %s', u.item->>'id', u.item->>'expectedVersion')
+        FROM jsonb_array_elements(changes) WITH ORDINALITY AS c(item, n)
+        CROSS JOIN LATERAL jsonb_array_elements(c.item->'subtaskUpdates') WITH ORDINALITY AS u(item, m)
+        LEFT JOIN subtasks s ON s.id = u.item->>'id'
+        WHERE s.version IS DISTINCT FROM (u.item->>'expectedVersion')::integer
+    ) p
+    WHERE NOT p.n::integer = ANY (duplicates)
+    ORDER BY p.n, p.k, p.m
+  ) x;
+
+  ok := ARRAY(SELECT n FROM generate_series(1, jsonb_array_length(changes)) AS n
+              WHERE NOT n = ANY (duplicates) AND NOT conflicts ? n::text ORDER BY n);
+
+  -- A concurrent committer of the same event may have won since the check: that change is a duplicate.
+  WITH marked AS (
+    INSERT INTO processed_events (consumer, event_id)
+    SELECT c.item->>'consumer', c.item->>'eventId' FROM jsonb_array_elements(changes) WITH ORDINALITY AS c(item, n)
+    WHERE c.n::integer = ANY (ok)
+    ON CONFLICT DO NOTHING
+    RETURNING consumer, event_id
+  )
+  SELECT coalesce(array_agg(c.n::integer ORDER BY c.n), '{}') INTO ok
+  FROM jsonb_array_elements(changes) WITH ORDINALITY AS c(item, n)
+  JOIN marked m ON m.consumer = c.item->>'consumer' AND m.event_id = c.item->>'eventId';
+
+  INSERT INTO subtasks (id, workflow_id, title, description, specialty, phase, estimated_minutes, priority, depends_on,
+      success_criteria, quality_checkpoints, review_required, status, assigned_agent, attempts, lease_token, deadline,
+      quality, output, last_error, version, updated_at)
+    SELECT r.id, r.workflow_id, r.title, r.description, r.specialty, r.phase, r.estimated_minutes, r.priority, r.depends_on,
+      r.success_criteria, r.quality_checkpoints, r.review_required, r.status, r.assigned_agent, r.attempts, r.lease_token,
+      r.deadline, r.quality, r.output, r.last_error, r.version, r.updated_at
+    FROM jsonb_array_elements(changes) WITH ORDINALITY AS c(item, n)
+    CROSS JOIN LATERAL jsonb_array_elements(c.item->'insertSubtasks') WITH ORDINALITY AS e(item, m)
+    CROSS JOIN LATERAL jsonb_populate_record(NULL::subtasks, e.item) AS r
+    WHERE c.n::integer = ANY (ok)
+    ORDER BY c.n, e.m;
+
+  UPDATE workflows w SET (status, complexity, plan, failure_reason, completed_at) =
+      (SELECT r.status, r.complexity, r.plan, r.failure_reason, r.completed_at FROM jsonb_populate_record(w, u.item->'patch') AS r),
+    version = w.version + 1, updated_at = now()
+  FROM jsonb_array_elements(changes) WITH ORDINALITY AS c(item, n)
+  CROSS JOIN LATERAL jsonb_array_elements(c.item->'workflowUpdates') AS u(item)
+  WHERE c.n::integer = ANY (ok) AND w.id = u.item->>'id';
+
+  UPDATE subtasks s SET (status, assigned_agent, attempts, lease_token, deadline, quality, output, last_error) =
+      (SELECT r.status, r.assigned_agent, r.attempts, r.lease_token, r.deadline, r.quality, r.output, r.last_error
+       FROM jsonb_populate_record(s, u.item->'patch') AS r),
+    version = s.version + 1, updated_at = now()
+  FROM jsonb_array_elements(changes) WITH ORDINALITY AS c(item, n)
+  CROSS JOIN LATERAL jsonb_array_elements(c.item->'subtaskUpdates') AS u(item)
+  WHERE c.n::integer = ANY (ok) AND s.id = u.item->>'id';
+
+  WITH inserted AS (
+    INSERT INTO outbox (topic, key, event, claimed_until)
+    SELECT o.item->>'topic', o.item->>'key', o.item->'event',
+      CASE WHEN coalesce((c.item->>'claimMs')::integer, 0) > 0 THEN clock_timestamp() + (c.item->>'claimMs')::integer * interval '1 millisecond' END
+    FROM jsonb_array_elements(changes) WITH ORDINALITY AS c(item, n)
+    CROSS JOIN LATERAL jsonb_array_elements(c.item->'outbox') WITH ORDINALITY AS o(item, m)
+    WHERE c.n::integer = ANY (ok)
+    ORDER BY c.n, o.m
+    RETURNING seq
+  )
+  SELECT coalesce(array_agg(seq ORDER BY seq), '{}') INTO seqs FROM inserted;
+
+  RETURN jsonb_build_object('ok', to_jsonb(ok), 'conflicts', conflicts, 'seqs', to_jsonb(seqs));
+END
+$fn$`;
+
 /** Append only: an applied migration is never edited, a change is a new version. */
 export const migrations: readonly Migration[] = [
   {
@@ -170,6 +286,11 @@ export const migrations: readonly Migration[] = [
     version: 3,
     name: 'a commit may require its workflow to still be in a status (dispatch: running, so a pause wins the race)',
     statements: [guardFunction],
+  },
+  {
+    version: 4,
+    name: 'many commits in one transaction (group commit), set-based: amas_commit_set',
+    statements: [commitSetFunction],
   },
 ];
 

@@ -22,7 +22,7 @@ async function unclaimedOutbox(client: SqlClient, limit: number): Promise<Outbox
 
 export async function markPublished(client: SqlClient, seqs: readonly number[]): Promise<void> {
   if (seqs.length === 0) return;
-  await client.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[]) AND published_at IS NULL', [seqs]);
+  await client.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[]) AND published_at IS NULL', [seqs], { prepare: true });
 }
 
 /**
@@ -32,6 +32,14 @@ export async function markPublished(client: SqlClient, seqs: readonly number[]):
  * rows go out again, and consumers absorb the repeat by event id.
  */
 export async function drainOutbox(client: SqlClient, limit: number, publish: (rows: OutboxRecord[]) => Promise<void>): Promise<number | 'busy'> {
+  // Most polls find nothing to send (committers publish their own rows): one cheap read, not a
+  // transaction and a lock, tells so.
+  const { rows: pending } = await client.query<{ pending: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < clock_timestamp())) AS pending`,
+    [],
+    { prepare: true },
+  );
+  if (!pending[0]?.pending) return 0;
   return client.transaction(async (tx) => {
     // One relay per schema at a time, so events leave in commit order and are not sent twice.
     const { rows: lock } = await tx.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.amas-outbox-relay')) AS locked");

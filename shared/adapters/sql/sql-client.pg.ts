@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { ConfigError } from '../../errors.js';
-import type { SqlClient, SqlResult } from './sql-client.js';
+import { createHash } from 'node:crypto';
+import type { QueryOptions, SqlClient, SqlResult } from './sql-client.js';
 
 export interface PgClientOptions {
   /** Every connection's search_path, so a test can isolate itself in a fresh schema. */
@@ -10,14 +11,25 @@ export interface PgClientOptions {
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
-async function run<R>(db: Queryable, sql: string, params?: unknown[]): Promise<SqlResult<R>> {
-  const result = await db.query(sql, params);
+const statementNames = new Map<string, string>();
+/** One name per statement text, the same in every pool and connection. */
+const statementName = (sql: string): string => {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `amas_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+};
+
+async function run<R>(db: Queryable, sql: string, params?: unknown[], options?: QueryOptions): Promise<SqlResult<R>> {
+  const result = await (options?.prepare ? db.query({ name: statementName(sql), text: sql, values: params ?? [] }) : db.query(sql, params));
   return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
 }
 
 function transactionClient(conn: pg.PoolClient): SqlClient {
   const client: SqlClient = {
-    query: (sql, params) => run(conn, sql, params),
+    query: (sql, params, options) => run(conn, sql, params, options),
     transaction: (fn) => fn(client),
     close: () => Promise.reject(new Error('cannot close a client from inside a transaction')),
   };
@@ -39,7 +51,8 @@ export function createPgClient(connectionString: string, options: PgClientOption
   pool.on('error', () => undefined);
 
   return {
-    query: (sql, params) => run(pool, sql, params),
+    groupCommit: true,
+    query: (sql, params, options) => run(pool, sql, params, options),
     async transaction(fn) {
       const conn = await pool.connect();
       let broken = false;

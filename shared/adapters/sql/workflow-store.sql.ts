@@ -1,6 +1,8 @@
 import { ConcurrencyConflictError } from '../../errors.js';
 import type {
+  EventSnapshot,
   OutboxMessage,
+  SnapshotScope,
   StateChange,
   WorkflowStore,
 } from '../../ports/workflow-store.port.js';
@@ -17,6 +19,7 @@ import {
   type WorkflowRow,
 } from './rows.js';
 import type { SqlClient } from './sql-client.js';
+import { createCoalescer, type Settled } from '../../coalesce.js';
 import { drainOutbox, markPublished, pendingOutbox } from './outbox.sql.js';
 
 const ACTIVE = ['pending', 'planned', 'awaiting_approval', 'running', 'paused'];
@@ -38,8 +41,9 @@ const byId = <T extends { id: string }>(updates: readonly T[]): T[] =>
   [...updates].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
 /** The change as amas_commit takes it: patches keyed by column, each list of patches in lock order. */
-const commitArgument = (change: StateChange): string =>
+const commitArgument = (change: StateChange, claimMs: number): string =>
   JSON.stringify({
+    claimMs: Math.max(0, Math.round(claimMs)),
     consumer: change.consumer,
     eventId: change.eventId,
     insertSubtasks: (change.insertSubtasks ?? []).map(subtaskRecord),
@@ -49,42 +53,199 @@ const commitArgument = (change: StateChange): string =>
     requireWorkflowStatus: change.requireWorkflowStatus ?? null,
   });
 
-// The guard runs first (the CTE is scanned before the select list is computed), in the same statement.
+// A lone change: amas_commit, cheaper than the set-based function for one. The guard runs first
+// (the CTE is scanned before the select list is computed), in the same statement.
 const COMMIT = 'SELECT amas_commit($1::text::jsonb, $2::integer) AS seqs';
 const GUARDED_COMMIT = 'WITH guard AS MATERIALIZED (SELECT amas_require_workflow_status($1::text::jsonb)) SELECT amas_commit($1::text::jsonb, $2::integer) AS seqs FROM guard';
+const COMMIT_SET = 'SELECT amas_commit_set($1::text::jsonb) AS result';
+/** The per-event statements: planned once per connection. */
+const PREPARED = { prepare: true } as const;
+type CommitSetResult = { ok: number[]; conflicts: Record<string, string>; seqs: (string | number)[] };
 
-/** One round trip (one implicit transaction): the outbox seqs written, or null for a duplicate. */
-async function applyChange(client: SqlClient, change: StateChange, claimMs: number): Promise<number[] | null> {
-  try {
-    const { rows } = await client.query<{ seqs: (string | number)[] | null }>(change.requireWorkflowStatus ? GUARDED_COMMIT : COMMIT, [
-      commitArgument(change),
-      Math.max(0, Math.round(claimMs)),
-    ]);
-    const seqs = rows[0]?.seqs;
-    return seqs ? seqs.map(Number) : null;
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === VERSION_CONFLICT) throw Object.assign(new ConcurrencyConflictError((error as Error).message), { cause: error });
-    if (typeof code === 'string' && TRANSIENT_CONFLICTS.has(code)) {
-      throw Object.assign(new ConcurrencyConflictError(`commit of ${change.eventId} aborted (${code})`), { cause: error });
+const asConflict = (error: unknown, eventId: string): unknown => {
+  const code = (error as { code?: unknown }).code;
+  if (code === VERSION_CONFLICT) return Object.assign(new ConcurrencyConflictError((error as Error).message), { cause: error });
+  if (typeof code === 'string' && TRANSIENT_CONFLICTS.has(code)) {
+    return Object.assign(new ConcurrencyConflictError(`commit of ${eventId} aborted (${code})`), { cause: error });
+  }
+  return error;
+};
+
+const settled = <T>(outcome: Settled<T>): T => {
+  if (outcome.ok) return outcome.value;
+  throw outcome.error;
+};
+
+interface PendingCommit {
+  change: StateChange;
+  claimMs: number;
+}
+
+/** What a change writes, guards or marks: two changes sharing any of these never go in one amas_commit_set. */
+const footprint = ({ consumer, eventId, workflowUpdates, subtaskUpdates, insertSubtasks, requireWorkflowStatus }: StateChange): string[] => [
+  `e:${consumer}:${eventId}`,
+  ...(workflowUpdates ?? []).map((u) => `w:${u.id}`),
+  ...(requireWorkflowStatus ? [`w:${requireWorkflowStatus.id}`] : []),
+  ...(subtaskUpdates ?? []).map((u) => `s:${u.id}`),
+  ...(insertSubtasks ?? []).map((s) => `s:${s.id}`),
+];
+
+/**
+ * Cuts a batch into runs of consecutive changes with disjoint footprints. A change that overlaps an
+ * earlier one of its run starts the next run, so it commits after it and sees what it wrote, and
+ * every change still commits in call order: outbox seqs follow the order commits were asked for.
+ */
+function runsOf(batch: readonly PendingCommit[]): PendingCommit[][] {
+  const runs: PendingCommit[][] = [];
+  let run: PendingCommit[] = [];
+  let taken = new Set<string>();
+  for (const pending of batch) {
+    const keys = footprint(pending.change);
+    if (keys.some((key) => taken.has(key))) {
+      runs.push(run);
+      run = [];
+      taken = new Set();
     }
-    throw error;
+    run.push(pending);
+    for (const key of keys) taken.add(key);
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
+
+/**
+ * Commits a group in one round trip, one transaction, one WAL flush (amas_commit_set): per change,
+ * the outbox seqs written, null for a duplicate, or a retriable conflict. Changes that overlap go
+ * in successive calls (runsOf). Should a call fail as a whole (a lost connection, a row breaking a
+ * constraint), its changes are committed one by one, so each gets its own outcome and one bad
+ * change cannot fail the others.
+ */
+async function commitBatch(client: SqlClient, batch: readonly PendingCommit[]): Promise<Settled<number[] | null>[]> {
+  const settled: Settled<number[] | null>[] = [];
+  for (const run of runsOf(batch)) settled.push(...(await commitSet(client, run)));
+  return settled;
+}
+
+async function commitOne(client: SqlClient, { change, claimMs }: PendingCommit): Promise<Settled<number[] | null>> {
+  try {
+    const { rows } = await client.query<{ seqs: (string | number)[] | null }>(
+      change.requireWorkflowStatus ? GUARDED_COMMIT : COMMIT,
+      [commitArgument(change, claimMs), Math.max(0, Math.round(claimMs))],
+      PREPARED,
+    );
+    const seqs = rows[0]?.seqs;
+    return { ok: true, value: seqs ? seqs.map(Number) : null };
+  } catch (error) {
+    return { ok: false, error: asConflict(error, change.eventId) };
   }
 }
 
+async function commitSet(client: SqlClient, group: readonly PendingCommit[]): Promise<Settled<number[] | null>[]> {
+  if (group.length === 1) return [await commitOne(client, group[0]!)];
+  let result: CommitSetResult | undefined;
+  try {
+    const { rows } = await client.query<{ result: CommitSetResult }>(
+      COMMIT_SET,
+      [`[${group.map(({ change, claimMs }) => commitArgument(change, claimMs)).join(',')}]`],
+      PREPARED,
+    );
+    result = rows[0]?.result;
+  } catch {
+    const singles: Settled<number[] | null>[] = [];
+    for (const pending of group) singles.push(await commitOne(client, pending));
+    return singles;
+  }
+  if (!result) throw new Error('amas_commit_set returned no result');
+  const applied = new Set(result.ok);
+  let next = 0;
+  return group.map(({ change }, i): Settled<number[] | null> => {
+    const n = i + 1;
+    const conflict = result.conflicts[String(n)];
+    if (conflict !== undefined) return { ok: false, error: new ConcurrencyConflictError(conflict) };
+    if (!applied.has(n)) return { ok: true, value: null };
+    const count = change.outbox?.length ?? 0;
+    const seqs = result.seqs.slice(next, next + count).map(Number);
+    next += count;
+    return { ok: true, value: seqs };
+  });
+}
+
+interface PendingRead {
+  consumer: string;
+  eventId: string;
+  workflowId: string;
+  scope: SnapshotScope;
+}
+type SnapshotRow = { processed: boolean; workflow: WorkflowRow | null; subtasks: SubtaskRow[] | null; waiting: SubtaskRow[] | null };
+
+/** findWaitingSubtasks: ready, unassigned, of a running workflow, of one of the specialties $; re-runs, then the longest waiting. */
+const waitingSubtasks = (specialties: string, limit: string) =>
+  `SELECT s.* FROM subtasks s JOIN workflows w ON w.id = s.workflow_id
+   WHERE s.status = 'ready' AND s.assigned_agent IS NULL AND w.status = 'running' AND s.specialty = ANY(${specialties})
+   ORDER BY s.attempts DESC, s.updated_at, s.seq LIMIT ${limit}`;
+
+/** Every read of a batch in one query: per event, its processed mark, its workflow, the subtasks its function reads, and the waiting work it asked for. */
+const READ_BATCH = `SELECT
+    EXISTS (SELECT 1 FROM processed_events p WHERE p.consumer = r.consumer AND p.event_id = r.event_id) AS processed,
+    (SELECT row_to_json(w) FROM workflows w WHERE w.id = r.workflow_id) AS workflow,
+    CASE r.scope
+      WHEN 'one' THEN (SELECT coalesce(json_agg(s), '[]') FROM subtasks s WHERE s.id = r.subtask_id)
+      WHEN 'all' THEN (SELECT coalesce(json_agg(s ORDER BY s.seq), '[]') FROM subtasks s WHERE s.workflow_id = r.workflow_id)
+    END AS subtasks,
+    CASE WHEN r.waiting IS NOT NULL THEN
+      (SELECT coalesce(json_agg(q), '[]') FROM (${waitingSubtasks("string_to_array(r.waiting, ',')", 'r.waiting_limit')}) q)
+    END AS waiting
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::integer[])
+    WITH ORDINALITY AS r(consumer, event_id, workflow_id, scope, subtask_id, waiting, waiting_limit, n)
+  ORDER BY r.n`;
+
+async function readBatch(client: SqlClient, batch: readonly PendingRead[]): Promise<Settled<EventSnapshot>[]> {
+  const { rows } = await client.query<SnapshotRow>(
+    READ_BATCH,
+    [
+      batch.map((r) => r.consumer),
+      batch.map((r) => r.eventId),
+      batch.map((r) => r.workflowId),
+      batch.map((r) => r.scope.subtasks),
+      batch.map((r) => (r.scope.subtasks === 'one' ? r.scope.subtaskId : null)),
+      batch.map((r) => (r.scope.waiting ? r.scope.waiting.specialties.join(',') : null)),
+      batch.map((r) => r.scope.waiting?.limit ?? 0),
+    ],
+    PREPARED,
+  );
+  return batch.map((_, i) => {
+    const row = rows[i];
+    return {
+      ok: true,
+      value: {
+        processed: row?.processed === true,
+        workflow: row?.workflow ? toWorkflow(row.workflow) : null,
+        subtasks: row?.subtasks ? row.subtasks.map(toSubtask) : null,
+        waiting: row?.waiting ? row.waiting.map(toSubtask) : null,
+      },
+    };
+  });
+}
+
 const SUBTASKS = 'SELECT s.* FROM subtasks s';
-/** readForEvent's subtasks column: rows as JSON (row_to_json renders timestamps as ISO 8601). */
-const SNAPSHOT_SUBTASKS = {
-  none: 'NULL::json',
-  one: "(SELECT coalesce(json_agg(s), '[]') FROM subtasks s WHERE s.id = $4)",
-  all: "(SELECT coalesce(json_agg(s ORDER BY s.seq), '[]') FROM subtasks s WHERE s.workflow_id = $3)",
-} as const;
+
+/** Batches per store at most in flight, and changes or reads per batch. */
+const BATCHES_IN_FLIGHT = 4;
+const MAX_BATCH = 64;
 
 export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
   const workflows = async (sql: string, params: unknown[]) =>
     (await client.query<WorkflowRow>(sql, params)).rows.map(toWorkflow);
   const subtasks = async (sql: string, params: unknown[]) =>
     (await client.query<SubtaskRow>(sql, params)).rows.map(toSubtask);
+  // Concurrent consumers' reads and commits leave together (group commit), where the client allows it.
+  const grouped = client.groupCommit === true;
+  const read = grouped
+    ? createCoalescer<PendingRead, EventSnapshot>({ run: (batch) => readBatch(client, batch), maxItems: MAX_BATCH, maxInFlight: BATCHES_IN_FLIGHT })
+    : async (pending: PendingRead) => settled((await readBatch(client, [pending]))[0]!);
+  const commit = grouped
+    ? createCoalescer<PendingCommit, number[] | null>({ run: (batch) => commitBatch(client, batch), maxItems: MAX_BATCH, maxInFlight: BATCHES_IN_FLIGHT })
+    : async (pending: PendingCommit) => settled(await commitOne(client, pending));
 
   return {
     async migrate() {
@@ -140,13 +301,7 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
       return subtask ?? null;
     },
 
-    findWaitingSubtasks: (specialties, limit) =>
-      subtasks(
-        `${SUBTASKS} JOIN workflows w ON w.id = s.workflow_id
-         WHERE s.status = 'ready' AND s.assigned_agent IS NULL AND w.status = 'running' AND s.specialty = ANY($1::text[])
-         ORDER BY s.attempts DESC, s.updated_at, s.seq LIMIT $2`,
-        [[...specialties], limit],
-      ),
+    findWaitingSubtasks: (specialties, limit) => subtasks(waitingSubtasks('$1::text[]', '$2'), [[...specialties], limit]),
 
     findOverdueSubtasks: (now, limit) =>
       subtasks(
@@ -158,20 +313,7 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
     findSubtasksByAgent: (agentId) =>
       subtasks(`${SUBTASKS} WHERE s.status = 'in_progress' AND s.assigned_agent = $1 ORDER BY s.seq`, [agentId]),
 
-    async readForEvent(consumer, eventId, workflowId, scope) {
-      const { rows } = await client.query<{ processed: boolean; workflow: WorkflowRow | null; subtasks: SubtaskRow[] | null }>(
-        `SELECT EXISTS (SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2) AS processed,
-           (SELECT row_to_json(w) FROM workflows w WHERE w.id = $3) AS workflow,
-           ${SNAPSHOT_SUBTASKS[scope.subtasks]} AS subtasks`,
-        scope.subtasks === 'one' ? [consumer, eventId, workflowId, scope.subtaskId] : [consumer, eventId, workflowId],
-      );
-      const row = rows[0];
-      return {
-        processed: row?.processed === true,
-        workflow: row?.workflow ? toWorkflow(row.workflow) : null,
-        subtasks: row?.subtasks ? row.subtasks.map(toSubtask) : null,
-      };
-    },
+    readForEvent: (consumer, eventId, workflowId, scope) => read({ consumer, eventId, workflowId, scope }),
 
     async hasProcessed(consumer, eventId) {
       const { rowCount } = await client.query('SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2', [
@@ -182,11 +324,11 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
     },
 
     async commit(change) {
-      return (await applyChange(client, change, 0)) === null ? 'duplicate' : 'applied';
+      return (await commit({ change, claimMs: 0 })) === null ? 'duplicate' : 'applied';
     },
 
     async commitClaimed(change, claimMs) {
-      const seqs = await applyChange(client, change, claimMs);
+      const seqs = await commit({ change, claimMs });
       if (seqs === null) return { status: 'duplicate' };
       const outbox = change.outbox ?? [];
       return { status: 'applied', outbox: outbox.map((message, i) => ({ ...message, seq: seqs[i] as number })) };
