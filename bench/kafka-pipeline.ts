@@ -2,6 +2,8 @@
 // orchestrator's four-function pipeline (Kafka + PostgreSQL, one runtime per function) — per-step
 // latency from per-event timestamps, and workflows/s for a batch of concurrent workflows.
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { createKafkaEventBus, testConsumerTimings } from '../shared/adapters/kafka/event-bus.kafka.js';
 import { createPgClient } from '../shared/adapters/sql/sql-client.pg.js';
@@ -87,6 +89,9 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
     report.figure('pipe.load.step', '  step under load, mean', load.steps.mean, 'ms');
     Object.entries(load.breakdown).forEach(([part, ms], i) => report.figure(`pipe.load.part${i}`, `    of it: ${part}`, ms, 'ms'));
     report.figure('pipe.cpu', '  CPU of this process (all runtimes)', load.cpuPercent, '% of one core');
+    // Node, the broker, PostgreSQL and everything else on the box: what one event costs the machine.
+    report.figure('pipe.machine', '  CPU of the whole machine per event', load.machineCpuMsPerEvent, 'ms');
+    report.figure('pipe.ceiling', '  ceiling at that cost, all cores busy', (load.cores * 1000) / load.machineCpuMsPerEvent, 'events/s');
     Object.entries(load.busy).forEach(([fn, pct]) => report.figure(`pipe.busy.${fn}`, `  ${fn} consumer busy`, pct, '% of the run'));
 
     const stepRatio = report.ratio('step/rt', 'pipeline step p50 / raw round trip p50', latency.steps.p50, rawRt.p50);
@@ -340,6 +345,16 @@ class Tracer {
   }
 }
 
+/** Busy CPU time of the whole machine so far (all processes, all cores), from /proc/stat. */
+async function machineCpu(): Promise<{ busyMs: number; cores: number }> {
+  const stat = await readFile('/proc/stat', 'utf8');
+  const [, ...fields] = (stat.split('\n')[0] ?? '').trim().split(/\s+/);
+  // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
+  const ticks = fields.slice(0, 8).reduce((sum, value, i) => (i === 3 || i === 4 ? sum : sum + Number(value)), 0);
+  // USER_HZ is 100 on Linux.
+  return { busyMs: ticks * 10, cores: availableParallelism() };
+}
+
 const cpuPercent = (since: NodeJS.CpuUsage, ms: number): number => {
   const used = process.cpuUsage(since);
   return ((used.user + used.system) / 1000 / ms) * 100;
@@ -412,6 +427,7 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
     const commitsBefore = tracer.commits;
     const recordsBefore = tracer.records;
     const cpu = process.cpuUsage();
+    const machine = await machineCpu();
     const started = now();
     const ids = await Promise.all(Array.from({ length: setup.concurrentWorkflows }, submit));
     await waitUntil(settled(ids), 150_000, `${ids.length} concurrent workflows`);
@@ -439,6 +455,8 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
         recordsPerSecond: (tracer.records - recordsBefore) / (ms / 1000),
         eventsPerWorkflow: events / ids.length,
         cpuPercent: cpuPercent(cpu, ms),
+        machineCpuMsPerEvent: ((await machineCpu()).busyMs - machine.busyMs) / events,
+        cores: machine.cores,
         busy,
         skips: [...tracer.skips].sort((a, b) => b[1] - a[1]).map(([why, n]) => `${n}x ${why}`),
         completed: ids.filter((id) => tracer.finished.get(id)?.status === 'workflow.completed').length,

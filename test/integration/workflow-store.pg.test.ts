@@ -57,3 +57,46 @@ describe('SQL migrations on PostgreSQL', () => {
     expect(await runMigrations(clients[1]!)).toEqual([]);
   });
 });
+
+describe('group commit on PostgreSQL', () => {
+  it('concurrent reads and commits share statements and transactions, and each keeps its own outcome', async () => {
+    const { schema, drop } = await freshSchema();
+    const inner = createPgClient(url, { schema, maxConnections: 4 });
+    const statements: string[] = [];
+    const counting: SqlClient = {
+      groupCommit: inner.groupCommit,
+      query: (sql, params, options) => (statements.push(sql), inner.query(sql, params, options)),
+      transaction: (fn) => inner.transaction(fn),
+      close: () => inner.close(),
+    };
+    const store = createSqlWorkflowStore(counting);
+    try {
+      await store.migrate();
+      const n = 200;
+      await store.createWorkflow({ id: 'wf', description: 'group', priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: new Date().toISOString() }, []);
+      await store.commit({ consumer: 'seed', eventId: 'run', workflowUpdates: [{ id: 'wf', expectedVersion: 1, patch: { status: 'running' } }] });
+      statements.length = 0;
+      const commits = await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          store.commitClaimed({ consumer: 'c', eventId: `e${i}`, outbox: [{ topic: 't', key: 'wf', event: { specversion: '1.0', id: `o${i}`, source: 's', type: 't', time: new Date().toISOString(), data: { i } } }] }, 1_000),
+        ),
+      );
+      const commitStatements = statements.length;
+      statements.length = 0;
+      const reads = await Promise.all(Array.from({ length: n }, (_, i) => store.readForEvent('c', `e${i < n / 2 ? i : i + n}`, 'wf', { subtasks: 'none' })));
+      // Everything was asked for in one turn: at most ceil(n / 64) groups each.
+      expect(commitStatements).toBeLessThanOrEqual(Math.ceil(n / 64));
+      expect(statements.length).toBeLessThanOrEqual(Math.ceil(n / 64));
+      expect(commits.every((c) => c.status === 'applied')).toBe(true);
+      // Each commit got the seq of its own row.
+      const pending = await store.pendingOutbox(1_000);
+      const seqOf = new Map(pending.map((r) => [r.event.id, r.seq]));
+      expect(commits.map((c) => (c.status === 'applied' ? c.outbox[0]?.seq : -1))).toEqual(Array.from({ length: n }, (_, i) => seqOf.get(`o${i}`)));
+      expect(reads.map((r) => r.processed)).toEqual(Array.from({ length: n }, (_, i) => i < n / 2));
+      expect(reads.every((r) => r.workflow?.status === 'running')).toBe(true);
+    } finally {
+      await store.close();
+      await drop();
+    }
+  });
+});

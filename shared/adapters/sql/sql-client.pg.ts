@@ -45,7 +45,8 @@ export function createPgClient(connectionString: string, options: PgClientOption
   const pool = new pg.Pool({
     connectionString,
     max: options.maxConnections ?? 10,
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    // Prepared statements (the per-event ones) are key lookups: plan them once, not at every execution.
+    options: ['-c plan_cache_mode=force_generic_plan', ...(schema ? [`-c search_path=${schema}`] : [])].join(' '),
   });
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
