@@ -83,7 +83,7 @@ export async function runStateBench(options: BenchOptions): Promise<Report> {
     await redis.quit();
   }
   report.note('a transition = one transaction: processed-event mark + versioned subtask UPDATE + one outbox row (the per-event write of every function)');
-  report.note('raw pg does the same row work on the same tables through a bare pg.Pool, one statement per round trip (BEGIN, INSERT, UPDATE, INSERT, COMMIT); the store does it in one round trip (SELECT amas_commit(...)), hence > 1');
+  report.note('raw pg does the same row work on the same tables through a bare pg.Pool, one statement per round trip (BEGIN, INSERT, UPDATE, INSERT, COMMIT); the store sends one commit as one SELECT amas_commit(...) and commits asked for at once as one SELECT amas_commit_set(...) per group (group commit), hence > 1')
   report.note('a lease cycle = acquire + release; the store runs one Lua script each (lease, fencing counter, expiry index, holder set) where raw Redis does SET NX PX and DEL');
   printReport(report, options.print);
   return report;
