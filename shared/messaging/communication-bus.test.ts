@@ -45,7 +45,7 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 }
 
 describe('communication bus: priority delivery (defect 4)', () => {
-  it('handles a CRITICAL message published after 500 LOW ones before most of them', async () => {
+  it('handles a CRITICAL message published after 500 LOW ones before most of those still waiting', async () => {
     const { bus } = setup();
     const order: string[] = [];
     await bus.onMessage('bob', async (m) => {
@@ -53,9 +53,12 @@ describe('communication bus: priority delivery (defect 4)', () => {
       await tick(0);
     });
     for (let n = 0; n < 500; n++) await bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'SHARE_FINDINGS', priority: 'LOW', payload: { n } });
+    // The recipient works while the LOW ones are sent (how far it got depends on the machine's load):
+    // what matters is how many of those still waiting the CRITICAL one overtakes.
+    const handledBefore = order.length;
     await bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'ESCALATION', priority: 'CRITICAL' });
     await until(() => order.length === 501);
-    expect(order.indexOf('CRITICAL')).toBeLessThan(100);
+    expect(order.indexOf('CRITICAL') - handledBefore).toBeLessThan(Math.max(1, (500 - handledBefore) / 5));
     // The LOW ones keep their own order.
     const lows = order.filter((o) => o !== 'CRITICAL').map(Number);
     expect(lows).toEqual([...lows].sort((a, b) => a - b));
