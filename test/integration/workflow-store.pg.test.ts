@@ -100,3 +100,20 @@ describe('group commit on PostgreSQL', () => {
     }
   });
 });
+
+describe('PostgreSQL connections', () => {
+  it('keep the options a DATABASE_URL gives (search_path) and plan prepared statements once', async () => {
+    const { schema, drop } = await freshSchema();
+    // As the chaos suite and a deployment may pass the schema: inside the URL.
+    const client = createPgClient(`${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`, { maxConnections: 2 });
+    try {
+      const settings = await Promise.all([0, 1].map(() => client.query<{ search_path: string; plan_cache_mode: string }>(
+        "SELECT current_setting('search_path') AS search_path, current_setting('plan_cache_mode') AS plan_cache_mode",
+      )));
+      for (const { rows } of settings) expect(rows[0]).toEqual({ search_path: schema, plan_cache_mode: 'force_generic_plan' });
+    } finally {
+      await client.close();
+      await drop();
+    }
+  });
+});

@@ -45,11 +45,13 @@ export function createPgClient(connectionString: string, options: PgClientOption
   const pool = new pg.Pool({
     connectionString,
     max: options.maxConnections ?? 10,
-    // Prepared statements (the per-event ones) are key lookups: plan them once, not at every execution.
-    options: ['-c plan_cache_mode=force_generic_plan', ...(schema ? [`-c search_path=${schema}`] : [])].join(' '),
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  // Prepared statements (the per-event ones) are key lookups: plan them once, not at every execution.
+  // Set per connection (queued before its first query) so a DATABASE_URL's own `options` stay as given.
+  pool.on('connect', (client) => void client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined));
 
   return {
     groupCommit: true,
