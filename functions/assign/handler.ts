@@ -9,7 +9,7 @@ import { preferTeam } from '../common/hierarchy.js';
 import { probationCandidates, rankCandidates } from './score.js';
 
 /** The query of the re-runs-first rule: the two longest-waiting subtasks of the specialty (one may be this one). */
-export const rerunCheckOf = (specialty: Specialty) => ({ specialties: [specialty], limit: 2 }) satisfies WaitingQuery;
+export const rerunCheckOf = (specialty: Specialty): WaitingQuery => ({ specialties: [specialty], limit: 2 });
 
 /** subtask.ready → the best healthy agent of the specialty (or a newly spawned one) takes a slot. */
 export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps): Promise<Outcome> {

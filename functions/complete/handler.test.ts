@@ -2,8 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { EventOf } from '../../shared/events/index.js';
 import { createHarness, expectIdempotent, fixedPlanner, type Harness, type HarnessOptions, type StepSpec } from '../../test/unit/helpers/fixture.js';
 import { leaseKeyOf } from '../common/deps.js';
-import { processEvent } from '../../shared/runtime/process-event.js';
-import { WAKE_CANDIDATES } from './handler.js';
 
 type Dispatched = EventOf<'subtask.dispatched'>;
 
@@ -181,21 +179,5 @@ describe('complete', () => {
     expect(await readyEvents(h)).toEqual([{ workflowId: second, subtaskId: `${second}.a`, specialty: 'data_analyst', attempt: 1, excludeAgents: [] }]);
     const [woken] = await h.pump();
     expect(woken!.data).toMatchObject({ workflowId: second, agentId: 'analyst' });
-  });
-
-  it('finds the waiting work in the read of the event; an agent of several specialties makes its own query, with the same answer', async () => {
-    for (const specialties of [['data_analyst'], ['data_analyst', 'statistical_modeler']] as const) {
-      const h = await createHarness({ planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]), config: { ORCHESTRATION_MAX_TASKS_PER_AGENT: 1 } });
-      await h.agent('analyst', 'data_analyst', { specialties: [...specialties] });
-      await h.start('first');
-      const [busy] = await h.pump();
-      const { workflowId: second } = await h.start('second');
-      await h.pump();
-      const queries: unknown[][] = [];
-      const store = { ...h.store, findWaitingSubtasks: (...args: Parameters<typeof h.store.findWaitingSubtasks>) => (queries.push(args), h.store.findWaitingSubtasks(...args)) };
-      await processEvent('complete', h.completed(busy!, 0.9), { ...h.ports, store });
-      expect(queries).toEqual(specialties.length === 1 ? [] : [[specialties, WAKE_CANDIDATES]]);
-      expect(await readyEvents(h)).toEqual([{ workflowId: second, subtaskId: `${second}.a`, specialty: 'data_analyst', attempt: 1, excludeAgents: [] }]);
-    }
   });
 });

@@ -122,14 +122,11 @@ async function releaseDependents(workflow: Workflow, work: WorkingSet, out: Emit
   return { status: 'completed', completedAt: isoTime(deps.clock.now()) };
 }
 
-/** Waiting subtasks a freed slot looks at: a few, since those of this workflow itself are skipped. */
-export const WAKE_CANDIDATES = 4;
-
 /** A slot was freed: wake one subtask (of any workflow) that waits for this agent's specialties. */
 async function kickWaitingWork(agentId: string, work: WorkingSet, out: Emitter, deps: CompleteDeps): Promise<void> {
   const agent = await deps.directory.get(agentId);
   if (!agent) return;
-  const waiting = await deps.store.findWaitingSubtasks(agent.specialties, WAKE_CANDIDATES);
+  const waiting = await deps.store.findWaitingSubtasks(agent.specialties, 4);
   const next = waiting.find((s) => !work.get(s.id));
   if (next) out.ready(next);
 }

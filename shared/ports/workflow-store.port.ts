@@ -42,11 +42,10 @@ export type SnapshotScope = ({ subtasks: 'none' } | { subtasks: 'one'; subtaskId
   waiting?: WaitingQuery;
 };
 
-/**
- * A findWaitingSubtasks query: for the given specialties, or for the specialty of one subtask of the
- * event's workflow (known only once read: the read resolves it in the same round trip).
- */
-export type WaitingQuery = ({ specialties: readonly Specialty[] } | { specialtyOf: string }) & { limit: number };
+export interface WaitingQuery {
+  specialties: readonly Specialty[];
+  limit: number;
+}
 
 /** What a handler reads for one event, in one round trip, with whether the event was processed already. */
 export interface EventSnapshot {

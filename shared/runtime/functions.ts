@@ -1,5 +1,5 @@
 import { assign, rerunCheckOf } from '../../functions/assign/handler.js';
-import { complete, WAKE_CANDIDATES } from '../../functions/complete/handler.js';
+import { complete } from '../../functions/complete/handler.js';
 import { decompose } from '../../functions/decompose/handler.js';
 import { dispatch } from '../../functions/dispatch/handler.js';
 import type { Config } from '../config.js';
@@ -53,8 +53,6 @@ export const orchestrationFunctions: Record<FunctionName, FunctionDefinition> = 
   complete: {
     accepts: ['subtask.completed', 'subtask.failed'],
     reads: 'all',
-    // The wake-up of waiting work, for an agent of the finished subtask's specialty (the usual case).
-    waiting: (event) => (when(event, 'subtask.completed', 'subtask.failed') ? { specialtyOf: event.data.subtaskId, limit: WAKE_CANDIDATES } : undefined),
     run: (event, ports) => (when(event, 'subtask.completed', 'subtask.failed') ? complete(event, ports) : unexpected(event)),
   },
 };

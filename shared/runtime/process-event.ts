@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { orchestrationEventSchema, topicOf, type FunctionName, type OrchestrationEvent } from '../events/index.js';
 import { InvalidEventError } from '../errors.js';
-import type { Subtask } from '../domain/workflow.js';
-import type { EventSnapshot, OutboxMessage, OutboxRecord, Outcome, SnapshotScope, WaitingQuery, WorkflowStore } from '../ports/index.js';
+import type { EventSnapshot, OutboxMessage, OutboxRecord, Outcome, SnapshotScope, WorkflowStore } from '../ports/index.js';
 import { orchestrationFunctions, type RuntimePorts } from './functions.js';
 
 export type ProcessResult =
@@ -87,18 +86,11 @@ function snapshotReader(store: WorkflowStore, workflowId: string, snapshot: Even
       return found ? Promise.resolve(found) : store.getSubtask(id);
     },
     getSubtasks: (id) => (id === workflowId && subtasks !== null && hasAllSubtasks ? Promise.resolve(subtasks) : store.getSubtasks(id)),
-    findWaitingSubtasks: (specialties, limit) => {
-      const answered = asked && waiting !== null && limit <= asked.limit ? specialtiesOf(asked, subtasks) : undefined;
-      return answered && sameSpecialties(specialties, answered) ? Promise.resolve(waiting!.slice(0, limit)) : store.findWaitingSubtasks(specialties, limit);
-    },
+    findWaitingSubtasks: (specialties, limit) =>
+      waiting !== null && asked && limit <= asked.limit && sameSpecialties(specialties, asked.specialties)
+        ? Promise.resolve(waiting.slice(0, limit))
+        : store.findWaitingSubtasks(specialties, limit),
   };
-}
-
-/** The specialties a prefetched waiting query was answered for, when the snapshot tells. */
-function specialtiesOf(query: WaitingQuery, subtasks: Subtask[] | null): readonly string[] | undefined {
-  if ('specialties' in query) return query.specialties;
-  const subtask = subtasks?.find((s) => s.id === query.specialtyOf);
-  return subtask ? [subtask.specialty] : undefined;
 }
 
 const sameSpecialties = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((s, i) => s === b[i]);

@@ -434,9 +434,6 @@ export function workflowStoreContract(name: string, make: Make): void {
       expect(waiting.waiting).toEqual(await store.findWaitingSubtasks(['data_analyst'], 2));
       expect(waiting.waiting?.map((s) => s.id)).toEqual(['s1']);
       expect((await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'none', waiting: { specialties: ['academic_researcher'], limit: 2 } })).waiting).toEqual([]);
-      // Or for the specialty of a subtask, resolved in the same query.
-      expect((await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'all', waiting: { specialtyOf: 's2', limit: 4 } })).waiting).toEqual(await store.findWaitingSubtasks(['data_analyst'], 4));
-      expect((await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'all', waiting: { specialtyOf: 'nope', limit: 4 } })).waiting).toEqual([]);
       await store.commit({ consumer: 'c', eventId: 'e1' });
       expect((await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'none' })).processed).toBe(true);
       expect((await store.readForEvent('other', 'e1', 'wf-1', { subtasks: 'none' })).processed).toBe(false);

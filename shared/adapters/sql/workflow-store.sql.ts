@@ -193,13 +193,10 @@ const READ_BATCH = `SELECT
       WHEN 'all' THEN (SELECT coalesce(json_agg(s ORDER BY s.seq), '[]') FROM subtasks s WHERE s.workflow_id = r.workflow_id)
     END AS subtasks,
     CASE WHEN r.waiting IS NOT NULL THEN
-      (SELECT coalesce(json_agg(q), '[]') FROM (${waitingSubtasks(
-        "CASE WHEN r.waiting_of IS NULL THEN string_to_array(r.waiting, ',') ELSE ARRAY(SELECT o.specialty FROM subtasks o WHERE o.id = r.waiting_of) END",
-        'r.waiting_limit',
-      )}) q)
+      (SELECT coalesce(json_agg(q), '[]') FROM (${waitingSubtasks("string_to_array(r.waiting, ',')", 'r.waiting_limit')}) q)
     END AS waiting
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::integer[])
-    WITH ORDINALITY AS r(consumer, event_id, workflow_id, scope, subtask_id, waiting, waiting_of, waiting_limit, n)
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::integer[])
+    WITH ORDINALITY AS r(consumer, event_id, workflow_id, scope, subtask_id, waiting, waiting_limit, n)
   ORDER BY r.n`;
 
 async function readBatch(client: SqlClient, batch: readonly PendingRead[]): Promise<Settled<EventSnapshot>[]> {
@@ -211,8 +208,7 @@ async function readBatch(client: SqlClient, batch: readonly PendingRead[]): Prom
       batch.map((r) => r.workflowId),
       batch.map((r) => r.scope.subtasks),
       batch.map((r) => (r.scope.subtasks === 'one' ? r.scope.subtaskId : null)),
-      batch.map(({ scope: { waiting } }) => (waiting ? ('specialties' in waiting ? waiting.specialties.join(',') : '') : null)),
-      batch.map(({ scope: { waiting } }) => (waiting && 'specialtyOf' in waiting ? waiting.specialtyOf : null)),
+      batch.map((r) => (r.scope.waiting ? r.scope.waiting.specialties.join(',') : null)),
       batch.map((r) => r.scope.waiting?.limit ?? 0),
     ],
     PREPARED,
