@@ -36,22 +36,35 @@ function transactionClient(conn: pg.PoolClient): SqlClient {
   return client;
 }
 
+/**
+ * The server options of every connection: the URL's own `options` (pg would let them replace any
+ * given beside the URL), then plan_cache_mode, then the schema. Prepared statements (the per-event
+ * ones) are key lookups: planned once, not at every execution.
+ */
+function withOptions(connectionString: string, schema: string | undefined): { connectionString: string; options: string } {
+  let url: URL | undefined;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    url = undefined; // a key=value connection string: its own options stay with it
+  }
+  const own = url?.searchParams.get('options') ?? undefined;
+  url?.searchParams.delete('options');
+  return {
+    connectionString: url ? url.toString() : connectionString,
+    options: [own, '-c plan_cache_mode=force_generic_plan', schema ? `-c search_path=${schema}` : undefined].filter(Boolean).join(' '),
+  };
+}
+
 /** PostgreSQL through a pool; a transaction holds one pooled connection from BEGIN to COMMIT. */
 export function createPgClient(connectionString: string, options: PgClientOptions = {}): SqlClient {
   const { schema } = options;
   if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) {
     throw new ConfigError(`invalid schema name ${JSON.stringify(schema)}`);
   }
-  const pool = new pg.Pool({
-    connectionString,
-    max: options.maxConnections ?? 10,
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
-  });
+  const pool = new pg.Pool({ ...withOptions(connectionString, schema), max: options.maxConnections ?? 10 });
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
-  // Prepared statements (the per-event ones) are key lookups: plan them once, not at every execution.
-  // Set per connection (queued before its first query) so a DATABASE_URL's own `options` stay as given.
-  pool.on('connect', (client) => void client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined));
 
   return {
     groupCommit: true,
