@@ -35,7 +35,7 @@ export interface KafkaConsumerTimings {
 export interface KafkaEventBusOptions {
   /** Partitions a consumer works on at once (default: the partition count). */
   partitionsConsumedConcurrently?: number;
-  /** Keys (workflows) a consumer works on at once within one partition's batch. Default 16. */
+  /** Keys (workflows) a consumer works on at once within one partition's batch. Default 4. */
   keysConsumedConcurrently?: number;
   brokers: string[];
   clientId: string;
@@ -55,7 +55,7 @@ export interface KafkaEventBusOptions {
 }
 
 /** Keys at once per partition: enough concurrent handlers that their reads and commits leave in groups. */
-export const DEFAULT_KEYS_CONCURRENCY = 16;
+export const DEFAULT_KEYS_CONCURRENCY = 4;
 
 /** kafkajs's own defaults, except a 1 s fetch wait so stop() and rebalances are not held up 5 s. */
 export const defaultConsumerTimings: KafkaConsumerTimings = { sessionTimeout: 30_000, heartbeatInterval: 3_000, rebalanceTimeout: 60_000, maxWaitTimeInMs: 1_000 };
