@@ -43,7 +43,7 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
   const volume = options.quick
     ? { roundTrips: 30, messages: 2_000, sequentialWorkflows: 2, concurrentWorkflows: 6, agentsPerSpecialty: 2 }
     : { roundTrips: 1_000, messages: 100_000, sequentialWorkflows: 20, concurrentWorkflows: Number(process.env.BENCH_WORKFLOWS ?? 150), agentsPerSpecialty: 40 };
-  // As deployed: KAFKA_KEYS_CONCURRENCY (default 16) keys at once per partition.
+  // As deployed: KAFKA_KEYS_CONCURRENCY (default 4) keys at once per partition.
   const keys = loadInfra().KAFKA_KEYS_CONCURRENCY;
   const report = createReport(`Kafka pipeline benchmark${options.quick ? ' (--quick)' : ''}`);
   const kafka = new Kafka({ clientId: `bench-${run}`, brokers, logLevel: logLevel.NOTHING });
@@ -360,6 +360,9 @@ const cpuPercent = (since: NodeJS.CpuUsage, ms: number): number => {
   return ((used.user + used.system) / 1000 / ms) * 100;
 };
 
+/** Group commit on unless DATABASE_GROUP_COMMIT=false (deployments default to off: see shared/config.ts). */
+const groupCommit = process.env.DATABASE_GROUP_COMMIT !== 'false';
+
 async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => EventBus; databaseUrl: string; schema: string }) {
   const tracer = new Tracer();
   const config = defaultConfig({
@@ -373,7 +376,7 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
   const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
   const stores: WorkflowStore[] = [];
   const openStore = () => {
-    const store = createSqlWorkflowStore(tracer.sql(createPgClient(setup.databaseUrl, { schema: setup.schema, maxConnections: 6 })));
+    const store = createSqlWorkflowStore(tracer.sql(createPgClient(setup.databaseUrl, { schema: setup.schema, maxConnections: 6, groupCommit: groupCommit })));
     stores.push(store);
     return tracer.store(store);
   };

@@ -24,7 +24,7 @@ export async function runStateBench(options: BenchOptions): Promise<Report> {
   const schema = `amas_bench_state_${run}`;
   const admin = createPgClient(databaseUrl, { maxConnections: 1 });
   await admin.query(`CREATE SCHEMA ${schema}`);
-  const client = createPgClient(databaseUrl, { schema, maxConnections: 8 });
+  const client = createPgClient(databaseUrl, { schema, maxConnections: 8, groupCommit: true });
   const store = createSqlWorkflowStore(client);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 8, options: `-c search_path=${schema}` });
   try {

@@ -32,7 +32,7 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
   const healthChecks: HealthCheck[] = [];
   const breaker = (name: string) => circuitBreakerFromConfig(name, config, systemClock);
 
-  const sql = infra.DATABASE_URL ? createPgClient(infra.DATABASE_URL) : await createPgliteClient();
+  const sql = infra.DATABASE_URL ? createPgClient(infra.DATABASE_URL, { groupCommit: infra.DATABASE_GROUP_COMMIT }) : await createPgliteClient();
   let store = createSqlWorkflowStore(sql);
   if (infra.DATABASE_URL) {
     const resilient = resilientWorkflowStore(store, breaker('postgres'), defaultRetryPolicy, { dependency: 'postgres' });

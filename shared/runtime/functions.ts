@@ -1,4 +1,4 @@
-import { assign, rerunCheckOf } from '../../functions/assign/handler.js';
+import { assign } from '../../functions/assign/handler.js';
 import { complete } from '../../functions/complete/handler.js';
 import { decompose } from '../../functions/decompose/handler.js';
 import { dispatch } from '../../functions/dispatch/handler.js';
@@ -40,8 +40,6 @@ export const orchestrationFunctions: Record<FunctionName, FunctionDefinition> = 
   assign: {
     accepts: ['subtask.ready'],
     reads: 'one',
-    // Whether a re-run of the specialty waits (the re-runs-first rule).
-    waiting: (event) => (when(event, 'subtask.ready') ? rerunCheckOf(event.data.specialty) : undefined),
     run: (event, ports) => (when(event, 'subtask.ready') ? assign(event, ports) : unexpected(event)),
   },
   dispatch: {

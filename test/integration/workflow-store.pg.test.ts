@@ -24,7 +24,8 @@ async function freshSchema(): Promise<{ schema: string; drop: () => Promise<void
 
 workflowStoreContract('sql over PostgreSQL', async () => {
   const { schema, drop } = await freshSchema();
-  const store = createSqlWorkflowStore(createPgClient(url, { schema }));
+  // Group commit on: lone commits and reads still take the single path, concurrent ones the grouped one.
+  const store = createSqlWorkflowStore(createPgClient(url, { schema, groupCommit: true }));
   return {
     store,
     cleanup: async () => {
@@ -61,7 +62,7 @@ describe('SQL migrations on PostgreSQL', () => {
 describe('group commit on PostgreSQL', () => {
   it('concurrent reads and commits share statements and transactions, and each keeps its own outcome', async () => {
     const { schema, drop } = await freshSchema();
-    const inner = createPgClient(url, { schema, maxConnections: 4 });
+    const inner = createPgClient(url, { schema, maxConnections: 4, groupCommit: true });
     const statements: string[] = [];
     const counting: SqlClient = {
       groupCommit: inner.groupCommit,

@@ -7,6 +7,8 @@ export interface PgClientOptions {
   /** Every connection's search_path, so a test can isolate itself in a fresh schema. */
   schema?: string;
   maxConnections?: number;
+  /** Let the store group concurrent reads and commits (SqlClient.groupCommit). Default false. */
+  groupCommit?: boolean;
 }
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
@@ -67,7 +69,7 @@ export function createPgClient(connectionString: string, options: PgClientOption
   pool.on('error', () => undefined);
 
   return {
-    groupCommit: true,
+    groupCommit: options.groupCommit === true,
     query: (sql, params, options) => run(pool, sql, params, options),
     async transaction(fn) {
       const conn = await pool.connect();
