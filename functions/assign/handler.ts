@@ -1,15 +1,12 @@
 import { subtaskAssigned, type EventOf } from '../../shared/events/index.js';
 import { nothing, type Outcome } from '../../shared/ports/handler.port.js';
-import type { AgentRecord, WaitingQuery } from '../../shared/ports/index.js';
+import type { AgentRecord } from '../../shared/ports/index.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { groupOf, type Specialty } from '../../shared/domain/vocabulary.js';
 import { workKeyOf, type AssignDeps } from '../common/deps.js';
 import { Emitter } from '../common/emit.js';
 import { preferTeam } from '../common/hierarchy.js';
 import { probationCandidates, rankCandidates } from './score.js';
-
-/** The query of the re-runs-first rule: the two longest-waiting subtasks of the specialty (one may be this one). */
-export const rerunCheckOf = (specialty: Specialty): WaitingQuery => ({ specialties: [specialty], limit: 2 });
 
 /** subtask.ready → the best healthy agent of the specialty (or a newly spawned one) takes a slot. */
 export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps): Promise<Outcome> {
@@ -27,8 +24,7 @@ export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps):
   // (the next freed slot of the specialty wakes it). Without this, the new work flowing into assign
   // takes each freed slot before the re-run's wake-up arrives.
   if (subtask.attempts === 0) {
-    const check = rerunCheckOf(subtask.specialty);
-    const [rerun] = (await deps.store.findWaitingSubtasks(check.specialties, check.limit)).filter((s) => s.id !== subtaskId && s.attempts > 0);
+    const [rerun] = (await deps.store.findWaitingSubtasks([subtask.specialty], 2)).filter((s) => s.id !== subtaskId && s.attempts > 0);
     if (rerun) {
       const out = new Emitter(deps, event);
       out.ready(rerun);

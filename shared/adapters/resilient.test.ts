@@ -204,7 +204,7 @@ function stubWorkflowStore(): WorkflowStore {
     findOverdueSubtasks: async () => [],
     findSubtasksByAgent: async () => [],
     hasProcessed: async () => false,
-    readForEvent: async () => ({ processed: false, workflow: null, subtasks: null, waiting: null }),
+    readForEvent: async () => ({ processed: false, workflow: null, subtasks: null }),
     commit: async () => 'applied',
     commitClaimed: async () => ({ status: 'applied', outbox: [] }),
     pendingOutbox: async () => [],

@@ -37,15 +37,7 @@ export interface OutboxRecord extends OutboxMessage {
 export type ClaimedCommit = { status: 'applied'; outbox: OutboxRecord[] } | { status: 'duplicate' };
 
 /** Which subtasks of the event's workflow a handler reads: none, the event's own, or all of them. */
-export type SnapshotScope = ({ subtasks: 'none' } | { subtasks: 'one'; subtaskId: string } | { subtasks: 'all' }) & {
-  /** Also read findWaitingSubtasks(specialties, limit) in the same round trip. */
-  waiting?: WaitingQuery;
-};
-
-export interface WaitingQuery {
-  specialties: readonly Specialty[];
-  limit: number;
-}
+export type SnapshotScope = { subtasks: 'none' } | { subtasks: 'one'; subtaskId: string } | { subtasks: 'all' };
 
 /** What a handler reads for one event, in one round trip, with whether the event was processed already. */
 export interface EventSnapshot {
@@ -53,8 +45,6 @@ export interface EventSnapshot {
   workflow: Workflow | null;
   /** Ordered as getSubtasks orders them; null when the scope asked for none. */
   subtasks: Subtask[] | null;
-  /** What findWaitingSubtasks answered for the scope's `waiting`; null when it asked for none. */
-  waiting: Subtask[] | null;
 }
 
 export type NewWorkflow = Pick<Workflow, 'id' | 'description' | 'priority' | 'metadata' | 'idempotencyKey'> & {

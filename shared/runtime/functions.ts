@@ -4,7 +4,7 @@ import { decompose } from '../../functions/decompose/handler.js';
 import { dispatch } from '../../functions/dispatch/handler.js';
 import type { Config } from '../config.js';
 import type { EventType, FunctionName, OrchestrationEvent } from '../events/index.js';
-import type { AgentDirectory, AgentSpawner, Clock, Ids, LeaseStore, Outcome, Planner, SnapshotScope, WaitingQuery, WorkflowStore } from '../ports/index.js';
+import type { AgentDirectory, AgentSpawner, Clock, Ids, LeaseStore, Outcome, Planner, SnapshotScope, WorkflowStore } from '../ports/index.js';
 
 /** Every port a function may need; each handler receives only the ones it declares. */
 export interface RuntimePorts {
@@ -23,8 +23,6 @@ export interface FunctionDefinition {
   accepts: readonly EventType[];
   /** The subtasks of the event's workflow the handler reads: processEvent fetches them with the workflow in one query. */
   reads: SnapshotScope['subtasks'];
-  /** The findWaitingSubtasks query the handler will make, read with the snapshot instead of after it. */
-  waiting?: (event: OrchestrationEvent) => WaitingQuery | undefined;
   run(event: OrchestrationEvent, ports: RuntimePorts): Promise<Outcome>;
 }
 

@@ -49,15 +49,11 @@ export async function processEvent(name: FunctionName, value: unknown, ports: Ru
     if (await ports.store.hasProcessed(name, event.id)) return { status: 'duplicate', event };
   } else {
     const subtaskId = (event.data as { subtaskId?: string }).subtaskId;
-    const waiting = definition.waiting?.(event);
-    const scope: SnapshotScope = {
-      ...(definition.reads === 'one' && subtaskId !== undefined ? { subtasks: 'one', subtaskId } : { subtasks: definition.reads === 'all' ? 'all' : 'none' }),
-      ...(waiting ? { waiting } : {}),
-    };
+    const scope: SnapshotScope = definition.reads === 'one' && subtaskId !== undefined ? { subtasks: 'one', subtaskId } : { subtasks: definition.reads === 'all' ? 'all' : 'none' };
     const snapshot = await ports.store.readForEvent(name, event.id, workflowId, scope);
     // A duplicate is dropped before the handler runs: it takes no lease and reserves no slot.
     if (snapshot.processed) return { status: 'duplicate', event };
-    reading = { ...ports, store: snapshotReader(ports.store, workflowId, snapshot, scope) };
+    reading = { ...ports, store: snapshotReader(ports.store, workflowId, snapshot, scope.subtasks === 'all') };
   }
   const outcome = await definition.run(event, reading);
   const change = { consumer: name, eventId: event.id, ...outcome.change, outbox: toOutbox(outcome.emit) };
@@ -74,10 +70,8 @@ export async function processEvent(name: FunctionName, value: unknown, ports: Ru
 }
 
 /** The store as the handler sees it: reads of the event's workflow answered from the snapshot, the rest passed on. */
-function snapshotReader(store: WorkflowStore, workflowId: string, snapshot: EventSnapshot, scope: SnapshotScope): WorkflowStore {
-  const { workflow, subtasks, waiting } = snapshot;
-  const hasAllSubtasks = scope.subtasks === 'all';
-  const asked = scope.waiting;
+function snapshotReader(store: WorkflowStore, workflowId: string, snapshot: EventSnapshot, hasAllSubtasks: boolean): WorkflowStore {
+  const { workflow, subtasks } = snapshot;
   return {
     ...store,
     getWorkflow: (id) => (id === workflowId ? Promise.resolve(workflow) : store.getWorkflow(id)),
@@ -86,11 +80,5 @@ function snapshotReader(store: WorkflowStore, workflowId: string, snapshot: Even
       return found ? Promise.resolve(found) : store.getSubtask(id);
     },
     getSubtasks: (id) => (id === workflowId && subtasks !== null && hasAllSubtasks ? Promise.resolve(subtasks) : store.getSubtasks(id)),
-    findWaitingSubtasks: (specialties, limit) =>
-      waiting !== null && asked && limit <= asked.limit && sameSpecialties(specialties, asked.specialties)
-        ? Promise.resolve(waiting.slice(0, limit))
-        : store.findWaitingSubtasks(specialties, limit),
   };
 }
-
-const sameSpecialties = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((s, i) => s === b[i]);

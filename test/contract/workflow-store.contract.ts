@@ -425,15 +425,10 @@ export function workflowStoreContract(name: string, make: Make): void {
       await running('wf-1', [subtask('s1', 'wf-1'), subtask('s2', 'wf-1', { dependsOn: ['s1'], status: 'pending', output: { a: [1, null] }, leaseToken: 1_700_000_000_000_123, deadline: at(9) })]);
       const workflow = await store.getWorkflow('wf-1');
       const all = await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'all' });
-      expect(all).toEqual({ processed: false, workflow, subtasks: await store.getSubtasks('wf-1'), waiting: null });
-      expect(await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'one', subtaskId: 's2' })).toEqual({ processed: false, workflow, subtasks: [await store.getSubtask('s2')], waiting: null });
-      expect(await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'none' })).toEqual({ processed: false, workflow, subtasks: null, waiting: null });
-      expect(await store.readForEvent('c', 'e1', 'missing', { subtasks: 'all' })).toEqual({ processed: false, workflow: null, subtasks: [], waiting: null });
-      // The waiting work asked for is what findWaitingSubtasks answers, read in the same round trip.
-      const waiting = await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'none', waiting: { specialties: ['data_analyst'], limit: 2 } });
-      expect(waiting.waiting).toEqual(await store.findWaitingSubtasks(['data_analyst'], 2));
-      expect(waiting.waiting?.map((s) => s.id)).toEqual(['s1']);
-      expect((await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'none', waiting: { specialties: ['academic_researcher'], limit: 2 } })).waiting).toEqual([]);
+      expect(all).toEqual({ processed: false, workflow, subtasks: await store.getSubtasks('wf-1') });
+      expect(await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'one', subtaskId: 's2' })).toEqual({ processed: false, workflow, subtasks: [await store.getSubtask('s2')] });
+      expect(await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'none' })).toEqual({ processed: false, workflow, subtasks: null });
+      expect(await store.readForEvent('c', 'e1', 'missing', { subtasks: 'all' })).toEqual({ processed: false, workflow: null, subtasks: [] });
       await store.commit({ consumer: 'c', eventId: 'e1' });
       expect((await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'none' })).processed).toBe(true);
       expect((await store.readForEvent('other', 'e1', 'wf-1', { subtasks: 'none' })).processed).toBe(false);

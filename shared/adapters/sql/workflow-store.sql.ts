@@ -176,27 +176,18 @@ interface PendingRead {
   workflowId: string;
   scope: SnapshotScope;
 }
-type SnapshotRow = { processed: boolean; workflow: WorkflowRow | null; subtasks: SubtaskRow[] | null; waiting: SubtaskRow[] | null };
+type SnapshotRow = { processed: boolean; workflow: WorkflowRow | null; subtasks: SubtaskRow[] | null };
 
-/** findWaitingSubtasks: ready, unassigned, of a running workflow, of one of the specialties $; re-runs, then the longest waiting. */
-const waitingSubtasks = (specialties: string, limit: string) =>
-  `SELECT s.* FROM subtasks s JOIN workflows w ON w.id = s.workflow_id
-   WHERE s.status = 'ready' AND s.assigned_agent IS NULL AND w.status = 'running' AND s.specialty = ANY(${specialties})
-   ORDER BY s.attempts DESC, s.updated_at, s.seq LIMIT ${limit}`;
-
-/** Every read of a batch in one query: per event, its processed mark, its workflow, the subtasks its function reads, and the waiting work it asked for. */
+/** Every read of a batch in one query: per event, its processed mark, its workflow and the subtasks its function reads. */
 const READ_BATCH = `SELECT
     EXISTS (SELECT 1 FROM processed_events p WHERE p.consumer = r.consumer AND p.event_id = r.event_id) AS processed,
     (SELECT row_to_json(w) FROM workflows w WHERE w.id = r.workflow_id) AS workflow,
     CASE r.scope
       WHEN 'one' THEN (SELECT coalesce(json_agg(s), '[]') FROM subtasks s WHERE s.id = r.subtask_id)
       WHEN 'all' THEN (SELECT coalesce(json_agg(s ORDER BY s.seq), '[]') FROM subtasks s WHERE s.workflow_id = r.workflow_id)
-    END AS subtasks,
-    CASE WHEN r.waiting IS NOT NULL THEN
-      (SELECT coalesce(json_agg(q), '[]') FROM (${waitingSubtasks("string_to_array(r.waiting, ',')", 'r.waiting_limit')}) q)
-    END AS waiting
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::integer[])
-    WITH ORDINALITY AS r(consumer, event_id, workflow_id, scope, subtask_id, waiting, waiting_limit, n)
+    END AS subtasks
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+    WITH ORDINALITY AS r(consumer, event_id, workflow_id, scope, subtask_id, n)
   ORDER BY r.n`;
 
 async function readBatch(client: SqlClient, batch: readonly PendingRead[]): Promise<Settled<EventSnapshot>[]> {
@@ -208,8 +199,6 @@ async function readBatch(client: SqlClient, batch: readonly PendingRead[]): Prom
       batch.map((r) => r.workflowId),
       batch.map((r) => r.scope.subtasks),
       batch.map((r) => (r.scope.subtasks === 'one' ? r.scope.subtaskId : null)),
-      batch.map((r) => (r.scope.waiting ? r.scope.waiting.specialties.join(',') : null)),
-      batch.map((r) => r.scope.waiting?.limit ?? 0),
     ],
     PREPARED,
   );
@@ -221,7 +210,6 @@ async function readBatch(client: SqlClient, batch: readonly PendingRead[]): Prom
         processed: row?.processed === true,
         workflow: row?.workflow ? toWorkflow(row.workflow) : null,
         subtasks: row?.subtasks ? row.subtasks.map(toSubtask) : null,
-        waiting: row?.waiting ? row.waiting.map(toSubtask) : null,
       },
     };
   });
@@ -301,7 +289,13 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
       return subtask ?? null;
     },
 
-    findWaitingSubtasks: (specialties, limit) => subtasks(waitingSubtasks('$1::text[]', '$2'), [[...specialties], limit]),
+    findWaitingSubtasks: (specialties, limit) =>
+      subtasks(
+        `${SUBTASKS} JOIN workflows w ON w.id = s.workflow_id
+         WHERE s.status = 'ready' AND s.assigned_agent IS NULL AND w.status = 'running' AND s.specialty = ANY($1::text[])
+         ORDER BY s.attempts DESC, s.updated_at, s.seq LIMIT $2`,
+        [[...specialties], limit],
+      ),
 
     findOverdueSubtasks: (now, limit) =>
       subtasks(
