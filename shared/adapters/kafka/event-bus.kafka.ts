@@ -54,7 +54,7 @@ export interface KafkaEventBusOptions {
   readTimeoutMs?: number;
 }
 
-/** Keys at once per partition: enough concurrent handlers that their reads and commits leave in groups. */
+/** Keys at once per partition (KAFKA_KEYS_CONCURRENCY): more gives larger groups but a longer chaos re-dispatch tail (shared/config.ts). */
 export const DEFAULT_KEYS_CONCURRENCY = 4;
 
 /** kafkajs's own defaults, except a 1 s fetch wait so stop() and rebalances are not held up 5 s. */

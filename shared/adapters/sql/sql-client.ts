@@ -19,8 +19,8 @@ export interface QueryOptions {
 
 export interface SqlClient {
   /**
-   * Concurrent reads and commits may share one statement and one transaction (group commit): true
-   * for a PostgreSQL server, where that saves round trips and WAL flushes. PGlite is one in-process
+   * Concurrent reads and commits may share one statement and one transaction (group commit): on a
+   * PostgreSQL server when asked for (DATABASE_GROUP_COMMIT), saving round trips and WAL flushes. PGlite is one in-process
    * connection with neither to save, and there each commit stays a step of its own, in the order its
    * handler ran, which replaying an embedded log relies on.
    */
