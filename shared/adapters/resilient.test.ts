@@ -197,6 +197,7 @@ function stubWorkflowStore(): WorkflowStore {
     createWorkflow: async () => ({ workflow: null as never, created: false }),
     getWorkflow: async () => null,
     listWorkflows: async () => [],
+    countWorkflows: async () => 0,
     countActiveWorkflows: async () => 0,
     getSubtasks: async () => [],
     getSubtask: async () => null,

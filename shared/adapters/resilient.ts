@@ -138,7 +138,7 @@ const leaseKinds = {
 } as const satisfies Record<keyof LeaseStore, Kind>;
 
 const workflowKinds = {
-  migrate: 'write', createWorkflow: 'write', getWorkflow: 'read', listWorkflows: 'read', countActiveWorkflows: 'read',
+  migrate: 'write', createWorkflow: 'write', getWorkflow: 'read', listWorkflows: 'read', countWorkflows: 'read', countActiveWorkflows: 'read',
   getSubtasks: 'read', getSubtask: 'read', findWaitingSubtasks: 'read', findOverdueSubtasks: 'read',
   findSubtasksByAgent: 'read', hasProcessed: 'read', readForEvent: 'read', commit: 'write', commitClaimed: 'write', pendingOutbox: 'read', markPublished: 'write', drainOutbox: 'write',
   close: 'direct',

@@ -6,3 +6,4 @@ export type * from './lease-store.port.js';
 export type * from './agent-directory.port.js';
 export type * from './planner.port.js';
 export type * from './handler.port.js';
+export type * from './change-log.port.js';

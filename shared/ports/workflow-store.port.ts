@@ -64,6 +64,8 @@ export interface WorkflowStore {
   createWorkflow(input: NewWorkflow, outbox: OutboxMessage[]): Promise<{ workflow: Workflow; created: boolean }>;
   getWorkflow(id: string): Promise<Workflow | null>;
   listWorkflows(query: WorkflowQuery): Promise<Workflow[]>;
+  /** How many workflows the query's status filter matches (its page aside). */
+  countWorkflows(query: Pick<WorkflowQuery, 'status'>): Promise<number>;
   countActiveWorkflows(): Promise<number>;
   getSubtasks(workflowId: string): Promise<Subtask[]>;
   getSubtask(id: string): Promise<Subtask | null>;

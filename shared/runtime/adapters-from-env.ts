@@ -9,6 +9,7 @@ import { defaultRetryPolicy, resilientLeaseStore, resilientWorkflowStore, type H
 import { createPgClient } from '../adapters/sql/sql-client.pg.js';
 import { createPgliteClient } from '../adapters/sql/sql-client.pglite.js';
 import { createSqlWorkflowStore } from '../adapters/sql/workflow-store.sql.js';
+import { createSqlChangeLog, createSqlDeadLetterRedrives } from '../adapters/sql/change-log.sql.js';
 import type { Adapters } from './runtime.js';
 import type { Logger } from './logger.js';
 import type { AgentDirectory, EventBus } from '../ports/index.js';
@@ -72,6 +73,8 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
     leases,
     directory,
     healthChecks,
+    changeLog: createSqlChangeLog(sql),
+    deadLetterRedrives: createSqlDeadLetterRedrives(sql),
     labels: {
       bus: infra.KAFKA_BROKERS ? `Kafka (${infra.KAFKA_BROKERS})` : 'in-process event log',
       store: infra.DATABASE_URL ? `PostgreSQL (${redact(infra.DATABASE_URL)})` : 'PGlite (in-process PostgreSQL)',

@@ -6,7 +6,7 @@ import { retry } from '../retry.js';
 import { sendToDeadLetter } from './dead-letter.js';
 import type { RuntimePorts } from './functions.js';
 import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import { countFinished, type Metrics } from './metrics.js';
 import { createOutboxPublisher, OUTBOX_CLAIM_MS } from './outbox-relay.js';
 import { processEvent, type ProcessResult } from './process-event.js';
 
@@ -52,7 +52,7 @@ export async function startFunctionConsumer(name: FunctionName, options: Consume
             ...retryPolicy(ports.config),
             onRetry: (error, attempt, delayMs) => logger.warn('retrying event', { function: name, offset: delivery.offset, attempt, delayMs, ...describeError(error) }),
           },
-          () => processEvent(name, delivery.value, ports, { claimMs }),
+          () => processEvent(name, delivery.value, ports, { claimMs, logger }),
         );
         if ((result.status === 'applied' || result.status === 'skipped') && !(await publisher?.publish(result.claimed))) options.onCommitted?.(result);
         metrics.eventsProcessed.inc({ function: name, result: result.status });
@@ -80,8 +80,5 @@ function observeTimings(name: FunctionName, result: ProcessResult, started: numb
   if (name === 'assign' && result.status === 'applied') metrics.assignmentDuration.observe(seconds);
   const emittedAt = Date.parse(result.event.time);
   if (Number.isFinite(emittedAt)) metrics.messageLatency.observe({ topic: functionSubscriptions[name].topic }, Math.max(0, (Date.now() - emittedAt) / 1000));
-  for (const event of result.status === 'applied' ? result.outcome.emit : []) {
-    if (event.type === 'workflow.completed') metrics.workflowsFinished.inc({ status: 'completed' });
-    if (event.type === 'workflow.failed') metrics.workflowsFinished.inc({ status: 'failed' });
-  }
+  if (result.status === 'applied') countFinished(metrics, result.outcome.emit);
 }

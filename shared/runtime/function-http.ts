@@ -19,7 +19,7 @@ export function createFunctionHttpApp(name: FunctionName, runtime: Runtime) {
   app.post('/', async (req, res) => {
     try {
       const event = cloudEventFromHttp(req.headers, req.body);
-      const result = await retry(retryPolicy(runtime.ports.config), () => processEvent(name, event, runtime.ports));
+      const result = await retry(retryPolicy(runtime.ports.config), () => processEvent(name, event, runtime.ports, { logger: runtime.logger }));
       runtime.metrics.eventsProcessed.inc({ function: name, result: result.status });
       if (result.status === 'applied' || result.status === 'skipped') runtime.relay.kick();
       res.status(200).json({ status: result.status, id: result.event.id });

@@ -22,7 +22,7 @@ export function createSqsHandler(name: FunctionName, runtime: () => Promise<Runt
     const batchItemFailures: { itemIdentifier: string }[] = [];
     for (const record of event.Records) {
       try {
-        const result = await processEvent(name, parseBody(record.body), rt.ports);
+        const result = await processEvent(name, parseBody(record.body), rt.ports, { logger: rt.logger });
         rt.metrics.eventsProcessed.inc({ function: name, result: result.status });
       } catch (error) {
         rt.logger.error('sqs record failed', { function: name, messageId: record.messageId, retriable: isRetriable(error), ...describeError(error) });

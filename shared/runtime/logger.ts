@@ -1,5 +1,8 @@
+import { pino, stdTimeFunctions, destination } from 'pino';
+
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
-const rank: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 };
+const toPino = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error' } as const satisfies Record<LogLevel, string>;
+const fromPino: Record<string, string> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARNING', error: 'ERROR', fatal: 'FATAL' };
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -8,13 +11,30 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** JSON lines on stderr, so stdout stays free for CLI output. */
-export function createLogger(level: LogLevel, name: string, sink: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Logger {
-  const at = (lvl: LogLevel) => (message: string, fields: Record<string, unknown> = {}) => {
-    if (rank[lvl] < rank[level]) return;
-    sink(JSON.stringify({ time: new Date().toISOString(), level: lvl, logger: name, message, ...fields }));
+/**
+ * JSON lines on stderr, so stdout stays free for CLI output: `{"level":"INFO","time":"<ISO>",
+ * "logger":name,...fields,"message":…}`, the names of ORCHESTRATION_LOG_LEVEL kept. `sink`
+ * receives each line without its newline instead (tests capture them).
+ */
+export function createLogger(level: LogLevel, name: string, sink?: (line: string) => void): Logger {
+  // Synchronous on stderr: a line written just before the process exits is not lost.
+  const stream = sink ? { write: (line: string) => sink(line.endsWith('\n') ? line.slice(0, -1) : line) } : destination({ dest: 2, sync: true });
+  const log = pino(
+    {
+      level: toPino[level],
+      base: { logger: name },
+      messageKey: 'message',
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: fromPino[label] ?? label.toUpperCase() }) },
+    },
+    stream,
+  );
+  return {
+    debug: (message, fields = {}) => log.debug(fields, message),
+    info: (message, fields = {}) => log.info(fields, message),
+    warn: (message, fields = {}) => log.warn(fields, message),
+    error: (message, fields = {}) => log.error(fields, message),
   };
-  return { debug: at('DEBUG'), info: at('INFO'), warn: at('WARNING'), error: at('ERROR') };
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

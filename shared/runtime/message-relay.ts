@@ -11,7 +11,8 @@ import { orchestratorId, supervisorOf } from '../../functions/common/hierarchy.j
 import type { RuntimePorts } from './functions.js';
 import type { Logger } from './logger.js';
 import type { OutboxRelay } from './outbox-relay.js';
-import { toOutbox } from './process-event.js';
+import { logStateChange, rememberingReads, toOutbox } from './process-event.js';
+import { countFinished, type Metrics } from './metrics.js';
 
 export interface MessagingOptions {
   secret?: string;
@@ -24,6 +25,8 @@ interface RelayInput {
   ports: RuntimePorts;
   relay: OutboxRelay;
   logger: Logger;
+  /** Counts the workflows an approval decision finishes. */
+  metrics?: Metrics;
   options: MessagingOptions;
 }
 
@@ -33,7 +36,7 @@ interface RelayInput {
  * tells a lost agent's supervisor (agent.lost) and turns an executive's APPROVAL_RESPONSE to the
  * orchestrator ({workflowId, approved, reason?}) into the approve / reject command.
  */
-export async function startMessageRelay({ eventBus, ports, relay, logger, options }: RelayInput) {
+export async function startMessageRelay({ eventBus, ports, relay, logger, metrics, options }: RelayInput) {
   const { directory, config, store, clock, ids } = ports;
   let secret = options.secret ?? infraSchema.shape.AMAS_MESSAGE_SECRET.parse(process.env.AMAS_MESSAGE_SECRET || undefined);
   if (!secret) {
@@ -78,8 +81,13 @@ export async function startMessageRelay({ eventBus, ports, relay, logger, option
     const commandId = `${command}:${message.messageId}`;
     try {
       if (!(await store.hasProcessed('api', commandId))) {
-        const outcome = await control(command, workflowId, commandId, ports, typeof reason === 'string' && reason ? reason : `rejected by ${message.senderId}`);
-        await store.commit({ consumer: 'api', eventId: commandId, ...outcome.change, outbox: toOutbox(outcome.emit) });
+        const reading = rememberingReads(ports);
+        const outcome = await control(command, workflowId, commandId, reading.ports, typeof reason === 'string' && reason ? reason : `rejected by ${message.senderId}`);
+        const change = { consumer: 'api', eventId: commandId, ...outcome.change, outbox: toOutbox(outcome.emit) };
+        if ((await store.commit(change)) === 'applied') {
+          logStateChange(logger, change, reading.before, workflowId);
+          if (metrics) countFinished(metrics, outcome.emit);
+        }
         relay.kick();
       }
       await context.reply({ workflowId, decision: command, accepted: true }, { messageType: 'MESSAGE_PROCESSED' });

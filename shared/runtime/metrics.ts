@@ -49,7 +49,24 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       registers,
     }),
     deadLetters: new Counter({ name: 'orchestration_dead_letters_total', help: 'Records sent to a dead-letter topic', labelNames: ['topic'], registers }),
+    streamClients: new Gauge({ name: 'orchestration_stream_clients', help: 'Open Server-Sent Events streams', labelNames: ['stream'], registers }),
+    streamClientsDropped: new Counter({
+      name: 'orchestration_stream_clients_dropped_total',
+      help: 'Stream clients disconnected because they left too much unread',
+      labelNames: ['stream'],
+      registers,
+    }),
     workflowsFinished: new Counter({ name: 'orchestration_workflows_finished_total', help: 'Workflows by final status', labelNames: ['status'], registers }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+const finishedBy: Partial<Record<string, 'completed' | 'failed' | 'cancelled'>> = { 'workflow.completed': 'completed', 'workflow.failed': 'failed', 'workflow.cancelled': 'cancelled' };
+
+/** Counts the workflows a committed change finishes, by their final status, from the events it emits. */
+export function countFinished(metrics: Metrics, emitted: readonly { type: string }[]): void {
+  for (const event of emitted) {
+    const status = finishedBy[event.type];
+    if (status) metrics.workflowsFinished.inc({ status });
+  }
+}

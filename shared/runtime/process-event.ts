@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { orchestrationEventSchema, topicOf, type FunctionName, type OrchestrationEvent } from '../events/index.js';
 import { InvalidEventError } from '../errors.js';
-import type { EventSnapshot, OutboxMessage, OutboxRecord, Outcome, SnapshotScope, WorkflowStore } from '../ports/index.js';
+import type { Subtask, Workflow } from '../domain/workflow.js';
+import type { EventSnapshot, OutboxMessage, OutboxRecord, Outcome, SnapshotScope, StateChange, WorkflowStore } from '../ports/index.js';
 import { orchestrationFunctions, type RuntimePorts } from './functions.js';
+import type { Logger } from './logger.js';
 
 export type ProcessResult =
   | { status: 'applied'; event: OrchestrationEvent; outcome: Outcome; claimed: OutboxRecord[] }
@@ -32,6 +34,8 @@ export interface ProcessOptions {
    * commit (OutboxPublisher). Without it (0) the rows are left to the outbox relay.
    */
   claimMs?: number;
+  /** Logs each workflow and subtask state change of an applied commit (INFO). */
+  logger?: Logger;
 }
 
 /**
@@ -45,6 +49,7 @@ export async function processEvent(name: FunctionName, value: unknown, ports: Ru
   if (!definition.accepts.includes(event.type)) return { status: 'ignored', event };
   const workflowId = (event.data as { workflowId?: string }).workflowId;
   let reading = ports;
+  let before: Before = {};
   if (workflowId === undefined) {
     if (await ports.store.hasProcessed(name, event.id)) return { status: 'duplicate', event };
   } else {
@@ -53,6 +58,7 @@ export async function processEvent(name: FunctionName, value: unknown, ports: Ru
     const snapshot = await ports.store.readForEvent(name, event.id, workflowId, scope);
     // A duplicate is dropped before the handler runs: it takes no lease and reserves no slot.
     if (snapshot.processed) return { status: 'duplicate', event };
+    before = { workflow: snapshot.workflow, subtasks: snapshot.subtasks ?? [] };
     reading = { ...ports, store: snapshotReader(ports.store, workflowId, snapshot, scope.subtasks === 'all') };
   }
   const outcome = await definition.run(event, reading);
@@ -66,6 +72,7 @@ export async function processEvent(name: FunctionName, value: unknown, ports: Ru
   } else if ((await ports.store.commit(change)) === 'duplicate') {
     return { status: 'duplicate', event };
   }
+  if (options.logger) logStateChange(options.logger, change, before, workflowId);
   return { status: outcome.skipped ? 'skipped' : 'applied', event, outcome, claimed };
 }
 
@@ -81,4 +88,77 @@ function snapshotReader(store: WorkflowStore, workflowId: string, snapshot: Even
     },
     getSubtasks: (id) => (id === workflowId && subtasks !== null && hasAllSubtasks ? Promise.resolve(subtasks) : store.getSubtasks(id)),
   };
+}
+
+/** What a handler read before its commit: the statuses a logged change moved from. */
+export interface Before {
+  workflow?: Workflow | null;
+  subtasks?: readonly Subtask[];
+}
+
+/**
+ * The store for a handler whose reads are remembered in `before` (the API's commands), so the
+ * change can be logged with its previous statuses without reading again.
+ */
+export function rememberingReads(ports: RuntimePorts): { ports: RuntimePorts; before: Before } {
+  const { store } = ports;
+  const seen = new Map<string, Subtask>();
+  const keep = (found: readonly Subtask[]) => found.forEach((s) => seen.set(s.id, s));
+  const before = { workflow: null as Workflow | null, get subtasks() { return [...seen.values()]; } };
+  const remembering: WorkflowStore = {
+    ...store,
+    getWorkflow: async (id) => (before.workflow = await store.getWorkflow(id)),
+    getSubtasks: async (id) => {
+      const found = await store.getSubtasks(id);
+      keep(found);
+      return found;
+    },
+    getSubtask: async (id) => {
+      const found = await store.getSubtask(id);
+      if (found) keep([found]);
+      return found;
+    },
+  };
+  return { ports: { ...ports, store: remembering }, before };
+}
+
+/**
+ * One INFO line per workflow and per subtask whose status, agent or attempt a committed change moves, called
+ * once per applied commit (a duplicate commit logs nothing): `workflowId`, `subtaskId`, `agentId`,
+ * `attempt`, `status`, `previousStatus`, `quality`, `error` (null where not known), and what caused it.
+ */
+export function logStateChange(logger: Logger, change: StateChange, before: Before, workflowId?: string): void {
+  const cause = { consumer: change.consumer, eventId: change.eventId };
+  // In the order the store applies them: inserts, then workflow, then subtask updates.
+  for (const s of change.insertSubtasks ?? []) {
+    logger.info('subtask changed', {
+      workflowId: s.workflowId, subtaskId: s.id, agentId: s.assignedAgent, attempt: s.attempts, status: s.status, previousStatus: null,
+      quality: s.quality, error: s.lastError, ...cause,
+    });
+  }
+  for (const { id, patch } of change.workflowUpdates ?? []) {
+    const previous = before.workflow?.id === id ? before.workflow : undefined;
+    if (patch.status === undefined || patch.status === previous?.status) continue;
+    logger.info('workflow changed', {
+      workflowId: id, subtaskId: null, agentId: null, attempt: null, status: patch.status, previousStatus: previous?.status ?? null,
+      quality: null, error: patch.failureReason ?? null, ...cause,
+    });
+  }
+  for (const { id, patch } of change.subtaskUpdates ?? []) {
+    if (patch.status === undefined && patch.assignedAgent === undefined) continue;
+    const previous = before.subtasks?.find((s) => s.id === id);
+    const moved = (key: 'status' | 'assignedAgent' | 'attempts') => patch[key] !== undefined && patch[key] !== previous?.[key];
+    if (previous && !moved('status') && !moved('assignedAgent') && !moved('attempts')) continue;
+    logger.info('subtask changed', {
+      workflowId: previous?.workflowId ?? workflowId ?? null,
+      subtaskId: id,
+      agentId: patch.assignedAgent !== undefined ? patch.assignedAgent : (previous?.assignedAgent ?? null),
+      attempt: patch.attempts ?? previous?.attempts ?? null,
+      status: patch.status ?? previous?.status ?? null,
+      previousStatus: previous?.status ?? null,
+      quality: patch.quality ?? null,
+      error: patch.lastError ?? null,
+      ...cause,
+    });
+  }
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { FunctionName } from '../events/index.js';
-import type { AgentDirectory, Clock, EventBus, Ids, LeaseStore, Planner, Subscription, WorkflowStore } from '../ports/index.js';
+import type { AgentDirectory, ChangeLog, Clock, DeadLetterRedrives, EventBus, Ids, LeaseStore, Planner, Subscription, WorkflowStore } from '../ports/index.js';
+import { createChangeHub, type ChangeHub } from './streams/change-hub.js';
 import { deterministicPlanner } from '../../functions/decompose/planner.js';
 import { systemClock } from '../adapters/memory/clock.system.js';
 import { createIds } from '../adapters/memory/ids.js';
@@ -26,6 +27,9 @@ export interface Adapters {
   ids?: Ids;
   /** Real servers behind circuit breakers; readiness turns red while one is down. */
   healthChecks?: HealthCheck[];
+  /** The committed state changes (the live streams read them); absent: no streams. */
+  changeLog?: ChangeLog;
+  deadLetterRedrives?: DeadLetterRedrives;
 }
 
 export interface RuntimeOptions {
@@ -62,6 +66,9 @@ export interface Runtime {
   /** The communication bus, when messaging is on. */
   messages?: CommunicationBus | null;
   messageKeys?: AgentKeyStore | null;
+  /** Fans the change log out to the API's streams (null without a change log). */
+  changes: ChangeHub | null;
+  deadLetterRedrives: DeadLetterRedrives | null;
   stop(): Promise<void>;
 }
 
@@ -112,8 +119,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   recovery?.start();
   relay.kick();
+  const changes = adapters.changeLog ? createChangeHub(adapters.changeLog, logger) : null;
   const messagingOptions = options.messaging ?? options.demoAgents === true;
-  const messaging = messagingOptions === false ? null : await startMessageRelay({ eventBus: adapters.bus, ports, relay, logger, options: messagingOptions === true ? {} : messagingOptions });
+  const messaging = messagingOptions === false ? null : await startMessageRelay({ eventBus: adapters.bus, ports, relay, logger, metrics, options: messagingOptions === true ? {} : messagingOptions });
 
   return {
     ports,
@@ -126,7 +134,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     healthChecks: adapters.healthChecks ?? [],
     messages: messaging?.bus ?? null,
     messageKeys: messaging?.keys ?? null,
+    changes,
+    deadLetterRedrives: adapters.deadLetterRedrives ?? null,
     async stop() {
+      await changes?.stop();
       await messaging?.stop();
       await recovery?.stop();
       await demoAgents?.stop();

@@ -175,6 +175,9 @@ export function workflowStoreContract(name: string, make: Make): void {
       expect(await ids({ status: 'pending', limit: 1, offset: 1 })).toEqual(['wf-2']);
       expect(await ids({ status: 'failed', limit: 10, offset: 0 })).toEqual([]);
       expect(await store.countActiveWorkflows()).toBe(4);
+      expect(await store.countWorkflows({})).toBe(5);
+      expect(await store.countWorkflows({ status: 'pending' })).toBe(3);
+      expect(await store.countWorkflows({ status: 'failed' })).toBe(0);
     });
 
     it('commit applies inserts, versioned patches, the idempotency mark and the outbox together', async () => {

@@ -15,6 +15,10 @@ import { createNeo4jAgentDirectory, type Neo4jAgentDirectory } from '../../share
 import { createRedisClient, createRedisLeaseStore } from '../../shared/adapters/redis/lease-store.redis.js';
 import { createPgClient } from '../../shared/adapters/sql/sql-client.pg.js';
 import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
+import { createSqlChangeLog } from '../../shared/adapters/sql/change-log.sql.js';
+import type { StateChangeRecord } from '../../shared/api/stream.js';
+import type { ChangeLog } from '../../shared/ports/change-log.port.js';
+import { readStream } from '../unit/helpers/sse.js';
 import { createSqlWorkflowStore } from '../../shared/adapters/sql/workflow-store.sql.js';
 import { createAgent, type Agent } from '../../shared/agent-sdk/create-agent.js';
 import { createSubtaskInbox } from '../../shared/agent-sdk/subtask-inbox.js';
@@ -45,6 +49,7 @@ let directory: Neo4jAgentDirectory;
 let runtime: Runtime;
 let server: Server;
 let baseUrl: string;
+let changeLog: ChangeLog;
 const redis = createRedisClient();
 const agents = new Map<string, Agent>();
 const inboxOf = new Map<string, AgentMessage[]>();
@@ -64,7 +69,9 @@ beforeAll(async () => {
   const steps = startupSteps('hierarchy-e2e');
   sqlAdmin = createPgClient(databaseUrl, { maxConnections: 1 });
   await steps.step('PostgreSQL: create the schema', 15_000, () => sqlAdmin.query(`CREATE SCHEMA ${schema}`));
-  store = createSqlWorkflowStore(createPgClient(databaseUrl, { schema, maxConnections: 4 }));
+  const sql = createPgClient(databaseUrl, { schema, maxConnections: 4 });
+  store = createSqlWorkflowStore(sql);
+  changeLog = createSqlChangeLog(sql);
   await steps.step('Kafka: a group coordinator answers', 60_000, () => kafkaCoordinatorAnswers(brokers, `it-hier-${run}-probe`));
   bus = createKafkaEventBus({ brokers, clientId: `it-hier-${run}`, partitions: 3, topicPrefix, consumer: testConsumerTimings, retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 5 } });
   driver = neo4j.driver(process.env.NEO4J_URL ?? 'bolt://127.0.0.1:7687', undefined, { connectionAcquisitionTimeout: 20_000, connectionTimeout: 10_000 });
@@ -74,7 +81,7 @@ beforeAll(async () => {
   runtime = await steps.step('runtime: schema migration, four function consumers and the message relay join their groups', 90_000, () =>
     startRuntime({
       config,
-      adapters: { bus, store, leases, directory },
+      adapters: { bus, store, leases, directory, changeLog },
       logger: silentLogger,
       demoAgents: false,
       relayIntervalMs: 50,
@@ -179,6 +186,8 @@ describe('a 40-agent hierarchy on Kafka + PostgreSQL + Redis + Neo4j', () => {
     const response = await fetch(`${baseUrl}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description, requireApproval: true }) });
     expect(response.status).toBe(202);
     const { workflowId } = (await response.json()) as { workflowId: string };
+    // The live stream follows the same workflow through PostgreSQL's change log while Kafka carries the work.
+    const streamed = readStream(`${baseUrl}/v1/workflows/${workflowId}/events`, { timeoutMs: 120_000 });
     await until(async () => (await store.getSubtasks(workflowId)).length > 0, 'the plan');
     const subtasks = await store.getSubtasks(workflowId);
     flakySubtask = subtasks.find((s) => s.specialty === 'data_analyst')!.id;
@@ -187,6 +196,13 @@ describe('a 40-agent hierarchy on Kafka + PostgreSQL + Redis + Neo4j', () => {
     const done = await store.getSubtasks(workflowId);
     expect(done.every((s) => s.status === 'completed')).toBe(true);
     expect(done.find((s) => s.id === flakySubtask)!.attempts).toBe(3);
+    const { messages } = await streamed;
+    expect(messages.at(-1)).toEqual({ event: 'end', data: { workflowId, status: 'completed' } });
+    const changes = messages.filter((m) => m.event === 'change').map((m) => m.data as StateChangeRecord);
+    expect(changes.filter((c) => c.kind === 'workflow').map((c) => c.status)).toContain('awaiting_approval');
+    const flaky = changes.filter((c) => c.subtaskId === flakySubtask);
+    expect(flaky.filter((c) => c.status === 'in_progress' && c.previousStatus !== 'in_progress').map((c) => c.attempt)).toEqual([1, 2, 3]);
+    expect(flaky.map((c) => c.error).filter(Boolean)).toContain('agent_error: flaky attempt 1');
 
     const approvals = inboxOf.get('exec-quality')!.filter((m) => m.messageType === 'APPROVAL_REQUEST');
     expect(approvals.map((m) => m.payload)).toEqual([expect.objectContaining({ workflowId, subtaskCount: done.length })]);

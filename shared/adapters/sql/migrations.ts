@@ -203,6 +203,61 @@ BEGIN
 END
 $fn$`;
 
+/**
+ * Every committed state change, written by triggers so no code path (a function's commit, the API's
+ * commands, a migration) can change a status without a trace. `txid` is the writing transaction: a
+ * reader that stops below the oldest running transaction (pg_snapshot_xmin) never skips a row a
+ * slower transaction commits later, which a bare sequence would allow.
+ */
+const stateChangeStatements = [
+  `CREATE TABLE state_changes (
+    seq             bigserial PRIMARY KEY,
+    txid            xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    at              timestamptz NOT NULL DEFAULT clock_timestamp(),
+    workflow_id     text NOT NULL,
+    subtask_id      text,
+    status          text NOT NULL,
+    previous_status text,
+    agent_id        text,
+    attempt         integer,
+    quality         double precision,
+    error           text
+  )`,
+  `CREATE INDEX state_changes_position_idx ON state_changes (txid, seq)`,
+  `CREATE INDEX state_changes_workflow_idx ON state_changes (workflow_id, txid, seq)`,
+  `CREATE INDEX state_changes_at_idx ON state_changes (at)`,
+  `CREATE FUNCTION amas_record_subtask_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'UPDATE' AND NEW.status IS NOT DISTINCT FROM OLD.status AND NEW.assigned_agent IS NOT DISTINCT FROM OLD.assigned_agent
+     AND NEW.attempts IS NOT DISTINCT FROM OLD.attempts AND NEW.quality IS NOT DISTINCT FROM OLD.quality
+     AND NEW.last_error IS NOT DISTINCT FROM OLD.last_error THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO state_changes (workflow_id, subtask_id, status, previous_status, agent_id, attempt, quality, error)
+    VALUES (NEW.workflow_id, NEW.id, NEW.status, CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END, NEW.assigned_agent,
+      NEW.attempts, NEW.quality, NEW.last_error);
+  RETURN NULL;
+END
+$fn$`,
+  `CREATE TRIGGER subtasks_record_change AFTER INSERT OR UPDATE ON subtasks FOR EACH ROW EXECUTE FUNCTION amas_record_subtask_change()`,
+  `CREATE FUNCTION amas_record_workflow_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'UPDATE' AND NEW.status IS NOT DISTINCT FROM OLD.status THEN RETURN NULL; END IF;
+  INSERT INTO state_changes (workflow_id, subtask_id, status, previous_status, error)
+    VALUES (NEW.id, NULL, NEW.status, CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END, NEW.failure_reason);
+  RETURN NULL;
+END
+$fn$`,
+  `CREATE TRIGGER workflows_record_change AFTER INSERT OR UPDATE ON workflows FOR EACH ROW EXECUTE FUNCTION amas_record_workflow_change()`,
+  // A dead letter lives on its <topic>.dlq topic; this only remembers which ones an operator re-drove.
+  `CREATE TABLE dead_letter_redrives (
+    id           text PRIMARY KEY,
+    topic        text NOT NULL,
+    redriven_at  timestamptz NOT NULL DEFAULT now(),
+    redrive_count integer NOT NULL DEFAULT 1
+  )`,
+];
+
 /** Append only: an applied migration is never edited, a change is a new version. */
 export const migrations: readonly Migration[] = [
   {
@@ -291,6 +346,11 @@ export const migrations: readonly Migration[] = [
     version: 4,
     name: 'many commits in one transaction (group commit), set-based: amas_commit_set',
     statements: [commitSetFunction],
+  },
+  {
+    version: 5,
+    name: 'state changes recorded by triggers (live streams, logs); dead-letter redrive marks',
+    statements: stateChangeStatements,
   },
 ];
 

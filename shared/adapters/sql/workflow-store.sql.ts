@@ -275,6 +275,11 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
         [status ?? null, limit, offset],
       ),
 
+    async countWorkflows({ status }) {
+      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM workflows WHERE ($1::text IS NULL OR status = $1::text)', [status ?? null]);
+      return rows[0]?.n ?? 0;
+    },
+
     async countActiveWorkflows() {
       const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM workflows WHERE status = ANY($1::text[])', [
         ACTIVE,

@@ -5,6 +5,7 @@ import { createMemoryEventBus, type MemoryEventBus } from '../../../shared/adapt
 import { createMemoryLeaseStore } from '../../../shared/adapters/memory/lease-store.memory.js';
 import { createPgliteClient } from '../../../shared/adapters/sql/sql-client.pglite.js';
 import { createSqlWorkflowStore } from '../../../shared/adapters/sql/workflow-store.sql.js';
+import { createSqlChangeLog, createSqlDeadLetterRedrives } from '../../../shared/adapters/sql/change-log.sql.js';
 import { loadConfig, type Config } from '../../../shared/config.js';
 import type { Subtask, Workflow } from '../../../shared/domain/workflow.js';
 import { functionSubscriptions } from '../../../shared/events/index.js';
@@ -44,15 +45,16 @@ export const terminal = ['completed', 'failed', 'cancelled'];
  * The whole embedded orchestrator as `npm start` runs it (memory bus, PGlite, memory leases and
  * directory, demo agents, the HTTP API on a free port), configured from `env` like the process is.
  */
-export async function startEmbedded(env: Record<string, string> = {}): Promise<Embedded> {
+export async function startEmbedded(env: Record<string, string> = {}, apiOptions: Parameters<typeof createApiApp>[1] = {}): Promise<Embedded> {
   const config = loadConfig(env);
   const bus = createMemoryEventBus({ partitions: 6, retryDelayMs: 10 });
-  const store = createSqlWorkflowStore(await createPgliteClient());
+  const sql = await createPgliteClient();
+  const store = createSqlWorkflowStore(sql);
   const leases = createMemoryLeaseStore(systemClock);
   const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
-  const runtime = await startRuntime({ config, adapters: { bus, store, leases, directory }, logger: silentLogger, demoAgents: true, relayIntervalMs: 50 });
+  const runtime = await startRuntime({ config, adapters: { bus, store, leases, directory, changeLog: createSqlChangeLog(sql), deadLetterRedrives: createSqlDeadLetterRedrives(sql) }, logger: silentLogger, demoAgents: true, relayIntervalMs: 50 });
   const server: Server = await new Promise((resolve) => {
-    const listening = createApiApp(runtime).listen(0, '127.0.0.1', () => resolve(listening));
+    const listening = createApiApp(runtime, apiOptions).listen(0, '127.0.0.1', () => resolve(listening));
   });
   const address = server.address();
   const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -101,6 +103,8 @@ export async function startEmbedded(env: Record<string, string> = {}): Promise<E
       }
     },
     async stop() {
+      // Open event streams would hold server.close() until they end: end them first.
+      await runtime.changes?.stop();
       await new Promise((resolve) => server.close(resolve));
       await runtime.stop();
       await bus.close();
