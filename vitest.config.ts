@@ -7,8 +7,9 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['functions/**/*.test.ts', 'shared/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/contract/**/*.test.ts'],
+          include: ['functions/**/*.test.ts', 'shared/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/contract/**/*.test.ts', 'console/src/**/*.test.ts'],
           testTimeout: 30_000,
+          hookTimeout: 30_000,
         },
       },
       {
@@ -18,6 +19,16 @@ export default defineConfig({
           exclude: ['test/integration/chaos.test.ts', 'test/integration/hierarchy-e2e.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // The web console in real headless Chromium (Debian's, at /usr/bin/chromium) against the embedded runtime.
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
           fileParallelism: false,
         },
       },

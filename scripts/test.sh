@@ -7,7 +7,16 @@ cd "$(dirname "$0")/.."
 
 npx eslint .
 npx tsc --noEmit -p tsconfig.json
+npx tsc --noEmit -p console/tsconfig.json
 npx vitest run --project unit
+
+# The web console in real headless Chromium: Debian's package, never a browser download.
+if [ ! -x /usr/bin/chromium ]; then
+  sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium
+fi
+npx tsx scripts/build-console.ts --if-missing
+npx vitest run --project browser
 
 bash infra/ensure-local-services.sh
 trap 'bash infra/down.sh --only-started' EXIT

@@ -13,6 +13,7 @@ import { errorHandler } from './errors.js';
 import { createMessagesRouter } from './messages-routes.js';
 import { createLastKnownReads, type Read } from './last-known-reads.js';
 import { createOpsRoutes } from './ops-routes.js';
+import { createConsoleRoutes } from './console-routes.js';
 import { requestLog } from './request-log.js';
 import { createStreamRoutes, type StreamOptions } from './stream-routes.js';
 import { createDeadLetterRoutes } from './dead-letter-routes.js';
@@ -129,6 +130,7 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
   if (runtime.changes) app.use(createStreamRoutes(runtime, runtime.changes, options.stream));
   app.use(createDeadLetterRoutes(runtime));
   app.use(createOpsRoutes(runtime));
+  app.use(createConsoleRoutes());
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
