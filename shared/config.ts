@@ -115,6 +115,11 @@ export const infraSchema = z.object({
   KAFKA_BROKERS: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
   /**
+   * Where the embedded PGlite keeps its files, so `npm start` keeps workflows across restarts;
+   * `memory` keeps nothing. Ignored when DATABASE_URL is set.
+   */
+  AMAS_DATA_DIR: z.string().trim().min(1).default('./.amas-data').transform((dir) => (dir.toLowerCase() === 'memory' ? null : dir)),
+  /**
    * Group commit on PostgreSQL: a process's concurrent snapshot reads and commits share statements
    * and transactions (about twice the events/s in bench:kafka). Off by default: with it on, the
    * chaos suite's re-dispatch of lost work exceeded its 5 s bound in 3 of 9 runs (worst 7.3 s).

@@ -211,6 +211,7 @@ function stubWorkflowStore(): WorkflowStore {
     pendingOutbox: async () => [],
     markPublished: async () => undefined,
     drainOutbox: async () => 0,
+    unconsumedOutbox: async () => [],
     close: async () => undefined,
   };
 }

@@ -141,6 +141,7 @@ const workflowKinds = {
   migrate: 'write', createWorkflow: 'write', getWorkflow: 'read', listWorkflows: 'read', countWorkflows: 'read', countActiveWorkflows: 'read',
   getSubtasks: 'read', getSubtask: 'read', findWaitingSubtasks: 'read', findOverdueSubtasks: 'read',
   findSubtasksByAgent: 'read', hasProcessed: 'read', readForEvent: 'read', commit: 'write', commitClaimed: 'write', pendingOutbox: 'read', markPublished: 'write', drainOutbox: 'write',
+  unconsumedOutbox: 'read',
   close: 'direct',
 } as const satisfies Record<keyof WorkflowStore, Kind>;
 

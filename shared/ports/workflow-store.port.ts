@@ -29,6 +29,12 @@ export interface OutboxMessage {
   event: AnyCloudEvent;
 }
 
+/** A topic and the consumer (function) whose processed_events marks tell which of its events were read. */
+export interface OutboxConsumer {
+  topic: string;
+  consumer: string;
+}
+
 export interface OutboxRecord extends OutboxMessage {
   seq: number;
 }
@@ -92,6 +98,12 @@ export interface WorkflowStore {
   /** Unpublished rows in commit order, claimed or not. */
   pendingOutbox(limit: number): Promise<OutboxRecord[]>;
   markPublished(seqs: number[]): Promise<void>;
+  /**
+   * Published rows after `afterSeq`, in commit order, of active workflows, on the topics given with
+   * the consumer that reads each, that consumer has not processed: what an in-process bus lost with
+   * the process that published them (resume after a restart).
+   */
+  unconsumedOutbox(consumers: readonly OutboxConsumer[], afterSeq: number, limit: number): Promise<OutboxRecord[]>;
   /**
    * Publishes pending rows no one has claimed (or whose claim lapsed) in commit order through `publish`, then marks them, while holding a
    * lock that makes this the only relay draining: returns how many rows went out, or 'busy' when

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import type { Config, InfraConfig } from '../config.js';
 import { circuitBreakerFromConfig } from '../circuit-breaker.js';
 import { createMemoryAgentDirectory } from '../adapters/memory/agent-directory.memory.js';
@@ -33,7 +34,9 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
   const healthChecks: HealthCheck[] = [];
   const breaker = (name: string) => circuitBreakerFromConfig(name, config, systemClock);
 
-  const sql = infra.DATABASE_URL ? createPgClient(infra.DATABASE_URL, { groupCommit: infra.DATABASE_GROUP_COMMIT }) : await createPgliteClient();
+  // PGlite makes its directory, not the parents (AMAS_DATA_DIR=./var/amas).
+  if (!infra.DATABASE_URL && infra.AMAS_DATA_DIR) await mkdir(infra.AMAS_DATA_DIR, { recursive: true });
+  const sql = infra.DATABASE_URL ? createPgClient(infra.DATABASE_URL, { groupCommit: infra.DATABASE_GROUP_COMMIT }) : await createPgliteClient(infra.AMAS_DATA_DIR ?? undefined);
   let store = createSqlWorkflowStore(sql);
   if (infra.DATABASE_URL) {
     const resilient = resilientWorkflowStore(store, breaker('postgres'), defaultRetryPolicy, { dependency: 'postgres' });
@@ -77,7 +80,11 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
     deadLetterRedrives: createSqlDeadLetterRedrives(sql),
     labels: {
       bus: infra.KAFKA_BROKERS ? `Kafka (${infra.KAFKA_BROKERS})` : 'in-process event log',
-      store: infra.DATABASE_URL ? `PostgreSQL (${redact(infra.DATABASE_URL)})` : 'PGlite (in-process PostgreSQL)',
+      store: infra.DATABASE_URL
+        ? `PostgreSQL (${redact(infra.DATABASE_URL)})`
+        : infra.AMAS_DATA_DIR
+          ? `PGlite (in-process PostgreSQL) at ${infra.AMAS_DATA_DIR}: kept across restarts (AMAS_DATA_DIR=memory keeps nothing)`
+          : 'PGlite (in-process PostgreSQL) in memory: lost on restart (set AMAS_DATA_DIR to keep it)',
       leases: infra.REDIS_URL ? `Redis (${redact(infra.REDIS_URL)})` : 'in-memory leases',
       directory: infra.NEO4J_URL ? `Neo4j (${redact(infra.NEO4J_URL)})` : 'in-memory agent directory',
     },

@@ -13,6 +13,7 @@ import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay.js';
 import { createRecoveryLoop } from './recovery.js';
+import { resumeActiveWorkflows } from './resume.js';
 import type { CommunicationBus } from '../messaging/communication-bus.js';
 import type { AgentKeyStore } from '../messaging/message-auth.js';
 import { startMessageRelay, type MessagingOptions } from './message-relay.js';
@@ -52,6 +53,8 @@ export interface RuntimeOptions {
    * AMAS_MESSAGE_SECRET, else one generated for this process (with a warning).
    */
   messaging?: boolean | MessagingOptions;
+  /** Re-drive the workflows a previous process left active (its in-process bus and leases died with it). */
+  resume?: boolean;
 }
 
 export interface Runtime {
@@ -100,6 +103,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
   const relay = createOutboxRelay(adapters.store, adapters.bus, logger, { intervalMs: options.relayIntervalMs ?? 250 });
   await demoAgents?.start();
+  // Before the consumers start: what resume re-sends or reclaims is all they find.
+  if (options.resume) await resumeActiveWorkflows(ports, adapters.bus, logger);
 
   const subscriptions: Subscription[] = [];
   for (const name of options.functions ?? (['decompose', 'assign', 'dispatch', 'complete'] as const)) {

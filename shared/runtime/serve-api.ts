@@ -7,6 +7,7 @@ import { createApiApp } from './api/app.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { startRuntime } from './runtime.js';
+import { resumesAfterRestart } from './resume.js';
 import { exitGracefullyOnSignals } from './shutdown.js';
 
 /**
@@ -28,6 +29,8 @@ export async function serveApi(name: string, functions: readonly FunctionName[])
     // The API always relays escalations and approval requests and serves POST /v1/messages.
     messaging: infra.AMAS_MESSAGE_SECRET ? { secret: infra.AMAS_MESSAGE_SECRET } : true,
     metrics: createMetrics({ defaultMetrics: true }),
+    // Only the process whose in-process bus feeds its own functions (npm start) lost their in-flight work.
+    resume: functions.length > 0 && resumesAfterRestart(infra),
   });
   const app = createApiApp(runtime);
   const server: Server = await new Promise((resolve) => {

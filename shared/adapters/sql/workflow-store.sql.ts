@@ -2,6 +2,7 @@ import { ConcurrencyConflictError } from '../../errors.js';
 import type {
   EventSnapshot,
   OutboxMessage,
+  OutboxRecord,
   SnapshotScope,
   StateChange,
   WorkflowStore,
@@ -336,6 +337,19 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
     pendingOutbox: (limit) => pendingOutbox(client, limit),
     markPublished: (seqs) => markPublished(client, seqs),
     drainOutbox: (limit, publish) => drainOutbox(client, limit, publish),
+
+    async unconsumedOutbox(consumers, afterSeq, limit) {
+      const { rows } = await client.query<{ seq: string | number; topic: string; key: string; event: OutboxRecord['event'] }>(
+        `SELECT o.seq, o.topic, o.key, o.event FROM outbox o
+         JOIN unnest($1::text[], $2::text[]) AS c(topic, consumer) ON c.topic = o.topic
+         JOIN workflows w ON w.id = o.key AND w.status = ANY($3::text[])
+         WHERE o.seq > $4 AND o.published_at IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM processed_events p WHERE p.consumer = c.consumer AND p.event_id = o.event->>'id')
+         ORDER BY o.seq LIMIT $5`,
+        [consumers.map((c) => c.topic), consumers.map((c) => c.consumer), ACTIVE, afterSeq, limit],
+      );
+      return rows.map((row) => ({ seq: Number(row.seq), topic: row.topic, key: row.key, event: row.event }));
+    },
 
     close: () => client.close(),
   };

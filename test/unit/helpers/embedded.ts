@@ -45,14 +45,15 @@ export const terminal = ['completed', 'failed', 'cancelled'];
  * The whole embedded orchestrator as `npm start` runs it (memory bus, PGlite, memory leases and
  * directory, demo agents, the HTTP API on a free port), configured from `env` like the process is.
  */
-export async function startEmbedded(env: Record<string, string> = {}, apiOptions: Parameters<typeof createApiApp>[1] = {}): Promise<Embedded> {
+export async function startEmbedded(env: Record<string, string> = {}, apiOptions: Parameters<typeof createApiApp>[1] = {}, dataDir?: string): Promise<Embedded> {
   const config = loadConfig(env);
   const bus = createMemoryEventBus({ partitions: 6, retryDelayMs: 10 });
-  const sql = await createPgliteClient();
+  // With a data directory the store outlives this runtime, and the next one resumes its workflows (AMAS_DATA_DIR).
+  const sql = await createPgliteClient(dataDir);
   const store = createSqlWorkflowStore(sql);
   const leases = createMemoryLeaseStore(systemClock);
   const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
-  const runtime = await startRuntime({ config, adapters: { bus, store, leases, directory, changeLog: createSqlChangeLog(sql), deadLetterRedrives: createSqlDeadLetterRedrives(sql) }, logger: silentLogger, demoAgents: true, relayIntervalMs: 50 });
+  const runtime = await startRuntime({ config, adapters: { bus, store, leases, directory, changeLog: createSqlChangeLog(sql), deadLetterRedrives: createSqlDeadLetterRedrives(sql) }, logger: silentLogger, demoAgents: true, relayIntervalMs: 50, resume: dataDir !== undefined });
   const server: Server = await new Promise((resolve) => {
     const listening = createApiApp(runtime, apiOptions).listen(0, '127.0.0.1', () => resolve(listening));
   });
