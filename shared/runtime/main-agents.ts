@@ -14,7 +14,8 @@ import { exitGracefullyOnSignals } from './shutdown.js';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const infra = loadInfra();
+  // The embedded data directory belongs to `npm start`: two processes must never open one PGlite store.
+  const infra = { ...loadInfra(), AMAS_DATA_DIR: null };
   const port = process.env.PORT ? infra.PORT : 8090;
   const logger = createLogger(config.ORCHESTRATION_LOG_LEVEL, 'amas-agents');
   const adapters = await adaptersFromEnv(config, infra, logger);
