@@ -46,6 +46,7 @@ export async function serveApi(name: string, functions: readonly FunctionName[])
       `  state     : ${adapters.labels.store}`,
       `  leases    : ${adapters.labels.leases}`,
       `  agents    : ${adapters.labels.directory}${config.ORCHESTRATION_DEMO_AGENTS ? ' + DEMO agents (simulated work, no real AI)' : ''}`,
+      `console   : http://localhost:${port}/console/   (CLI: npm run amas -- --help)`,
       `try: curl -s -XPOST localhost:${port}/v1/tasks -H 'content-type: application/json' -d '{"description":"Research AI market trends and create presentation"}'`,
       '',
     ].join('\n'),
