@@ -33,6 +33,8 @@ describe('live state-change streams (SSE)', () => {
     expect(new Set(changes.map((c) => c.cursor)).size).toBe(changes.length);
     for (let i = 1; i < changes.length; i++) expect(before(changes[i - 1]!.cursor, changes[i]!.cursor)).toBe(true);
     for (const m of messages.filter((m) => m.event === 'change')) expect(m.id).toBe((m.data as StateChangeRecord).cursor);
+    // The workflow's final change is recorded at its transaction's commit: after the last subtask's.
+    expect(changes.at(-1)).toMatchObject({ kind: 'workflow', status: 'completed' });
 
     const workflow = (await e.get<WorkflowBody>(`/v1/workflows/${id}`)).body;
     expect(workflow.subtasks).toHaveLength(10);

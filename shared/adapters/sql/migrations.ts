@@ -248,7 +248,10 @@ BEGIN
   RETURN NULL;
 END
 $fn$`,
-  `CREATE TRIGGER workflows_record_change AFTER INSERT OR UPDATE ON workflows FOR EACH ROW EXECUTE FUNCTION amas_record_workflow_change()`,
+  // Deferred to the commit, so a workflow's change follows its subtasks' in the same transaction
+  // (a reader sees the last subtask complete before the workflow does).
+  `CREATE CONSTRAINT TRIGGER workflows_record_change AFTER INSERT OR UPDATE ON workflows DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION amas_record_workflow_change()`,
   // A dead letter lives on its <topic>.dlq topic; this only remembers which ones an operator re-drove.
   `CREATE TABLE dead_letter_redrives (
     id           text PRIMARY KEY,
