@@ -165,7 +165,7 @@ describe('amas CLI against the embedded runtime', () => {
 
   it.each([
     [['frob'], "unknown command 'frob'"],
-    [['submit', 'x', '--priority', 'urgent'], "argument 'urgent' is invalid"],
+    [['submit', 'x', '--priority', 'asap'], "argument 'asap' is invalid"],
     [['list', '--limit', 'abc'], "argument 'abc' is invalid"],
     [['list', '--status', 'done'], "argument 'done' is invalid"],
     [['status'], "missing required argument 'id'"],
