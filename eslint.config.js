@@ -28,6 +28,7 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*', '@aws-sdk/*'], message: 'functions/** are pure; I/O lives in shared/adapters.' },
             { group: ['**/adapters/**', '**/runtime/**'], message: 'functions/** see ports only.' },
+            { group: ['@opentelemetry/*'], message: 'functions/** are pure; the runtime traces around them (shared/runtime/tracing).' },
           ],
         },
       ],

@@ -6,7 +6,7 @@
 # Servers that infra/up.sh and infra/down.sh know, in start order (stopped in reverse).
 # Adding one = add its name here and create infra/<name>/start.sh and stop.sh.
 # shellcheck disable=SC2034  # read by up.sh and down.sh
-INFRA_SERVERS=(kafka elasticmq dynamodb neo4j)
+INFRA_SERVERS=(kafka elasticmq dynamodb neo4j zipkin)
 
 INFRA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"   # the repository root
 INFRA_STATE="${INFRA_STATE:-$INFRA_ROOT/.infra}"                 # git-ignored runtime state

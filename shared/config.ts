@@ -56,9 +56,18 @@ export const configEntries = {
   // Workflow execution
   ORCHESTRATION_WORKFLOW_TIMEOUT: number(0.0001, 8_760, 24, 'Hours before a workflow is failed as timed out'),
   ORCHESTRATION_QUALITY_THRESHOLD: number(0, 1, 0.85, 'Minimum quality score for a subtask result to pass'),
-  ORCHESTRATION_MAX_WORKFLOWS: integer(1, 1_000_000, 100, 'Maximum concurrent (active) workflows'),
+  ORCHESTRATION_MAX_WORKFLOWS: integer(1, 1_000_000, 100, 'Maximum concurrent (active) workflows of one tenant'),
+  ORCHESTRATION_MAX_WORKFLOWS_GLOBAL: integer(1, 10_000_000, 1_000, 'Maximum concurrent (active) workflows of all tenants together'),
   ORCHESTRATION_MAX_TOTAL_AGENTS: integer(1, 1_000_000, 500, 'Maximum agents in all pools'),
   ORCHESTRATION_SUBTASK_TIMEOUT_FACTOR: number(0.001, 1_000, 2, 'A subtask times out after factor x its estimate'),
+  // Scheduling of work waiting for a slot
+  ORCHESTRATION_PRIORITY_AGING_SECONDS: number(0.001, 86_400, 60, 'Seconds of waiting that raise waiting work one priority rank, so LOW never starves'),
+  ORCHESTRATION_TENANT_WEIGHTS: {
+    schema: z.string().regex(/^(?:[^\s=,]+\s*=\s*(?:\d*[1-9]\d*(?:\.\d+)?|\d+\.\d*[1-9]\d*)\s*(?:,\s*|$))*$/),
+    form: 'tenant=weight pairs separated by commas, weights above 0 (e.g. acme=2,beta=1)',
+    default: '',
+    help: "Each tenant's share of contended slots; a tenant not named weighs 1",
+  },
   // Performance
   ORCHESTRATION_ENABLE_CACHE: boolean(true, 'Cache agent directory look-ups'),
   ORCHESTRATION_ENABLE_METRICS: boolean(true, 'Expose Prometheus metrics on /metrics'),
@@ -145,6 +154,31 @@ export const infraSchema = z.object({
   AMAS_DEMO_AGENT_INSTANCE: z.string().regex(/^[a-z0-9-]*$/, 'lower-case letters, digits and dashes only').default(''),
   /** Keeps environments that share one Neo4j database apart. */
   NEO4J_NAMESPACE: z.string().min(1).default('default'),
+  /** Where the API listens; `none` authentication is refused unless this is a loopback address. */
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /** How API callers prove who they are (README, Security): none (loopback only), oidc bearer JWTs, or API keys. */
+  AMAS_AUTH: z.enum(['none', 'oidc', 'keys']).default('none'),
+  /** An admin credential accepted in `oidc` and `keys` mode, to create the first keys (a secret reference in manifests). */
+  AMAS_ADMIN_KEY: z.string().min(24, 'AMAS_ADMIN_KEY needs at least 24 characters').optional(),
+  OIDC_ISSUER_URL: z.url({ protocol: /^https?$/ }).optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional(),
+  /** Asymmetric algorithms only: with a public JWKS, `none` or an HMAC algorithm would let anyone mint tokens. */
+  OIDC_ALGORITHMS: z
+    .string()
+    .default('RS256,ES256,PS256,EdDSA')
+    .transform((list) => list.split(',').map((a) => a.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(RS|PS|ES)(256|384|512)$|^ES256K$|^EdDSA$|^Ed25519$/, 'an asymmetric JWS algorithm (never none or HS*)')).min(1)),
+  OIDC_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  /** A token naming an unknown `kid` refetches the JWKS (key rotation), at most once per this many seconds. */
+  OIDC_JWKS_COOLDOWN_SECONDS: z.coerce.number().min(0).max(3_600).default(30),
+  /** Claim holding the role(s): a string, an array or a space-separated list; a dotted path reads nested claims (realm_access.roles). */
+  OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
+  OIDC_TENANT_CLAIM: z.string().min(1).default('tenant'),
+  /** Requests per second each credential may make (a token bucket per process); 0 turns the limit off. */
+  AMAS_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
+  AMAS_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  /** /metrics without a credential when the API listens beyond loopback (a scraper without a token); on loopback it is always open. */
+  AMAS_METRICS_PUBLIC: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 export type InfraConfig = z.infer<typeof infraSchema>;
 

@@ -1,3 +1,4 @@
+import { authHeaders, currentToken, unauthenticated } from './auth.js';
 import type { StateChangeRecord } from '../../shared/api/stream.js';
 import type { SubtaskStatus, WorkflowStatus } from '../../shared/domain/vocabulary.js';
 import type { AgentRecord, HierarchyStatus } from '../../shared/ports/agent-directory.port.js';
@@ -45,11 +46,13 @@ export class ApiError extends Error {
 }
 
 async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const init: RequestInit = { method, headers: { accept: 'application/json' } };
+  const token = currentToken();
+  const init: RequestInit = { method, headers: { accept: 'application/json', ...authHeaders(token) } };
   if (method === 'POST') init.headers = { ...init.headers, 'content-type': 'application/json' };
   if (method === 'POST') init.body = JSON.stringify(body ?? {});
   const response = await fetch(path, init);
   const parsed: unknown = await response.json().catch(() => ({}));
+  if (response.status === 401) unauthenticated(token, (parsed as ApiError['body']).message);
   if (!response.ok) throw new ApiError(response.status, parsed as ApiError['body']);
   return parsed as T;
 }

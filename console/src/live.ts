@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Change } from './api.js';
+import { withAccessToken } from './auth.js';
 
 /** How a page hears about changes: the SSE stream, polling while the stream is down, or done (the workflow ended). */
 export type LiveMode = 'connecting' | 'live' | 'polling' | 'ended';
@@ -38,7 +39,7 @@ export function follow(url: string, handlers: FollowHandlers, options: { pollMs?
   };
   const open = () => {
     const resumed = lastCursor === null ? url : `${url}${url.includes('?') ? '&' : '?'}after=${encodeURIComponent(lastCursor)}`;
-    const current = new EventSource(resumed);
+    const current = new EventSource(withAccessToken(resumed));
     source = current;
     current.onopen = () => {
       stopPolling();

@@ -1,9 +1,11 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { signOut, useAuth } from './auth.js';
 import { DeadLettersPage } from './pages/dead-letters.js';
 import { HierarchyPage } from './pages/hierarchy.js';
 import { WorkflowPage } from './pages/workflow.js';
 import { WorkflowsPage } from './pages/workflows.js';
+import { SignInPanel } from './sign-in.js';
 import './styles.css';
 
 type Route = { page: 'workflows'; status: string | null } | { page: 'workflow'; id: string } | { page: 'agents' } | { page: 'dead-letters' };
@@ -36,6 +38,11 @@ const nav = [
 
 function App() {
   const route = useRoute();
+  const auth = useAuth();
+  const leave = (event: Event) => {
+    event.preventDefault();
+    signOut();
+  };
   useEffect(() => window.scrollTo(0, 0), [route.page]);
   return (
     <>
@@ -60,13 +67,25 @@ function App() {
         <a class="topbar-link" href="/metrics" target="_blank" rel="noreferrer">
           metrics
         </a>
+        {auth.token !== null && (
+          <a class="topbar-link" href="#" data-testid="sign-out" onClick={leave}>
+            sign out
+          </a>
+        )}
       </header>
-      <main>
-        {route.page === 'workflows' && <WorkflowsPage status={route.status} />}
-        {route.page === 'workflow' && <WorkflowPage key={route.id} id={route.id} />}
-        {route.page === 'agents' && <HierarchyPage />}
-        {route.page === 'dead-letters' && <DeadLettersPage />}
-      </main>
+      {auth.needed ? (
+        <main>
+          <SignInPanel refused={auth.refused} />
+        </main>
+      ) : (
+        // Mounted afresh after signing in: the pages load again, and their streams open with the credential.
+        <main>
+          {route.page === 'workflows' && <WorkflowsPage status={route.status} />}
+          {route.page === 'workflow' && <WorkflowPage key={route.id} id={route.id} />}
+          {route.page === 'agents' && <HierarchyPage />}
+          {route.page === 'dead-letters' && <DeadLettersPage />}
+        </main>
+      )}
     </>
   );
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { waitingOrderOf } from '../../shared/domain/scheduling.js';
 import type { EventOf } from '../../shared/events/index.js';
 import { createHarness, expectIdempotent, fixedPlanner, recordingSpawner, type HarnessOptions, type StepSpec } from '../../test/unit/helpers/fixture.js';
 
@@ -104,7 +105,7 @@ describe('assign', () => {
     expect(await h.subtask(ready[1]!.data.subtaskId)).toMatchObject({ status: 'ready', assignedAgent: null });
     expect(await h.outbox()).toEqual([]);
     expect((await h.directory.get('only'))?.load).toBe(1);
-    expect((await h.store.findWaitingSubtasks(['data_analyst'], 10)).map((s) => s.id)).toEqual([ready[1]!.data.subtaskId]);
+    expect((await h.store.findWaitingSubtasks(['data_analyst'], 10, waitingOrderOf(h.config, h.clock.now()))).map((s) => s.id)).toEqual([ready[1]!.data.subtaskId]);
     expect((await h.workflow(workflowId)).status).toBe('running');
   });
 

@@ -6,7 +6,8 @@ import { groupOf, type Specialty } from '../../shared/domain/vocabulary.js';
 import { workKeyOf, type AssignDeps } from '../common/deps.js';
 import { Emitter } from '../common/emit.js';
 import { preferTeam } from '../common/hierarchy.js';
-import { probationCandidates, rankCandidates } from './score.js';
+import { freeSlots, rankedAhead } from './queue.js';
+import { healthRules, probationCandidates, rankCandidates } from './score.js';
 
 /** subtask.ready → the best healthy agent of the specialty (or a newly spawned one) takes a slot. */
 export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps): Promise<Outcome> {
@@ -19,21 +20,18 @@ export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps):
   // A paused workflow keeps its ready work queued; resume emits subtask.ready again.
   if (workflow.status !== 'running') return nothing(`workflow is ${workflow.status}`);
 
-  // Re-runs first: work that has never run does not take a slot while a re-run of its specialty
-  // (work lost with an agent, or failed) waits for one; it wakes the re-run instead and waits itself
-  // (the next freed slot of the specialty wakes it). Without this, the new work flowing into assign
-  // takes each freed slot before the re-run's wake-up arrives.
-  if (subtask.attempts === 0) {
-    const [rerun] = (await deps.store.findWaitingSubtasks([subtask.specialty], 2)).filter((s) => s.id !== subtaskId && s.attempts > 0);
-    if (rerun) {
-      const out = new Emitter(deps, event);
-      out.ready(rerun);
-      return { change: {}, emit: out.events, skipped: `a re-run of ${subtask.specialty} (${rerun.id}) waits: woken first` };
-    }
+  const [candidates, lead] = await Promise.all([deps.directory.candidates(subtask.specialty), deps.directory.leadFor?.(groupOf(subtask.specialty)) ?? null]);
+  // A spawn would open a slot too: it goes to the work that ranks first as well.
+  const free = freeSlots(candidates, deps) || ((await spawnAllowed(subtask.specialty, deps)) ? 1 : 0);
+  const ahead = await rankedAhead(subtask, free, deps);
+  if (ahead) {
+    const out = new Emitter(deps, event);
+    out.ready(ahead);
+    return { change: {}, emit: out.events, skipped: `${ahead.id} ranks first for a ${subtask.specialty} slot: woken, this subtask waits` };
   }
 
   const workKey = workKeyOf(subtaskId, attempt);
-  const picked = await pickAgent(subtask.specialty, excludeAgents, workKey, deps);
+  const picked = await reserveBest(candidates, lead?.id ?? null, excludeAgents, workKey, deps);
   const agent =
     picked.agent ?? (await spawnAndReserve(subtask.specialty, workKey, event.id, deps)) ?? (await reserveOnProbation(subtask.specialty, workKey, deps));
   if (!agent) return nothing(`no ${subtask.specialty} capacity; the subtask waits for a free slot`);
@@ -57,47 +55,44 @@ export type PickDeps = Pick<AssignDeps, 'directory' | 'clock'> & {
  * is ranked by score alone. Returns the agent whose slot was reserved (or null) and the lead asked.
  */
 export async function pickAgent(specialty: Specialty, avoid: readonly string[], workKey: string, deps: PickDeps): Promise<{ agent: AgentRecord | null; leadId: string | null }> {
-  const rules = {
-    now: deps.clock.now(),
-    heartbeatTimeoutMs: deps.config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000,
-    failureThreshold: deps.config.ORCHESTRATION_AGENT_FAILURE_THRESHOLD,
-  };
   const [lead, candidates] = await Promise.all([deps.directory.leadFor?.(groupOf(specialty)) ?? null, deps.directory.candidates(specialty)]);
-  const leadId = lead?.id ?? null;
-  for (const agent of preferTeam(rankCandidates(candidates, rules, avoid), leadId, avoid)) {
+  return reserveBest(candidates, lead?.id ?? null, avoid, workKey, deps);
+}
+
+/** pickAgent over candidates and a lead already read. */
+async function reserveBest(candidates: AgentRecord[], leadId: string | null, avoid: readonly string[], workKey: string, deps: PickDeps): Promise<{ agent: AgentRecord | null; leadId: string | null }> {
+  for (const agent of preferTeam(rankCandidates(candidates, healthRules(deps.clock.now(), deps.config), avoid), leadId, avoid)) {
     if (await deps.directory.reserve(agent.id, workKey)) return { agent, leadId };
   }
   return { agent: null, leadId };
 }
 
 async function reserveOnProbation(specialty: Specialty, workKey: string, deps: AssignDeps): Promise<AgentRecord | null> {
-  const rules = {
-    now: deps.clock.now(),
-    heartbeatTimeoutMs: deps.config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000,
-    failureThreshold: deps.config.ORCHESTRATION_AGENT_FAILURE_THRESHOLD,
-  };
-  for (const agent of probationCandidates(await deps.directory.candidates(specialty), rules)) {
+  for (const agent of probationCandidates(await deps.directory.candidates(specialty), healthRules(deps.clock.now(), deps.config))) {
     if (await deps.directory.reserve(agent.id, workKey)) return agent;
   }
   return null;
 }
 
-/** Grows the specialty's pool within its size, the total agent budget and the spawn rate. */
-async function spawnAndReserve(specialty: Specialty, workKey: string, causeId: string, deps: AssignDeps): Promise<AgentRecord | null> {
-  if (!deps.spawner) return null;
-  const group = groupOf(specialty);
-  const now = deps.clock.now();
+/** Whether the specialty's pool may grow now: within its size, the total agent budget and the spawn rate. */
+async function spawnAllowed(specialty: Specialty, deps: AssignDeps): Promise<boolean> {
+  if (!deps.spawner) return false;
   const agents = await deps.directory.list();
   // A pool is the agents of one specialty (ORCHESTRATION_MAX_AGENTS_PER_POOL); spawn rate is counted per group.
   const poolSize = agents.filter((a) => a.specialties.includes(specialty)).length;
-  if (poolSize >= deps.config.ORCHESTRATION_MAX_AGENTS_PER_POOL) return null;
-  if (agents.length >= deps.config.ORCHESTRATION_MAX_TOTAL_AGENTS) return null;
+  if (poolSize >= deps.config.ORCHESTRATION_MAX_AGENTS_PER_POOL) return false;
+  if (agents.length >= deps.config.ORCHESTRATION_MAX_TOTAL_AGENTS) return false;
   // Rates below one per second widen the window so that even one spawn respects the rate.
   const rate = deps.config.ORCHESTRATION_MAX_AGENT_SPAWN_RATE;
   const windowMs = Math.max(1000, 1000 / rate);
   const allowedPerWindow = Math.max(1, Math.floor((rate * windowMs) / 1000));
-  if ((await deps.directory.spawnedSince(group, now - windowMs)) >= allowedPerWindow) return null;
+  return (await deps.directory.spawnedSince(groupOf(specialty), deps.clock.now() - windowMs)) < allowedPerWindow;
+}
 
+/** Grows the specialty's pool by one agent, if allowed, and reserves it. */
+async function spawnAndReserve(specialty: Specialty, workKey: string, causeId: string, deps: AssignDeps): Promise<AgentRecord | null> {
+  if (!deps.spawner || !(await spawnAllowed(specialty, deps))) return null;
+  const now = deps.clock.now();
   const agentId = `${specialty}-${deps.ids.derivedId(causeId, 1000).slice(0, 8)}`;
   const registration = await deps.spawner.spawn(specialty, agentId);
   if (!registration) return null;

@@ -1,3 +1,4 @@
+import type { Config } from '../../shared/config.js';
 import type { AgentRecord } from '../../shared/ports/index.js';
 
 export interface HealthRules {
@@ -5,6 +6,12 @@ export interface HealthRules {
   heartbeatTimeoutMs: number;
   failureThreshold: number;
 }
+
+export const healthRules = (now: number, config: Pick<Config, 'ORCHESTRATION_HEARTBEAT_INTERVAL' | 'ORCHESTRATION_AGENT_FAILURE_THRESHOLD'>): HealthRules => ({
+  now,
+  heartbeatTimeoutMs: config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000,
+  failureThreshold: config.ORCHESTRATION_AGENT_FAILURE_THRESHOLD,
+});
 
 /** Healthy: not failed/offline/in maintenance, a recent heartbeat, and fewer failures than the threshold. */
 export function isHealthy(agent: AgentRecord, rules: HealthRules): boolean {

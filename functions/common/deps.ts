@@ -31,6 +31,9 @@ export interface AssignDeps extends CommonDeps {
     | 'ORCHESTRATION_MAX_AGENT_SPAWN_RATE'
     | 'ORCHESTRATION_HEARTBEAT_INTERVAL'
     | 'ORCHESTRATION_AGENT_FAILURE_THRESHOLD'
+    | 'ORCHESTRATION_MAX_TASKS_PER_AGENT'
+    | 'ORCHESTRATION_PRIORITY_AGING_SECONDS'
+    | 'ORCHESTRATION_TENANT_WEIGHTS'
   >;
 }
 
@@ -45,7 +48,10 @@ export interface DispatchDeps extends CommonDeps {
 export interface CompleteDeps extends CommonDeps {
   leases: LeaseStore;
   directory: AgentDirectory;
-  config: Pick<Config, 'ORCHESTRATION_QUALITY_THRESHOLD' | 'ORCHESTRATION_RETRY_ATTEMPTS' | 'ORCHESTRATION_AGENT_FAILURE_THRESHOLD'>;
+  config: Pick<
+    Config,
+    'ORCHESTRATION_QUALITY_THRESHOLD' | 'ORCHESTRATION_RETRY_ATTEMPTS' | 'ORCHESTRATION_AGENT_FAILURE_THRESHOLD' | 'ORCHESTRATION_PRIORITY_AGING_SECONDS' | 'ORCHESTRATION_TENANT_WEIGHTS'
+  >;
 }
 
 export const leaseKeyOf = (subtaskId: string): string => `subtask:${subtaskId}`;

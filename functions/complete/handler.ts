@@ -2,6 +2,7 @@ import { isoTime, workflowCompleted, workflowFailed, type EventOf } from '../../
 import { nothing, type Outcome } from '../../shared/ports/handler.port.js';
 import { NotFoundError } from '../../shared/errors.js';
 import type { Subtask, Workflow, WorkflowPatch } from '../../shared/domain/workflow.js';
+import { waitingOrderOf } from '../../shared/domain/scheduling.js';
 import { leaseKeyOf, releaseHeld, workKeyOf, type CompleteDeps } from '../common/deps.js';
 import { Emitter } from '../common/emit.js';
 import { WorkingSet } from '../common/working-set.js';
@@ -126,7 +127,7 @@ async function releaseDependents(workflow: Workflow, work: WorkingSet, out: Emit
 async function kickWaitingWork(agentId: string, work: WorkingSet, out: Emitter, deps: CompleteDeps): Promise<void> {
   const agent = await deps.directory.get(agentId);
   if (!agent) return;
-  const waiting = await deps.store.findWaitingSubtasks(agent.specialties, 4);
+  const waiting = await deps.store.findWaitingSubtasks(agent.specialties, 4, waitingOrderOf(deps.config, deps.clock.now()));
   const next = waiting.find((s) => !work.get(s.id));
   if (next) out.ready(next);
 }

@@ -8,6 +8,7 @@ import { leaseKeyOf, leaseTtlMs } from '../../functions/common/deps.js';
 import type { CommunicationBus, MessageHandler, RequestInput, SendResult } from '../messaging/communication-bus.js';
 import type { AgentMessage, SendMessageInput } from '../messaging/message-schema.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
+import { inEventSpan, stampTrace } from '../runtime/tracing/index.js';
 import { createSubtaskInbox, type Dispatched, type SubtaskInbox } from './subtask-inbox.js';
 
 export type AgentTask = Dispatched['data']['task'] & Pick<Dispatched['data'], 'workflowId' | 'subtaskId' | 'attempt' | 'deadline'>;
@@ -74,7 +75,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     const done = 'result' in outcome
       ? makeEvent(subtaskCompleted, { workflowId, subtaskId, attempt, agentId: id, leaseToken, quality: outcome.result.quality, output: outcome.result.output, durationMs: clock.now() - startedAt }, caused, 0)
       : makeEvent(subtaskFailed, { workflowId, subtaskId, attempt, agentId: id, leaseToken, reason: reasonOf(outcome.error), cause: 'agent_error' }, caused, 1);
-    await bus.publish(topics.subtaskResults, [{ key: workflowId, event: done }]);
+    await bus.publish(topics.subtaskResults, [{ key: workflowId, event: stampTrace(done) }]);
   }
 
   async function work(event: Dispatched): Promise<void> {
@@ -102,7 +103,8 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     if (stopping || inFlight.has(key)) return;
     const lease = leaseKeyOf(event.data.subtaskId);
     held.set(lease, event.data.leaseToken);
-    const job = work(event)
+    // The agent's span, a child of dispatch's: its result event carries it on to complete.
+    const job = inEventSpan('agent work', event, { 'amas.agent_id': id, 'amas.subtask_id': event.data.subtaskId, 'amas.attempt': event.data.attempt }, () => work(event))
       .catch((error: unknown) => logger.error('agent could not report a result', { agentId: id, key, error: reasonOf(error) }))
       .finally(() => {
         inFlight.delete(key);

@@ -3,6 +3,7 @@ import { OrchestrationError } from '../errors.js';
 import { registerAgentCommands } from './commands/agents.js';
 import { registerControlCommands } from './commands/control.js';
 import { registerDeadLetterCommands } from './commands/dlq.js';
+import { registerKeyCommands } from './commands/keys.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { registerSetupCommands } from './commands/setup.js';
 import { registerWorkflowCommands } from './commands/workflows.js';
@@ -25,6 +26,7 @@ export function createProgram(io: CliIo, exit: ExitCode): Command {
   registerControlCommands(program, io, exit);
   registerAgentCommands(program, io, exit);
   registerDeadLetterCommands(program, io, exit);
+  registerKeyCommands(program, io, exit);
   registerReplayCommand(program, io, exit);
   registerSetupCommands(program, io, exit);
   program.addHelpText('after', '\nexit codes: 0 ok, 1 failed (workflow failed or cancelled, API error, server unreachable, replay diverged), 2 usage or configuration\n');

@@ -52,6 +52,8 @@ export const workflowSchema = z.object({
   id: z.string(),
   description: z.string(),
   priority: prioritySchema,
+  /** Who the workflow belongs to: scheduling shares capacity fairly between tenants. */
+  tenant: z.string().min(1),
   metadata: z.record(z.string(), z.unknown()),
   idempotencyKey: z.string().nullable(),
   status: workflowStatusSchema,

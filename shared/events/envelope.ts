@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** CloudEvents 1.0 attributes shared by every event, plus our `workflowid` and `traceparent` extensions. */
+/** CloudEvents 1.0 attributes shared by every event, plus our `workflowid` and the distributed-tracing `traceparent`/`tracestate` extensions. */
 export const cloudEventAttributes = {
   specversion: z.literal('1.0'),
   id: z.string().min(1),
@@ -14,6 +14,9 @@ export const cloudEventAttributes = {
     .string()
     .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
     .optional(),
+  tracestate: z.string().max(512).optional(),
+  /** When the work a re-driving event carries on was lost (set by the runtime: shared/runtime/recovery-timing.ts). */
+  lostat: z.iso.datetime({ offset: true }).optional(),
 };
 
 /** Any well-formed CloudEvent, whatever its type: what the edges accept before routing. */

@@ -8,7 +8,7 @@ export interface EventContext {
   clock: Clock;
   source: string;
   /** The event being handled: emitted ids derive from it and its trace context is carried on. */
-  cause?: Pick<AnyCloudEvent, 'id' | 'traceparent'>;
+  cause?: Pick<AnyCloudEvent, 'id' | 'traceparent' | 'tracestate'>;
 }
 
 /** Builds a valid CloudEvent of one definition. The n-th event of a cause gets a derived id. */
@@ -28,7 +28,7 @@ export function makeEvent<T extends string, D extends z.ZodType>(
     time: new Date(context.clock.now()).toISOString(),
     datacontenttype: 'application/json',
     ...(typeof workflowId === 'string' ? { workflowid: workflowId, subject: workflowId } : {}),
-    ...(context.cause?.traceparent ? { traceparent: context.cause.traceparent } : {}),
+    ...(context.cause?.traceparent ? { traceparent: context.cause.traceparent, ...(context.cause.tracestate ? { tracestate: context.cause.tracestate } : {}) } : {}),
     data,
   };
 }

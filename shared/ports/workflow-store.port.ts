@@ -2,6 +2,7 @@ import type { AnyCloudEvent } from '../events/envelope.js';
 import type { Subtask, SubtaskPatch, Workflow, WorkflowPatch } from '../domain/workflow.js';
 import type { WorkflowStatus } from '../domain/vocabulary.js';
 import type { Specialty } from '../domain/vocabulary.js';
+import type { WaitingOrder } from '../domain/scheduling.js';
 
 export interface VersionedPatch<P> {
   id: string;
@@ -55,12 +56,18 @@ export interface EventSnapshot {
 
 export type NewWorkflow = Pick<Workflow, 'id' | 'description' | 'priority' | 'metadata' | 'idempotencyKey'> & {
   createdAt: string;
+  /** Default 'default' (defaultTenant). */
+  tenant?: string;
 };
 
 export interface WorkflowQuery {
   status?: WorkflowStatus;
   limit: number;
   offset: number;
+  /** Only this tenant's workflows (the caller's scope). */
+  tenant?: string;
+  /** Only those whose metadata.submittedBy is this subject (a submitter reads its own). */
+  submittedBy?: string;
 }
 
 export interface WorkflowStore {
@@ -71,15 +78,16 @@ export interface WorkflowStore {
   getWorkflow(id: string): Promise<Workflow | null>;
   listWorkflows(query: WorkflowQuery): Promise<Workflow[]>;
   /** How many workflows the query's status filter matches (its page aside). */
-  countWorkflows(query: Pick<WorkflowQuery, 'status'>): Promise<number>;
-  countActiveWorkflows(): Promise<number>;
+  countWorkflows(query: Pick<WorkflowQuery, 'status' | 'tenant' | 'submittedBy'>): Promise<number>;
+  /** Active workflows of every tenant, or of one. */
+  countActiveWorkflows(tenant?: string): Promise<number>;
   getSubtasks(workflowId: string): Promise<Subtask[]>;
   getSubtask(id: string): Promise<Subtask | null>;
   /**
-   * Ready, unassigned subtasks of running workflows: work waiting for capacity. Re-runs come first
-   * (work lost with an agent has waited longest), then the longest waiting.
+   * Ready, unassigned subtasks of running workflows: work waiting for capacity, the one to take the
+   * next free slot first (WaitingOrder: aged workflow priority, then re-runs, tenant fairness, age).
    */
-  findWaitingSubtasks(specialties: readonly Specialty[], limit: number): Promise<Subtask[]>;
+  findWaitingSubtasks(specialties: readonly Specialty[], limit: number, order: WaitingOrder): Promise<Subtask[]>;
   /** In-progress subtasks whose deadline passed before `now` (ms). */
   findOverdueSubtasks(now: number, limit: number): Promise<Subtask[]>;
   /** In-progress subtasks held by an agent. */

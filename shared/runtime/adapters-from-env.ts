@@ -11,17 +11,22 @@ import { createPgClient } from '../adapters/sql/sql-client.pg.js';
 import { createPgliteClient } from '../adapters/sql/sql-client.pglite.js';
 import { createSqlWorkflowStore } from '../adapters/sql/workflow-store.sql.js';
 import { createSqlChangeLog, createSqlDeadLetterRedrives } from '../adapters/sql/change-log.sql.js';
+import { createSqlApiKeyStore } from '../adapters/sql/api-keys.sql.js';
+import type { ApiKeyStore } from '../ports/api-key-store.port.js';
 import type { Adapters } from './runtime.js';
 import type { Logger } from './logger.js';
 import type { AgentDirectory, EventBus } from '../ports/index.js';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { createNeo4jAgentDirectory } from '../adapters/neo4j/agent-directory.neo4j.js';
 import { directoryCacheOptions } from '../adapters/neo4j/candidate-cache.js';
+import { neo4jHealthCheck } from '../adapters/neo4j/health.js';
 import { createKafkaEventBus, defaultConsumerTimings } from '../adapters/kafka/event-bus.kafka.js';
 
 export interface ChosenAdapters extends Adapters {
   /** What each port runs on, for the start-up banner. */
   labels: Record<'bus' | 'store' | 'leases' | 'directory', string>;
+  /** API keys (AMAS_AUTH=keys), in the workflow store's database. */
+  apiKeys: ApiKeyStore;
   close(): Promise<void>;
 }
 
@@ -69,6 +74,7 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
     const graph = createNeo4jAgentDirectory(driver, { maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT, namespace: infra.NEO4J_NAMESPACE, ...directoryCacheOptions(config) });
     await graph.migrate();
     directory = graph;
+    healthChecks.push(neo4jHealthCheck(driver));
   }
   return {
     bus,
@@ -78,6 +84,7 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
     healthChecks,
     changeLog: createSqlChangeLog(sql),
     deadLetterRedrives: createSqlDeadLetterRedrives(sql),
+    apiKeys: createSqlApiKeyStore(sql),
     labels: {
       bus: infra.KAFKA_BROKERS ? `Kafka (${infra.KAFKA_BROKERS})` : 'in-process event log',
       store: infra.DATABASE_URL

@@ -8,6 +8,7 @@ import {
   subtaskCompleted,
   topics,
   type EventContext,
+  type EventOf,
 } from '../events/index.js';
 import { allSpecialties, executionRoles, executiveRoles, groupOf, leadRoleOf, managementRoles, type Specialty } from '../domain/vocabulary.js';
 import type { AgentDirectory, AgentRegistration, AgentSpawner, EventBus, LeaseStore, Subscription } from '../ports/index.js';
@@ -15,6 +16,7 @@ import { leaseKeyOf, leaseTtlMs } from '../../functions/common/deps.js';
 import { createSeenIds } from '../messaging/seen-ids.js';
 import { parseEvent } from './process-event.js';
 import type { Logger } from './logger.js';
+import { inEventSpan, stampTrace } from './tracing/index.js';
 
 /**
  * Clearly labelled DEMO agents for the embedded runtime: they do no real work. Each "works" for
@@ -108,9 +110,14 @@ export function createDemoAgents(options: DemoAgentsOptions) {
   async function work(value: unknown): Promise<void> {
     const event = parseEvent(value);
     if (event.type !== 'subtask.dispatched' || !mine.has(event.data.agentId) || stopped.has(event.data.agentId)) return;
-    const { workflowId, subtaskId, attempt, agentId, leaseToken, task } = event.data;
+    const { subtaskId, attempt, agentId, leaseToken } = event.data;
     // A dispatch redelivered (offsets not yet committed when a broker or rebalance hit) is not worked twice.
     if (!handled.firstTime(agentId, `${subtaskId}#${attempt}#${leaseToken}`)) return;
+    // The agent's span, a child of dispatch's: its subtask.completed carries it on to complete.
+    await inEventSpan('agent work', value, { 'amas.agent_id': agentId, 'amas.subtask_id': subtaskId, 'amas.attempt': attempt, 'amas.demo': true }, () => perform(event.data));
+  }
+
+  async function perform({ workflowId, subtaskId, attempt, agentId, leaseToken, task }: EventOf<'subtask.dispatched'>['data']): Promise<void> {
     const started = context.clock.now();
     const lease = leaseKeyOf(subtaskId);
     working.set(lease, { agentId, token: leaseToken });
@@ -123,7 +130,7 @@ export function createDemoAgents(options: DemoAgentsOptions) {
     const low = attempt === 1 && fraction(`${subtaskId}#${attempt}`) < config.ORCHESTRATION_DEMO_LOW_QUALITY_RATE;
     const quality = low ? Math.min(config.ORCHESTRATION_DEMO_AGENT_QUALITY, config.ORCHESTRATION_QUALITY_THRESHOLD / 2) : config.ORCHESTRATION_DEMO_AGENT_QUALITY;
     const output = { demo: true, agent: agentId, summary: `[demo] ${task.specialty} output for "${task.title}"`, inputs: task.inputs.length };
-    const done = makeEvent(subtaskCompleted, { workflowId, subtaskId, attempt, agentId, leaseToken, quality, output, durationMs: context.clock.now() - started }, context);
+    const done = stampTrace(makeEvent(subtaskCompleted, { workflowId, subtaskId, attempt, agentId, leaseToken, quality, output, durationMs: context.clock.now() - started }, context));
     await bus.publish(topics.subtaskResults, [{ key: workflowId, event: done }]);
   }
 

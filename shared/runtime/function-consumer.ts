@@ -9,6 +9,8 @@ import type { Logger } from './logger.js';
 import { countFinished, type Metrics } from './metrics.js';
 import { createOutboxPublisher, OUTBOX_CLAIM_MS } from './outbox-relay.js';
 import { processEvent, type ProcessResult } from './process-event.js';
+import { inEventSpan, inSpan, markFailed } from './tracing/index.js';
+import { observeRecovery } from './recovery-timing.js';
 
 export interface ConsumerOptions {
   bus: EventBus;
@@ -44,7 +46,8 @@ export async function startFunctionConsumer(name: FunctionName, options: Consume
   const subscription = await bus.subscribe({
     groupId,
     topic,
-    handler: async (delivery) => {
+    // One span per record, a child of the producer's (the event's traceparent): consume, handler, commit, publish.
+    handler: (delivery) => inEventSpan(`${name} process`, delivery.value, { 'messaging.destination.name': topic, 'messaging.consumer.group.name': groupId, 'messaging.kafka.offset': delivery.offset }, async () => {
       const started = performance.now();
       try {
         const result = await retry(
@@ -54,17 +57,21 @@ export async function startFunctionConsumer(name: FunctionName, options: Consume
           },
           () => processEvent(name, delivery.value, ports, { claimMs, logger }),
         );
-        if ((result.status === 'applied' || result.status === 'skipped') && !(await publisher?.publish(result.claimed))) options.onCommitted?.(result);
+        if (result.status === 'applied' || result.status === 'skipped') {
+          const published = publisher ? await inSpan(`${name} publish`, () => publisher.publish(result.claimed), { 'messaging.batch.message_count': result.claimed.length }) : false;
+          if (!published) options.onCommitted?.(result);
+        }
         metrics.eventsProcessed.inc({ function: name, result: result.status });
         observeTimings(name, result, started, metrics);
         if (result.status === 'skipped') logger.debug('event skipped', { function: name, id: result.event.id, why: result.outcome.skipped });
       } catch (error) {
+        markFailed(error);
         logger.error('event dead-lettered', { function: name, topic, offset: delivery.offset, ...describeError(error) });
         metrics.eventsProcessed.inc({ function: name, result: 'dead_lettered' });
         metrics.deadLetters.inc({ topic });
         await sendToDeadLetter(bus, ports.ids, delivery, name, error);
       }
-    },
+    }),
   });
   return {
     async stop() {
@@ -74,11 +81,13 @@ export async function startFunctionConsumer(name: FunctionName, options: Consume
   };
 }
 
-function observeTimings(name: FunctionName, result: ProcessResult, started: number, metrics: Metrics): void {
+/** What every transport records for a processed event (Kafka consumer, Knative HTTP, Lambda). */
+export function observeTimings(name: FunctionName, result: ProcessResult, started: number, metrics: Metrics): void {
   const seconds = (performance.now() - started) / 1000;
   if (name === 'decompose' && result.status === 'applied') metrics.decompositionDuration.observe(seconds);
   if (name === 'assign' && result.status === 'applied') metrics.assignmentDuration.observe(seconds);
   const emittedAt = Date.parse(result.event.time);
   if (Number.isFinite(emittedAt)) metrics.messageLatency.observe({ topic: functionSubscriptions[name].topic }, Math.max(0, (Date.now() - emittedAt) / 1000));
   if (result.status === 'applied') countFinished(metrics, result.outcome.emit);
+  if (name === 'dispatch' && result.status === 'applied') observeRecovery(metrics, result.event, result.outcome.emit, Date.now());
 }

@@ -1,7 +1,9 @@
 import type { FunctionName } from '../events/index.js';
 import { describeError, InvalidEventError, isRetriable } from '../errors.js';
+import { observeTimings } from './function-consumer.js';
 import { processEvent } from './process-event.js';
 import type { Runtime } from './runtime.js';
+import { flushTraces, inEventSpan } from './tracing/index.js';
 
 /** The parts of an AWS SQS event a handler reads (no @types/aws-lambda needed). */
 export interface SqsEvent {
@@ -21,15 +23,19 @@ export function createSqsHandler(name: FunctionName, runtime: () => Promise<Runt
     const rt = await runtime();
     const batchItemFailures: { itemIdentifier: string }[] = [];
     for (const record of event.Records) {
+      const started = performance.now();
       try {
-        const result = await processEvent(name, parseBody(record.body), rt.ports, { logger: rt.logger });
+        const event = parseBody(record.body);
+        const result = await inEventSpan(`${name} process`, event, { 'messaging.system': 'aws_sqs', 'messaging.message.id': record.messageId }, () => processEvent(name, event, rt.ports, { logger: rt.logger }));
         rt.metrics.eventsProcessed.inc({ function: name, result: result.status });
+        observeTimings(name, result, started, rt.metrics);
       } catch (error) {
         rt.logger.error('sqs record failed', { function: name, messageId: record.messageId, retriable: isRetriable(error), ...describeError(error) });
         batchItemFailures.push({ itemIdentifier: record.messageId });
       }
     }
     await rt.relay.drain();
+    await flushTraces();
     return { batchItemFailures };
   };
 }

@@ -1,4 +1,5 @@
 import { pino, stdTimeFunctions, destination } from 'pino';
+import { traceLogFields } from './tracing/spans.js';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 const toPino = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error' } as const satisfies Record<LogLevel, string>;
@@ -13,7 +14,7 @@ export interface Logger {
 
 /**
  * JSON lines on stderr, so stdout stays free for CLI output: `{"level":"INFO","time":"<ISO>",
- * "logger":name,...fields,"message":…}`, the names of ORCHESTRATION_LOG_LEVEL kept. `sink`
+ * "logger":name,...fields,"message":…}` (plus `trace_id`/`span_id` inside a span), the names of ORCHESTRATION_LOG_LEVEL kept. `sink`
  * receives each line without its newline instead (tests capture them).
  */
 export function createLogger(level: LogLevel, name: string, sink?: (line: string) => void): Logger {
@@ -26,6 +27,8 @@ export function createLogger(level: LogLevel, name: string, sink?: (line: string
       messageKey: 'message',
       timestamp: stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: fromPino[label] ?? label.toUpperCase() }) },
+      // trace_id and span_id of the active span, so a line is found from its trace and back.
+      mixin: traceLogFields,
     },
     stream,
   );

@@ -6,6 +6,7 @@ import { createLogger } from './logger.js';
 import { startRuntime } from './runtime.js';
 import { exitOnStartupError } from './serve-api.js';
 import { exitGracefullyOnSignals } from './shutdown.js';
+import { startTracing } from './tracing/index.js';
 
 /**
  * `npx tsx shared/runtime/main-agents.ts`: only the labelled DEMO agents (no function consumer, no
@@ -14,6 +15,7 @@ import { exitGracefullyOnSignals } from './shutdown.js';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const tracing = await startTracing('amas-agents', config);
   // The embedded data directory belongs to `npm start`: two processes must never open one PGlite store.
   const infra = { ...loadInfra(), AMAS_DATA_DIR: null };
   const port = process.env.PORT ? infra.PORT : 8090;
@@ -32,7 +34,7 @@ async function main(): Promise<void> {
   });
   logger.info('agents process running', { agents, port });
 
-  exitGracefullyOnSignals(server, [runtime, { stop: () => adapters.close() }], logger);
+  exitGracefullyOnSignals(server, [runtime, { stop: () => adapters.close() }, ...(tracing ? [tracing] : [])], logger);
 }
 
 main().catch((error: unknown) => exitOnStartupError(error, 'amas-agents'));

@@ -11,6 +11,7 @@ import { createMetrics } from './metrics.js';
 import { startRuntime } from './runtime.js';
 import { exitOnStartupError } from './serve-api.js';
 import { exitGracefullyOnSignals } from './shutdown.js';
+import { startTracing } from './tracing/index.js';
 
 /**
  * `npx tsx shared/runtime/main-function.ts <decompose|assign|dispatch|complete>`: one function per
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   }
   const fn = name as FunctionName;
   const config = loadConfig();
+  const tracing = await startTracing(`amas-${fn}`, config);
   const infra = loadInfra();
   const transport = transportSchema.safeParse(process.env.AMAS_FUNCTION_TRANSPORT ?? 'kafka');
   if (!transport.success) throw new ConfigError(`AMAS_FUNCTION_TRANSPORT=${JSON.stringify(process.env.AMAS_FUNCTION_TRANSPORT)} is invalid: expected kafka or http`);
@@ -51,14 +53,14 @@ async function main(): Promise<void> {
     recovery: false,
   });
   const app = createFunctionHttpApp(fn, runtime);
-  app.use(createOpsRoutes(runtime, { functions: [fn], name: `amas-${fn}` }));
+  app.use(createOpsRoutes(runtime, { functions: [fn], name: `amas-${fn}`, backlogGatesReadiness: false }));
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(port, '0.0.0.0', () => resolve(listening));
   });
   const { topic, groupId } = functionSubscriptions[fn];
   logger.info('function process running', { function: fn, transport: transport.data, topic, groupId, port });
 
-  exitGracefullyOnSignals(server, [runtime, { stop: () => adapters.close() }], logger);
+  exitGracefullyOnSignals(server, [runtime, { stop: () => adapters.close() }, ...(tracing ? [tracing] : [])], logger);
 }
 
 main().catch((error: unknown) => exitOnStartupError(error, 'amas function'));

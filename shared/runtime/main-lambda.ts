@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { z } from 'zod';
-import { loadConfig } from '../config.js';
+import { loadConfig, loadInfra } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { functionSubscriptions } from '../events/index.js';
 import { createDynamoClient } from '../adapters/dynamodb/dynamodb-client.js';
@@ -13,8 +13,10 @@ import { createSqsEventBus } from '../adapters/sqs/event-bus.sqs.js';
 import { createPgClient } from '../adapters/sql/sql-client.pg.js';
 import { createSqlWorkflowStore } from '../adapters/sql/workflow-store.sql.js';
 import { createApiApp } from './api/app.js';
+import { apiAuthFromInfra } from './auth/from-infra.js';
 import { createSqsHandler } from './lambda-sqs.js';
 import { createLogger } from './logger.js';
+import { startTracing } from './tracing/index.js';
 import { startRuntime, type Runtime } from './runtime.js';
 
 const lambdaEnvSchema = z.object({
@@ -40,6 +42,8 @@ export async function createLambdaRuntime(env: Record<string, string | undefined
   const infra = parsed.data;
   const config = loadConfig(env);
   const logger = createLogger(config.ORCHESTRATION_LOG_LEVEL, 'amas-lambda');
+  // Spans are flushed at the end of each invocation (lambda-sqs.ts): a frozen container exports nothing.
+  await startTracing(env.AWS_LAMBDA_FUNCTION_NAME ?? 'amas-lambda', config, env);
 
   const bus = createSqsEventBus({
     client: createSqsClient(infra.SQS_ENDPOINT),
@@ -104,10 +108,11 @@ const textual = /^(text\/|application\/(?:[\w.+-]+\+)?(?:json|xml|javascript)\b)
  * container and each event is forwarded with fetch. One loopback hop buys express's own request
  * parsing, routing and error handling, with no imitation of Node's request objects.
  */
-export function createApiHandler(runtime: () => Promise<Runtime>) {
+export function createApiHandler(runtime: () => Promise<Runtime>, env: Record<string, string | undefined> = process.env) {
   let origin: Promise<string> | undefined;
   const start = async (): Promise<string> => {
-    const app = createApiApp(await runtime());
+    // API Gateway is public whatever HOST says: `none` is refused, except in a local run against an SQS emulator.
+    const app = createApiApp(await runtime(), { auth: apiAuthFromInfra(loadInfra(env), { keys: null, loopback: Boolean(env.SQS_ENDPOINT) }) });
     const server: Server = await new Promise((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
     });
@@ -163,7 +168,7 @@ export function createLambdaHandlers(env: Record<string, string | undefined> = p
     assign: createSqsHandler('assign', runtime),
     dispatch: createSqsHandler('dispatch', runtime),
     complete: createSqsHandler('complete', runtime),
-    api: createApiHandler(runtime),
+    api: createApiHandler(runtime, env),
     runtime,
     async close() {
       if (created) await (await created).stop();

@@ -52,6 +52,8 @@ export async function startMessageRelay({ eventBus, ports, relay, logger, metric
   const bus = createCommunicationBus({
     eventBus, keys, config, logger, clock, ids, teamMembers,
     ...(options.groupId ? { groupId: options.groupId } : {}),
+    // Its backlog and message counts on this process's /metrics.
+    ...(metrics ? { registry: metrics.registry } : {}),
     supervisorOf: async (agentId) => (await supervisorOf(directory, agentId))?.id ?? null,
   });
   const forwarded = createSeenIds(10_000);
@@ -79,6 +81,14 @@ export async function startMessageRelay({ eventBus, ports, relay, logger, metric
     if (typeof workflowId !== 'string' || typeof approved !== 'boolean') return;
     const command = approved ? 'approve' : 'reject';
     const commandId = `${command}:${message.messageId}`;
+    // The signature proves who sent it, the directory what they are: only the executive layer decides delivery.
+    const sender = await directory.get(message.senderId);
+    if (sender?.layer !== 'EXECUTIVE') {
+      const error = `${message.senderId} is ${sender ? `a ${sender.layer} agent` : 'not a registered agent'}: only an executive-layer agent may ${command} a workflow`;
+      logger.warn('approval response refused', { workflowId, command, senderId: message.senderId, layer: sender?.layer ?? null, error });
+      await context.reply({ workflowId, decision: command, accepted: false, error }, { messageType: 'ERROR_REPORT' });
+      return;
+    }
     try {
       if (!(await store.hasProcessed('api', commandId))) {
         const reading = rememberingReads(ports);

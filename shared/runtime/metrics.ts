@@ -38,7 +38,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     recoveryDuration: new Histogram({
       name: 'orchestration_failure_recovery_duration',
-      help: 'Seconds from a lease expiring (or a deadline passing) to its work being re-queued',
+      help: 'Seconds from work being lost (its lease expiring, its deadline passing, its agent declared lost) to its next attempt being dispatched',
       buckets: seconds,
       registers,
     }),
@@ -57,6 +57,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       registers,
     }),
     workflowsFinished: new Counter({ name: 'orchestration_workflows_finished_total', help: 'Workflows by final status', labelNames: ['status'], registers }),
+    // The communication bus's two (shared/messaging/communication-metrics.ts records into them by name).
+    messageBacklog: new Gauge({ name: 'orchestration_message_backlog', help: 'Agent messages queued per recipient', labelNames: ['recipient'], registers }),
+    agentMessages: new Counter({ name: 'orchestration_agent_messages_total', help: 'Agent messages by result (sent, delivered, failed)', labelNames: ['result'], registers }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -5,6 +5,8 @@ import type { Subtask, Workflow } from '../domain/workflow.js';
 import type { EventSnapshot, OutboxMessage, OutboxRecord, Outcome, SnapshotScope, StateChange, WorkflowStore } from '../ports/index.js';
 import { orchestrationFunctions, type RuntimePorts } from './functions.js';
 import type { Logger } from './logger.js';
+import { inSpan, stampTrace } from './tracing/index.js';
+import { carryLoss } from './recovery-timing.js';
 
 export type ProcessResult =
   | { status: 'applied'; event: OrchestrationEvent; outcome: Outcome; claimed: OutboxRecord[] }
@@ -61,15 +63,16 @@ export async function processEvent(name: FunctionName, value: unknown, ports: Ru
     before = { workflow: snapshot.workflow, subtasks: snapshot.subtasks ?? [] };
     reading = { ...ports, store: snapshotReader(ports.store, workflowId, snapshot, scope.subtasks === 'all') };
   }
-  const outcome = await definition.run(event, reading);
-  const change = { consumer: name, eventId: event.id, ...outcome.change, outbox: toOutbox(outcome.emit) };
+  const outcome = await inSpan(`${name} handler`, () => definition.run(event, reading));
+  // The handler's events carry on the trace (from this event's span) and the loss time of re-driven work: the handler stays pure.
+  const change = { consumer: name, eventId: event.id, ...outcome.change, outbox: toOutbox(outcome.emit.map((emitted) => stampTrace(carryLoss(event, emitted)))) };
   const claimMs = options.claimMs ?? 0;
   let claimed: OutboxRecord[] = [];
   if (claimMs > 0) {
-    const committed = await ports.store.commitClaimed(change, claimMs);
+    const committed = await inSpan(`${name} commit`, () => ports.store.commitClaimed(change, claimMs));
     if (committed.status === 'duplicate') return { status: 'duplicate', event };
     claimed = committed.outbox;
-  } else if ((await ports.store.commit(change)) === 'duplicate') {
+  } else if ((await inSpan(`${name} commit`, () => ports.store.commit(change))) === 'duplicate') {
     return { status: 'duplicate', event };
   }
   if (options.logger) logStateChange(options.logger, change, before, workflowId);

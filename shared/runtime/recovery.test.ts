@@ -7,7 +7,6 @@ import { defaultConfig } from '../config.js';
 import { topics, type OrchestrationEvent } from '../events/index.js';
 import type { Clock, LeaseStore, WorkflowStore } from '../ports/index.js';
 import { silentLogger } from './logger.js';
-import { createMetrics } from './metrics.js';
 import { createRecoveryLoop } from './recovery.js';
 
 const T0 = 1_800_000_000_000;
@@ -28,7 +27,6 @@ async function setup(options: { withoutNextExpiry?: boolean } = {}) {
     context: { clock, ids: createIds(), source: 'amas/test' },
     config: defaultConfig({ ORCHESTRATION_HEARTBEAT_INTERVAL: 4 }),
     logger: silentLogger,
-    metrics: createMetrics(),
     intervalMs: 1_000,
   });
   const failures = async () => (await bus.read(topics.subtaskResults)).map((d) => d.value as OrchestrationEvent).filter((e) => e.type === 'subtask.failed');
@@ -48,6 +46,8 @@ describe('recovery loop wake-ups', () => {
     const [failed] = await failures();
     expect(failed).toMatchObject({ data: { subtaskId: 's1', leaseToken: lease.token, cause: 'lease_expired' } });
     expect(Date.parse(failed!.time) - lease.expiresAt).toBeLessThanOrEqual(10);
+    // The loss time travels on, for the recovery duration observed at the re-dispatch.
+    expect(failed!.lostat).toBe(new Date(lease.expiresAt).toISOString());
     await loop.stop();
   });
 

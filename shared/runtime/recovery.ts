@@ -1,9 +1,9 @@
-import { agentLost, functionSubscriptions, makeEvent, subtaskFailed, subtaskReady, topics, type EventContext } from '../events/index.js';
+import { agentLost, functionSubscriptions, isoTime, makeEvent, subtaskFailed, subtaskReady, topics, type EventContext } from '../events/index.js';
 import { allSpecialties } from '../domain/vocabulary.js';
+import { waitingOrderOf } from '../domain/scheduling.js';
 import type { AgentDirectory, EventBus, LeaseStore, WorkflowStore } from '../ports/index.js';
 import type { Config } from '../config.js';
 import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
 
 export interface RecoveryOptions {
   store: WorkflowStore;
@@ -13,7 +13,6 @@ export interface RecoveryOptions {
   context: EventContext;
   config: Config;
   logger: Logger;
-  metrics: Metrics;
   intervalMs: number;
 }
 
@@ -24,7 +23,7 @@ export interface RecoveryOptions {
  * the lease token, so two recovery loops (or two ticks) report each loss once.
  */
 export function createRecoveryLoop(options: RecoveryOptions) {
-  const { store, leases, directory, bus, context, config, logger, metrics } = options;
+  const { store, leases, directory, bus, context, config, logger } = options;
   let timer: NodeJS.Timeout | undefined;
   let wake: { at: number; timer: NodeJS.Timeout } | undefined;
   let stopped = false;
@@ -48,8 +47,8 @@ export function createRecoveryLoop(options: RecoveryOptions) {
         { workflowId: subtask.workflowId, subtaskId, attempt: subtask.attempts, agentId: lease.holder, leaseToken: lease.token, reason: `lease expired at ${new Date(lease.expiresAt).toISOString()}`, cause: 'lease_expired' },
         derived(`lease:${lease.key}:${lease.token}`),
       );
-      await bus.publish(topics.subtaskResults, [{ key: subtask.workflowId, event }]);
-      metrics.recoveryDuration.observe(Math.max(0, now - lease.expiresAt) / 1000);
+      // Recovery time runs from the expiry to the re-dispatch (recovery-timing.ts observes it there).
+      await bus.publish(topics.subtaskResults, [{ key: subtask.workflowId, event: { ...event, lostat: isoTime(lease.expiresAt) } }]);
       lostAgents.set(lease.holder, [...(lostAgents.get(lease.holder) ?? []), subtaskId]);
       expired++;
     }
@@ -76,7 +75,7 @@ export function createRecoveryLoop(options: RecoveryOptions) {
         { workflowId: subtask.workflowId, subtaskId: subtask.id, attempt: subtask.attempts, agentId: subtask.assignedAgent, leaseToken: subtask.leaseToken, reason: `deadline ${subtask.deadline} passed`, cause: 'timeout' },
         derived(`timeout:${subtask.id}:${subtask.leaseToken}`),
       );
-      await bus.publish(topics.subtaskResults, [{ key: subtask.workflowId, event }]);
+      await bus.publish(topics.subtaskResults, [{ key: subtask.workflowId, event: subtask.deadline ? { ...event, lostat: subtask.deadline } : event }]);
       overdue++;
     }
 
@@ -86,7 +85,7 @@ export function createRecoveryLoop(options: RecoveryOptions) {
     const { topic: readyTopic, groupId: assignGroup } = functionSubscriptions.assign;
     const assignBehind = (await bus.lag(assignGroup, readyTopic).catch(() => 0)) > 0;
     const bucket = Math.floor(now / Math.max(1, options.intervalMs * 10));
-    for (const subtask of assignBehind ? [] : await store.findWaitingSubtasks(allSpecialties, 50)) {
+    for (const subtask of assignBehind ? [] : await store.findWaitingSubtasks(allSpecialties, 50, waitingOrderOf(config, now))) {
       if (now - Date.parse(subtask.updatedAt) < options.intervalMs * 5) continue;
       const event = makeEvent(
         subtaskReady,

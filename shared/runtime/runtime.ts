@@ -118,7 +118,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     context,
     config,
     logger,
-    metrics,
     // A quarter heartbeat: an expired lease is noticed well within one interval of its expiry.
     intervalMs: options.recoveryIntervalMs ?? Math.min(1000, config.ORCHESTRATION_HEARTBEAT_INTERVAL * 250),
   });

@@ -9,6 +9,8 @@ import { createMetrics } from './metrics.js';
 import { startRuntime } from './runtime.js';
 import { resumesAfterRestart } from './resume.js';
 import { exitGracefullyOnSignals } from './shutdown.js';
+import { apiAuthFromInfra, checkAuthSettings, isLoopback } from './auth/from-infra.js';
+import { startTracing } from './tracing/index.js';
 
 /**
  * The API process: the HTTP API, the outbox relay, the recovery loop and, when `functions` is
@@ -17,7 +19,9 @@ import { exitGracefullyOnSignals } from './shutdown.js';
  */
 export async function serveApi(name: string, functions: readonly FunctionName[]): Promise<void> {
   const config = loadConfig();
+  const tracing = await startTracing(name, config);
   const infra = loadInfra();
+  checkAuthSettings(infra);
   const logger = createLogger(config.ORCHESTRATION_LOG_LEVEL, name);
   const adapters = await adaptersFromEnv(config, infra, logger);
   const runtime = await startRuntime({
@@ -32,15 +36,17 @@ export async function serveApi(name: string, functions: readonly FunctionName[])
     // Only the process whose in-process bus feeds its own functions (npm start) lost their in-flight work.
     resume: functions.length > 0 && resumesAfterRestart(infra),
   });
-  const app = createApiApp(runtime);
+  const auth = apiAuthFromInfra(infra, { keys: adapters.apiKeys });
+  const app = createApiApp(runtime, { auth });
   const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(infra.PORT, '0.0.0.0', () => resolve(listening));
+    const listening = app.listen(infra.PORT, infra.HOST, () => resolve(listening));
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : infra.PORT;
   process.stdout.write(
     [
-      `${name} listening on http://localhost:${port}`,
+      `${name} listening on http://localhost:${port}${isLoopback(infra.HOST) ? '' : ` (HOST=${infra.HOST})`}`,
+      `  auth      : ${authLabel(infra.AMAS_AUTH)}`,
       `  functions : ${functions.length > 0 ? functions.join(', ') : 'none (run them with main-function.ts)'}`,
       `  event bus : ${adapters.labels.bus}`,
       `  state     : ${adapters.labels.store}`,
@@ -52,8 +58,11 @@ export async function serveApi(name: string, functions: readonly FunctionName[])
     ].join('\n'),
   );
 
-  exitGracefullyOnSignals(server, [runtime, { stop: () => adapters.close() }], logger);
+  exitGracefullyOnSignals(server, [runtime, { stop: () => adapters.close() }, ...(tracing ? [tracing] : [])], logger);
 }
+
+const authLabel = (mode: string) =>
+  mode === 'none' ? 'none (loopback only: anyone on this machine may call the API)' : mode === 'oidc' ? 'OIDC bearer tokens (and API keys)' : 'API keys (amas keys create)';
 
 /** Start-up failures: a configuration error is a message naming the variable (exit 2), anything else exit 1. */
 export function exitOnStartupError(error: unknown, name: string): never {

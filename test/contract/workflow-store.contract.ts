@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { WaitingOrder } from '../../shared/domain/scheduling.js';
 import type { Plan, Subtask } from '../../shared/domain/workflow.js';
 import { ConcurrencyConflictError } from '../../shared/errors.js';
 import type { AnyCloudEvent } from '../../shared/events/envelope.js';
@@ -8,6 +9,10 @@ type Make = () => Promise<{ store: WorkflowStore; cleanup: () => Promise<void> }
 
 const T0 = Date.parse('2024-05-01T10:00:00.000Z');
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
+const minute = (minutes: number) => T0 + minutes * 60_000;
+
+/** Ranked as of 10 minutes after T0, well within one aging period: by priority, re-runs, tenant share and age. */
+const waitingOrder = (options: Partial<WaitingOrder> = {}): WaitingOrder => ({ now: minute(10), agingSeconds: 3_600, tenantWeights: {}, ...options });
 
 const newWorkflow = (id: string, extra: Partial<NewWorkflow> = {}): NewWorkflow => ({
   id,
@@ -84,8 +89,8 @@ export function workflowStoreContract(name: string, make: Make): void {
     });
 
     /** A running workflow holding the given subtasks (workflow version 2 afterwards). */
-    async function running(id: string, subtasks: Subtask[] = [], createdAt = at(0)) {
-      await store.createWorkflow(newWorkflow(id, { createdAt }), []);
+    async function running(id: string, subtasks: Subtask[] = [], createdAt = at(0), workflow: Partial<NewWorkflow> = {}) {
+      await store.createWorkflow(newWorkflow(id, { createdAt, ...workflow }), []);
       const change: StateChange = {
         consumer: 'seed',
         eventId: `seed-${id}`,
@@ -115,6 +120,7 @@ export function workflowStoreContract(name: string, make: Make): void {
         id: 'wf-1',
         description: 'workflow wf-1',
         priority: 'HIGH',
+        tenant: 'default',
         metadata,
         idempotencyKey: 'k-1',
         status: 'pending',
@@ -448,7 +454,7 @@ export function workflowStoreContract(name: string, make: Make): void {
       await store.createWorkflow(newWorkflow('wf-pending'), []);
       await store.commit({ consumer: 'seed', eventId: 'p', insertSubtasks: [subtask('p1', 'wf-pending', { updatedAt: at(0) })] });
       const ids = async (specialties: Parameters<WorkflowStore['findWaitingSubtasks']>[0], limit = 10) =>
-        (await store.findWaitingSubtasks(specialties, limit)).map((s) => s.id);
+        (await store.findWaitingSubtasks(specialties, limit, waitingOrder())).map((s) => s.id);
       expect(await ids(['data_analyst'])).toEqual(['s1', 's5']);
       expect(await ids(['data_analyst', 'content_writer_editor'])).toEqual(['s1', 's2', 's5']);
       expect(await ids(['data_analyst', 'content_writer_editor'], 2)).toEqual(['s1', 's2']);
@@ -457,6 +463,72 @@ export function workflowStoreContract(name: string, make: Make): void {
       // A re-run (work lost with an agent) goes before work that has not run yet.
       await running('wf-2', [subtask('r1', 'wf-2', { updatedAt: at(9), attempts: 1 })]);
       expect(await ids(['data_analyst'])).toEqual(['r1', 's1', 's5']);
+    });
+
+    describe('waiting work is ranked by aged priority, then re-runs, then tenant share, then age', () => {
+      const analyst = (id: string, workflowId: string, minute: number, extra: Partial<Subtask> = {}) => subtask(id, workflowId, { updatedAt: at(minute), ...extra });
+      const held = (id: string, workflowId: string, specialty: Subtask['specialty'] = 'data_analyst') =>
+        subtask(id, workflowId, { status: 'in_progress', assignedAgent: 'ag-1', specialty, phase: specialty === 'data_analyst' ? 'analysis' : 'production' });
+      const order = async (options: Partial<WaitingOrder> = {}) =>
+        (await store.findWaitingSubtasks(['data_analyst'], 20, waitingOrder(options))).map((s) => s.id);
+
+      it('stores each workflow\'s tenant, "default" when none is given', async () => {
+        await store.createWorkflow(newWorkflow('wf-a', { tenant: 'acme' }), []);
+        await store.createWorkflow(newWorkflow('wf-d'), []);
+        expect((await store.getWorkflow('wf-a'))?.tenant).toBe('acme');
+        expect((await store.getWorkflow('wf-d'))?.tenant).toBe('default');
+      });
+
+      it('higher workflow priority first, however long the lower waited within one aging period', async () => {
+        const priorities = ['LOW', 'NORMAL', 'HIGH', 'URGENT', 'CRITICAL'] as const;
+        for (const [i, priority] of priorities.entries()) await running(`wf-${priority}`, [analyst(priority, `wf-${priority}`, i)], at(0), { priority });
+        expect(await order({ now: minute(6), agingSeconds: 3_600 })).toEqual(['CRITICAL', 'URGENT', 'HIGH', 'NORMAL', 'LOW']);
+      });
+
+      it('aging: a LOW subtask gains a rank per aging period, overtakes fresh NORMAL and HIGH work, and rises no higher than CRITICAL', async () => {
+        await running('wf-low', [analyst('low', 'wf-low', 0)], at(0), { priority: 'LOW' });
+        await running('wf-normal', [analyst('normal', 'wf-normal', 30)], at(0), { priority: 'NORMAL' });
+        const now = minute(30);
+        expect(await order({ now, agingSeconds: 3_600 })).toEqual(['normal', 'low']); // waited less than a period
+        expect(await order({ now, agingSeconds: 1_800 })).toEqual(['low', 'normal']); // one period: NORMAL's rank, and older
+        await running('wf-high', [analyst('high', 'wf-high', 30)], at(0), { priority: 'HIGH' });
+        expect(await order({ now, agingSeconds: 1_800 })).toEqual(['high', 'low', 'normal']);
+        expect(await order({ now, agingSeconds: 600 })).toEqual(['low', 'high', 'normal']); // three periods: LOW + 3 > HIGH
+        await running('wf-critical', [analyst('critical', 'wf-critical', 20)], at(0), { priority: 'CRITICAL' });
+        // Thirty periods would lift LOW far past CRITICAL; capped there, it ties and the longer waiting goes first.
+        expect(await order({ now, agingSeconds: 60 })).toEqual(['low', 'critical', 'high', 'normal']);
+        expect(await order({ now, agingSeconds: 600 })).toEqual(['critical', 'low', 'high', 'normal']);
+      });
+
+      it('a re-run keeps its precedence within equal priority, but not over higher priority', async () => {
+        await running('wf-n', [analyst('fresh', 'wf-n', 0), analyst('rerun', 'wf-n', 5, { attempts: 1 })]);
+        await running('wf-h', [analyst('high', 'wf-h', 8)], at(0), { priority: 'HIGH' });
+        expect(await order({ now: minute(9), agingSeconds: 3_600 })).toEqual(['high', 'rerun', 'fresh']);
+      });
+
+      it('within a rank, the tenant holding fewer slots of the specialties for its weight goes first', async () => {
+        await running('wf-a', [analyst('a-old', 'wf-a', 1), held('a-run-1', 'wf-a'), held('a-run-2', 'wf-a')], at(0), { tenant: 'a' });
+        // b runs three writer subtasks: slots of another specialty do not count against it here.
+        await running('wf-b', [analyst('b-new', 'wf-b', 5), held('b-w1', 'wf-b', 'content_writer_editor'), held('b-w2', 'wf-b', 'content_writer_editor'), held('b-w3', 'wf-b', 'content_writer_editor')], at(0), { tenant: 'b' });
+        const now = minute(6);
+        expect(await order({ now })).toEqual(['b-new', 'a-old']);
+        await running('wf-b2', [held('b-run', 'wf-b2')], at(0), { tenant: 'b' });
+        expect(await order({ now })).toEqual(['b-new', 'a-old']); // a holds 2, b 1
+        expect(await order({ now, tenantWeights: { a: 4 } })).toEqual(['a-old', 'b-new']); // 2/4 < 1/1
+        expect(await order({ now, tenantWeights: { a: 2 } })).toEqual(['a-old', 'b-new']); // 2/2 = 1/1: the older
+        expect(await order({ now, tenantWeights: { a: 1.5 } })).toEqual(['b-new', 'a-old']);
+        // A slot left within the last aging period counts as used (with one slot, nobody holds it when it is granted); older ones do not.
+        const left = (id: string, workflowId: string, minutes: number) => subtask(id, workflowId, { status: 'completed', assignedAgent: 'ag-1', updatedAt: at(minutes) });
+        await running('wf-a-old', [left('a-done-long-ago', 'wf-a-old', -61)], at(0), { tenant: 'a' });
+        expect(await order({ now })).toEqual(['b-new', 'a-old']);
+        await running('wf-b3', [left('b-done', 'wf-b3', 5.9)], at(0), { tenant: 'b' });
+        expect(await order({ now })).toEqual(['a-old', 'b-new']); // 2 : 2, the older first
+        expect(await order({ now, agingSeconds: 5 })).toEqual(['b-new', 'a-old']); // b-done left 6 s ago: outside a 5 s period
+        // Priority and re-runs still come before the share.
+        await running('wf-a-high', [analyst('a-high', 'wf-a-high', 5.5)], at(0), { tenant: 'a', priority: 'HIGH' });
+        await running('wf-a-rerun', [analyst('a-rerun', 'wf-a-rerun', 5.8, { attempts: 2 })], at(0), { tenant: 'a' });
+        expect(await order({ now })).toEqual(['a-high', 'a-rerun', 'a-old', 'b-new']);
+      });
     });
 
     it('finds overdue subtasks and the subtasks an agent holds', async () => {

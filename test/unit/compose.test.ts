@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { configKeys, infraSchema } from '../../shared/config.js';
 import { functionSubscriptions } from '../../shared/events/topics.js';
+import { isLoopback } from '../../shared/runtime/auth/from-infra.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- compose files are untyped YAML trees */
 type Doc = Record<string, any>;
@@ -89,6 +90,17 @@ describe('docker-compose.yml (production-like)', () => {
     for (const fn of Object.keys(functionSubscriptions)) expect(services[`fn-${fn}`]!.command).toEqual(['node', '--import', 'tsx', 'shared/runtime/main-function.ts', fn]);
     expect(services.orchestration!.ports).toEqual(['8000:8000']);
     expect(services.orchestration!.environment.ORCHESTRATION_DEMO_AGENTS).toBe('${ORCHESTRATION_DEMO_AGENTS:-false}');
+  });
+
+  it('no app service listens beyond loopback with AMAS_AUTH=none; the API uses keys with AMAS_ADMIN_KEY from .env, required', () => {
+    for (const [name, svc] of Object.entries(services).filter(([, s]) => isApp(s))) {
+      const env = (svc.environment ?? {}) as Record<string, string>;
+      // No command runs the image's CMD (main-embedded.ts, the API).
+      const servesApi = !svc.command || /main-(api|embedded)\.ts/.test(String(svc.command));
+      if (servesApi && !isLoopback(env.HOST ?? '127.0.0.1')) expect(env.AMAS_AUTH ?? 'none', name).not.toBe('none');
+    }
+    expect(services.orchestration!.environment).toMatchObject({ HOST: '0.0.0.0', AMAS_AUTH: 'keys' });
+    expect(services.orchestration!.environment.AMAS_ADMIN_KEY).toMatch(/^\$\{AMAS_ADMIN_KEY:\?/);
   });
 
   it('uses the required server images', () => {

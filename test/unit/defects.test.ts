@@ -11,7 +11,6 @@ import { topics, type EventOf, type OrchestrationEvent } from '../../shared/even
 import { createApiApp } from '../../shared/runtime/api/app.js';
 import { createDemoAgents, demoHierarchy } from '../../shared/runtime/demo-agents.js';
 import { silentLogger } from '../../shared/runtime/logger.js';
-import { createMetrics } from '../../shared/runtime/metrics.js';
 import { createRecoveryLoop } from '../../shared/runtime/recovery.js';
 import { startRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 import { leaseKeyOf, leaseTtlMs } from '../../functions/common/deps.js';
@@ -37,7 +36,6 @@ function recoveryOf(h: Harness) {
     context: h.context,
     config: h.config,
     logger: silentLogger,
-    metrics: createMetrics(),
     intervalMs: 1000,
   });
   const published = async (topic: string) => (await bus.read(topic)).map((d) => d.value as OrchestrationEvent);

@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { configEntries, configKeys, infraSchema } from '../../shared/config.js';
 import { allTopics, deadLetterTopic, functionSubscriptions, type FunctionName } from '../../shared/events/topics.js';
 import { createMetrics } from '../../shared/runtime/metrics.js';
+import { isLoopback } from '../../shared/runtime/auth/from-infra.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped YAML trees */
 type Doc = Record<string, any>;
@@ -143,7 +144,8 @@ describe('orchestration base', () => {
   it('the Deployment reads config from the ConfigMap, secrets from amas-secrets, and runs non-root on a read-only root', () => {
     expect(container.envFrom).toEqual([{ configMapRef: { name: 'amas-orchestration-config' } }]);
     const secretRefs = container.env.filter((e: Doc) => e.valueFrom).map((e: Doc) => e.valueFrom.secretKeyRef);
-    expect(secretRefs.map((r: Doc) => r.name)).toEqual(['amas-secrets', 'amas-secrets', 'amas-secrets']);
+    expect(secretRefs.map((r: Doc) => r.name)).toEqual(['amas-secrets', 'amas-secrets', 'amas-secrets', 'amas-secrets', 'amas-secrets']);
+    expect(secretRefs.map((r: Doc) => r.key)).toEqual(expect.arrayContaining(['AMAS_ADMIN_KEY', 'AMAS_MESSAGE_SECRET']));
     const envNames = container.env.map((e: Doc) => e.name);
     for (const server of ['KAFKA_BROKERS', 'DATABASE_URL', 'REDIS_URL', 'NEO4J_URL', 'KAFKA_PARTITIONS']) expect(envNames).toContain(server);
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
@@ -187,6 +189,34 @@ describe('orchestration base', () => {
       const siblings = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
       expect([...doc.resources].sort(), file).toEqual(siblings.sort());
     }
+  });
+});
+
+describe('authentication', () => {
+  /** Every container of every workload, with its env (ConfigMap values folded in) and whether it serves the operator API. */
+  const containers = docs.flatMap(({ file, doc }) => {
+    const spec = doc.spec?.template?.spec ?? doc.spec?.jobTemplate?.spec?.template?.spec;
+    return ((spec?.containers ?? []) as Doc[]).map((c) => {
+      const fromMaps = ((c.envFrom ?? []) as Doc[]).flatMap((f) => (f.configMapRef ? [one('ConfigMap', f.configMapRef.name).data as Record<string, string>] : []));
+      const env: Record<string, Doc> = Object.fromEntries((c.env ?? []).map((e: Doc) => [e.name, e]));
+      const value = (name: string) => env[name]?.value ?? fromMaps.find((m) => name in m)?.[name];
+      // No command runs the image's CMD: main-embedded.ts, which serves the API.
+      const servesApi = !c.command || /main-(api|embedded)\.ts/.test(String(c.command.join(' ')));
+      return { label: `${file} ${doc.metadata?.name}/${c.name}`, env, value, servesApi };
+    });
+  });
+
+  it('no container serves the API with AMAS_AUTH=none on a non-loopback HOST, and keys mode reads AMAS_ADMIN_KEY from a Secret', () => {
+    const api = containers.filter((c) => c.servesApi);
+    expect(api.length).toBeGreaterThan(0);
+    for (const c of api) {
+      const host = c.value('HOST') ?? '127.0.0.1';
+      const auth = c.value('AMAS_AUTH') ?? 'none';
+      if (!isLoopback(host)) expect(auth, c.label).not.toBe('none');
+      if (auth === 'keys') expect(c.env.AMAS_ADMIN_KEY?.valueFrom?.secretKeyRef, c.label).toMatchObject({ name: 'amas-secrets', key: 'AMAS_ADMIN_KEY' });
+    }
+    const orchestration = api.find((c) => c.label.includes('amas-orchestration/orchestration'))!;
+    expect([orchestration.value('HOST'), orchestration.value('AMAS_AUTH')]).toEqual(['0.0.0.0', 'keys']);
   });
 });
 

@@ -97,6 +97,12 @@ describe('serverless.yml', () => {
     }
   });
 
+  it('the public HTTP API authenticates with OIDC, its settings and the admin key from SSM (never AMAS_AUTH=none)', () => {
+    const env = { ...sls.provider.environment, ...sls.functions.api.environment } as Record<string, string>;
+    expect(env.AMAS_AUTH).toBe('oidc');
+    for (const name of ['OIDC_ISSUER_URL', 'OIDC_AUDIENCE', 'AMAS_ADMIN_KEY']) expect(env[name], name).toMatch(/^\$\{ssm:/);
+  });
+
   it('names the environment the Lambda runtime reads', () => {
     expect(sls.provider.environment).toMatchObject({ SQS_QUEUE_PREFIX: '${self:custom.prefix}', LEASE_TABLE: '${self:custom.leaseTable}' });
     expect(sls.provider.environment.DATABASE_URL).toBeDefined();

@@ -1,3 +1,4 @@
+import { apiKeyStatements } from './api-keys.sql.js';
 import type { SqlClient } from './sql-client.js';
 
 export interface Migration {
@@ -354,6 +355,22 @@ export const migrations: readonly Migration[] = [
     version: 5,
     name: 'state changes recorded by triggers (live streams, logs); dead-letter redrive marks',
     statements: stateChangeStatements,
+  },
+  {
+    version: 6,
+    name: 'workflows belong to a tenant; the slots each tenant holds are counted for fair scheduling',
+    statements: [
+      `ALTER TABLE workflows ADD COLUMN tenant text NOT NULL DEFAULT 'default'`,
+      // The slots a tenant holds (assigned or running) and recently held: findWaitingSubtasks' share per tenant.
+      `CREATE INDEX subtasks_held_idx ON subtasks (specialty, workflow_id) WHERE assigned_agent IS NOT NULL AND status IN ('ready', 'in_progress')`,
+      `CREATE INDEX subtasks_finished_idx ON subtasks (specialty, updated_at, workflow_id)
+        WHERE assigned_agent IS NOT NULL AND status IN ('completed', 'failed', 'cancelled')`,
+    ],
+  },
+  {
+    version: 7,
+    name: 'API keys (AMAS_AUTH=keys), stored hashed',
+    statements: apiKeyStatements,
   },
 ];
 

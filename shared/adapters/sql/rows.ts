@@ -7,6 +7,7 @@ export interface WorkflowRow {
   id: string;
   description: string;
   priority: string;
+  tenant: string;
   metadata: Record<string, unknown>;
   idempotency_key: string | null;
   status: string;
@@ -54,6 +55,7 @@ export function toWorkflow(row: WorkflowRow): Workflow {
     id: row.id,
     description: row.description,
     priority: row.priority,
+    tenant: row.tenant,
     metadata: row.metadata,
     idempotencyKey: row.idempotency_key,
     status: row.status,

@@ -22,6 +22,7 @@ import {
 import type { SqlClient } from './sql-client.js';
 import { createCoalescer, type Settled } from '../../coalesce.js';
 import { drainOutbox, markPublished, pendingOutbox } from './outbox.sql.js';
+import { defaultTenant } from '../../domain/scheduling.js';
 
 const ACTIVE = ['pending', 'planned', 'awaiting_approval', 'running', 'paused'];
 /** amas_commit found a row no longer at the version the handler read (migration 2). */
@@ -217,6 +218,38 @@ async function readBatch(client: SqlClient, batch: readonly PendingRead[]): Prom
 }
 
 const SUBTASKS = 'SELECT s.* FROM subtasks s';
+/** The list filters: $1 status, $2 tenant, $3 submitter (each NULL for any). */
+const LISTED = `($1::text IS NULL OR status = $1::text) AND ($2::text IS NULL OR tenant = $2::text)
+  AND ($3::text IS NULL OR metadata->>'submittedBy' = $3::text)`;
+
+/**
+ * Waiting work in WaitingOrder, one statement. The waiting rows come from subtasks_waiting_idx. A
+ * tenant's share is the slots of these specialties it holds (assigned or running, subtasks_held_idx)
+ * plus those it left within the last aging period (subtasks_finished_idx): with few slots nobody
+ * holds one at the moment it is granted, so the slots held alone could not tell the tenants apart.
+ * Aging counts from updated_at: when the subtask was made ready (inserted or re-queued).
+ */
+const WAITING = `WITH used AS (
+    SELECT s.workflow_id FROM subtasks s
+    WHERE s.assigned_agent IS NOT NULL AND s.status IN ('ready', 'in_progress') AND s.specialty = ANY($1::text[])
+    UNION ALL
+    SELECT s.workflow_id FROM subtasks s
+    WHERE s.assigned_agent IS NOT NULL AND s.status IN ('completed', 'failed', 'cancelled') AND s.specialty = ANY($1::text[])
+      AND s.updated_at > to_timestamp($6::float8 / 1000 - $3::float8)
+  ), share AS (
+    SELECT w.tenant, count(*)::float8 AS slots FROM used u JOIN workflows w ON w.id = u.workflow_id GROUP BY w.tenant
+  )
+  ${SUBTASKS} JOIN workflows w ON w.id = s.workflow_id
+  LEFT JOIN share h ON h.tenant = w.tenant
+  LEFT JOIN unnest($4::text[], $5::float8[]) AS tw(tenant, weight) ON tw.tenant = w.tenant
+  WHERE s.status = 'ready' AND s.assigned_agent IS NULL AND w.status = 'running' AND s.specialty = ANY($1::text[])
+  ORDER BY
+    least(5, CASE w.priority WHEN 'CRITICAL' THEN 5 WHEN 'URGENT' THEN 4 WHEN 'HIGH' THEN 3 WHEN 'NORMAL' THEN 2 ELSE 1 END
+      + floor(greatest(0, $6::float8 / 1000 - extract(epoch FROM s.updated_at)::float8) / $3::float8)) DESC,
+    s.attempts > 0 DESC,
+    coalesce(h.slots, 0) / coalesce(tw.weight, 1),
+    s.updated_at, s.seq
+  LIMIT $2`;
 
 /** Batches per store at most in flight, and changes or reads per batch. */
 const BATCHES_IN_FLIGHT = 4;
@@ -244,11 +277,11 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
     createWorkflow: (input, outbox) =>
       client.transaction(async (tx) => {
         const inserted = await tx.query<WorkflowRow>(
-          `INSERT INTO workflows (id, description, priority, metadata, idempotency_key, status, version, created_at, updated_at)
-           VALUES ($1, $2, $3, $4::text::jsonb, $5, 'pending', 1, $6::timestamptz, $6::timestamptz)
+          `INSERT INTO workflows (id, description, priority, metadata, idempotency_key, status, version, created_at, updated_at, tenant)
+           VALUES ($1, $2, $3, $4::text::jsonb, $5, 'pending', 1, $6::timestamptz, $6::timestamptz, $7)
            ON CONFLICT (idempotency_key) DO NOTHING
            RETURNING *`,
-          [input.id, input.description, input.priority, json(input.metadata) ?? '{}', input.idempotencyKey, input.createdAt],
+          [input.id, input.description, input.priority, json(input.metadata) ?? '{}', input.idempotencyKey, input.createdAt, input.tenant ?? defaultTenant],
         );
         const [row] = inserted.rows;
         if (row) {
@@ -269,21 +302,22 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
       return workflow ?? null;
     },
 
-    listWorkflows: ({ status, limit, offset }) =>
+    listWorkflows: ({ status, limit, offset, tenant, submittedBy }) =>
       workflows(
-        `SELECT * FROM workflows WHERE ($1::text IS NULL OR status = $1::text)
-         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`,
-        [status ?? null, limit, offset],
+        `SELECT * FROM workflows WHERE ${LISTED}
+         ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5`,
+        [status ?? null, tenant ?? null, submittedBy ?? null, limit, offset],
       ),
 
-    async countWorkflows({ status }) {
-      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM workflows WHERE ($1::text IS NULL OR status = $1::text)', [status ?? null]);
+    async countWorkflows({ status, tenant, submittedBy }) {
+      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflows WHERE ${LISTED}`, [status ?? null, tenant ?? null, submittedBy ?? null]);
       return rows[0]?.n ?? 0;
     },
 
-    async countActiveWorkflows() {
-      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM workflows WHERE status = ANY($1::text[])', [
+    async countActiveWorkflows(tenant) {
+      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM workflows WHERE status = ANY($1::text[]) AND ($2::text IS NULL OR tenant = $2::text)', [
         ACTIVE,
+        tenant ?? null,
       ]);
       return rows[0]?.n ?? 0;
     },
@@ -295,13 +329,8 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
       return subtask ?? null;
     },
 
-    findWaitingSubtasks: (specialties, limit) =>
-      subtasks(
-        `${SUBTASKS} JOIN workflows w ON w.id = s.workflow_id
-         WHERE s.status = 'ready' AND s.assigned_agent IS NULL AND w.status = 'running' AND s.specialty = ANY($1::text[])
-         ORDER BY s.attempts DESC, s.updated_at, s.seq LIMIT $2`,
-        [[...specialties], limit],
-      ),
+    findWaitingSubtasks: (specialties, limit, { now, agingSeconds, tenantWeights }) =>
+      subtasks(WAITING, [[...specialties], limit, agingSeconds, Object.keys(tenantWeights), Object.values(tenantWeights), now]),
 
     findOverdueSubtasks: (now, limit) =>
       subtasks(

@@ -1,4 +1,3 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import express, { type Request, type Response } from 'express';
 import { cancelRequestSchema, listWorkflowsQuerySchema, submitTaskRequestSchema, workflowIdParamSchema } from '../../api/requests.js';
@@ -15,18 +14,30 @@ import { createLastKnownReads, type Read } from './last-known-reads.js';
 import { createOpsRoutes } from './ops-routes.js';
 import { createConsoleRoutes } from './console-routes.js';
 import { requestLog } from './request-log.js';
+import { traceIdOf, traceRequests, traceSubmitted } from '../tracing/index.js';
 import { createStreamRoutes, type StreamOptions } from './stream-routes.js';
 import { createDeadLetterRoutes } from './dead-letter-routes.js';
+import { createAgentRoutes } from './agent-routes.js';
 import { workflowView } from './workflow-view.js';
+import { rejectBadPaths, rejectBadText, requireJson } from './input-guards.js';
+import { authenticate, noAuth, principalOf, type ApiAuth } from '../auth/middleware.js';
+import { createKeysRoutes } from '../auth/keys-routes.js';
+import { submitTenant } from '../auth/principal.js';
+import { canSee, listScope, submittedByKey } from '../auth/scope.js';
 
 /** The HTTP API and trigger service over one runtime's ports. */
-export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions } = {}) {
+export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions; auth?: ApiAuth } = {}) {
   const { ports, relay, logger } = runtime;
   const { store, config, ids, clock, directory } = ports;
   const app = express();
   app.disable('x-powered-by');
+  app.use(traceRequests());
   app.use(requestLog(logger));
+  app.use(rejectBadPaths);
+  app.use(authenticate(options.auth ?? noAuth));
+  app.use('/v1', requireJson);
   app.use(express.json({ limit: '1mb' }));
+  app.use(rejectBadText);
   const reads = createLastKnownReads({ enabled: config.ORCHESTRATION_GRACEFUL_DEGRADATION, now: () => clock.now() });
   /** Answers a read, saying when it is the last known answer of a dependency that is down. */
   const answer = (res: Response, read: Read<unknown>) => {
@@ -39,24 +50,30 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
 
   app.post('/v1/tasks', async (req: Request, res: Response) => {
     const body = submitTaskRequestSchema.parse(req.body ?? {});
-    if (config.ORCHESTRATION_ENABLE_BACKPRESSURE && (await store.countActiveWorkflows()) >= config.ORCHESTRATION_MAX_WORKFLOWS) {
-      res.setHeader('Retry-After', '5');
-      throw new OrchestrationError('BACKPRESSURE', `${config.ORCHESTRATION_MAX_WORKFLOWS} workflows are active (ORCHESTRATION_MAX_WORKFLOWS); retry later`);
-    }
+    const principal = principalOf(res);
+    const tenant = submitTenant(principal);
+    if (config.ORCHESTRATION_ENABLE_BACKPRESSURE) await refuseOverQuota(store, config, tenant, res);
+    // Whose it is, for a submitter's reads of its own; the client cannot set it.
+    if (principal.via !== 'none') body.metadata = { ...body.metadata, [submittedByKey]: principal.subject };
+    // A client's key is its own: another tenant or submitter with the same key makes another workflow.
+    if (body.idempotencyKey !== undefined && principal.via !== 'none') body.idempotencyKey = `${tenant}/${principal.subject}/${body.idempotencyKey}`;
     const workflowId = ids.newId('wf');
-    const submitted = makeEvent(
-      taskSubmitted,
-      { workflowId, description: body.description, priority: body.priority, metadata: body.metadata, requireApproval: body.requireApproval },
-      { ids, clock, source: 'amas/api', ...traceContext(config) },
+    const submitted = traceSubmitted(
+      makeEvent(
+        taskSubmitted,
+        { workflowId, description: body.description, priority: body.priority, metadata: body.metadata, requireApproval: body.requireApproval },
+        { ids, clock, source: 'amas/api' },
+      ),
+      config,
     );
     // The workflow row keeps requireApproval in its metadata: complete reads it when the last subtask passes.
     const metadata = body.requireApproval ? { ...body.metadata, requireApproval: true } : body.metadata;
     const { workflow, created } = await store.createWorkflow(
-      { id: workflowId, description: body.description, priority: body.priority, metadata, idempotencyKey: body.idempotencyKey ?? null, createdAt: isoTime(clock.now()) },
+      { id: workflowId, description: body.description, priority: body.priority, metadata, idempotencyKey: body.idempotencyKey ?? null, createdAt: isoTime(clock.now()), tenant },
       toOutbox([submitted]),
     );
     // A key names one submission: the same key with another body is a client bug, not a retry.
-    const plain = (m: Record<string, unknown>) => ({ ...m, requireApproval: undefined });
+    const plain = (m: Record<string, unknown>) => ({ ...m, requireApproval: undefined, [submittedByKey]: undefined });
     const asked = { description: body.description, priority: body.priority, metadata: plain(metadata), requireApproval: metadata.requireApproval === true };
     const kept = { description: workflow.description, priority: workflow.priority, metadata: plain(workflow.metadata), requireApproval: workflow.metadata.requireApproval === true };
     const differs = (Object.keys(asked) as (keyof typeof asked)[]).filter((field) => !isDeepStrictEqual(asked[field], kept[field]));
@@ -66,14 +83,17 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
     }
     if (created) logger.info('workflow changed', { workflowId, subtaskId: null, agentId: null, attempt: null, status: workflow.status, previousStatus: null, quality: null, error: null, consumer: 'api', eventId: submitted.id });
     relay.kick();
-    res.status(created ? 202 : 200).json({ workflowId: workflow.id, status: workflow.status, created, links: { self: `/v1/workflows/${workflow.id}` } });
+    // The trace of the workflow this request created (a repeated submit did not start one).
+    const traceId = created ? traceIdOf(submitted.traceparent) : undefined;
+    res.status(created ? 202 : 200).json({ workflowId: workflow.id, status: workflow.status, created, ...(traceId ? { traceId } : {}), links: { self: `/v1/workflows/${workflow.id}` } });
   });
 
   app.get('/v1/workflows', async (req, res) => {
     const query = listWorkflowsQuerySchema.parse(req.query);
-    const read = await reads.read(`workflows?${query.status ?? ''}&${query.limit}&${query.offset}`, async () => ({
-      workflows: (await store.listWorkflows(query)).map((w) => ({ workflowId: w.id, description: w.description, status: w.status, complexity: w.complexity, priority: w.priority, createdAt: w.createdAt, completedAt: w.completedAt })),
-      total: await store.countWorkflows({ status: query.status }),
+    const scope = listScope(principalOf(res));
+    const read = await reads.read(`workflows?${query.status ?? ''}&${query.limit}&${query.offset}&${scope.tenant ?? ''}&${scope.submittedBy ?? ''}`, async () => ({
+      workflows: (await store.listWorkflows({ ...query, ...scope })).map((w) => ({ workflowId: w.id, description: w.description, status: w.status, complexity: w.complexity, priority: w.priority, createdAt: w.createdAt, completedAt: w.completedAt })),
+      total: await store.countWorkflows({ status: query.status, ...scope }),
       limit: query.limit,
       offset: query.offset,
     }));
@@ -85,15 +105,19 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
     const read = await reads.read(`workflow:${id}`, async () => {
       const workflow = await store.getWorkflow(id);
       if (!workflow) throw new NotFoundError(`workflow ${id}`);
-      return workflowView(workflow, await store.getSubtasks(id));
+      return { owner: { tenant: workflow.tenant, metadata: workflow.metadata }, view: workflowView(workflow, await store.getSubtasks(id)) };
     });
-    answer(res, read);
+    // Another tenant's workflow is answered like a missing one (no existence leak).
+    if (!canSee(principalOf(res), read.value.owner)) throw new NotFoundError(`workflow ${id}`);
+    answer(res, { ...read, value: read.value.view });
   });
 
   // approve / reject decide a workflow awaiting approval (submitted with requireApproval).
   for (const command of ['cancel', 'pause', 'resume', 'approve', 'reject'] as const satisfies readonly ControlCommand[]) {
     app.post(`/v1/workflows/:id/${command}`, async (req, res) => {
       const { id } = workflowIdParamSchema.parse(req.params);
+      const target = await store.getWorkflow(id);
+      if (!target || !canSee(principalOf(res), target)) throw new NotFoundError(`workflow ${id}`);
       const given = command === 'cancel' || command === 'reject' ? cancelRequestSchema.parse(req.body ?? {}).reason : undefined;
       const reason = command === 'reject' ? (given ?? 'rejected by reviewer') : given;
       // The key is the client's, so it is scoped to this command on this workflow.
@@ -129,6 +153,8 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
   if (runtime.messages && runtime.messageKeys) app.use(createMessagesRouter(runtime.messages, { keys: runtime.messageKeys, clock }));
   if (runtime.changes) app.use(createStreamRoutes(runtime, runtime.changes, options.stream));
   app.use(createDeadLetterRoutes(runtime));
+  app.use(createAgentRoutes(runtime));
+  app.use(createKeysRoutes(options.auth?.keys ?? null, logger));
   app.use(createOpsRoutes(runtime));
   app.use(createConsoleRoutes());
 
@@ -139,9 +165,14 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
   return app;
 }
 
-/** A W3C trace context for a new workflow, sampled at ORCHESTRATION_TRACE_SAMPLE_RATE; every event it causes carries it on. */
-function traceContext(config: Runtime['ports']['config']): { cause?: { id: string; traceparent: string } } {
-  if (!config.ORCHESTRATION_ENABLE_TRACING) return {};
-  const sampled = Math.random() < config.ORCHESTRATION_TRACE_SAMPLE_RATE ? '01' : '00';
-  return { cause: { id: randomUUID(), traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-${sampled}` } };
+/** 429 past the tenant's ORCHESTRATION_MAX_WORKFLOWS or everyone's ORCHESTRATION_MAX_WORKFLOWS_GLOBAL: one tenant's flood leaves the others their share. */
+async function refuseOverQuota(store: Runtime['ports']['store'], config: Runtime['ports']['config'], tenant: string, res: Response): Promise<void> {
+  const over = (await store.countActiveWorkflows(tenant)) >= config.ORCHESTRATION_MAX_WORKFLOWS
+    ? `${config.ORCHESTRATION_MAX_WORKFLOWS} workflows of tenant ${tenant} are active (ORCHESTRATION_MAX_WORKFLOWS)`
+    : (await store.countActiveWorkflows()) >= config.ORCHESTRATION_MAX_WORKFLOWS_GLOBAL
+      ? `${config.ORCHESTRATION_MAX_WORKFLOWS_GLOBAL} workflows are active (ORCHESTRATION_MAX_WORKFLOWS_GLOBAL)`
+      : null;
+  if (over === null) return;
+  res.setHeader('Retry-After', '5');
+  throw new OrchestrationError('BACKPRESSURE', `${over}; retry later`);
 }

@@ -6,6 +6,9 @@ import type { AnyCloudEvent } from '../../events/envelope.js';
 import type { Delivery } from '../../ports/index.js';
 import type { Runtime } from '../runtime.js';
 import { deadLetterType } from '../dead-letter.js';
+import { principalOf } from '../auth/middleware.js';
+import type { Principal } from '../auth/principal.js';
+import { canSee, seesEverything } from '../auth/scope.js';
 
 interface DeadLetterData {
   reason?: string;
@@ -57,9 +60,21 @@ export function createDeadLetterRoutes(runtime: Runtime): Router {
     return found.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   };
 
+  /** A scoped principal sees the dead letters of its own workflows; one naming no workflow only an every-tenant operator. */
+  const visible = async (principal: Principal, found: DeadLetter[]): Promise<DeadLetter[]> => {
+    if (seesEverything(principal)) return found;
+    const kept: DeadLetter[] = [];
+    for (const letter of found) {
+      const workflowId = (letter.original as { data?: { workflowId?: unknown } } | null)?.data?.workflowId;
+      const workflow = typeof workflowId === 'string' ? await runtime.ports.store.getWorkflow(workflowId) : null;
+      if (workflow && canSee(principal, workflow)) kept.push(letter);
+    }
+    return kept;
+  };
+
   router.get('/v1/dead-letters', async (req, res) => {
     const query = deadLetterQuerySchema.parse(req.query);
-    const all = await letters(query.topic);
+    const all = await visible(principalOf(res), await letters(query.topic));
     const page = all.slice(0, query.limit);
     const redriven = redrives ? await redrives.redrivenAt(page.map((l) => l.id)) : new Map<string, string>();
     res.json({ deadLetters: page.map((l) => ({ ...l, redrivenAt: redriven.get(l.id) ?? null })), total: all.length });
@@ -67,7 +82,7 @@ export function createDeadLetterRoutes(runtime: Runtime): Router {
 
   router.post('/v1/dead-letters/:id/redrive', async (req, res) => {
     const { id } = deadLetterIdParamSchema.parse(req.params);
-    const letter = (await letters()).find((l) => l.id === id);
+    const letter = (await visible(principalOf(res), await letters())).find((l) => l.id === id);
     if (!letter) throw new NotFoundError(`dead letter ${id}`);
     // The record goes back as it came (a poison record dead-letters again, under a new id).
     const headers = Object.fromEntries(Object.entries(letter.headers).filter(([name]) => !name.startsWith('ce_')));

@@ -8,6 +8,12 @@ export interface OpsOptions {
   /** Extra readiness checks, e.g. the communication bus backlog. */
   extraChecks?: () => Promise<Record<string, { ok: boolean; detail?: string }>>;
   name?: string;
+  /**
+   * Whether a backlog at ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL turns readiness red (default: yes,
+   * the API sheds submissions). A function consumer passes false: NotReady would not lower its lag,
+   * and a Service without endpoints cannot be the reason it drains.
+   */
+  backlogGatesReadiness?: boolean;
 }
 
 /** `/health/orchestration`, `/ready/orchestration` and `/metrics`, alike for the API and every function process. */
@@ -30,7 +36,8 @@ export function createOpsRoutes(runtime: Runtime, options: OpsOptions = {}): Rou
     });
     if (checks.eventBus.ok) {
       const critical = backlog >= config.ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL;
-      checks.eventBus = { ok: !critical, detail: `backlog ${backlog}${critical ? ' at or above ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL' : ''}` };
+      const gates = options.backlogGatesReadiness ?? true;
+      checks.eventBus = { ok: !(critical && gates), detail: `backlog ${backlog}${critical ? ' at or above ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL' : ''}${critical && !gates ? ' (a consumer stays ready to drain it)' : ''}` };
     }
     for (const check of runtime.healthChecks) {
       const health = await check.health();

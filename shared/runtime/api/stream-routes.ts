@@ -7,6 +7,8 @@ import type { ChangePosition } from '../../ports/change-log.port.js';
 import type { Runtime } from '../runtime.js';
 import { feedStart, positionOf, type ChangeHub } from '../streams/change-hub.js';
 import { openEventStream, type EventStream } from '../streams/sse.js';
+import { principalOf } from '../auth/middleware.js';
+import { canSee, seesEverything, type Visible } from '../auth/scope.js';
 
 export interface StreamOptions {
   maxBufferedBytes?: number;
@@ -49,7 +51,8 @@ export function createStreamRoutes(runtime: Runtime, hub: ChangeHub, options: St
   router.get('/v1/workflows/:id/events', async (req, res) => {
     const { id } = workflowIdParamSchema.parse(req.params);
     const after = resumeFrom(req) ?? feedStart;
-    if (!(await store.getWorkflow(id))) throw new NotFoundError(`workflow ${id}`);
+    const known = await store.getWorkflow(id);
+    if (!known || !canSee(principalOf(res), known)) throw new NotFoundError(`workflow ${id}`);
     let unsubscribe = () => {};
     let graceTimer: NodeJS.Timeout | undefined;
     const stream = open(req, res, 'workflow', () => {
@@ -84,12 +87,36 @@ export function createStreamRoutes(runtime: Runtime, hub: ChangeHub, options: St
     }
   });
 
+  // Who owns each workflow never changes: remembered, so a scoped stream reads the store once per workflow.
+  const owners = new Map<string, Promise<Visible | null>>();
+  const ownerOf = (workflowId: string): Promise<Visible | null> => {
+    let owner = owners.get(workflowId);
+    if (!owner) {
+      if (owners.size >= 10_000) owners.delete(owners.keys().next().value!);
+      owner = store.getWorkflow(workflowId).then((w) => (w ? { tenant: w.tenant, metadata: w.metadata } : null));
+      owner.catch(() => owners.delete(workflowId));
+      owners.set(workflowId, owner);
+    }
+    return owner;
+  };
+
   router.get('/v1/events', async (req, res) => {
     const after = resumeFrom(req);
+    const principal = principalOf(res);
     let unsubscribe = () => {};
     const stream = open(req, res, 'all', () => unsubscribe());
+    // A scoped principal gets only the changes of workflows it may see, still in commit order.
+    let queue = Promise.resolve();
+    const onChange = seesEverything(principal)
+      ? (change: StateChangeRecord) => stream.send('change', change, change.cursor)
+      : (change: StateChangeRecord) => {
+          queue = queue.then(async () => {
+            const owner = await ownerOf(change.workflowId).catch(() => null);
+            if (owner && canSee(principal, owner) && stream.open) stream.send('change', change, change.cursor);
+          });
+        };
     try {
-      unsubscribe = await hub.subscribe({ after, onChange: (change) => stream.send('change', change, change.cursor), onClose: () => stream.end() });
+      unsubscribe = await hub.subscribe({ after, onChange, onClose: () => stream.end() });
     } catch (error) {
       return failStream(stream, error);
     }
