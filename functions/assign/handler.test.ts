@@ -83,6 +83,31 @@ describe('assign', () => {
     expect((await h.subtask(b.data.subtaskId)).assignedAgent).toBe('steady');
   });
 
+  it("never assigns a tenant's work to another tenant's agent, even the only free one: it waits for its own or a shared agent", async () => {
+    const { h, workflowId, ready } = await readyWork();
+    expect((await h.workflow(workflowId)).tenant).toBe('default');
+    await h.agent('beta-analyst', 'data_analyst', { tenant: 'beta' });
+    const event = ready[0]!;
+    expect((await h.run('assign', event)).status).toBe('skipped');
+    expect((await h.subtask(event.data.subtaskId)).assignedAgent).toBeNull();
+    expect((await h.directory.get('beta-analyst'))?.load).toBe(0);
+    expect((await h.outbox()).filter((e) => e.type === 'subtask.assigned')).toEqual([]);
+
+    await h.agent('shared-analyst', 'data_analyst');
+    await h.run('assign', { ...event, id: `${event.id}-shared` });
+    expect((await h.subtask(event.data.subtaskId)).assignedAgent).toBe('shared-analyst');
+    expect((await h.directory.get('beta-analyst'))?.load).toBe(0);
+  });
+
+  it("takes the tenant's own agent rather than a shared one", async () => {
+    const { h, ready } = await readyWork();
+    await h.agent('shared-analyst', 'data_analyst');
+    await history(h, 'shared-analyst', { success: true, quality: 1, durationMs: 1000 });
+    await h.agent('own-analyst', 'data_analyst', { tenant: 'default', capacity: 1 });
+    await h.run('assign', ready[0]!);
+    expect((await h.subtask(ready[0]!.data.subtaskId)).assignedAgent).toBe('own-analyst');
+  });
+
   it('uses an excluded (previous) agent only when nothing else is free', async () => {
     const { h, ready } = await readyWork({}, twoRoots);
     await h.agent('previous', 'data_analyst', { capacity: 1 });

@@ -20,10 +20,15 @@ export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps):
   // A paused workflow keeps its ready work queued; resume emits subtask.ready again.
   if (workflow.status !== 'running') return nothing(`workflow is ${workflow.status}`);
 
-  const [candidates, lead] = await Promise.all([deps.directory.candidates(subtask.specialty), deps.directory.leadFor?.(groupOf(subtask.specialty)) ?? null]);
+  // Only the workflow's tenant's own agents and shared ones: never another tenant's.
+  const { tenant } = workflow;
+  const [candidates, lead] = await Promise.all([deps.directory.candidates(subtask.specialty, tenant), deps.directory.leadFor?.(groupOf(subtask.specialty)) ?? null]);
+  // The tenant's own free agents are no use to other tenants' waiting work: take one without queueing behind it.
+  const own = candidates.filter((agent) => agent.tenant !== undefined);
+  const ownFree = freeSlots(own, deps) > 0;
   // A spawn would open a slot too: it goes to the work that ranks first as well.
   const free = freeSlots(candidates, deps) || ((await spawnAllowed(subtask.specialty, deps)) ? 1 : 0);
-  const ahead = await rankedAhead(subtask, free, deps);
+  const ahead = ownFree ? null : await rankedAhead(subtask, free, deps);
   if (ahead) {
     const out = new Emitter(deps, event);
     out.ready(ahead);
@@ -31,9 +36,9 @@ export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps):
   }
 
   const workKey = workKeyOf(subtaskId, attempt);
-  const picked = await reserveBest(candidates, lead?.id ?? null, excludeAgents, workKey, deps);
+  const picked = await reserveBest(ownFree ? own : candidates, lead?.id ?? null, excludeAgents, workKey, deps);
   const agent =
-    picked.agent ?? (await spawnAndReserve(subtask.specialty, workKey, event.id, deps)) ?? (await reserveOnProbation(subtask.specialty, workKey, deps));
+    picked.agent ?? (await spawnAndReserve(subtask.specialty, workKey, event.id, deps)) ?? (await reserveOnProbation(subtask.specialty, tenant, workKey, deps));
   if (!agent) return nothing(`no ${subtask.specialty} capacity; the subtask waits for a free slot`);
 
   const out = new Emitter(deps, event);
@@ -54,8 +59,8 @@ export type PickDeps = Pick<AssignDeps, 'directory' | 'clock'> & {
  * the lead) are tried first, best score first, then the rest of the pool. Without a lead the pool
  * is ranked by score alone. Returns the agent whose slot was reserved (or null) and the lead asked.
  */
-export async function pickAgent(specialty: Specialty, avoid: readonly string[], workKey: string, deps: PickDeps): Promise<{ agent: AgentRecord | null; leadId: string | null }> {
-  const [lead, candidates] = await Promise.all([deps.directory.leadFor?.(groupOf(specialty)) ?? null, deps.directory.candidates(specialty)]);
+export async function pickAgent(specialty: Specialty, avoid: readonly string[], workKey: string, deps: PickDeps, tenant?: string): Promise<{ agent: AgentRecord | null; leadId: string | null }> {
+  const [lead, candidates] = await Promise.all([deps.directory.leadFor?.(groupOf(specialty)) ?? null, deps.directory.candidates(specialty, tenant)]);
   return reserveBest(candidates, lead?.id ?? null, avoid, workKey, deps);
 }
 
@@ -67,8 +72,8 @@ async function reserveBest(candidates: AgentRecord[], leadId: string | null, avo
   return { agent: null, leadId };
 }
 
-async function reserveOnProbation(specialty: Specialty, workKey: string, deps: AssignDeps): Promise<AgentRecord | null> {
-  for (const agent of probationCandidates(await deps.directory.candidates(specialty), healthRules(deps.clock.now(), deps.config))) {
+async function reserveOnProbation(specialty: Specialty, tenant: string, workKey: string, deps: AssignDeps): Promise<AgentRecord | null> {
+  for (const agent of probationCandidates(await deps.directory.candidates(specialty, tenant), healthRules(deps.clock.now(), deps.config))) {
     if (await deps.directory.reserve(agent.id, workKey)) return agent;
   }
   return null;

@@ -129,6 +129,8 @@ export const agentRegistered = defineEvent(
     supervisorId: agentId.optional(),
     capacity: z.number().int().min(1),
     demo: z.boolean(),
+    /** Absent: the agent is shared by every tenant (see servesTenant). */
+    tenant: z.string().min(1).optional(),
   }),
 );
 

@@ -8,6 +8,8 @@ export interface AgentRegistration {
   supervisorId?: string;
   capacity: number;
   demo: boolean;
+  /** The tenant whose work alone this agent takes (see servesTenant); absent: shared by every tenant. */
+  tenant?: string;
 }
 
 export interface AgentRecord extends AgentRegistration {
@@ -53,8 +55,8 @@ export interface AgentDirectory {
   register(agent: AgentRegistration, now: number): Promise<AgentRecord>;
   get(agentId: string): Promise<AgentRecord | null>;
   list(): Promise<AgentRecord[]>;
-  /** Specialists (and execution agents) offering the specialty, in any state. */
-  candidates(specialty: Specialty): Promise<AgentRecord[]>;
+  /** Specialists (and execution agents) offering the specialty, in any state; with a tenant, only its own and shared ones. */
+  candidates(specialty: Specialty, tenant?: string): Promise<AgentRecord[]>;
   /** Takes one of the agent's slots for `workKey`; idempotent per key; false when at capacity. */
   reserve(agentId: string, workKey: string): Promise<boolean>;
   /** Frees the slot of `workKey` and, the first time only, records the outcome. */

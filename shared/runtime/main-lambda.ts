@@ -3,18 +3,19 @@ import type { Server } from 'node:http';
 import { z } from 'zod';
 import { loadConfig, loadInfra } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { functionSubscriptions } from '../events/index.js';
 import { createDynamoClient } from '../adapters/dynamodb/dynamodb-client.js';
 import { createDynamoLeaseStore } from '../adapters/dynamodb/lease-store.dynamodb.js';
 import { ensureLeaseTable } from '../adapters/dynamodb/lease-table.dynamodb.js';
 import { createMemoryAgentDirectory } from '../adapters/memory/agent-directory.memory.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { createSqsEventBus } from '../adapters/sqs/event-bus.sqs.js';
+import { sqsQueueGroups } from '../adapters/sqs/sqs-topology.js';
 import { createPgClient } from '../adapters/sql/sql-client.pg.js';
 import { createSqlWorkflowStore } from '../adapters/sql/workflow-store.sql.js';
 import { createApiApp } from './api/app.js';
 import { apiAuthFromInfra } from './auth/from-infra.js';
 import { createSqsHandler } from './lambda-sqs.js';
+import { createRecoveryLoop } from './recovery.js';
 import { createLogger } from './logger.js';
 import { startTracing } from './tracing/index.js';
 import { startRuntime, type Runtime } from './runtime.js';
@@ -51,7 +52,7 @@ export async function createLambdaRuntime(env: Record<string, string | undefined
     onError: (error, context) => logger.warn('sqs', { context, error: String(error) }),
   });
   if (infra.SQS_ENDPOINT) {
-    for (const { topic, groupId } of Object.values(functionSubscriptions)) await bus.ensureGroup(topic, groupId);
+    for (const { topic, groupId } of sqsQueueGroups) await bus.ensureGroup(topic, groupId);
   }
   const dynamo = createDynamoClient(infra.DYNAMODB_ENDPOINT);
   if (infra.DYNAMODB_ENDPOINT) await ensureLeaseTable(dynamo, infra.LEASE_TABLE);
@@ -156,6 +157,19 @@ export function createApiHandler(runtime: () => Promise<Runtime>, env: Record<st
 }
 
 /** Every Lambda handler of one container, over one lazily created runtime. */
+/**
+ * The recovery loop on a schedule (serverless.yml: every minute): one tick per invocation, since a
+ * frozen Lambda container runs no timers. It only reports lost leases and deadlines as events.
+ */
+export function createRecoverHandler(runtime: () => Promise<Runtime>) {
+  return async (): Promise<{ expired: number; overdue: number; rekicked: number }> => {
+    const rt = await runtime();
+    const { store, leases, directory, clock, ids, config } = rt.ports;
+    const loop = createRecoveryLoop({ store, leases, directory, bus: rt.bus, context: { clock, ids, source: 'amas/orchestration' }, config, logger: rt.logger, intervalMs: 60_000 });
+    return loop.tick();
+  };
+}
+
 export function createLambdaHandlers(env: Record<string, string | undefined> = process.env) {
   let created: Promise<Runtime> | undefined;
   const runtime = () =>
@@ -169,6 +183,7 @@ export function createLambdaHandlers(env: Record<string, string | undefined> = p
     dispatch: createSqsHandler('dispatch', runtime),
     complete: createSqsHandler('complete', runtime),
     api: createApiHandler(runtime, env),
+    recover: createRecoverHandler(runtime),
     runtime,
     async close() {
       if (created) await (await created).stop();
@@ -177,4 +192,4 @@ export function createLambdaHandlers(env: Record<string, string | undefined> = p
 }
 
 const handlers = createLambdaHandlers();
-export const { decompose, assign, dispatch, complete, api } = handlers;
+export const { decompose, assign, dispatch, complete, api, recover } = handlers;

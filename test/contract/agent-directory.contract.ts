@@ -143,6 +143,30 @@ export function agentDirectoryContract(
       expect((await directory.leadFor('research'))?.id).toBe('lead-x');
     });
 
+    it("keeps an agent's tenant and finds a tenant's candidates among its own and the shared agents only", async () => {
+      await directory.register({ ...agent('acme-1', 'SPECIALIST', ['data_analyst']), tenant: 'acme' }, 0);
+      await directory.register({ ...agent('beta-1', 'SPECIALIST', ['data_analyst']), tenant: 'beta' }, 0);
+      await directory.register(agent('shared-1', 'SPECIALIST', ['data_analyst']), 0);
+      await directory.register({ ...agent('acme-2', 'SPECIALIST', ['statistical_modeler']), tenant: 'acme' }, 0);
+      const ids = async (tenant?: string) => (await directory.candidates('data_analyst', tenant)).map((r) => r.id);
+      expect(await ids()).toEqual(['acme-1', 'beta-1', 'shared-1']);
+      expect(await ids('acme')).toEqual(['acme-1', 'shared-1']);
+      expect(await ids('beta')).toEqual(['beta-1', 'shared-1']);
+      expect(await ids('gamma')).toEqual(['shared-1']);
+      expect((await directory.get('acme-1'))?.tenant).toBe('acme');
+      expect((await directory.get('shared-1'))?.tenant).toBeUndefined();
+      expect((await directory.list()).map((r) => `${r.id}:${r.tenant ?? '-'}`)).toEqual(['acme-1:acme', 'acme-2:acme', 'beta-1:beta', 'shared-1:-']);
+      // A tenant's view follows reservations and re-registrations at once (with or without a read cache).
+      await directory.reserve('shared-1', 'w1');
+      expect((await directory.candidates('data_analyst', 'acme')).map((r) => `${r.id}:${r.load}`)).toEqual(['acme-1:0', 'shared-1:1']);
+      await directory.register(agent('beta-1', 'SPECIALIST', ['data_analyst']), 10);
+      expect((await directory.get('beta-1'))?.tenant).toBeUndefined();
+      expect(await ids('acme')).toEqual(['acme-1', 'beta-1', 'shared-1']);
+      await directory.register({ ...agent('shared-1', 'SPECIALIST', ['data_analyst']), tenant: 'beta' }, 20);
+      expect(await ids('acme')).toEqual(['acme-1', 'beta-1']);
+      expect((await directory.get('shared-1'))?.load).toBe(1);
+    });
+
     it('counts agents spawned into a pool since a time', async () => {
       await directory.register(agent('r1', 'SPECIALIST', ['academic_researcher']), 1_000);
       await directory.register(agent('r2', 'SPECIALIST', ['web_intelligence_gatherer']), 2_000);

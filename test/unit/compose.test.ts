@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -69,7 +69,13 @@ function dockerfileProblems(text: string): string[] {
   if (!user || user === 'root' || user.startsWith('0')) problems.push('runtime runs as root');
   if (!runtime.some((l) => l === 'EXPOSE 8000')) problems.push('does not expose 8000');
   if (!runtime.some((l) => /^HEALTHCHECK\s/.test(l))) problems.push('no HEALTHCHECK');
-  if (runtime.filter((l) => /^CMD\s/.test(l)).at(-1) !== 'CMD ["node", "--import", "tsx", "shared/runtime/main-embedded.ts"]') problems.push('CMD is not the embedded entry point');
+  const cmd = runtime.filter((l) => /^CMD\s/.test(l)).at(-1) ?? '';
+  if (!cmd.includes('"shared/runtime/main-embedded.js"')) problems.push('CMD is not the embedded entry point');
+  // Compiled at build time: the final image runs JavaScript, never TypeScript through tsx.
+  if (!/^CMD \["node", "[^"]+\.js"/.test(cmd) || /tsx|\.ts"/.test(cmd)) problems.push('CMD does not run compiled JavaScript');
+  const build = lines.slice(0, lastFrom);
+  if (!build.some((l) => /^RUN .*\b(tsc|esbuild)\b/.test(l))) problems.push('no build stage compiles the TypeScript');
+  if (!runtime.some((l) => /^COPY --from=\w+ \/app\/dist\//.test(l))) problems.push('the runtime does not take the compiled output');
   return problems;
 }
 
@@ -87,7 +93,7 @@ describe('docker-compose.yml (production-like)', () => {
       const env = envNames(services[name]!.environment);
       expect(env, name).toEqual(expect.arrayContaining([...configKeys, 'KAFKA_BROKERS', 'DATABASE_URL', 'REDIS_URL', 'NEO4J_URL', 'KAFKA_PARTITIONS']));
     }
-    for (const fn of Object.keys(functionSubscriptions)) expect(services[`fn-${fn}`]!.command).toEqual(['node', '--import', 'tsx', 'shared/runtime/main-function.ts', fn]);
+    for (const fn of Object.keys(functionSubscriptions)) expect(services[`fn-${fn}`]!.command).toEqual(['node', 'shared/runtime/main-function.js', fn]);
     expect(services.orchestration!.ports).toEqual(['8000:8000']);
     expect(services.orchestration!.environment.ORCHESTRATION_DEMO_AGENTS).toBe('${ORCHESTRATION_DEMO_AGENTS:-false}');
   });
@@ -96,7 +102,7 @@ describe('docker-compose.yml (production-like)', () => {
     for (const [name, svc] of Object.entries(services).filter(([, s]) => isApp(s))) {
       const env = (svc.environment ?? {}) as Record<string, string>;
       // No command runs the image's CMD (main-embedded.ts, the API).
-      const servesApi = !svc.command || /main-(api|embedded)\.ts/.test(String(svc.command));
+      const servesApi = !svc.command || /main-(api|embedded)\.[jt]s/.test(String(svc.command));
       if (servesApi && !isLoopback(env.HOST ?? '127.0.0.1')) expect(env.AMAS_AUTH ?? 'none', name).not.toBe('none');
     }
     expect(services.orchestration!.environment).toMatchObject({ HOST: '0.0.0.0', AMAS_AUTH: 'keys' });
@@ -146,11 +152,31 @@ describe('docker-compose.dev.yml', () => {
     expect(services.prometheus!.volumes).toContain('./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
     const prometheus = load('deploy/prometheus.yml');
     const targets = (prometheus.scrape_configs as Doc[]).flatMap((j) => (j.static_configs as Doc[]).flatMap((s) => s.targets as string[]));
-    expect(targets).toEqual(expect.arrayContaining(['host.docker.internal:8000', 'orchestration:8000', 'fn-decompose:8080']));
+    expect(targets).toEqual(expect.arrayContaining(['host.docker.internal:8000', 'host.docker.internal:8081']));
+    // Every target resolves in this stack: a service of the file, Prometheus itself, or the host via extra_hosts.
+    const resolvable = new Set([...Object.keys(services), 'localhost', ...((services.prometheus!.extra_hosts ?? []) as string[]).map((h) => h.split(':')[0]!)]);
+    for (const target of targets) expect(resolvable.has(target.split(':')[0]!), target).toBe(true);
     const provider = load('deploy/grafana/provisioning/dashboards/amas.yaml').providers[0] as Doc;
     const mount = (services.grafana!.volumes as string[]).find((v) => v.split(':')[1] === provider.options.path)!;
     expect(existsSync(join(root, mount.split(':')[0]!, 'amas-orchestration.json'))).toBe(true);
     expect(load('deploy/grafana/provisioning/datasources/prometheus.yaml').datasources[0].url).toBe('http://prometheus:9090');
+  });
+});
+
+describe('both compose files', () => {
+  it.each(['docker-compose.yml', 'docker-compose.dev.yml'])('%s has no top-level name (docker-compose v1 refuses it)', (file) => {
+    expect(Object.keys(load(file))).not.toContain('name');
+  });
+
+  it('the dev stack publishes every port on 127.0.0.1 only (password-less Redis, admin/admin Grafana)', () => {
+    const services = load('docker-compose.dev.yml').services as Record<string, Doc>;
+    for (const name of ['redis', 'grafana']) expect(services[name]!.ports?.length, name).toBeGreaterThan(0);
+    for (const [name, svc] of Object.entries(services)) for (const port of svc.ports ?? []) expect(hostPort(port), `${name} ${String(port)}`).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+
+  it('the production-like API signs agent messages with AMAS_MESSAGE_SECRET from .env, required (one secret for all replicas)', () => {
+    const services = load('docker-compose.yml').services as Record<string, Doc>;
+    expect(services.orchestration!.environment.AMAS_MESSAGE_SECRET).toMatch(/^\$\{AMAS_MESSAGE_SECRET:\?/);
   });
 });
 
@@ -165,7 +191,26 @@ describe('Dockerfile', () => {
   it('the checks catch a root runtime and a single stage', () => {
     const rootUser = text.replace(/^USER node$/m, 'USER root');
     expect(dockerfileProblems(rootUser)).toEqual(['runtime runs as root']);
-    const singleStage = text.replace(/^FROM node:20-slim AS deps$/m, '').replace(/^COPY --from=deps .*$/m, '');
+    const singleStage = text.replace(/^FROM node:20-slim AS (build|deps)$/gm, '').replace(/^COPY --from=\w+ .*$/gm, '');
     expect(dockerfileProblems(singleStage)).toContain('not multi-stage');
+  });
+
+  it('the checks catch an image that runs TypeScript through tsx', () => {
+    const viaTsx = text.replace(/^CMD \[.*\]$/m, 'CMD ["node", "--import", "tsx", "shared/runtime/main-embedded.ts"]');
+    expect(dockerfileProblems(viaTsx)).toEqual(['CMD is not the embedded entry point', 'CMD does not run compiled JavaScript']);
+    const noBuild = text.replace(/^RUN npx tsc .*$/m, '');
+    expect(dockerfileProblems(noBuild)).toEqual(['no build stage compiles the TypeScript']);
+  });
+
+  it('every command of the compose files and manifests names a compiled entry point of the image', () => {
+    const k8sCommands = readdirSync(join(root, 'k8s'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.ya?ml$/.test(f))
+      .flatMap((f) => read(join('k8s', f)).match(/command: \[.*\]/g) ?? []);
+    const composeCommands = Object.values(load('docker-compose.yml').services as Record<string, Doc>).filter(isApp).map((s) => `command: ${JSON.stringify(s.command ?? [])}`);
+    const all = [...k8sCommands, ...composeCommands].filter((c) => c.includes('shared/runtime/'));
+    expect(all.length).toBeGreaterThan(10);
+    for (const c of all) expect(c, c).toMatch(/"shared\/runtime\/main-[a-z]+\.js"/);
+    // tsc emits exactly these: each named entry point has its TypeScript source.
+    for (const c of all) expect(existsSync(join(root, c.match(/shared\/runtime\/main-[a-z]+/)![0] + '.ts')), c).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { Service as KnativeService } from '@kubernetes-models/knative/serving.knative.dev/v1';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { PodMonitor, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Job } from 'kubernetes-models/batch/v1';
@@ -53,12 +53,14 @@ const validators: Record<string, (doc: Doc) => void> = {
   'policy/v1/PodDisruptionBudget': viaModel(PodDisruptionBudget),
   'autoscaling/v2/HorizontalPodAutoscaler': viaModel(HorizontalPodAutoscaler),
   'monitoring.coreos.com/v1/ServiceMonitor': viaModel(ServiceMonitor),
+  'monitoring.coreos.com/v1/PodMonitor': viaModel(PodMonitor),
   'keda.sh/v1alpha1/ScaledObject': viaModel(ScaledObject),
   'keda.sh/v1alpha1/TriggerAuthentication': viaModel(TriggerAuthentication),
   'serving.knative.dev/v1/Service': viaModel(KnativeService),
   'sources.knative.dev/v1beta1/KafkaSource': viaAjv(ownSchema('kafkasource.sources.knative.dev.v1beta1.json')),
   'eventing.knative.dev/v1alpha1/KafkaSink': viaAjv(ownSchema('kafkasink.eventing.knative.dev.v1alpha1.json')),
   'kustomize.config.k8s.io/v1beta1/Kustomization': viaAjv(ownSchema('kustomization.json')),
+  'kustomize.config.k8s.io/v1alpha1/Component': viaAjv(ownSchema('component.json')),
 };
 /** Schema errors of one document, or [] when it is valid. */
 function validate(doc: Doc): string[] {
@@ -90,7 +92,8 @@ describe('every manifest under k8s/ passes its schema', () => {
     expect(validate(doc)).toEqual([]);
   });
   it('namespaced objects live in amas', () => {
-    const namespaced = docs.filter(({ doc }) => !['Namespace', 'Kustomization'].includes(doc.kind));
+    // Knative's own ConfigMap (a patch, applied to knative-eventing) is the one exception.
+    const namespaced = docs.filter(({ file, doc }) => !['Namespace', 'Kustomization', 'Component'].includes(doc.kind) && !file.startsWith('knative/eventing-config/'));
     expect(namespaced.filter(({ doc }) => doc.metadata?.namespace !== 'amas').map(({ file, doc }) => `${file} ${doc.kind}`)).toEqual([]);
   });
 });
@@ -152,6 +155,16 @@ describe('orchestration base', () => {
     expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
   });
 
+  it('the README creates exactly the amas-secrets keys some manifest reads (no SECRET_KEY nobody reads)', () => {
+    const readme = readFileSync(join(k8s, 'README.md'), 'utf8');
+    const command = readme.slice(readme.indexOf('kubectl create secret generic amas-secrets'));
+    const created = [...command.slice(0, command.search(/\n(?![ ]*--from-literal)[^\n]*\n/) + 1).matchAll(/--from-literal=([A-Z0-9_]+)=/g)].map((m) => m[1]!);
+    const read = new Set(JSON.stringify(docs.map((d) => d.doc)).match(/"secretKeyRef":\{"name":"amas-secrets","key":"[A-Z0-9_]+"/g)!.map((m) => m.split('"key":"')[1]!.slice(0, -1)));
+    expect(created.length).toBeGreaterThan(3);
+    expect(created.filter((key) => !read.has(key))).toEqual([]);
+    expect([...read].filter((key) => !created.includes(key))).toEqual([]);
+  });
+
   it('the Service and ServiceMonitor expose http and metrics of the pods', () => {
     const svc = one('Service', 'amas-orchestration', 'v1');
     expect(svc.spec.selector).toEqual(deployment.spec.selector.matchLabels);
@@ -165,7 +178,7 @@ describe('orchestration base', () => {
     const hpa = one('HorizontalPodAutoscaler', 'amas-orchestration-hpa');
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'amas-orchestration' });
     expect(hpa.spec.minReplicas).toBe(3);
-    const byName = Object.fromEntries(hpa.spec.metrics.map((m: Doc) => (m.type === 'Resource' ? [m.resource.name, m.resource.target] : [m.pods.metric.name, m.pods.target])));
+    const byName = Object.fromEntries(hpa.spec.metrics.map((m: Doc) => (m.type === 'Resource' ? [m.resource.name, m.resource.target] : [m.external.metric.name, m.external.target])));
     expect(byName).toEqual({
       cpu: { type: 'Utilization', averageUtilization: 70 },
       memory: { type: 'Utilization', averageUtilization: 80 },
@@ -175,6 +188,28 @@ describe('orchestration base', () => {
     });
     expect(hpa.spec.behavior.scaleUp).toEqual({ stabilizationWindowSeconds: 60, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }, { type: 'Pods', value: 3, periodSeconds: 60 }] });
     expect(hpa.spec.behavior.scaleDown).toEqual({ stabilizationWindowSeconds: 300, selectPolicy: 'Min', policies: [{ type: 'Percent', value: 10, periodSeconds: 60 }, { type: 'Pods', value: 1, periodSeconds: 60 }] });
+  });
+
+  it('the HPA takes the cluster-wide gauges as External metrics, never as Pods metrics every pod reports alike', () => {
+    const hpa = one('HorizontalPodAutoscaler', 'amas-orchestration-hpa');
+    // orchestration_active_workflows / _message_queue_depth / _active_agents are read from the shared
+    // store and bus: each pod reports the whole total, so a per-pod average never falls with more pods.
+    expect(hpa.spec.metrics.filter((m: Doc) => m.type === 'Pods')).toEqual([]);
+    for (const m of hpa.spec.metrics.filter((m: Doc) => m.type !== 'Resource')) {
+      expect(m.type).toBe('External');
+      expect(m.external.target.type, m.external.metric.name).toBe('AverageValue');
+    }
+  });
+
+  it('Kafka keeps its logs in a subdirectory of its volume (an ext4 root holds lost+found)', () => {
+    const kafka = one('StatefulSet', 'kafka');
+    const container = kafka.spec.template.spec.containers.find((c: Doc) => c.env?.some((e: Doc) => e.name === 'KAFKA_LOG_DIRS'));
+    const logDirs = String(container.env.find((e: Doc) => e.name === 'KAFKA_LOG_DIRS').value).split(',');
+    const mounts = (container.volumeMounts as Doc[]).map((m) => String(m.mountPath).replace(/\/$/, ''));
+    for (const dir of logDirs) {
+      expect(mounts.some((m) => dir.startsWith(`${m}/`)), `${dir} under a mount`).toBe(true);
+      expect(mounts, dir).not.toContain(dir.replace(/\/$/, ''));
+    }
   });
 
   it('the topics Job creates every topic and each function input\'s dead-letter topic', () => {
@@ -201,7 +236,7 @@ describe('authentication', () => {
       const env: Record<string, Doc> = Object.fromEntries((c.env ?? []).map((e: Doc) => [e.name, e]));
       const value = (name: string) => env[name]?.value ?? fromMaps.find((m) => name in m)?.[name];
       // No command runs the image's CMD: main-embedded.ts, which serves the API.
-      const servesApi = !c.command || /main-(api|embedded)\.ts/.test(String(c.command.join(' ')));
+      const servesApi = !c.command || /main-(api|embedded)\.[jt]s/.test(String(c.command.join(' ')));
       return { label: `${file} ${doc.metadata?.name}/${c.name}`, env, value, servesApi };
     });
   });
@@ -234,7 +269,7 @@ describe('scale-to-zero layouts', () => {
     one('TriggerAuthentication', trigger.authenticationRef.name);
     const target = one('Deployment', `amas-fn-${name}`);
     expect(target.spec.replicas, 'KEDA owns the replica count').toBeUndefined();
-    expect(target.spec.template.spec.containers[0].command).toEqual(['node', '--import', 'tsx', 'shared/runtime/main-function.ts', name]);
+    expect(target.spec.template.spec.containers[0].command).toEqual(['node', 'shared/runtime/main-function.js', name]);
   });
 
   it.each(names)('Knative runs %s from a KafkaSource on its code\'s topic and group, with retries and a dead-letter sink', (name) => {
@@ -249,7 +284,7 @@ describe('scale-to-zero layouts', () => {
     const sink = source.spec.sink.ref;
     const ksvc = one(sink.kind, sink.name, sink.apiVersion);
     expect(ksvc.spec.template.metadata.annotations['autoscaling.knative.dev/min-scale']).toBe('0');
-    expect(ksvc.spec.template.spec.containers[0].command).toEqual(['node', '--import', 'tsx', 'shared/runtime/main-function.ts', name]);
+    expect(ksvc.spec.template.spec.containers[0].command).toEqual(['node', 'shared/runtime/main-function.js', name]);
   });
 
   it('no workload is scaled by two autoscalers', () => {
@@ -293,5 +328,68 @@ describe('Grafana dashboard', () => {
     for (const h of histograms) {
       for (const q of ['0.5', '0.95', '0.99']) expect(exprs.some((e) => e.startsWith(`histogram_quantile(${q},`) && e.includes(`${h}_bucket`)), `${h} ${q}`).toBe(true);
     }
+  });
+});
+
+describe('one image setting for every layout', () => {
+  const component = docs.filter(({ doc }) => doc.kind === 'Component');
+  it('every kustomization takes its images from the k8s/image component alone', () => {
+    expect(component.map(({ file }) => file)).toEqual(['image/kustomization.yaml']);
+    const kustomizations = ofKind('Kustomization');
+    expect(kustomizations.map(({ file }) => file).sort()).toEqual(['keda/kustomization.yaml', 'knative/kustomization.yaml', 'kustomization.yaml']);
+    for (const { file, doc } of kustomizations) {
+      expect(doc.images, file).toBeUndefined();
+      const included = (doc.components as string[]).map((c) => relative(k8s, join(k8s, dirname(file), c)));
+      expect(included, file).toEqual(['image']);
+    }
+  });
+
+  it('every container image of ours, in every folder, is named by one images entry of the component', () => {
+    const names = (component[0]!.doc.images as Doc[]).map((i) => String(i.name));
+    const ours = docs.flatMap(({ file, doc }) => {
+      const spec = doc.spec?.template?.spec ?? doc.spec?.jobTemplate?.spec?.template?.spec;
+      const folder = file.includes('/') ? file.split('/')[0]! : 'base';
+      return ((spec?.containers ?? []) as Doc[]).map((c) => ({ folder, label: `${file} ${c.name}`, image: String(c.image) })).filter((c) => c.image.startsWith('amas/'));
+    });
+    expect(new Set(ours.map((c) => c.folder))).toEqual(new Set(['base', 'keda', 'knative']));
+    for (const { label, image } of ours) expect(names.filter((n) => image === n || image.startsWith(`${n}:`) || image.startsWith(`${n}@`)), label).toHaveLength(1);
+  });
+
+  it('the README sets the image in k8s/image, not in one layout', () => {
+    const readme = readFileSync(join(k8s, 'README.md'), 'utf8');
+    expect(readme).toMatch(/cd k8s\/image && kustomize edit set image amas\/orchestration=/);
+  });
+});
+
+describe('monitoring of the function pods', () => {
+  it('a PodMonitor scrapes /metrics on 8080 of every function pod, in both layouts', () => {
+    const monitor = one('PodMonitor', 'amas-functions');
+    const [endpoint] = monitor.spec.podMetricsEndpoints as Doc[];
+    expect(endpoint).toMatchObject({ path: '/metrics' });
+    const port = endpoint!.portNumber ?? endpoint!.targetPort;
+    const matches = (labels: Record<string, string>) =>
+      Object.entries(monitor.spec.selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v) &&
+      ((monitor.spec.selector.matchExpressions ?? []) as Doc[]).every((e) => (e.operator === 'Exists' ? e.key in labels : e.operator === 'In' ? (e.values as string[]).includes(labels[e.key]!) : false));
+    const pods = [...ofKind('Deployment', 'keda'), ...ofKind('Service', 'knative', 'serving.knative.dev/v1')];
+    expect(pods).toHaveLength(names.length * 2);
+    for (const { file, doc } of pods) {
+      const template = doc.spec.template;
+      expect(matches(template.metadata.labels), file).toBe(true);
+      expect(template.spec.containers[0].ports.map((p: Doc) => p.containerPort), file).toContain(port);
+    }
+    expect(matches(one('Deployment', 'amas-orchestration').spec.template.metadata.labels), 'the API has its ServiceMonitor').toBe(false);
+    expect(monitor.spec.namespaceSelector.matchNames).toEqual(['amas']);
+  });
+});
+
+describe('Knative dispatcher autoscaling', () => {
+  it('ships the config-kafka-features key that turns on KEDA for KafkaSource dispatchers, and the README says so', () => {
+    const features = docs.filter(({ doc }) => doc.kind === 'ConfigMap' && doc.metadata.name === 'config-kafka-features');
+    expect(features).toHaveLength(1);
+    expect(features[0]!.doc.metadata.namespace).toBe('knative-eventing');
+    expect(features[0]!.doc.data['controller-autoscaler-keda']).toBe('enabled');
+    // Not in the kustomization (it would move the map into amas).
+    expect(ofKind('Kustomization', 'knative')[0]!.doc.resources).not.toContain(relative('knative', features[0]!.file));
+    expect(readFileSync(join(k8s, 'README.md'), 'utf8')).toContain('controller-autoscaler-keda');
   });
 });

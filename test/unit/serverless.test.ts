@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { leaseTable } from '../../shared/adapters/dynamodb/lease-table.dynamodb.js';
 import { queueNames } from '../../shared/adapters/sqs/sqs-names.js';
+import { sqsQueueGroups } from '../../shared/adapters/sqs/sqs-topology.js';
 import { functionSubscriptions, type FunctionName } from '../../shared/events/topics.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- serverless.yml is an untyped YAML tree */
@@ -24,7 +25,7 @@ const getAttArn = (ref: Doc): string => {
 describe('serverless.yml', () => {
   it('targets AWS Lambda on Node 20', () => {
     expect(sls.provider).toMatchObject({ name: 'aws', runtime: 'nodejs20.x' });
-    expect(Object.keys(sls.functions).sort()).toEqual(['api', ...names].sort());
+    expect(Object.keys(sls.functions).sort()).toEqual(['api', 'recover', ...names].sort());
   });
 
   it('points every handler at an export of shared/runtime/main-lambda.ts', () => {
@@ -63,11 +64,31 @@ describe('serverless.yml', () => {
     expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBeDefined();
   });
 
-  it('has one queue per function topic, and no queue without a consumer or a DLQ', () => {
+  it('has a queue for every topic the bus publishes to (a publish without one fails), a DLQ exactly for the consumed ones', () => {
     const queues = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SQS::Queue');
+    const prefix = String(sls.provider.environment.SQS_QUEUE_PREFIX);
+    const declared = queues.map(([, r]) => String(r.Properties.QueueName));
+    for (const { topic, groupId } of sqsQueueGroups) expect(declared, `${topic} as ${groupId}`).toContain(prefix + queueNames('').groupQueue(topic, groupId));
     const withRedrive = queues.filter(([, r]) => r.Properties.RedrivePolicy);
     expect(withRedrive).toHaveLength(names.length);
-    expect(queues).toHaveLength(names.length * 2);
+    expect(queues).toHaveLength(names.length * 2 + sqsQueueGroups.filter((g) => g.consumer === null).length);
+    // The relay publishes onto every queue: the role may send to each of them.
+    const sendable = (sls.provider.iam.role.statements as Doc[]).find((st) => (st.Action as string[]).includes('sqs:SendMessage'))!.Resource as Doc[];
+    for (const [id, r] of queues) if (!String(r.Properties.QueueName).endsWith('-dlq.fifo')) expect(sendable.map(getAttArn), id).toContain(id);
+  });
+
+  it('runs the recovery loop on a schedule', () => {
+    expect(sls.functions.recover.handler).toBe(`${handlerModule}.recover`);
+    expect(sls.functions.recover.events).toEqual([{ schedule: expect.stringMatching(/^rate\(1 minutes?\)$/) }]);
+  });
+
+  it('runs in the VPC given by parameters', () => {
+    expect(sls.provider.vpc.securityGroupIds).toMatch(/^\$\{(ssm|param):/);
+    expect(sls.provider.vpc.subnetIds).toMatch(/^\$\{(ssm|param):/);
+  });
+
+  it('takes AMAS_MESSAGE_SECRET from SSM, one value for every container', () => {
+    expect(sls.provider.environment.AMAS_MESSAGE_SECRET).toMatch(/^\$\{ssm:/);
   });
 
   it('keeps leases in the table shape of the DynamoDB lease adapter, on demand, with TTL on ttl', () => {
@@ -85,6 +106,10 @@ describe('serverless.yml', () => {
   it('routes the API, including health and readiness, to the api function', () => {
     const routes = (sls.functions.api.events as Doc[]).map((e) => `${e.httpApi.method} ${e.httpApi.path}`);
     for (const route of ['POST /v1/tasks', 'GET /v1/workflows', 'GET /v1/workflows/{id}', 'GET /health/orchestration', 'GET /ready/orchestration']) expect(routes).toContain(route);
+    for (const command of ['cancel', 'pause', 'resume', 'approve', 'reject']) expect(routes).toContain(`POST /v1/workflows/{id}/${command}`);
+    expect(routes).toEqual(expect.arrayContaining(['GET /v1/dead-letters', 'POST /v1/dead-letters/{id}/redrive']));
+    // Server-Sent Events cannot stream through API Gateway (it buffers the Lambda's response).
+    expect(routes.filter((r) => r.endsWith('/events'))).toEqual([]);
   });
 
   it('grants only queue and lease-table actions on named resources (ListQueues, which has none, aside)', () => {

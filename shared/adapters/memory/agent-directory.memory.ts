@@ -2,6 +2,7 @@ import { NotFoundError } from '../../errors.js';
 import { summariseHierarchy } from '../hierarchy-summary.js';
 import type { AgentStatus, SpecialtyGroup } from '../../domain/vocabulary.js';
 import { groupOf, leadRoleOf } from '../../domain/vocabulary.js';
+import { servesTenant } from '../../domain/agent-tenancy.js';
 import type { AgentDirectory, AgentRecord, WorkOutcome, WorkRecord } from '../../ports/agent-directory.port.js';
 
 export interface MemoryAgentDirectoryOptions {
@@ -66,6 +67,8 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
       const record: AgentRecord = existing
         ? { ...existing.record, ...agent, lastHeartbeat: now }
         : { ...agent, status: 'AVAILABLE', load: 0, completed: 0, failed: 0, consecutiveFailures: 0, averageQuality: 0, averageDurationMs: 0, lastHeartbeat: now, registeredAt: now };
+      // The registration decides the tenant, as the graph's SET does: re-registering without one makes the agent shared.
+      if (agent.tenant === undefined) delete record.tenant;
       // A (re-)registering agent is alive: OFFLINE no longer holds; FAILED and MAINTENANCE are decisions and stay.
       const explicit = existing?.explicit === 'OFFLINE' ? null : (existing?.explicit ?? null);
       const entry: Entry = { record: copy(record), explicit, held: existing?.held ?? new Set(), recorded: existing?.recorded ?? new Set() };
@@ -83,10 +86,10 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
       return sorted().map((entry) => copy(entry.record));
     },
 
-    async candidates(specialty) {
+    async candidates(specialty, tenant) {
       // Filter first: with thousands of agents, sorting them all per assignment is what costs.
       return [...agents.values()]
-        .filter((entry) => entry.record.specialties.includes(specialty))
+        .filter((entry) => entry.record.specialties.includes(specialty) && servesTenant(entry.record, tenant))
         .sort(byId)
         .map((entry) => copy(entry.record));
     },

@@ -3,6 +3,7 @@ import type { Driver, RecordShape } from 'neo4j-driver';
 import { NotFoundError } from '../../errors.js';
 import type { SpecialtyGroup } from '../../domain/vocabulary.js';
 import { groupOf, leadRoleOf } from '../../domain/vocabulary.js';
+import { servesTenant } from '../../domain/agent-tenancy.js';
 import type { AgentDirectory, AgentRecord, WorkOutcome, WorkRecord } from '../../ports/agent-directory.port.js';
 import * as q from './agent-queries.js';
 import { byId, explicitStatuses, toAgentRecord, toNumber } from './cypher.js';
@@ -105,7 +106,7 @@ export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDir
 
     async register(agent, now) {
       const specialtyNodes = agent.specialties.map((name) => ({ name, group: groupOf(name) }));
-      const params = { ...agent, role: agent.role ?? null, supervisorId: agent.supervisorId ?? null, specialtyNodes, now };
+      const params = { ...agent, role: agent.role ?? null, supervisorId: agent.supervisorId ?? null, tenant: agent.tenant ?? null, specialtyNodes, now };
       const [row] = versioned(await run<VersionedRow>(q.registerAgent, params));
       if (!row) throw new Error(`registering agent ${agent.id} returned nothing`);
       cache?.invalidate();
@@ -122,10 +123,12 @@ export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDir
       return (await agents(q.listAgents, {})).sort(byId);
     },
 
-    async candidates(specialty) {
+    async candidates(specialty, tenant) {
+      // One list per specialty for every tenant, filtered here: a tenant's pool is usually a few agents among the shared ones.
       const fetch = fetchVersioned(q.candidatesFor, { specialty });
-      const records = cache ? await cache.read(`candidates:${specialty}`, fetch, someoneFree) : (await fetch()).map((row) => row.record);
-      return records.map(copy).sort(byId);
+      const mine = (records: AgentRecord[]) => records.filter((r) => servesTenant(r, tenant));
+      const records = cache ? await cache.read(`candidates:${specialty}`, fetch, (cached) => someoneFree(mine(cached))) : (await fetch()).map((row) => row.record);
+      return mine(records).map(copy).sort(byId);
     },
 
     async reserve(agentId, workKey) {

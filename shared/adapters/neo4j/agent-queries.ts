@@ -26,7 +26,7 @@ MERGE (a:Agent {ns: $ns, id: $id})
 ON CREATE SET a.registeredAt = $now, a.completed = 0, a.failed = 0, a.consecutiveFailures = 0,
   a.averageQuality = 0.0, a.averageDurationMs = 0.0, a.held = [], a.recorded = [], a.load = 0
 SET a.layer = $layer, a.role = $role, a.specialties = $specialties, a.supervisorId = $supervisorId,
-  a.capacity = $capacity, a.demo = $demo, a.lastHeartbeat = $now,
+  a.capacity = $capacity, a.demo = $demo, a.tenant = $tenant, a.lastHeartbeat = $now,
   a.explicitStatus = CASE WHEN a.explicitStatus = 'OFFLINE' THEN null ELSE a.explicitStatus END, ${bump('a')}
 SET a.status = ${statusOf('a')}
 WITH a

@@ -16,7 +16,7 @@ export const statusOf = (a: string): string =>
 
 /** The AgentRecord fields of node `a`, as one map (the internal `held`, `recorded`, `ns` stay out). */
 export const recordOf = (a: string): string =>
-  `${a} { .id, .layer, .role, .specialties, .supervisorId, .capacity, .demo, .status, .load, .completed, ` +
+  `${a} { .id, .layer, .role, .specialties, .supervisorId, .capacity, .demo, .tenant, .status, .load, .completed, ` +
   `.failed, .consecutiveFailures, .averageQuality, .averageDurationMs, .lastHeartbeat, .registeredAt }`;
 
 /** Cypher integers arrive as driver `Integer`s unless the driver was built with disableLosslessIntegers. */
@@ -41,6 +41,7 @@ export function toAgentRecord(map: Record<string, unknown>): AgentRecord {
   };
   if (typeof map.role === 'string') record.role = map.role;
   if (typeof map.supervisorId === 'string') record.supervisorId = map.supervisorId;
+  if (typeof map.tenant === 'string') record.tenant = map.tenant;
   return record;
 }
 

@@ -15,6 +15,11 @@ export interface SqsEventBusOptions {
   retryDelaySeconds?: number;
   maxReceiveCount?: number;
   registryTtlMs?: number;
+  /**
+   * A publish to a topic with no group queue: 'error' (default) throws NO_QUEUE, since SQS would
+   * lose the records; 'drop' discards them (tests of Kafka-like semantics, where late groups start at the end).
+   */
+  unrouted?: 'error' | 'drop';
   onError?: (error: unknown, context: string) => void;
 }
 
@@ -33,7 +38,7 @@ const BATCH = 10; // SendMessageBatch's limit
  *
  * What SQS cannot do that Kafka does: it retains nothing per topic. A group sees only records
  * published after its queue exists (so `fromBeginning` changes nothing: create the queues with
- * `ensureGroup` or infrastructure code before publishing), and `read()` (replay) is not
+ * `ensureGroup` or infrastructure code before publishing; a publish that finds none fails), and `read()` (replay) is not
  * supported: on AWS, replay reads the store's outbox and processed-event tables instead.
  */
 export function createSqsEventBus(options: SqsEventBusOptions): SqsEventBus {
@@ -68,6 +73,9 @@ export function createSqsEventBus(options: SqsEventBusOptions): SqsEventBus {
       if (messages.length === 0) return;
       const entries = toEntries(messages, headers);
       const queues = await registry.groupQueues(topic);
+      if (queues.length === 0 && (options.unrouted ?? 'error') === 'error') {
+        throw new OrchestrationError('NO_QUEUE', `no SQS queue for topic ${topic}: create its group queues (serverless.yml, ensureGroup) before publishing`);
+      }
       await Promise.all(queues.map((url) => sendAll(url, entries)));
     },
 

@@ -12,7 +12,7 @@ import { agentHeartbeat, agentRegistered, makeEvent, subtaskCompleted, subtaskFa
 import { leaseKeyOf, leaseTtlMs } from '../../../functions/common/deps.js';
 import type { Runtime } from '../runtime.js';
 import { principalOf } from '../auth/middleware.js';
-import type { Principal } from '../auth/principal.js';
+import { allTenants, type Principal } from '../auth/principal.js';
 import { stampTrace } from '../tracing/index.js';
 
 const agentIdParamSchema = z.object({ id: z.string().min(1).max(200) });
@@ -53,7 +53,15 @@ export function createAgentRoutes(runtime: Runtime): Router {
     const body = registerAgentRequestSchema.parse(req.body ?? {});
     if (refuseImpostor(res, body.agentId)) return;
     const { agentId, ...rest } = body;
-    const registration = { ...rest, id: agentId, capacity: body.capacity ?? config.ORCHESTRATION_MAX_TASKS_PER_AGENT, demo: false };
+    // A tenant's credential registers an agent of that tenant's pool; an every-tenant one a shared agent.
+    const { tenant } = principalOf(res);
+    const registration = {
+      ...rest,
+      id: agentId,
+      capacity: body.capacity ?? config.ORCHESTRATION_MAX_TASKS_PER_AGENT,
+      demo: false,
+      ...(tenant === allTenants ? {} : { tenant }),
+    };
     const record = await directory.register(registration, clock.now());
     const { id: _id, ...announced } = registration;
     await runtime.bus.publish(topics.agents, [{ key: agentId, event: makeEvent(agentRegistered, { agentId, ...announced }, contextOf(agentId)) }]);

@@ -23,7 +23,10 @@ import { rejectBadPaths, rejectBadText, requireJson } from './input-guards.js';
 import { authenticate, noAuth, principalOf, type ApiAuth } from '../auth/middleware.js';
 import { createKeysRoutes } from '../auth/keys-routes.js';
 import { submitTenant } from '../auth/principal.js';
-import { canSee, listScope, submittedByKey } from '../auth/scope.js';
+import { agentScope, canSee, listScope, submittedByKey } from '../auth/scope.js';
+import { servesTenant } from '../../domain/agent-tenancy.js';
+import { summariseHierarchy } from '../../adapters/hierarchy-summary.js';
+import type { AgentRecord } from '../../ports/agent-directory.port.js';
 
 /** The HTTP API and trigger service over one runtime's ports. */
 export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions; auth?: ApiAuth } = {}) {
@@ -143,11 +146,18 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
     });
   }
 
+  // A tenant's principal sees its own agents and the shared ones; the hierarchy is summarised over those.
   app.get('/v1/agents', async (_req, res) => {
-    answer(res, await reads.read('agents', async () => ({ agents: await directory.list() })));
+    const tenant = agentScope(principalOf(res));
+    if (tenant === undefined) return answer(res, await reads.read('agents', async () => ({ agents: await directory.list() })));
+    answer(res, await reads.read(`agents:${tenant}`, async () => ({ agents: (await directory.list()).filter((agent) => servesTenant(agent, tenant)) })));
   });
   app.get('/v1/hierarchy', async (_req, res) => {
-    answer(res, await reads.read('hierarchy', () => directory.hierarchyStatus(clock.now(), config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000)));
+    const timeoutMs = config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000;
+    const tenant = agentScope(principalOf(res));
+    if (tenant === undefined) return answer(res, await reads.read('hierarchy', () => directory.hierarchyStatus(clock.now(), timeoutMs)));
+    const capacityOf = (agent: AgentRecord) => Math.min(agent.capacity, config.ORCHESTRATION_MAX_TASKS_PER_AGENT);
+    answer(res, await reads.read(`hierarchy:${tenant}`, async () => summariseHierarchy((await directory.list()).filter((agent) => servesTenant(agent, tenant)), clock.now(), timeoutMs, capacityOf)));
   });
 
   if (runtime.messages && runtime.messageKeys) app.use(createMessagesRouter(runtime.messages, { keys: runtime.messageKeys, clock }));

@@ -26,3 +26,6 @@ export function listScope(principal: Principal): { tenant?: string; submittedBy?
 
 /** True when nothing needs filtering (none mode, an every-tenant admin). */
 export const seesEverything = (principal: Principal): boolean => principal.tenant === allTenants && !readsOwnOnly(principal);
+
+/** The tenant whose agents (its own and the shared ones) the principal sees; undefined: every agent. */
+export const agentScope = (principal: Principal): string | undefined => (principal.tenant === allTenants ? undefined : principal.tenant);
