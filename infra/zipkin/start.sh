@@ -25,7 +25,7 @@ if [[ -z $INFRA_PID ]]; then
   # Zipkin reads its settings from the environment: in-memory storage, a small span cap (a test
   # double), no self-tracing, its banner off.
   export QUERY_PORT=$ZIPKIN_PORT STORAGE_TYPE=mem MEM_MAX_SPANS=${ZIPKIN_MEM_MAX_SPANS:-200000} SELF_TRACING_ENABLED=false
-  infra_launch "$JAVA" "${JVM_OPTS[@]}" -jar "$HERE/lib/$ZIPKIN_JAR_NAME" --spring.main.banner-mode=off
+  infra_launch "$JAVA" "${JVM_OPTS[@]}" -jar "$HERE/lib/$ZIPKIN_JAR_NAME" --spring.main.banner-mode=off --armeria.ports[0].ip=127.0.0.1 --armeria.ports[0].port="$ZIPKIN_PORT" --armeria.ports[0].protocols[0]=http
 fi
 infra_wait_ready
 infra_started
