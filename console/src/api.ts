@@ -3,6 +3,7 @@ import type { StateChangeRecord } from '../../shared/api/stream.js';
 import type { SubtaskStatus, WorkflowStatus } from '../../shared/domain/vocabulary.js';
 import type { AgentRecord, HierarchyStatus } from '../../shared/ports/agent-directory.port.js';
 import type { workflowView } from '../../shared/runtime/api/workflow-view.js';
+import type { DeadLetterList } from '../../shared/runtime/api/dead-letter-routes.js';
 
 /** The API's answers, typed from the server's own definitions (type-only imports: nothing of the server is bundled). */
 export type WorkflowView = ReturnType<typeof workflowView>;
@@ -18,19 +19,7 @@ export interface WorkflowList {
   offset: number;
 }
 
-export interface DeadLetter {
-  id: string;
-  topic: string;
-  partition: number | null;
-  offset: number | null;
-  consumer: string | null;
-  reason: string;
-  code: string | null;
-  at: string;
-  key: string | null;
-  original: unknown;
-  redrivenAt: string | null;
-}
+export type DeadLetter = DeadLetterList['deadLetters'][number];
 
 export type Command = 'pause' | 'resume' | 'cancel' | 'approve' | 'reject';
 
@@ -69,6 +58,6 @@ export const api = {
     call<{ workflowId: string; status: WorkflowStatus; created: boolean }>('POST', '/v1/tasks', task),
   agents: () => call<{ agents: AgentRecord[] }>('GET', '/v1/agents'),
   hierarchy: () => call<HierarchyStatus>('GET', '/v1/hierarchy'),
-  deadLetters: (topic?: string) => call<{ deadLetters: DeadLetter[]; total: number }>('GET', `/v1/dead-letters${topic ? `?topic=${encodeURIComponent(topic)}` : ''}`),
+  deadLetters: (topic?: string) => call<DeadLetterList>('GET', `/v1/dead-letters${topic ? `?topic=${encodeURIComponent(topic)}` : ''}`),
   redrive: (id: string) => call<{ id: string; topic: string; redrivenAt: string }>('POST', `/v1/dead-letters/${encodeURIComponent(id)}/redrive`, {}),
 };

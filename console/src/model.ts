@@ -1,4 +1,5 @@
 import type { Change, Command, SubtaskStatus, WorkflowStatus, WorkflowView } from './api.js';
+import { progressOf } from '../../shared/runtime/api/workflow-view.js';
 
 /** Every workflow status, in the order of a workflow's life (a Record keeps the list exhaustive). */
 const workflowStatusOrder: Record<WorkflowStatus, number> = {
@@ -52,19 +53,7 @@ export function applyChange(view: WorkflowView, change: Change): WorkflowView {
           lastError: change.error ?? s.lastError,
         },
   );
-  const count = (status: SubtaskStatus) => subtasks.filter((s) => s.status === status).length;
-  const completed = count('completed');
-  const progress = {
-    total: subtasks.length,
-    completed,
-    inProgress: count('in_progress'),
-    ready: count('ready'),
-    pending: count('pending'),
-    failed: count('failed'),
-    cancelled: count('cancelled'),
-    percent: subtasks.length === 0 ? 0 : Math.round((completed / subtasks.length) * 100),
-  };
-  return { ...view, subtasks, progress };
+  return { ...view, subtasks, progress: progressOf(subtasks) };
 }
 
 /** One attempt of a subtask, as the change stream tells it. */

@@ -26,18 +26,4 @@ export interface AgentList {
 }
 export type { HierarchyStatus };
 
-/** GET /v1/dead-letters. */
-export interface DeadLetterList {
-  deadLetters: {
-    id: string;
-    topic: string;
-    partition: number | null;
-    offset: number | null;
-    consumer: string | null;
-    reason: string;
-    code: string | null;
-    at: string;
-    redrivenAt: string | null;
-  }[];
-  total: number;
-}
+export type { DeadLetterList } from '../runtime/api/dead-letter-routes.js';

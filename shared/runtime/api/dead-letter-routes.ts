@@ -41,6 +41,11 @@ function toDeadLetter(delivery: Delivery) {
   };
 }
 type DeadLetter = NonNullable<ReturnType<typeof toDeadLetter>>;
+/** GET /v1/dead-letters, as clients (the CLI, the console) read it. */
+export interface DeadLetterList {
+  deadLetters: (DeadLetter & { redrivenAt: string | null })[];
+  total: number;
+}
 
 /** GET /v1/dead-letters and POST /v1/dead-letters/:id/redrive (publish the original record to its topic again). */
 export function createDeadLetterRoutes(runtime: Runtime): Router {
@@ -77,7 +82,8 @@ export function createDeadLetterRoutes(runtime: Runtime): Router {
     const all = await visible(principalOf(res), await letters(query.topic));
     const page = all.slice(0, query.limit);
     const redriven = redrives ? await redrives.redrivenAt(page.map((l) => l.id)) : new Map<string, string>();
-    res.json({ deadLetters: page.map((l) => ({ ...l, redrivenAt: redriven.get(l.id) ?? null })), total: all.length });
+    const answer: DeadLetterList = { deadLetters: page.map((l) => ({ ...l, redrivenAt: redriven.get(l.id) ?? null })), total: all.length };
+    res.json(answer);
   });
 
   router.post('/v1/dead-letters/:id/redrive', async (req, res) => {

@@ -1,9 +1,23 @@
 import type { Subtask, Workflow } from '../../domain/workflow.js';
 
-/** The API's view of a workflow: lower-case statuses, progress, and each subtask's state. */
-export function workflowView(workflow: Workflow, subtasks: readonly Subtask[]) {
+/** Progress counts by subtask status (also what the console recomputes as changes stream in). */
+export function progressOf(subtasks: readonly Pick<Subtask, 'status'>[]) {
   const count = (status: Subtask['status']) => subtasks.filter((s) => s.status === status).length;
   const completed = count('completed');
+  return {
+    total: subtasks.length,
+    completed,
+    inProgress: count('in_progress'),
+    ready: count('ready'),
+    pending: count('pending'),
+    failed: count('failed'),
+    cancelled: count('cancelled'),
+    percent: subtasks.length === 0 ? 0 : Math.round((completed / subtasks.length) * 100),
+  };
+}
+
+/** The API's view of a workflow: lower-case statuses, progress, and each subtask's state. */
+export function workflowView(workflow: Workflow, subtasks: readonly Subtask[]) {
   return {
     workflowId: workflow.id,
     description: workflow.description,
@@ -25,16 +39,7 @@ export function workflowView(workflow: Workflow, subtasks: readonly Subtask[]) {
       phases: workflow.plan.phases,
       qualityGates: workflow.plan.qualityGates,
     },
-    progress: {
-      total: subtasks.length,
-      completed,
-      inProgress: count('in_progress'),
-      ready: count('ready'),
-      pending: count('pending'),
-      failed: count('failed'),
-      cancelled: count('cancelled'),
-      percent: subtasks.length === 0 ? 0 : Math.round((completed / subtasks.length) * 100),
-    },
+    progress: progressOf(subtasks),
     subtasks: subtasks.map((s) => ({
       id: s.id,
       title: s.title,
