@@ -3,7 +3,8 @@ import { orchestrationEventSchema, topicOf, type FunctionName, type Orchestratio
 import { InvalidEventError } from '../errors.js';
 import type { Subtask, Workflow } from '../domain/workflow.js';
 import type { EventSnapshot, OutboxMessage, OutboxRecord, Outcome, SnapshotScope, StateChange, WorkflowStore } from '../ports/index.js';
-import { orchestrationFunctions, type RuntimePorts } from './functions.js';
+import { orchestrationFunctions, type FunctionDefinition, type RuntimePorts } from './functions.js';
+import { trackTaken } from './compensation.js';
 import type { Logger } from './logger.js';
 import { inSpan, stampTrace } from './tracing/index.js';
 import { carryLoss } from './recovery-timing.js';
@@ -63,20 +64,34 @@ export async function processEvent(name: FunctionName, value: unknown, ports: Ru
     before = { workflow: snapshot.workflow, subtasks: snapshot.subtasks ?? [] };
     reading = { ...ports, store: snapshotReader(ports.store, workflowId, snapshot, scope.subtasks === 'all') };
   }
-  const outcome = await inSpan(`${name} handler`, () => definition.run(event, reading));
-  // The handler's events carry on the trace (from this event's span) and the loss time of re-driven work: the handler stays pure.
-  const change = { consumer: name, eventId: event.id, ...outcome.change, outbox: toOutbox(outcome.emit.map((emitted) => stampTrace(carryLoss(event, emitted)))) };
-  const claimMs = options.claimMs ?? 0;
-  let claimed: OutboxRecord[] = [];
-  if (claimMs > 0) {
-    const committed = await inSpan(`${name} commit`, () => ports.store.commitClaimed(change, claimMs));
-    if (committed.status === 'duplicate') return { status: 'duplicate', event };
-    claimed = committed.outbox;
-  } else if ((await inSpan(`${name} commit`, () => ports.store.commit(change))) === 'duplicate') {
+  // Slots and leases the handler takes are handed back if its commit does not happen (trackTaken).
+  const taking = trackTaken(reading);
+  let committed: Awaited<ReturnType<typeof runAndCommit>>;
+  try {
+    committed = await runAndCommit(name, event, definition, taking.ports, ports.store, options.claimMs ?? 0);
+  } catch (error) {
+    await taking.giveBack(ports.store, options.logger);
+    throw error;
+  }
+  if (committed.status === 'duplicate') {
+    await taking.giveBack(ports.store, options.logger);
     return { status: 'duplicate', event };
   }
+  const { outcome, change, claimed } = committed;
   if (options.logger) logStateChange(options.logger, change, before, workflowId);
   return { status: outcome.skipped ? 'skipped' : 'applied', event, outcome, claimed };
+}
+
+async function runAndCommit(name: FunctionName, event: OrchestrationEvent, definition: FunctionDefinition, reading: RuntimePorts, store: WorkflowStore, claimMs: number) {
+  const outcome = await inSpan(`${name} handler`, () => definition.run(event, reading));
+  // The handler's events carry on the trace (from this event's span) and the loss time of re-driven work: the handler stays pure.
+  const change: StateChange = { consumer: name, eventId: event.id, ...outcome.change, outbox: toOutbox(outcome.emit.map((emitted) => stampTrace(carryLoss(event, emitted)))) };
+  if (claimMs > 0) {
+    const committed = await inSpan(`${name} commit`, () => store.commitClaimed(change, claimMs));
+    return committed.status === 'duplicate' ? ({ status: 'duplicate' } as const) : ({ status: 'applied', outcome, change, claimed: committed.outbox } as const);
+  }
+  const status = await inSpan(`${name} commit`, () => store.commit(change));
+  return status === 'duplicate' ? ({ status: 'duplicate' } as const) : ({ status: 'applied', outcome, change, claimed: [] as OutboxRecord[] } as const);
 }
 
 /** The store as the handler sees it: reads of the event's workflow answered from the snapshot, the rest passed on. */

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { ConcurrencyConflictError } from '../../shared/errors.js';
+import type { EventOf } from '../../shared/events/index.js';
+import { leaseKeyOf } from '../../shared/domain/protocol.js';
+import type { WorkflowStore } from '../../shared/ports/index.js';
+import { processEvent } from '../../shared/runtime/process-event.js';
+import { createHarness, fixedPlanner, type Harness } from './helpers/fixture.js';
+
+/** The harness's ports with a store whose next commit fails as a concurrent writer's would. */
+function failingNextCommit(h: Harness) {
+  let armed = true;
+  const fail = () => {
+    armed = false;
+    throw new ConcurrencyConflictError('forced: another delivery moved the row');
+  };
+  const store: WorkflowStore = {
+    ...h.store,
+    commit: (change) => (armed ? Promise.resolve().then(fail) : h.store.commit(change)),
+    commitClaimed: (change, ms) => (armed ? Promise.resolve().then(fail) : h.store.commitClaimed(change, ms)),
+  };
+  return { ...h.ports, store };
+}
+
+const loads = async (h: Harness, ...ids: string[]) => Promise.all(ids.map(async (id) => (await h.directory.get(id))!.load));
+
+describe('what a handler takes before a commit that does not happen is given back', () => {
+  it('a failed assign commit whose retry picks another agent leaves no slot taken', async () => {
+    const h = await createHarness({ planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]) });
+    await h.agent('analyst-1', 'data_analyst');
+    await h.agent('analyst-2', 'data_analyst');
+    const { workflowId } = await h.start('one subtask');
+    const [ready] = await h.outbox('subtask.ready');
+    expect(ready).toBeDefined();
+
+    await expect(processEvent('assign', ready, failingNextCommit(h))).rejects.toBeInstanceOf(ConcurrencyConflictError);
+    expect(await loads(h, 'analyst-1', 'analyst-2')).toEqual([0, 0]);
+
+    const retried = await processEvent('assign', ready, h.ports);
+    expect(retried.status).toBe('applied');
+    const assigned = (await h.subtasks(workflowId))[0]!.assignedAgent;
+    const [one, two] = await loads(h, 'analyst-1', 'analyst-2');
+    // Exactly the slot the committed assignment holds is taken: 1 in all, on the assigned agent.
+    expect(one! + two!).toBe(1);
+    expect((await h.directory.get(assigned!))!.load).toBe(1);
+  });
+
+  it('a failed dispatch commit releases the lease it acquired, and the retry dispatches', async () => {
+    const h = await createHarness({ planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]) });
+    await h.agent('analyst-1', 'data_analyst');
+    const { workflowId } = await h.start('one subtask');
+    await processEvent('assign', (await h.take()).find((e) => e.type === 'subtask.ready'), h.ports);
+    const assigned = (await h.take()).find((e) => e.type === 'subtask.assigned') as EventOf<'subtask.assigned'>;
+    const subtaskId = assigned.data.subtaskId;
+
+    await expect(processEvent('dispatch', assigned, failingNextCommit(h))).rejects.toBeInstanceOf(ConcurrencyConflictError);
+    expect(await h.leases.get(leaseKeyOf(subtaskId))).toBeNull();
+
+    expect((await processEvent('dispatch', assigned, h.ports)).status).toBe('applied');
+    const subtask = (await h.subtasks(workflowId))[0]!;
+    expect(subtask.status).toBe('in_progress');
+    expect((await h.leases.get(leaseKeyOf(subtaskId)))?.token).toBe(subtask.leaseToken);
+  });
+
+  it('a slot the committed state holds is kept when a concurrent delivery of the same event lost', async () => {
+    const h = await createHarness({ planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]) });
+    await h.agent('analyst-1', 'data_analyst');
+    const { workflowId } = await h.start('one subtask');
+    const [ready] = await h.outbox('subtask.ready');
+    // The loser read before the winner committed; its handler then reserves the same (agent, work key), idempotently.
+    const stale = await h.store.readForEvent('assign', ready!.id, workflowId, { subtasks: 'one', subtaskId: ready!.data.subtaskId });
+    expect((await processEvent('assign', ready, h.ports)).status).toBe('applied');
+    const loser = { ...h.ports, store: { ...h.store, readForEvent: () => Promise.resolve(stale) } };
+    expect((await processEvent('assign', ready, loser)).status).toBe('duplicate');
+    expect((await h.subtasks(workflowId))[0]!.assignedAgent).toBe('analyst-1');
+    expect((await h.directory.get('analyst-1'))!.load).toBe(1);
+  });
+});
