@@ -371,6 +371,7 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
     ORCHESTRATION_DEMO_LOW_QUALITY_RATE: 0,
     ORCHESTRATION_RETRY_DELAY_INITIAL: 0.05,
     ORCHESTRATION_RETRY_DELAY_MAX: 0.5,
+    ORCHESTRATION_PLAN_APPROVAL: 'OFF',
   });
   const leases = createMemoryLeaseStore(systemClock);
   const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });

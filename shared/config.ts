@@ -47,6 +47,11 @@ export const configEntries = {
   // Task decomposition
   ORCHESTRATION_DECOMPOSITION_TIMEOUT: number(0.001, 3_600, 120, 'Seconds a plan may take before decomposition fails'),
   ORCHESTRATION_MAX_SUBTASKS: integer(1, 1_000, 50, 'Maximum subtasks in one plan'),
+  ORCHESTRATION_PLAN_APPROVAL: oneOf(
+    ['BEFORE_EXECUTION', 'BEFORE_DELIVERY', 'OFF'],
+    'BEFORE_EXECUTION',
+    'When a plan marked approvalRequired waits for an approver: before any subtask runs, before delivery, or never (requireApproval still applies); any case',
+  ),
   // Communication
   ORCHESTRATION_MESSAGE_TIMEOUT: number(0.01, 86_400, 300, 'Seconds a request waits for its response'),
   ORCHESTRATION_MESSAGE_RETRIES: integer(0, 100, 3, 'Redeliveries of an unanswered message'),
@@ -55,6 +60,7 @@ export const configEntries = {
   ORCHESTRATION_MESSAGE_QUEUE_MAX_SIZE: integer(1, 10_000_000, 10_000, 'Maximum queued messages per recipient'),
   // Workflow execution
   ORCHESTRATION_WORKFLOW_TIMEOUT: number(0.0001, 8_760, 24, 'Hours before a workflow is failed as timed out'),
+  ORCHESTRATION_WORKFLOW_BUDGET_USD: number(0, 1_000_000, 0, 'US dollars one workflow may spend on models (planner and agents) before it fails; 0 is no limit'),
   ORCHESTRATION_QUALITY_THRESHOLD: number(0, 1, 0.85, 'Minimum quality score for a subtask result to pass'),
   ORCHESTRATION_MAX_WORKFLOWS: integer(1, 1_000_000, 100, 'Maximum concurrent (active) workflows of one tenant'),
   ORCHESTRATION_MAX_WORKFLOWS_GLOBAL: integer(1, 10_000_000, 1_000, 'Maximum concurrent (active) workflows of all tenants together'),
@@ -173,7 +179,10 @@ export const infraSchema = z.object({
   OIDC_JWKS_COOLDOWN_SECONDS: z.coerce.number().min(0).max(3_600).default(30),
   /** Claim holding the role(s): a string, an array or a space-separated list; a dotted path reads nested claims (realm_access.roles). */
   OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
+  /** Claim naming the caller's tenant (a dotted path reads nested claims); `*` is every tenant. */
   OIDC_TENANT_CLAIM: z.string().min(1).default('tenant'),
+  /** The tenant of a token without OIDC_TENANT_CLAIM; unset, such a token is refused (401) rather than guessed. */
+  OIDC_DEFAULT_TENANT: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'one tenant name: letters, digits, dot, underscore and dash (up to 63)').optional(),
   /** Requests per second each credential may make (a token bucket per process); 0 turns the limit off. */
   AMAS_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
   AMAS_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),

@@ -1,3 +1,5 @@
+import type { ModelUsage } from './domain/usage.js';
+
 /**
  * Classified errors (kafkajs / Inngest style): the runtime decides ack, retry or dead-letter by
  * walking `cause` for `retriable`, never by matching message text.
@@ -44,6 +46,17 @@ export class NotFoundError extends OrchestrationError {
 export class ConfigError extends OrchestrationError {
   constructor(message: string) {
     super('CONFIG_INVALID', message, { retriable: false });
+  }
+}
+
+/** A planner gave no usable plan; `usage` is what it spent on a model trying (the workflow pays it anyway). */
+export class PlanningError extends OrchestrationError {
+  constructor(
+    message: string,
+    readonly usage: ModelUsage,
+    cause?: unknown,
+  ) {
+    super('PLANNING_FAILED', message, { retriable: false, cause });
   }
 }
 

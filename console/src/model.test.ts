@@ -60,6 +60,15 @@ describe('applyChange', () => {
     expect(applyChange(view, change(0, { kind: 'workflow', subtaskId: null, status: 'paused' })).status).toBe('paused');
     expect(applyChange(view, change(0, { workflowId: 'wf_2', kind: 'workflow', subtaskId: null, status: 'paused' }))).toBe(view);
   });
+
+  it('knows which approval a waiting workflow needs: the plan while work is left, the delivery once all completed', () => {
+    const awaiting = change(0, { kind: 'workflow', subtaskId: null, status: 'awaiting_approval' });
+    expect(applyChange(view, awaiting).approvalStage).toBe('plan');
+    const finished = applyChange(view, change(0, { status: 'completed', previousStatus: 'in_progress' }));
+    expect(finished.approvalStage).toBeNull();
+    expect(applyChange(finished, awaiting).approvalStage).toBe('delivery');
+    expect(applyChange(applyChange(finished, awaiting), change(0, { kind: 'workflow', subtaskId: null, status: 'completed' })).approvalStage).toBeNull();
+  });
 });
 
 it('offers the commands that fit the status', () => {

@@ -1,5 +1,6 @@
 import type { Change, Command, SubtaskStatus, WorkflowStatus, WorkflowView } from './api.js';
 import { progressOf } from '../../shared/runtime/api/workflow-view.js';
+import { approvalStageOf } from '../../shared/domain/approval.js';
 
 /** Every workflow status, in the order of a workflow's life (a Record keeps the list exhaustive). */
 const workflowStatusOrder: Record<WorkflowStatus, number> = {
@@ -40,7 +41,10 @@ export function commandsFor(status: WorkflowStatus): Record<Command, boolean> {
 /** The view with one streamed change applied: statuses move at once, the next reload brings the rest. */
 export function applyChange(view: WorkflowView, change: Change): WorkflowView {
   if (change.workflowId !== view.workflowId) return view;
-  if (change.kind === 'workflow') return { ...view, status: change.status as WorkflowStatus };
+  if (change.kind === 'workflow') {
+    const status = change.status as WorkflowStatus;
+    return { ...view, status, approvalStage: approvalStageOf({ status }, view.subtasks) };
+  }
   const subtasks = view.subtasks.map((s) =>
     s.id !== change.subtaskId
       ? s
@@ -53,7 +57,7 @@ export function applyChange(view: WorkflowView, change: Change): WorkflowView {
           lastError: change.error ?? s.lastError,
         },
   );
-  return { ...view, subtasks, progress: progressOf(subtasks) };
+  return { ...view, subtasks, progress: progressOf(subtasks), approvalStage: approvalStageOf(view, subtasks) };
 }
 
 /** One attempt of a subtask, as the change stream tells it. */

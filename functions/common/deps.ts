@@ -1,5 +1,6 @@
 import type { Config } from '../../shared/config.js';
 import type { Subtask } from '../../shared/domain/workflow.js';
+import { leaseKeyOf, workKeyOf } from '../../shared/domain/protocol.js';
 import type { AgentDirectory, AgentSpawner, Clock, Ids, LeaseStore, Planner, WorkflowStore } from '../../shared/ports/index.js';
 
 /** Handlers read state through the store but never write it: they return an Outcome. */
@@ -18,7 +19,9 @@ export interface CommonDeps {
 
 export interface DecomposeDeps extends CommonDeps {
   planner: Planner;
-  config: Pick<Config, 'ORCHESTRATION_MAX_SUBTASKS' | 'ORCHESTRATION_DECOMPOSITION_TIMEOUT'>;
+  /** Where a plan awaiting approval sends its APPROVAL_REQUEST (the executive layer). */
+  directory: Pick<AgentDirectory, 'list'>;
+  config: Pick<Config, 'ORCHESTRATION_MAX_SUBTASKS' | 'ORCHESTRATION_DECOMPOSITION_TIMEOUT' | 'ORCHESTRATION_PLAN_APPROVAL' | 'ORCHESTRATION_WORKFLOW_BUDGET_USD'>;
 }
 
 export interface AssignDeps extends CommonDeps {
@@ -50,14 +53,17 @@ export interface CompleteDeps extends CommonDeps {
   directory: AgentDirectory;
   config: Pick<
     Config,
-    'ORCHESTRATION_QUALITY_THRESHOLD' | 'ORCHESTRATION_RETRY_ATTEMPTS' | 'ORCHESTRATION_AGENT_FAILURE_THRESHOLD' | 'ORCHESTRATION_PRIORITY_AGING_SECONDS' | 'ORCHESTRATION_TENANT_WEIGHTS'
+    | 'ORCHESTRATION_QUALITY_THRESHOLD'
+    | 'ORCHESTRATION_RETRY_ATTEMPTS'
+    | 'ORCHESTRATION_AGENT_FAILURE_THRESHOLD'
+    | 'ORCHESTRATION_PRIORITY_AGING_SECONDS'
+    | 'ORCHESTRATION_TENANT_WEIGHTS'
+    | 'ORCHESTRATION_PLAN_APPROVAL'
+    | 'ORCHESTRATION_WORKFLOW_BUDGET_USD'
   >;
 }
 
-export const leaseKeyOf = (subtaskId: string): string => `subtask:${subtaskId}`;
-export const workKeyOf = (subtaskId: string, attempt: number): string => `${subtaskId}#${attempt}`;
-/** A lease outlives three missed heartbeats before the recovery loop takes the work back. */
-export const leaseTtlMs = (heartbeatIntervalSeconds: number): number => Math.round(heartbeatIntervalSeconds * 3000);
+export { leaseKeyOf, leaseTtlMs, workKeyOf } from '../../shared/domain/protocol.js';
 
 /** Frees what an unfinished subtask holds: its lease (if dispatched) and its agent's slot. */
 export async function releaseHeld(subtask: Subtask, leases: LeaseStore, directory: AgentDirectory): Promise<void> {

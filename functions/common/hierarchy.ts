@@ -7,9 +7,6 @@ import type { Emitter } from './emit.js';
 /** The sender of the messages the orchestration itself addresses to agents. */
 export const orchestratorId = 'amas-orchestrator';
 
-/** The API stores task.submitted's `requireApproval` in the workflow's metadata (the row has no column for it). */
-export const requiresApproval = (workflow: { metadata: Record<string, unknown> }): boolean => workflow.metadata.requireApproval === true;
-
 /** Who an agent reports to: the directory's REPORTS_TO answer, else its registered `supervisorId`. */
 export async function supervisorOf(directory: AgentDirectory, agentId: string): Promise<AgentRecord | null> {
   if (directory.supervisorOf) return directory.supervisorOf(agentId);
@@ -17,8 +14,8 @@ export async function supervisorOf(directory: AgentDirectory, agentId: string): 
   return supervisorId ? directory.get(supervisorId) : null;
 }
 
-/** The executive who makes the final delivery decision: a quality supervisor first, else a task coordinator. */
-export async function deliveryExecutive(directory: AgentDirectory): Promise<AgentRecord | null> {
+/** The executive asked to approve a plan or a delivery: a quality supervisor first, else a task coordinator. */
+export async function deliveryExecutive(directory: Pick<AgentDirectory, 'list'>): Promise<AgentRecord | null> {
   const executives = (await directory.list()).filter((a) => a.layer === 'EXECUTIVE' && a.status !== 'OFFLINE' && a.status !== 'FAILED');
   return executives.find((a) => a.role === 'quality_supervisor') ?? executives.find((a) => a.role === 'task_coordinator') ?? null;
 }

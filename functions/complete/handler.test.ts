@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { EventOf } from '../../shared/events/index.js';
-import { createHarness, expectIdempotent, fixedPlanner, type Harness, type HarnessOptions, type StepSpec } from '../../test/unit/helpers/fixture.js';
+import { isoTime, makeEvent, taskSubmitted, type EventOf } from '../../shared/events/index.js';
+import { createHarness, expectIdempotent, fixedPlanner, type Harness, type HarnessOptions, type StepSpec, uniqueId } from '../../test/unit/helpers/fixture.js';
 import { leaseKeyOf } from '../common/deps.js';
 
 type Dispatched = EventOf<'subtask.dispatched'>;
@@ -179,5 +179,29 @@ describe('complete', () => {
     expect(await readyEvents(h)).toEqual([{ workflowId: second, subtaskId: `${second}.a`, specialty: 'data_analyst', attempt: 1, excludeAgents: [] }]);
     const [woken] = await h.pump();
     expect(woken!.data).toMatchObject({ workflowId: second, agentId: 'analyst' });
+  });
+
+  it("a tenant's agent freeing its slot wakes its own tenant's waiting work, even behind other tenants' older backlog", async () => {
+    const h = await createHarness({ planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]), config: { ORCHESTRATION_MAX_TASKS_PER_AGENT: 1 } });
+    await h.agent('acme-analyst', 'data_analyst', { tenant: 'acme' });
+    const submitFor = async (tenant: string, description: string): Promise<string> => {
+      const workflowId = uniqueId(tenant);
+      const event = makeEvent(taskSubmitted, { workflowId, description, priority: 'NORMAL', metadata: {}, requireApproval: false }, h.context);
+      await h.store.createWorkflow({ id: workflowId, description, priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: isoTime(h.clock.now()), tenant }, []);
+      await h.run('decompose', event);
+      return workflowId;
+    };
+    await submitFor('acme', 'first');
+    const [busy] = await h.pump();
+    expect(busy!.data.agentId).toBe('acme-analyst');
+    // Five older subtasks of another tenant, which no agent of acme may take, wait ahead of acme's next one.
+    for (let i = 0; i < 5; i++) await submitFor('beta', `backlog${i}`);
+    const own = await submitFor('acme', 'second');
+    expect(await h.pump()).toEqual([]);
+
+    await h.run('complete', h.completed(busy!, 0.9));
+    expect((await readyEvents(h)).map((e) => e.workflowId)).toEqual([own]);
+    const [woken] = await h.pump();
+    expect(woken!.data).toMatchObject({ workflowId: own, agentId: 'acme-analyst' });
   });
 });

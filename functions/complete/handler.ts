@@ -6,7 +6,10 @@ import { waitingOrderOf } from '../../shared/domain/scheduling.js';
 import { leaseKeyOf, releaseHeld, workKeyOf, type CompleteDeps } from '../common/deps.js';
 import { Emitter } from '../common/emit.js';
 import { WorkingSet } from '../common/working-set.js';
-import { deliveryExecutive, emitMessage, escalateFailure, requiresApproval } from '../common/hierarchy.js';
+import { deliveryExecutive, emitMessage, escalateFailure } from '../common/hierarchy.js';
+import { approvalBeforeDelivery } from '../../shared/domain/approval.js';
+import { budgetExceededReason, overBudget } from '../../shared/domain/budget.js';
+import { addUsage } from '../../shared/domain/usage.js';
 import { evaluatePhaseGate } from './quality-gate.js';
 
 type ResultEvent = EventOf<'subtask.completed'> | EventOf<'subtask.failed'>;
@@ -23,8 +26,11 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
   const [workflow, subtasks] = await Promise.all([deps.store.getWorkflow(workflowId), deps.store.getSubtasks(workflowId)]);
   const subtask = subtasks.find((s) => s.id === subtaskId);
   if (!workflow || !subtask) throw new NotFoundError(`subtask ${subtaskId} of workflow ${workflowId}`);
+  // What the agent spent on a model is the workflow's, even for a stale result: it was spent either way.
+  const usage = event.data.usage && addUsage(workflow.usage, event.data.usage);
   if (subtask.status !== 'in_progress' || subtask.attempts !== attempt || subtask.leaseToken !== leaseToken || subtask.assignedAgent !== agentId) {
-    return nothing(`stale result: subtask is ${subtask.status}, attempt ${subtask.attempts}, token ${subtask.leaseToken}; result has attempt ${attempt}, token ${leaseToken}`);
+    const stale = nothing(`stale result: subtask is ${subtask.status}, attempt ${subtask.attempts}, token ${subtask.leaseToken}; result has attempt ${attempt}, token ${leaseToken}`);
+    return usage ? { ...stale, change: { workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { usage } }] } } : stale;
   }
 
   const passed = event.type === 'subtask.completed' && event.data.quality >= deps.config.ORCHESTRATION_QUALITY_THRESHOLD;
@@ -35,7 +41,7 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
   };
   await deps.leases.release(leaseKeyOf(subtaskId), leaseToken);
   await deps.directory.release(agentId, workKeyOf(subtaskId, attempt), outcome);
-  await deps.directory.recordWork?.(agentId, subtaskId, workflowId, outcome, deps.clock.now());
+  await deps.directory.recordWork?.(agentId, subtaskId, workflowId, outcome, deps.clock.now(), { attempt, dependsOn: subtask.dependsOn, produced: event.type === 'subtask.completed' });
 
   const work = new WorkingSet(subtasks);
   const out = new Emitter(deps, event);
@@ -64,11 +70,18 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
     }
   };
 
-  if (!passed) {
+  const budget = deps.config.ORCHESTRATION_WORKFLOW_BUDGET_USD;
+  if (usage && overBudget(usage, budget)) {
+    // This result is kept; nothing more runs: the open subtasks are cancelled and what they hold released.
+    work.set(subtaskId, passed ? { status: 'completed', quality: event.data.quality, output: event.data.output, lastError: null } : { status: 'failed', lastError: 'the workflow ran out of budget' });
+    await failWorkflow(budgetExceededReason(usage, budget));
+  } else if (!passed) {
     const reason =
       event.type === 'subtask.failed'
         ? `${event.data.cause}: ${event.data.reason}`
         : `quality ${event.data.quality} below threshold ${deps.config.ORCHESTRATION_QUALITY_THRESHOLD}`;
+    // What this result scored (none for a failure): the attempt history records it with the outcome.
+    work.set(subtaskId, { quality: event.type === 'subtask.completed' ? event.data.quality : null });
     await rerunOrFail(subtask, reason);
   } else {
     work.set(subtaskId, { status: 'completed', quality: event.data.quality, output: event.data.output, lastError: null });
@@ -84,7 +97,7 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
   return {
     change: {
       subtaskUpdates: work.updates(),
-      ...(workflowPatch ? { workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: workflowPatch }] } : {}),
+      ...(workflowPatch || usage ? { workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { ...workflowPatch, ...(usage ? { usage } : {}) } }] } : {}),
     },
     emit: out.events,
   };
@@ -92,7 +105,8 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
 
 /**
  * Pending subtasks whose dependencies all completed (in closed phases) become ready; all done completes
- * the workflow, unless it was submitted with requireApproval: then it awaits the executive's decision.
+ * the workflow, unless it was submitted with requireApproval, or its plan requires approval and
+ * ORCHESTRATION_PLAN_APPROVAL=BEFORE_DELIVERY: then it awaits the executive's decision.
  */
 async function releaseDependents(workflow: Workflow, work: WorkingSet, out: Emitter, deps: CompleteDeps, causeId: string): Promise<WorkflowPatch | undefined> {
   const all = work.all();
@@ -106,7 +120,7 @@ async function releaseDependents(workflow: Workflow, work: WorkingSet, out: Emit
   }
   if (!all.every((s) => s.status === 'completed')) return undefined;
   const averageQuality = all.reduce((sum, s) => sum + (s.quality ?? 0), 0) / all.length;
-  if (requiresApproval(workflow)) {
+  if (approvalBeforeDelivery(workflow, deps.config.ORCHESTRATION_PLAN_APPROVAL)) {
     const executive = await deliveryExecutive(deps.directory);
     if (executive) {
       emitMessage(out, deps, causeId, {
@@ -114,7 +128,7 @@ async function releaseDependents(workflow: Workflow, work: WorkingSet, out: Emit
         messageType: 'APPROVAL_REQUEST',
         priority: workflow.priority,
         n: out.events.length,
-        payload: { workflowId: workflow.id, subtaskCount: all.length, averageQuality, approve: `/v1/workflows/${workflow.id}/approve`, reject: `/v1/workflows/${workflow.id}/reject` },
+        payload: { stage: 'delivery', workflowId: workflow.id, subtaskCount: all.length, averageQuality, approve: `/v1/workflows/${workflow.id}/approve`, reject: `/v1/workflows/${workflow.id}/reject` },
       });
     }
     return { status: 'awaiting_approval' };
@@ -123,11 +137,16 @@ async function releaseDependents(workflow: Workflow, work: WorkingSet, out: Emit
   return { status: 'completed', completedAt: isoTime(deps.clock.now()) };
 }
 
-/** A slot was freed: wake one subtask (of any workflow) that waits for this agent's specialties. */
+/**
+ * A slot was freed: wake one subtask (of any workflow) that waits for this agent's specialties. A
+ * tenant's own agent asks only for its tenant's work: other tenants' backlog, which it may not take,
+ * would otherwise fill the first places and its own work would wait for the recovery loop.
+ */
 async function kickWaitingWork(agentId: string, work: WorkingSet, out: Emitter, deps: CompleteDeps): Promise<void> {
   const agent = await deps.directory.get(agentId);
   if (!agent) return;
-  const waiting = await deps.store.findWaitingSubtasks(agent.specialties, 4, waitingOrderOf(deps.config, deps.clock.now()));
+  const order = waitingOrderOf(deps.config, deps.clock.now());
+  const waiting = await deps.store.findWaitingSubtasks(agent.specialties, 4, agent.tenant === undefined ? order : { ...order, tenant: agent.tenant });
   const next = waiting.find((s) => !work.get(s.id));
   if (next) out.ready(next);
 }

@@ -1,5 +1,5 @@
 import { complexitySchema, type Complexity } from '../../shared/domain/vocabulary.js';
-import { deliverableCount, matchPatterns, tokenize, workingGroups, type RequestPattern } from './patterns.js';
+import { deliverableCount, groupOfPattern, matchPatterns, tokenize, workingGroups, type RequestPattern } from './patterns.js';
 
 /**
  * Complexity from indicator words (spec, "Decomposition"), matched as whole words, case-insensitive.
@@ -38,7 +38,10 @@ const round2 = (value: number): number => Math.round(value * 100) / 100;
  * Scores per level = Σ indicator weights + breadth bonuses from the request's patterns:
  *   ≥ 2 deliverables (distinct primary specialists of the matched patterns) → MODERATE +1;
  *   any technical pattern → MODERATE +0.5 (so "security" alone does not make an audit an INVESTIGATION);
- *   ≥ 3 working groups spanned → COMPLEX +1; ≥ 4 deliverables → COMPLEX +1.
+ *   ≥ 3 working groups spanned → COMPLEX +1; ≥ 4 deliverables → COMPLEX +1;
+ *   each investigation pattern (forensics, network, reverse engineering) → INVESTIGATION +1.5.
+ * Without any investigation pattern, the INVESTIGATION words count toward COMPLEX instead: "investigate
+ * why latency doubled" or "investigate the market" is thorough work, not forensics.
  * The highest score wins; ties go to the earlier level in SIMPLE, MODERATE, COMPLEX, ENTERPRISE,
  * INVESTIGATION order (the cheaper reading).
  * Fallback with no score at all: SIMPLE (confidence 0.5).
@@ -57,6 +60,12 @@ export function assessComplexity(wordCount: number, words: ReadonlySet<string>, 
   if (groups.has('technical')) scores.MODERATE += 0.5;
   if (groups.size >= 3) scores.COMPLEX += 1;
   if (deliverables >= 4) scores.COMPLEX += 1;
+  const investigations = patterns.filter((pattern) => groupOfPattern(pattern) === 'investigation').length;
+  scores.INVESTIGATION += 1.5 * investigations;
+  if (investigations === 0) {
+    scores.COMPLEX += scores.INVESTIGATION;
+    scores.INVESTIGATION = 0;
+  }
 
   let winner: Complexity = 'SIMPLE';
   let total = 0;

@@ -1,11 +1,15 @@
 import { isoTime, workflowDecomposed, workflowFailed, type EventOf } from '../../shared/events/index.js';
 import type { Outcome } from '../../shared/ports/index.js';
 import { nothing } from '../../shared/ports/handler.port.js';
-import { NotFoundError, OrchestrationError } from '../../shared/errors.js';
-import type { Plan, Subtask } from '../../shared/domain/workflow.js';
-import { terminalWorkflowStatuses } from '../../shared/domain/vocabulary.js';
+import { NotFoundError, OrchestrationError, PlanningError } from '../../shared/errors.js';
+import type { Plan, Subtask, WorkflowPatch } from '../../shared/domain/workflow.js';
+import { budgetExceededReason, budgetExhausted, budgetLeft, overBudget } from '../../shared/domain/budget.js';
+import { addUsage, type ModelUsage } from '../../shared/domain/usage.js';
+import { terminalWorkflowStatuses, type Priority } from '../../shared/domain/vocabulary.js';
+import { approvalBeforeExecution } from '../../shared/domain/approval.js';
 import type { DecomposeDeps } from '../common/deps.js';
 import { Emitter } from '../common/emit.js';
+import { deliveryExecutive, emitMessage } from '../common/hierarchy.js';
 
 export class DecompositionTimeoutError extends OrchestrationError {
   constructor(seconds: number) {
@@ -13,7 +17,12 @@ export class DecompositionTimeoutError extends OrchestrationError {
   }
 }
 
-/** task.submitted → the plan's subtasks are stored; roots become ready. */
+/**
+ * task.submitted → the plan's subtasks are stored; roots become ready. A plan that requires approval
+ * (ORCHESTRATION_PLAN_APPROVAL=BEFORE_EXECUTION) leaves the workflow awaiting_approval instead: its
+ * roots are ready but nobody is told (no subtask.ready) until an approver approves; the executive
+ * layer gets an APPROVAL_REQUEST. Approval outranks an earlier pause: nothing runs either way.
+ */
 export async function decompose(event: EventOf<'task.submitted'>, deps: DecomposeDeps): Promise<Outcome> {
   const { workflowId, description } = event.data;
   const workflow = await deps.store.getWorkflow(workflowId);
@@ -23,11 +32,33 @@ export async function decompose(event: EventOf<'task.submitted'>, deps: Decompos
   if (terminalWorkflowStatuses.includes(workflow.status)) return nothing(`workflow is already ${workflow.status}`);
 
   const out = new Emitter(deps, event);
+  const fail = (reason: string, patch: WorkflowPatch = {}): Outcome => {
+    out.emit(workflowFailed, { workflowId, reason });
+    return {
+      change: { workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { ...patch, status: 'failed', failureReason: reason, completedAt: isoNow(deps) } }] },
+      emit: out.events,
+    };
+  };
+  const budget = deps.config.ORCHESTRATION_WORKFLOW_BUDGET_USD;
+  // A workflow with nothing left to spend does not call the planner (it may call a model).
+  if (budgetExhausted(workflow.usage, budget)) return fail(budgetExceededReason(workflow.usage, budget));
+  const left = budgetLeft(workflow.usage, budget);
+
   let plan: Plan;
+  const giveUp = new AbortController();
   try {
+    const seconds = deps.config.ORCHESTRATION_DECOMPOSITION_TIMEOUT;
     plan = await withTimeout(
-      deps.planner.plan({ workflowId, description, maxSubtasks: deps.config.ORCHESTRATION_MAX_SUBTASKS }),
-      deps.config.ORCHESTRATION_DECOMPOSITION_TIMEOUT,
+      deps.planner.plan({
+        workflowId,
+        description,
+        maxSubtasks: deps.config.ORCHESTRATION_MAX_SUBTASKS,
+        timeoutMs: seconds * 1000,
+        signal: giveUp.signal,
+        ...(left === undefined ? {} : { budgetUsd: left }),
+      }),
+      seconds,
+      giveUp,
     );
     if (plan.subtasks.length === 0) throw new OrchestrationError('EMPTY_PLAN', 'the planner produced no subtasks');
     if (plan.subtasks.length > deps.config.ORCHESTRATION_MAX_SUBTASKS) {
@@ -35,13 +66,12 @@ export async function decompose(event: EventOf<'task.submitted'>, deps: Decompos
     }
   } catch (error) {
     if (error instanceof OrchestrationError && error.retriable) throw error;
-    const reason = `decomposition failed: ${error instanceof Error ? error.message : String(error)}`;
-    out.emit(workflowFailed, { workflowId, reason });
-    return {
-      change: { workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { status: 'failed', failureReason: reason, completedAt: isoNow(deps) } }] },
-      emit: out.events,
-    };
+    const spent = error instanceof PlanningError ? { usage: addUsage(workflow.usage, error.usage) } : {};
+    return fail(`decomposition failed: ${error instanceof Error ? error.message : String(error)}`, spent);
   }
+  // What planning spent is the workflow's, whichever planner's plan is kept.
+  const usage: ModelUsage | undefined = plan.provenance?.usage && addUsage(workflow.usage, plan.provenance.usage);
+  if (usage && overBudget(usage, budget)) return fail(budgetExceededReason(usage, budget), { usage, complexity: plan.complexity, plan });
 
   const now = isoNow(deps);
   const subtasks: Subtask[] = plan.subtasks.map((planned) => ({
@@ -68,12 +98,15 @@ export async function decompose(event: EventOf<'task.submitted'>, deps: Decompos
     risk: plan.risk,
     approvalRequired: plan.approvalRequired,
   });
-  for (const subtask of subtasks) if (subtask.status === 'ready') out.ready(subtask);
+  const awaitsApproval = approvalBeforeExecution(plan, deps.config.ORCHESTRATION_PLAN_APPROVAL);
+  if (awaitsApproval) await requestPlanApproval(out, deps, event.id, workflow.priority, workflowId, plan);
+  else for (const subtask of subtasks) if (subtask.status === 'ready') out.ready(subtask);
 
+  const status = awaitsApproval ? 'awaiting_approval' : workflow.status === 'paused' ? 'paused' : 'running';
   return {
     change: {
       insertSubtasks: subtasks,
-      workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { status: workflow.status === 'paused' ? 'paused' : 'running', complexity: plan.complexity, plan } }],
+      workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { status, complexity: plan.complexity, plan, ...(usage ? { usage } : {}) } }],
     },
     emit: out.events,
   };
@@ -81,10 +114,37 @@ export async function decompose(event: EventOf<'task.submitted'>, deps: Decompos
 
 const isoNow = (deps: DecomposeDeps): string => isoTime(deps.clock.now());
 
-async function withTimeout<T>(work: Promise<T>, seconds: number): Promise<T> {
+async function requestPlanApproval(out: Emitter, deps: DecomposeDeps, causeId: string, priority: Priority, workflowId: string, plan: Plan): Promise<void> {
+  const executive = await deliveryExecutive(deps.directory);
+  if (!executive) return;
+  emitMessage(out, deps, causeId, {
+    recipientId: executive.id,
+    messageType: 'APPROVAL_REQUEST',
+    priority,
+    n: out.events.length,
+    payload: {
+      stage: 'plan',
+      workflowId,
+      complexity: plan.complexity,
+      risk: plan.risk,
+      estimatedHours: plan.estimatedHours,
+      estimatedCost: plan.estimatedCost,
+      subtaskCount: plan.subtasks.length,
+      approve: `/v1/workflows/${workflowId}/approve`,
+      reject: `/v1/workflows/${workflowId}/reject`,
+    },
+  });
+}
+
+/** Rejects at the deadline and aborts `giveUp`, so a planner still calling a model stops too. */
+async function withTimeout<T>(work: Promise<T>, seconds: number, giveUp: AbortController): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DecompositionTimeoutError(seconds)), seconds * 1000);
+    timer = setTimeout(() => {
+      const error = new DecompositionTimeoutError(seconds);
+      giveUp.abort(error);
+      reject(error);
+    }, seconds * 1000);
   });
   try {
     return await Promise.race([work, timeout]);

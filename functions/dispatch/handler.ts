@@ -40,7 +40,7 @@ export async function dispatch(event: EventOf<'subtask.assigned'>, deps: Dispatc
     agentId,
     leaseToken: lease.token,
     deadline,
-    task: { title: subtask.title, description: subtask.description, specialty: subtask.specialty, inputs },
+    task: { title: subtask.title, description: subtask.description, specialty: subtask.specialty, inputs, successCriteria: subtask.successCriteria },
   });
   return {
     change: {

@@ -201,6 +201,7 @@ function stubWorkflowStore(): WorkflowStore {
     countActiveWorkflows: async () => 0,
     getSubtasks: async () => [],
     getSubtask: async () => null,
+    getAttempts: async () => [],
     findWaitingSubtasks: async () => [],
     findOverdueSubtasks: async () => [],
     findSubtasksByAgent: async () => [],

@@ -139,7 +139,7 @@ const leaseKinds = {
 
 const workflowKinds = {
   migrate: 'write', createWorkflow: 'write', getWorkflow: 'read', listWorkflows: 'read', countWorkflows: 'read', countActiveWorkflows: 'read',
-  getSubtasks: 'read', getSubtask: 'read', findWaitingSubtasks: 'read', findOverdueSubtasks: 'read',
+  getSubtasks: 'read', getSubtask: 'read', getAttempts: 'read', findWaitingSubtasks: 'read', findOverdueSubtasks: 'read',
   findSubtasksByAgent: 'read', hasProcessed: 'read', readForEvent: 'read', commit: 'write', commitClaimed: 'write', pendingOutbox: 'read', markPublished: 'write', drainOutbox: 'write',
   unconsumedOutbox: 'read',
   close: 'direct',

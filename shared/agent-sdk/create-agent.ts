@@ -10,12 +10,16 @@ import type { AgentMessage, SendMessageInput } from '../messaging/message-schema
 import { silentLogger, type Logger } from '../runtime/logger.js';
 import { inEventSpan, stampTrace } from '../runtime/tracing/index.js';
 import { createSubtaskInbox, type Dispatched, type SubtaskInbox } from './subtask-inbox.js';
+import type { ModelUsage } from '../domain/usage.js';
+import { usageField, usageOfFailure } from './agent-task-error.js';
 
 export type AgentTask = Dispatched['data']['task'] & Pick<Dispatched['data'], 'workflowId' | 'subtaskId' | 'attempt' | 'deadline'>;
 export interface AgentResult {
   /** 0..1; below ORCHESTRATION_QUALITY_THRESHOLD the orchestrator retries the subtask. */
   quality: number;
   output: unknown;
+  /** What the work spent on a model; reported with the result. A failure's: throw an AgentTaskError. */
+  usage?: ModelUsage;
 }
 
 export interface CreateAgentOptions {
@@ -73,8 +77,8 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     const { workflowId, subtaskId, attempt, leaseToken } = event.data;
     const caused = { ...context, cause: event };
     const done = 'result' in outcome
-      ? makeEvent(subtaskCompleted, { workflowId, subtaskId, attempt, agentId: id, leaseToken, quality: outcome.result.quality, output: outcome.result.output, durationMs: clock.now() - startedAt }, caused, 0)
-      : makeEvent(subtaskFailed, { workflowId, subtaskId, attempt, agentId: id, leaseToken, reason: reasonOf(outcome.error), cause: 'agent_error' }, caused, 1);
+      ? makeEvent(subtaskCompleted, { workflowId, subtaskId, attempt, agentId: id, leaseToken, quality: outcome.result.quality, output: outcome.result.output, durationMs: clock.now() - startedAt, ...usageField(outcome.result.usage) }, caused, 0)
+      : makeEvent(subtaskFailed, { workflowId, subtaskId, attempt, agentId: id, leaseToken, reason: reasonOf(outcome.error), cause: 'agent_error', ...usageField(usageOfFailure(outcome.error)) }, caused, 1);
     await bus.publish(topics.subtaskResults, [{ key: workflowId, event: stampTrace(done) }]);
   }
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../config.js';
 import { silentLogger } from '../runtime/logger.js';
-import { chatRequest, llmHandle, llmSettingsFromEnv, parseCompletion } from '../../examples/llm-agent.js';
+import { llmSettingsFromEnv, llmSettingsSchema } from '../adapters/llm/llm-settings.js';
+import { llmHandle } from '../../examples/llm-agent.js';
+import { startOpenAiServer } from '../../test/unit/helpers/openai-server.js';
 import { textStats, toolAgentHandle } from '../../examples/tool-agent.js';
 import type { AgentTask } from './create-agent.js';
 import { runWithAgents } from './run-embedded.js';
@@ -35,24 +37,22 @@ describe('example tool agent (deterministic)', () => {
   });
 });
 
-describe('example LLM agent: request and response handling (no network)', () => {
-  it('asks for JSON in the role of the specialty, with earlier results as context', () => {
-    const request = chatRequest({ ...task, inputs: [{ subtaskId: 'st0', output: { answer: 'prior' } }] }, 'm');
-    expect(request.model).toBe('m');
-    expect(request.messages[0]!.content).toContain('academic researcher');
-    expect(request.messages[1]!.content).toContain('st0: {"answer":"prior"}');
+describe('example LLM agent against a recorded OpenAI-compatible endpoint', () => {
+  it('answers through the model and reports the separate grader\'s score as quality, with the usage of both calls', async () => {
+    const server = await startOpenAiServer();
+    try {
+      server.enqueue({ content: 'Vendors A and B lead. I am 100% confident.' }, { content: '{"score":0.8,"reasons":["no figures"]}' });
+      const result = await llmHandle(llmSettingsSchema.parse({ LLM_BASE_URL: server.baseUrl, LLM_MODEL: 'recorded' }))({ ...task, inputs: [{ subtaskId: 'st0', output: { text: 'prior findings' } }] });
+      expect(result).toMatchObject({ quality: 0.8, output: { text: 'Vendors A and B lead. I am 100% confident.' }, usage: { inputTokens: 200, outputTokens: 100 } });
+      expect(server.requests()[0]!.messages[1]!.content).toContain('prior findings');
+    } finally {
+      await server.stop();
+    }
   });
 
-  it('reads the model\'s confidence as quality, and keeps a non-JSON answer at 0.5', () => {
-    expect(parseCompletion({ choices: [{ message: { content: '```json\n{"answer":"42","confidence":0.93}\n```' } }] })).toEqual({ quality: 0.93, output: { answer: '42' } });
-    expect(parseCompletion({ choices: [{ message: { content: 'just text' } }] })).toEqual({ quality: 0.5, output: { answer: 'just text' } });
-    expect(() => parseCompletion({ choices: [{ message: { content: '' } }] })).toThrow(/empty/);
-    expect(() => parseCompletion({ error: 'x' })).toThrow();
-  });
-
-  it('is configured only by LLM_BASE_URL (LLM_MODEL, LLM_API_KEY optional)', () => {
+  it('is configured by LLM_BASE_URL and LLM_MODEL (LLM_API_KEY optional)', () => {
     expect(llmSettingsFromEnv({})).toBeNull();
-    expect(llmSettingsFromEnv({ LLM_BASE_URL: 'http://h/v1/', LLM_MODEL: 'x' })).toEqual({ baseUrl: 'http://h/v1', model: 'x' });
+    expect(llmSettingsFromEnv({ LLM_BASE_URL: 'http://h/v1', LLM_MODEL: 'x' })).toMatchObject({ LLM_BASE_URL: 'http://h/v1', LLM_MODEL: 'x' });
   });
 });
 
@@ -63,6 +63,6 @@ describe.skipIf(!settings)('example LLM agent against LLM_BASE_URL (skipped: LLM
     const result = await llmHandle(settings!)(task);
     expect(result.quality).toBeGreaterThanOrEqual(0);
     expect(result.quality).toBeLessThanOrEqual(1);
-    expect(String((result.output as { answer: string }).answer).length).toBeGreaterThan(0);
+    expect(String((result.output as { text: string }).text).length).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -2,6 +2,7 @@ import type { AgentWorkItem, RegisterAgentRequest } from '../api/agents.js';
 import { agentHeartbeatResponseSchema, agentWorkResponseSchema } from '../api/agents.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
 import type { AgentResult, AgentTask } from './create-agent.js';
+import { usageField, usageOfFailure } from './agent-task-error.js';
 
 export interface HttpAgentOptions extends Omit<RegisterAgentRequest, 'agentId'> {
   /** The API's base URL, e.g. https://amas.example.com */
@@ -85,8 +86,8 @@ export async function createHttpAgent(options: HttpAgentOptions): Promise<HttpAg
   async function report(item: AgentWorkItem, outcome: { result: AgentResult } | { error: unknown }, startedAt: number): Promise<void> {
     const fenced = { subtaskId: item.subtaskId, attempt: item.attempt, leaseToken: item.leaseToken };
     const body = 'result' in outcome
-      ? { status: 'completed', ...fenced, quality: outcome.result.quality, output: outcome.result.output, durationMs: Date.now() - startedAt }
-      : { status: 'failed', ...fenced, reason: reasonOf(outcome.error).slice(0, 2_000) };
+      ? { status: 'completed', ...fenced, quality: outcome.result.quality, output: outcome.result.output, durationMs: Date.now() - startedAt, ...usageField(outcome.result.usage) }
+      : { status: 'failed', ...fenced, reason: reasonOf(outcome.error).slice(0, 2_000), ...usageField(usageOfFailure(outcome.error)) };
     try {
       await call('POST', `${agentPath}/results`, body);
     } catch (error) {

@@ -46,6 +46,8 @@ export async function runWithAgents(options: { description: string; handle: (tas
     for (;;) {
       const workflow = await store.getWorkflow(workflowId);
       if (workflow && ['completed', 'failed', 'cancelled'].includes(workflow.status)) return { workflow, subtasks: await store.getSubtasks(workflowId) };
+      // Nobody here can approve: say so instead of waiting out the timeout.
+      if (workflow?.status === 'awaiting_approval') throw new Error(`workflow ${workflowId}'s plan awaits approval and this run has no approver: run it with ORCHESTRATION_PLAN_APPROVAL=off`);
       if (Date.now() > deadline) throw new Error(`workflow ${workflowId} did not finish in time`);
       await new Promise((r) => setTimeout(r, 100));
     }

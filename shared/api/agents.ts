@@ -44,7 +44,7 @@ const fenced = { subtaskId: z.string().min(1).max(200), attempt: z.number().int(
 
 /** POST /v1/agents/:id/results: published as subtask.completed or subtask.failed onto the results topic. */
 export const agentResultRequestSchema = z.discriminatedUnion('status', [
-  z.strictObject({ status: z.literal('completed'), ...fenced, ...subtaskCompleted.data.pick({ quality: true, output: true, durationMs: true }).shape }),
-  z.strictObject({ status: z.literal('failed'), ...fenced, reason: subtaskFailed.data.shape.reason.max(2_000) }),
+  z.strictObject({ status: z.literal('completed'), ...fenced, ...subtaskCompleted.data.pick({ quality: true, output: true, durationMs: true, usage: true }).shape }),
+  z.strictObject({ status: z.literal('failed'), ...fenced, reason: subtaskFailed.data.shape.reason.max(2_000), usage: subtaskFailed.data.shape.usage }),
 ]);
 export type AgentResultRequest = z.infer<typeof agentResultRequestSchema>;

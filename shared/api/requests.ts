@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { prioritySchema, workflowStatusSchema } from '../domain/vocabulary.js';
+import { approvalStages } from '../domain/approval.js';
 
 /** POST /v1/tasks. Priority is accepted in either case ("high" or "HIGH"). */
 export const submitTaskRequestSchema = z.strictObject({
@@ -26,3 +27,6 @@ export const workflowIdParamSchema = z.object({ id: z.string().min(1).max(200) }
 
 /** POST /v1/workflows/:id/cancel body (optional). */
 export const cancelRequestSchema = z.strictObject({ reason: z.string().min(1).max(1_000).optional() }).default({});
+
+/** POST /v1/workflows/:id/approve and /reject body (optional): `stage` names the decision meant (plan or delivery). */
+export const decisionRequestSchema = z.strictObject({ reason: z.string().min(1).max(1_000).optional(), stage: z.enum(approvalStages).optional() }).default({});

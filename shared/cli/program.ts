@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { OrchestrationError } from '../errors.js';
 import { registerAgentCommands } from './commands/agents.js';
+import { registerHistoryCommands } from './commands/attempts.js';
 import { registerControlCommands } from './commands/control.js';
 import { registerDeadLetterCommands } from './commands/dlq.js';
 import { registerKeyCommands } from './commands/keys.js';
@@ -23,6 +24,7 @@ export function createProgram(io: CliIo, exit: ExitCode): Command {
     .configureHelp({ styleTitle: (title) => title.toLowerCase(), showGlobalOptions: true })
     .showHelpAfterError();
   registerWorkflowCommands(program, io, exit);
+  registerHistoryCommands(program, io, exit);
   registerControlCommands(program, io, exit);
   registerAgentCommands(program, io, exit);
   registerDeadLetterCommands(program, io, exit);

@@ -4,14 +4,19 @@ import type { CliIo } from './io.js';
 import { applyChange, changeLine, learnPlan, progressLine, progressOf, summarize, type Progress } from './progress.js';
 import { followSse } from './sse.js';
 import type { WorkflowView } from './types.js';
+import { approvalStageOf } from '../domain/approval.js';
+import type { Subtask } from '../domain/workflow.js';
 
 const clearLine = '\r\x1b[2K';
 
 /** How a watch shows changes: nothing (--json), a redrawn line (terminal), or one line per change (pipe). */
 function renderer(io: CliIo, json: boolean) {
   if (json) return { change: () => undefined, clear: () => undefined };
-  const note = (progress: Progress, change: StateChangeRecord) =>
-    change.kind === 'workflow' && change.status === 'awaiting_approval' ? `workflow awaits approval: amas approve ${progress.workflowId} (or reject)` : null;
+  const note = (progress: Progress, change: StateChangeRecord) => {
+    if (change.kind !== 'workflow' || change.status !== 'awaiting_approval') return null;
+    const stage = approvalStageOf({ status: change.status }, [...progress.statuses.values()].map((status) => ({ status: status as Subtask['status'] })));
+    return `workflow awaits ${stage} approval: amas approve ${progress.workflowId} (or reject)`;
+  };
   if (!io.isTTY) {
     return {
       change(progress: Progress, change: StateChangeRecord) {

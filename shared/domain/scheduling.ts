@@ -15,6 +15,8 @@ export interface WaitingOrder {
   agingSeconds: number;
   /** A tenant not named weighs 1. */
   tenantWeights: Readonly<Record<string, number>>;
+  /** Only this tenant's work: what a tenant's own agent may take (absent: every tenant's). */
+  tenant?: string;
 }
 
 /** `acme=2, beta=0.5` (the form config.ts accepts) as weights by tenant; the last of a repeated name wins. */

@@ -9,6 +9,7 @@ import {
   subtaskStatusSchema,
   workflowStatusSchema,
 } from './vocabulary.js';
+import { modelUsageSchema } from './usage.js';
 
 export const qualityGateSchema = z.object({
   name: qualityGateNameSchema,
@@ -33,6 +34,20 @@ export const plannedSubtaskSchema = z.object({
 });
 export type PlannedSubtask = z.infer<typeof plannedSubtaskSchema>;
 
+/** Which planner produced a plan and, when the LLM planner's plan was not used, why. */
+export const planProvenanceSchema = z.object({
+  planner: z.enum(['llm', 'deterministic']),
+  /** The model that wrote the plan (planner llm). */
+  model: z.string().optional(),
+  /** The first answer was invalid and the model's corrected one is the plan. */
+  repaired: z.boolean().optional(),
+  /** Why the LLM planner's plan was not used (timeout, model error, still invalid after one repair). */
+  fallbackReason: z.string().optional(),
+  /** What planning spent on the model, whichever planner's plan was kept. */
+  usage: modelUsageSchema.optional(),
+});
+export type PlanProvenance = z.infer<typeof planProvenanceSchema>;
+
 export const planSchema = z.object({
   complexity: complexitySchema,
   confidence: z.number().min(0).max(1),
@@ -45,6 +60,8 @@ export const planSchema = z.object({
   qualityGates: z.array(qualityGateSchema),
   risk: riskLevelSchema,
   approvalRequired: z.boolean(),
+  /** Absent on plans from before the LLM planner existed: those are deterministic. */
+  provenance: planProvenanceSchema.optional(),
 });
 export type Plan = z.infer<typeof planSchema>;
 
@@ -60,6 +77,8 @@ export const workflowSchema = z.object({
   complexity: complexitySchema.nullable(),
   plan: planSchema.nullable(),
   failureReason: z.string().nullable(),
+  /** Tokens and cost spent on models for this workflow (planner and agents): ORCHESTRATION_WORKFLOW_BUDGET_USD caps it. */
+  usage: modelUsageSchema,
   version: z.number().int(),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -83,7 +102,7 @@ export const subtaskSchema = plannedSubtaskSchema.extend({
 export type Subtask = z.infer<typeof subtaskSchema>;
 
 /** Fields a transition may change; id and workflow never move. */
-export type WorkflowPatch = Partial<Pick<Workflow, 'status' | 'complexity' | 'plan' | 'failureReason' | 'completedAt'>>;
+export type WorkflowPatch = Partial<Pick<Workflow, 'status' | 'complexity' | 'plan' | 'failureReason' | 'completedAt' | 'usage'>>;
 export type SubtaskPatch = Partial<
   Pick<Subtask, 'status' | 'assignedAgent' | 'attempts' | 'leaseToken' | 'deadline' | 'quality' | 'output' | 'lastError'>
 >;

@@ -9,6 +9,7 @@ import {
   riskLevelSchema,
   specialtySchema,
 } from '../domain/vocabulary.js';
+import { modelUsageSchema } from '../domain/usage.js';
 
 const workflowId = z.string().min(1);
 const subtaskId = z.string().min(1);
@@ -72,6 +73,8 @@ export const subtaskDispatched = defineEvent(
       description: z.string(),
       specialty: specialtySchema,
       inputs: z.array(z.object({ subtaskId, output: z.unknown() })),
+      /** The plan's criteria for this subtask (absent in events dispatched before they were sent). */
+      successCriteria: z.array(z.string()).optional(),
     }),
   }),
 );
@@ -87,6 +90,8 @@ export const subtaskCompleted = defineEvent(
     quality: z.number().min(0).max(1),
     output: z.unknown(),
     durationMs: z.number().nonnegative(),
+    /** What the agent spent on a model for this result: added to the workflow's usage and budget. */
+    usage: modelUsageSchema.optional(),
   }),
 );
 
@@ -101,6 +106,7 @@ export const subtaskFailed = defineEvent(
     reason: z.string().min(1),
     /** timeout and lease expiry are reported by the recovery loop rather than the agent */
     cause: z.enum(['agent_error', 'timeout', 'lease_expired', 'agent_lost']),
+    usage: modelUsageSchema.optional(),
   }),
 );
 

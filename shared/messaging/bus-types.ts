@@ -5,6 +5,7 @@ import type { Logger } from '../runtime/logger.js';
 import type { BacklogLevel, CommunicationMetrics } from './communication-metrics.js';
 import type { AgentKeyStore } from './message-auth.js';
 import type { AgentMessage, SendMessageInput } from './message-schema.js';
+import type { TenancyOf } from './tenant-scope.js';
 
 export type MessagingConfig = Pick<
   Config,
@@ -28,6 +29,11 @@ export interface CommunicationBusOptions {
   supervisorOf?: (agentId: string) => Promise<string | null | undefined>;
   /** A team's members: a specialty group, or a lead's reports. */
   teamMembers?: (team: string) => Promise<string[]>;
+  /**
+   * An agent's tenancy (the directory's): given, a tenant's agent reaches only its tenant's and the
+   * shared agents (a direct send elsewhere is a NotFoundError; teams and broadcasts are filtered).
+   */
+  tenancyOf?: TenancyOf;
   /** This process's consumer group for its local inboxes: one per process, not per agent. */
   groupId?: string;
   fromBeginning?: boolean;

@@ -5,12 +5,14 @@ import { createMemoryEventBus, type MemoryEventBus } from '../adapters/memory/ev
 import { defaultConfig } from '../config.js';
 import { agentMessage, makeEvent } from '../events/index.js';
 import { createIds } from '../adapters/memory/ids.js';
+import { createMemoryAgentDirectory } from '../adapters/memory/agent-directory.memory.js';
 import type { Logger } from '../runtime/logger.js';
 import { createCommunicationBus, type CommunicationBusOptions, type CommunicationBus } from './communication-bus.js';
 import { createStaticKeyStore, signMessage } from './message-auth.js';
 import type { AgentMessage } from './message-schema.js';
 import { bandGroupId, priorityTopics } from './priority-topics.js';
 import { MessageTimeoutError } from './request-response.js';
+import { tenancyFromDirectory } from './tenant-scope.js';
 
 const keys = createStaticKeyStore({ alice: 'k-alice-0123456789', bob: 'k-bob-0123456789', carol: 'k-carol-0123456789', boss: 'k-boss-0123456789', mallory: 'k-mallory-0123456789' });
 const open: { bus: CommunicationBus; events: MemoryEventBus }[] = [];
@@ -216,6 +218,52 @@ describe('communication bus: fan-out', () => {
     const { bus } = setup();
     await expect(bus.sendMessage({ senderId: 'alice', messageType: 'HEARTBEAT' })).rejects.toThrow(/exactly one/);
     await expect(bus.sendMessage({ senderId: 'alice', recipientId: 'bob', team: 't', messageType: 'HEARTBEAT' })).rejects.toThrow(/exactly one/);
+  });
+});
+
+describe('communication bus: tenants (issue 12)', () => {
+  // alice and bob work for acme, carol for beta, boss for every tenant; mallory holds a key but the directory does not list her.
+  async function tenants() {
+    const directory = createMemoryAgentDirectory();
+    const agent = (id: string, tenant?: string) => ({ id, layer: 'SPECIALIST' as const, specialties: ['data_analyst' as const], capacity: 3, demo: false, ...(tenant ? { tenant } : {}) });
+    for (const [id, tenant] of [['alice', 'acme'], ['bob', 'acme'], ['carol', 'beta'], ['boss', undefined]] as const) await directory.register(agent(id, tenant), 0);
+    const { bus } = setup({ tenancyOf: tenancyFromDirectory(directory), teamMembers: async () => ['alice', 'bob', 'carol', 'boss', 'mallory'] });
+    const got: string[] = [];
+    for (const id of ['alice', 'bob', 'carol', 'boss', 'mallory']) await bus.onMessage(id, (m) => void got.push(`${m.senderId}>${id}:${m.messageType}`));
+    return { bus, got };
+  }
+
+  it("a tenant's agent reaches its tenant's and the shared agents; another tenant's agent is not found, exactly like one that does not exist", async () => {
+    const { bus, got } = await tenants();
+    await bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'SHARE_FINDINGS' });
+    await bus.sendMessage({ senderId: 'alice', recipientId: 'boss', messageType: 'ESCALATION' });
+    const refusals = await Promise.all(
+      ['carol', 'mallory', 'nobody'].map((recipientId) => bus.sendMessage({ senderId: 'alice', recipientId, messageType: 'SHARE_FINDINGS' }).then(() => null, (error: unknown) => error)),
+    );
+    for (const [i, id] of ['carol', 'mallory', 'nobody'].entries()) expect(refusals[i]).toMatchObject({ code: 'NOT_FOUND', message: `agent ${id} not found` });
+    // A shared agent, and an unlisted sender (the orchestrator, a process holding the secret), reach every tenant.
+    await bus.sendMessage({ senderId: 'boss', recipientId: 'carol', messageType: 'TASK_STARTED' });
+    await bus.sendMessage({ senderId: 'mallory', recipientId: 'carol', messageType: 'STATUS_UPDATE' });
+    await until(() => got.length === 4);
+    await tick(20);
+    expect(got.sort()).toEqual(['alice>bob:SHARE_FINDINGS', 'alice>boss:ESCALATION', 'boss>carol:TASK_STARTED', 'mallory>carol:STATUS_UPDATE']);
+    expect(bus.getCommunicationMetrics().totalSent).toBe(4);
+  });
+
+  it("filters a team message's and a broadcast's recipients by the sender's tenant", async () => {
+    const { bus, got } = await tenants();
+    expect((await bus.sendMessage({ senderId: 'alice', team: 'analysis', messageType: 'COORDINATION_SYNC' })).recipients).toEqual(['bob', 'boss']);
+    expect((await bus.sendMessage({ senderId: 'boss', team: 'analysis', messageType: 'COORDINATION_SYNC' })).recipients).toEqual(['alice', 'bob', 'carol', 'mallory']);
+    bus.subscribeTopic('carol', 'alerts');
+    bus.subscribeTopic('bob', 'alerts');
+    await bus.sendMessage({ senderId: 'alice', broadcast: 'alerts', messageType: 'ERROR_REPORT' });
+    await bus.sendMessage({ senderId: 'carol', broadcast: true, messageType: 'SHUTDOWN_NOTICE' });
+    await until(() => got.length === 2 + 4 + 1 + 1);
+    await tick(20);
+    expect(got.filter((g) => g.endsWith('COORDINATION_SYNC')).sort()).toEqual(
+      ['alice>bob', 'alice>boss', 'boss>alice', 'boss>bob', 'boss>carol', 'boss>mallory'].map((g) => `${g}:COORDINATION_SYNC`),
+    );
+    expect(got.filter((g) => !g.endsWith('COORDINATION_SYNC')).sort()).toEqual(['alice>bob:ERROR_REPORT', 'carol>boss:SHUTDOWN_NOTICE']);
   });
 });
 

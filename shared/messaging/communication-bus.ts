@@ -1,3 +1,4 @@
+import { NotFoundError } from '../errors.js';
 import { agentMessage, isoTime, makeEvent, msOf } from '../events/index.js';
 import type { Subscription } from '../ports/index.js';
 import { systemClock } from '../adapters/memory/clock.system.js';
@@ -11,6 +12,7 @@ import { bandGroupId, prioritiesHighestFirst, priorityTopics, raised, responseTi
 import { MessageTimeoutError, awaitReply, createPendingRequests } from './request-response.js';
 import { createSeenIds } from './seen-ids.js';
 import { createSendBatcher } from './send-batcher.js';
+import { reachable } from './tenant-scope.js';
 
 export type { CommunicationBus, CommunicationBusOptions, MessageContext, MessageHandler, MessagingConfig, RequestInput, SendResult } from './bus-types.js';
 
@@ -54,12 +56,14 @@ export function createCommunicationBus(options: CommunicationBusOptions): Commun
     const { recipientId, team, broadcast, ...rest } = input;
     const base = { ...rest, messageId, sentAt: isoTime(clock.now()) };
     if (recipientId) {
+      // Another tenant's agent is answered exactly as one that does not exist.
+      if ((await reachable(options.tenancyOf, input.senderId, [recipientId])).length === 0) throw new NotFoundError(`agent ${recipientId}`);
       await publishOne({ ...base, recipientId });
       return { messageId, recipients: [recipientId] };
     }
     if (team) {
       const members = (await options.teamMembers?.(team)) ?? [];
-      const recipients = members.filter((m) => m !== input.senderId);
+      const recipients = await reachable(options.tenancyOf, input.senderId, members.filter((m) => m !== input.senderId));
       if (recipients.length === 0) logger.warn('team has no other members; message not sent', { team, messageId });
       await Promise.all(recipients.map((member) => publishOne({ ...base, recipientId: member, team })));
       return { messageId, recipients };
@@ -122,13 +126,15 @@ export function createCommunicationBus(options: CommunicationBusOptions): Commun
     // Records written before the signature and topic moved into the data carry them in headers.
     const { signature = headers[messageHeaders.signature], topic = headers[messageHeaders.topic], ...fields } = parsed.data;
     const message: AgentMessage = { ...fields, ...(topic ? { topic } : {}) };
-    const targets = targetsOf(message);
-    if (targets.length === 0) return;
+    const local = targetsOf(message);
+    if (local.length === 0) return;
     if (!(await verifyMessage(keys, message, signature))) {
       metrics.failed('unauthenticated');
       logger.warn('message refused: bad or missing signature', { messageId: message.messageId, claimedSender: message.senderId });
       return;
     }
+    // A broadcast's recipients are only known here, each process its own inboxes: scope them by tenant now.
+    const targets = message.recipientId ? local : await reachable(options.tenancyOf, message.senderId, local);
     for (const target of targets) {
       if (!seen.firstTime(target, message.messageId)) continue;
       if (pending.settle(target, message)) {

@@ -4,3 +4,4 @@ export * from './message-auth.js';
 export * from './message-schema.js';
 export * from './priority-topics.js';
 export { MessageTimeoutError } from './request-response.js';
+export { tenancyFromDirectory, type TenancyOf } from './tenant-scope.js';

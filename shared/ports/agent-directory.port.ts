@@ -37,6 +37,36 @@ export interface WorkRecord extends WorkOutcome {
   at: number;
 }
 
+/** Where a result sits in the workflow's lineage: its attempt, what it built on, and whether it produced an output. */
+export interface WorkLineage {
+  attempt: number;
+  /** The subtasks whose outputs it was given (Subtask -[:DEPENDS_ON]-> Subtask). */
+  dependsOn: readonly string[];
+  /** A result with an output (subtask.completed, accepted or not); a reported failure produced none. */
+  produced: boolean;
+}
+
+/** One (subtask)-[:PRODUCED]->(output)-[:PRODUCED_BY]->(agent): the output of one attempt. */
+export interface OutputRecord {
+  /** The output's reference: `<subtaskId>#<attempt>`. */
+  id: string;
+  subtaskId: string;
+  attempt: number;
+  agentId: string;
+  /** Whether the result passed the quality threshold. */
+  success: boolean;
+  quality: number;
+  durationMs: number;
+  at: number;
+}
+
+/** A workflow's lineage as the graph holds it: the subtasks it saw with their dependencies, and every output. */
+export interface LineageRecord {
+  subtasks: { id: string; dependsOn: string[] }[];
+  /** By subtask id, then attempt. */
+  outputs: OutputRecord[];
+}
+
 export interface LayerStatus {
   count: number;
   available: number;
@@ -73,8 +103,14 @@ export interface AgentDirectory {
   supervisorOf?(agentId: string): Promise<AgentRecord | null>;
   /** The group's management lead (role `leadRoleOf[group]`, MANAGEMENT layer), preferring one without an explicit status. */
   leadFor?(group: SpecialtyGroup): Promise<AgentRecord | null>;
-  /** Records that the agent worked on the subtask, once per (agent, subtask); false when already recorded. */
-  recordWork?(agentId: string, subtaskId: string, workflowId: string, outcome: WorkOutcome, at?: number): Promise<boolean>;
+  /**
+   * Records that the agent worked on the subtask, once per (agent, subtask); with `lineage`, also the
+   * subtask's dependencies and, when it produced one, the attempt's output (once per subtask and
+   * attempt). False when all of it was recorded already.
+   */
+  recordWork?(agentId: string, subtaskId: string, workflowId: string, outcome: WorkOutcome, at?: number, lineage?: WorkLineage): Promise<boolean>;
+  /** The workflow's lineage: subtasks with their DEPENDS_ON edges and the outputs they PRODUCED (empty when unknown). */
+  lineageOf?(workflowId: string): Promise<LineageRecord>;
   /** What the agent worked on, oldest first. */
   workOf?(agentId: string): Promise<WorkRecord[]>;
 }

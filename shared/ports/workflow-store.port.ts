@@ -3,6 +3,7 @@ import type { Subtask, SubtaskPatch, Workflow, WorkflowPatch } from '../domain/w
 import type { WorkflowStatus } from '../domain/vocabulary.js';
 import type { Specialty } from '../domain/vocabulary.js';
 import type { WaitingOrder } from '../domain/scheduling.js';
+import type { SubtaskAttempt } from '../api/attempts.js';
 
 export interface VersionedPatch<P> {
   id: string;
@@ -83,6 +84,8 @@ export interface WorkflowStore {
   countActiveWorkflows(tenant?: string): Promise<number>;
   getSubtasks(workflowId: string): Promise<Subtask[]>;
   getSubtask(id: string): Promise<Subtask | null>;
+  /** Every attempt of the workflow's subtasks (agent, token, outcome, why it re-ran), subtask by subtask in plan order. */
+  getAttempts(workflowId: string): Promise<SubtaskAttempt[]>;
   /**
    * Ready, unassigned subtasks of running workflows: work waiting for capacity, the one to take the
    * next free slot first (WaitingOrder: aged workflow priority, then re-runs, tenant fairness, age).

@@ -14,9 +14,11 @@ import { createSqlChangeLog, createSqlDeadLetterRedrives } from '../adapters/sql
 import { createSqlApiKeyStore } from '../adapters/sql/api-keys.sql.js';
 import type { ApiKeyStore } from '../ports/api-key-store.port.js';
 import type { Adapters } from './runtime.js';
+import { plannerFromEnv } from './planner-from-env.js';
 import type { Logger } from './logger.js';
 import type { AgentDirectory, EventBus } from '../ports/index.js';
-import neo4j, { type Driver } from 'neo4j-driver';
+import type { Driver } from 'neo4j-driver';
+import { createNeo4jDriver } from '../adapters/neo4j/driver.js';
 import { createNeo4jAgentDirectory } from '../adapters/neo4j/agent-directory.neo4j.js';
 import { directoryCacheOptions } from '../adapters/neo4j/candidate-cache.js';
 import { neo4jHealthCheck } from '../adapters/neo4j/health.js';
@@ -24,7 +26,7 @@ import { createKafkaEventBus, defaultConsumerTimings } from '../adapters/kafka/e
 
 export interface ChosenAdapters extends Adapters {
   /** What each port runs on, for the start-up banner. */
-  labels: Record<'bus' | 'store' | 'leases' | 'directory', string>;
+  labels: Record<'bus' | 'store' | 'leases' | 'directory' | 'planner', string>;
   /** API keys (AMAS_AUTH=keys), in the workflow store's database. */
   apiKeys: ApiKeyStore;
   close(): Promise<void>;
@@ -70,17 +72,19 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
   let directory: AgentDirectory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
   let driver: Driver | undefined;
   if (infra.NEO4J_URL) {
-    driver = neo4jDriver(infra.NEO4J_URL);
+    driver = createNeo4jDriver(infra.NEO4J_URL);
     const graph = createNeo4jAgentDirectory(driver, { maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT, namespace: infra.NEO4J_NAMESPACE, ...directoryCacheOptions(config) });
     await graph.migrate();
     directory = graph;
     healthChecks.push(neo4jHealthCheck(driver));
   }
+  const chosen = plannerFromEnv(logger);
   return {
     bus,
     store,
     leases,
     directory,
+    planner: chosen.planner,
     healthChecks,
     changeLog: createSqlChangeLog(sql),
     deadLetterRedrives: createSqlDeadLetterRedrives(sql),
@@ -94,6 +98,7 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
           : 'PGlite (in-process PostgreSQL) in memory: lost on restart (set AMAS_DATA_DIR to keep it)',
       leases: infra.REDIS_URL ? `Redis (${redact(infra.REDIS_URL)})` : 'in-memory leases',
       directory: infra.NEO4J_URL ? `Neo4j (${redact(infra.NEO4J_URL)})` : 'in-memory agent directory',
+      planner: chosen.label,
     },
     async close() {
       await bus.close();
@@ -112,15 +117,5 @@ const consumerTimings = (sessionTimeout: number) => ({
   heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)),
   rebalanceTimeout: Math.max(sessionTimeout, 10_000),
 });
-
-/** Credentials may ride in the URL (neo4j://user:password@host:7687); the driver wants them apart. */
-function neo4jDriver(url: string): Driver {
-  const parsed = new URL(url);
-  if (!parsed.username) return neo4j.driver(url);
-  const auth = neo4j.auth.basic(decodeURIComponent(parsed.username), decodeURIComponent(parsed.password));
-  parsed.username = '';
-  parsed.password = '';
-  return neo4j.driver(parsed.toString(), auth);
-}
 
 const redact = (url: string): string => url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');

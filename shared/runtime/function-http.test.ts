@@ -56,6 +56,8 @@ describe('function over HTTP (Knative)', () => {
   it('counts an event it can never process as dead-lettered (Knative sends it to the sink on 400)', async () => {
     const res = await post({ specversion: '1.0', id: 'bad', source: 'test', type: 'task.submitted', time: new Date().toISOString(), data: { nope: true } });
     expect(res.status).toBe(400);
+    // The body is the reason Knative hands its dead-letter sink (knativeerrordata).
+    expect(await res.json()).toMatchObject({ code: 'INVALID_EVENT', message: expect.stringMatching(/data\.workflowId/) });
     expect(await value('orchestration_events_processed_total', { function: 'decompose', result: 'dead_lettered' })).toBe(1);
     expect(await value('orchestration_dead_letters_total', { topic: topics.tasks })).toBe(1);
   });

@@ -6,7 +6,6 @@ import { ConfigError } from '../errors.js';
 import { createDynamoClient } from '../adapters/dynamodb/dynamodb-client.js';
 import { createDynamoLeaseStore } from '../adapters/dynamodb/lease-store.dynamodb.js';
 import { ensureLeaseTable } from '../adapters/dynamodb/lease-table.dynamodb.js';
-import { createMemoryAgentDirectory } from '../adapters/memory/agent-directory.memory.js';
 import { createSqsClient } from '../adapters/sqs/sqs-client.js';
 import { createSqsEventBus } from '../adapters/sqs/event-bus.sqs.js';
 import { sqsQueueGroups } from '../adapters/sqs/sqs-topology.js';
@@ -17,6 +16,8 @@ import { apiAuthFromInfra } from './auth/from-infra.js';
 import { createSqsHandler } from './lambda-sqs.js';
 import { createRecoveryLoop } from './recovery.js';
 import { createLogger } from './logger.js';
+import { plannerFromEnv } from './planner-from-env.js';
+import { lambdaDirectory } from './lambda-directory.js';
 import { startTracing } from './tracing/index.js';
 import { startRuntime, type Runtime } from './runtime.js';
 
@@ -27,15 +28,21 @@ const lambdaEnvSchema = z.object({
   /** Unset on AWS (the SDK's default endpoint); ElasticMQ's URL locally. */
   SQS_ENDPOINT: z.string().optional(),
   SQS_QUEUE_PREFIX: z.string().default(''),
+  /** The queues' redrive maxReceiveCount (serverless.yml): the last receive dead-letters with the reason. */
+  SQS_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).default(5),
   DYNAMODB_ENDPOINT: z.string().optional(),
   LEASE_TABLE: z.string().min(3).default('amas-leases'),
+  /** The shared agent directory's table, unless NEO4J_URL names a graph to keep it in. */
+  AGENT_TABLE: z.string().min(3).default('amas-agents'),
+  NEO4J_URL: z.string().optional(),
+  NEO4J_NAMESPACE: z.string().min(1).default('default'),
 });
 
 /**
  * Builds one runtime per container, lazily on the first invocation, and reuses it while the
- * container is warm. Locally (an endpoint is set) it creates the queues and the lease table; on
- * AWS infrastructure code does, and the function's role needs no create rights. The agent
- * directory is still in memory, per container: not shared between functions (to do: a real one).
+ * container is warm. Locally (an endpoint is set) it creates the queues and the lease and agent
+ * tables; on AWS infrastructure code does, and the function's role needs no create rights. The
+ * agent directory is shared by every container: Neo4j with NEO4J_URL, else DynamoDB.
  */
 export async function createLambdaRuntime(env: Record<string, string | undefined> = process.env): Promise<Runtime> {
   const parsed = lambdaEnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
@@ -49,6 +56,7 @@ export async function createLambdaRuntime(env: Record<string, string | undefined
   const bus = createSqsEventBus({
     client: createSqsClient(infra.SQS_ENDPOINT),
     queuePrefix: infra.SQS_QUEUE_PREFIX,
+    maxReceiveCount: infra.SQS_MAX_RECEIVE_COUNT,
     onError: (error, context) => logger.warn('sqs', { context, error: String(error) }),
   });
   if (infra.SQS_ENDPOINT) {
@@ -56,6 +64,7 @@ export async function createLambdaRuntime(env: Record<string, string | undefined
   }
   const dynamo = createDynamoClient(infra.DYNAMODB_ENDPOINT);
   if (infra.DYNAMODB_ENDPOINT) await ensureLeaseTable(dynamo, infra.LEASE_TABLE);
+  const agents = await lambdaDirectory(infra, config, dynamo);
   const store = createSqlWorkflowStore(createPgClient(infra.DATABASE_URL, { schema: infra.DATABASE_SCHEMA, maxConnections: 2 }));
 
   const runtime = await startRuntime({
@@ -65,7 +74,9 @@ export async function createLambdaRuntime(env: Record<string, string | undefined
       bus,
       store,
       leases: createDynamoLeaseStore({ client: dynamo, table: infra.LEASE_TABLE }),
-      directory: createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT }),
+      directory: agents.directory,
+      healthChecks: agents.healthChecks,
+      planner: plannerFromEnv(logger, env).planner,
     },
     // SQS drives the functions (event source mappings), not in-process consumers.
     functions: [],
@@ -78,6 +89,7 @@ export async function createLambdaRuntime(env: Record<string, string | undefined
       await runtime.stop();
       await bus.close();
       await store.close();
+      await agents.close();
       dynamo.destroy();
     },
   };
@@ -177,11 +189,13 @@ export function createLambdaHandlers(env: Record<string, string | undefined> = p
       created = undefined; // the next invocation tries again
       throw error;
     }));
+  // createLambdaRuntime validates it (a bad value fails every invocation there).
+  const sqs = { maxReceiveCount: Number(env.SQS_MAX_RECEIVE_COUNT || 5) };
   return {
-    decompose: createSqsHandler('decompose', runtime),
-    assign: createSqsHandler('assign', runtime),
-    dispatch: createSqsHandler('dispatch', runtime),
-    complete: createSqsHandler('complete', runtime),
+    decompose: createSqsHandler('decompose', runtime, sqs),
+    assign: createSqsHandler('assign', runtime, sqs),
+    dispatch: createSqsHandler('dispatch', runtime, sqs),
+    complete: createSqsHandler('complete', runtime, sqs),
     api: createApiHandler(runtime, env),
     recover: createRecoverHandler(runtime),
     runtime,

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { createCommunicationBus } from '../messaging/communication-bus.js';
 import { createDerivedKeyStore } from '../messaging/message-auth.js';
 import { createSeenIds } from '../messaging/seen-ids.js';
+import { tenancyFromDirectory } from '../messaging/tenant-scope.js';
 import { infraSchema } from '../config.js';
 import { agentLost, agentMessage, topics } from '../events/index.js';
 import { groupOf, specialtyGroupSchema } from '../domain/vocabulary.js';
+import { approvalStages } from '../domain/approval.js';
 import type { EventBus } from '../ports/index.js';
 import { control } from '../../functions/control/handler.js';
 import { orchestratorId, supervisorOf } from '../../functions/common/hierarchy.js';
@@ -34,7 +36,7 @@ interface RelayInput {
  * Handlers cannot call the bus, so what they address to agents is an agent.message event on
  * `amas.messages`; this relay signs it onto the communication bus (as the orchestrator). It also
  * tells a lost agent's supervisor (agent.lost) and turns an executive's APPROVAL_RESPONSE to the
- * orchestrator ({workflowId, approved, reason?}) into the approve / reject command.
+ * orchestrator ({workflowId, approved, reason?, stage?}) into the approve / reject command.
  */
 export async function startMessageRelay({ eventBus, ports, relay, logger, metrics, options }: RelayInput) {
   const { directory, config, store, clock, ids } = ports;
@@ -55,6 +57,8 @@ export async function startMessageRelay({ eventBus, ports, relay, logger, metric
     // Its backlog and message counts on this process's /metrics.
     ...(metrics ? { registry: metrics.registry } : {}),
     supervisorOf: async (agentId) => (await supervisorOf(directory, agentId))?.id ?? null,
+    // A tenant's agent messages only its tenant's and the shared agents; the orchestrator is shared.
+    tenancyOf: tenancyFromDirectory(directory, [orchestratorId]),
   });
   const forwarded = createSeenIds(10_000);
   const forward = async (value: unknown) => {
@@ -77,8 +81,10 @@ export async function startMessageRelay({ eventBus, ports, relay, logger, metric
   ];
   const closeInbox = await bus.onMessage(orchestratorId, async (message, context) => {
     if (message.messageType !== 'APPROVAL_RESPONSE') return;
-    const { workflowId, approved, reason } = message.payload as { workflowId?: unknown; approved?: unknown; reason?: unknown };
+    const { workflowId, approved, reason, stage } = message.payload as { workflowId?: unknown; approved?: unknown; reason?: unknown; stage?: unknown };
     if (typeof workflowId !== 'string' || typeof approved !== 'boolean') return;
+    // The APPROVAL_REQUEST names its stage; an answer that echoes it cannot approve a later stage by mistake.
+    const decided = approvalStages.find((s) => s === stage);
     const command = approved ? 'approve' : 'reject';
     const commandId = `${command}:${message.messageId}`;
     // The signature proves who sent it, the directory what they are: only the executive layer decides delivery.
@@ -92,7 +98,7 @@ export async function startMessageRelay({ eventBus, ports, relay, logger, metric
     try {
       if (!(await store.hasProcessed('api', commandId))) {
         const reading = rememberingReads(ports);
-        const outcome = await control(command, workflowId, commandId, reading.ports, typeof reason === 'string' && reason ? reason : `rejected by ${message.senderId}`);
+        const outcome = await control(command, workflowId, commandId, reading.ports, typeof reason === 'string' && reason ? reason : `rejected by ${message.senderId}`, decided);
         const change = { consumer: 'api', eventId: commandId, ...outcome.change, outbox: toOutbox(outcome.emit) };
         if ((await store.commit(change)) === 'applied') {
           logStateChange(logger, change, reading.before, workflowId);

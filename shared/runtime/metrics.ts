@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ModelUsage } from '../domain/usage.js';
 
 const seconds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
@@ -57,6 +58,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       registers,
     }),
     workflowsFinished: new Counter({ name: 'orchestration_workflows_finished_total', help: 'Workflows by final status', labelNames: ['status'], registers }),
+    llmTokens: new Counter({
+      name: 'orchestration_llm_tokens_total',
+      help: 'Model tokens spent for workflows, by kind (input, output) and source (planner, agent)',
+      labelNames: ['kind', 'source'],
+      registers,
+    }),
+    llmCost: new Counter({ name: 'orchestration_llm_cost_usd_total', help: 'US dollars spent on models for workflows, by source (planner, agent)', labelNames: ['source'], registers }),
     // The communication bus's two (shared/messaging/communication-metrics.ts records into them by name).
     messageBacklog: new Gauge({ name: 'orchestration_message_backlog', help: 'Agent messages queued per recipient', labelNames: ['recipient'], registers }),
     agentMessages: new Counter({ name: 'orchestration_agent_messages_total', help: 'Agent messages by result (sent, delivered, failed)', labelNames: ['result'], registers }),
@@ -65,6 +73,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
 export type Metrics = ReturnType<typeof createMetrics>;
 
 const finishedBy: Partial<Record<string, 'completed' | 'failed' | 'cancelled'>> = { 'workflow.completed': 'completed', 'workflow.failed': 'failed', 'workflow.cancelled': 'cancelled' };
+
+/** Counts what a committed model spend cost (planner or agent): the workflow's usage grew by it in the same commit. */
+export function countUsage(metrics: Metrics, source: 'planner' | 'agent', usage: ModelUsage | undefined): void {
+  if (!usage) return;
+  metrics.llmTokens.inc({ kind: 'input', source }, usage.inputTokens);
+  metrics.llmTokens.inc({ kind: 'output', source }, usage.outputTokens);
+  metrics.llmCost.inc({ source }, usage.costUsd);
+}
 
 /** Counts the workflows a committed change finishes, by their final status, from the events it emits. */
 export function countFinished(metrics: Metrics, emitted: readonly { type: string }[]): void {

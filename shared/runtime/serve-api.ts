@@ -9,7 +9,7 @@ import { createMetrics } from './metrics.js';
 import { startRuntime } from './runtime.js';
 import { resumesAfterRestart } from './resume.js';
 import { exitGracefullyOnSignals } from './shutdown.js';
-import { apiAuthFromInfra, checkAuthSettings, isLoopback } from './auth/from-infra.js';
+import { apiAuthFromInfra, checkAuthSettings, isLoopback, rateLimiterFromInfra } from './auth/from-infra.js';
 import { startTracing } from './tracing/index.js';
 
 /**
@@ -36,7 +36,9 @@ export async function serveApi(name: string, functions: readonly FunctionName[])
     // Only the process whose in-process bus feeds its own functions (npm start) lost their in-flight work.
     resume: functions.length > 0 && resumesAfterRestart(infra),
   });
-  const auth = apiAuthFromInfra(infra, { keys: adapters.apiKeys });
+  // With REDIS_URL every replica counts against one limit per credential.
+  const limiter = rateLimiterFromInfra(infra);
+  const auth = apiAuthFromInfra(infra, { keys: adapters.apiKeys, limiter });
   const app = createApiApp(runtime, { auth });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(infra.PORT, infra.HOST, () => resolve(listening));
@@ -51,6 +53,7 @@ export async function serveApi(name: string, functions: readonly FunctionName[])
       `  event bus : ${adapters.labels.bus}`,
       `  state     : ${adapters.labels.store}`,
       `  leases    : ${adapters.labels.leases}`,
+      `  planner   : ${adapters.labels.planner}`,
       `  agents    : ${adapters.labels.directory}${config.ORCHESTRATION_DEMO_AGENTS ? ' + DEMO agents (simulated work, no real AI)' : ''}`,
       `console   : http://localhost:${port}/console/   (CLI: npm run amas -- --help)`,
       `try: curl -s -XPOST localhost:${port}/v1/tasks -H 'content-type: application/json' -d '{"description":"Research AI market trends and create presentation"}'`,
@@ -58,7 +61,7 @@ export async function serveApi(name: string, functions: readonly FunctionName[])
     ].join('\n'),
   );
 
-  exitGracefullyOnSignals(server, [runtime, { stop: () => adapters.close() }, ...(tracing ? [tracing] : [])], logger);
+  exitGracefullyOnSignals(server, [runtime, { stop: () => adapters.close() }, { stop: () => limiter.close() }, ...(tracing ? [tracing] : [])], logger);
 }
 
 const authLabel = (mode: string) =>

@@ -234,5 +234,42 @@ export function agentDirectoryContract(
       ]);
       expect(await directory.workOf('loner')).toEqual([]);
     });
+
+    it('records lineage: each attempt\'s output, by which agent, and the subtasks each one built on', async () => {
+      if (!directory.recordWork || !directory.lineageOf || !directory.workOf) throw new Error(`${name} does not implement lineage`);
+      await directory.register(agent('s1', 'SPECIALIST', ['data_analyst']), 0);
+      await directory.register(agent('s2', 'SPECIALIST', ['data_analyst']), 0);
+      // wf-1: research r, then analysis a on r (fails below the threshold on s1, passes on s2), then report p on both.
+      expect(await directory.recordWork('s1', 'r', 'wf-1', success, 10, { attempt: 1, dependsOn: [], produced: true })).toBe(true);
+      expect(await directory.recordWork('s1', 'a', 'wf-1', failure, 20, { attempt: 1, dependsOn: ['r'], produced: true })).toBe(true);
+      expect(await directory.recordWork('s2', 'a', 'wf-1', success, 30, { attempt: 2, dependsOn: ['r'], produced: true })).toBe(true);
+      // The same agent again on a later attempt: no new WORKED_ON, but a new output.
+      expect(await directory.recordWork('s1', 'p', 'wf-1', failure, 40, { attempt: 1, dependsOn: ['r', 'a'], produced: false })).toBe(true);
+      expect(await directory.recordWork('s1', 'p', 'wf-1', success, 50, { attempt: 2, dependsOn: ['a', 'r'], produced: true })).toBe(true);
+      // A redelivered result records nothing more.
+      expect(await directory.recordWork('s1', 'p', 'wf-1', success, 60, { attempt: 2, dependsOn: ['a', 'r'], produced: true })).toBe(false);
+      // Another workflow's work stays out of wf-1's lineage.
+      await directory.recordWork('s2', 'x', 'wf-2', success, 70, { attempt: 1, dependsOn: [], produced: true });
+
+      const output = (subtaskId: string, attempt: number, agentId: string, outcome: typeof success, at: number) => ({ id: `${subtaskId}#${attempt}`, subtaskId, attempt, agentId, ...outcome, at });
+      expect(await directory.lineageOf('wf-1')).toEqual({
+        subtasks: [
+          { id: 'a', dependsOn: ['r'] },
+          { id: 'p', dependsOn: ['a', 'r'] },
+          { id: 'r', dependsOn: [] },
+        ],
+        outputs: [
+          output('a', 1, 's1', failure, 20),
+          output('a', 2, 's2', success, 30),
+          // p's first attempt reported a failure: it produced nothing.
+          output('p', 2, 's1', success, 50),
+          output('r', 1, 's1', success, 10),
+        ],
+      });
+      expect((await directory.lineageOf('wf-2')).outputs.map((o) => o.id)).toEqual(['x#1']);
+      expect(await directory.lineageOf('unknown')).toEqual({ subtasks: [], outputs: [] });
+      // WORKED_ON stays one edge per agent and subtask, whatever the attempts.
+      expect((await directory.workOf('s1')).map((w) => w.subtaskId)).toEqual(['r', 'a', 'p']);
+    });
   });
 }

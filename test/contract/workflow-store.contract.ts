@@ -127,6 +127,7 @@ export function workflowStoreContract(name: string, make: Make): void {
         complexity: null,
         plan: null,
         failureReason: null,
+        usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
         version: 1,
         createdAt: at(0),
         updatedAt: at(0),
@@ -239,6 +240,19 @@ export function workflowStoreContract(name: string, make: Make): void {
       });
       expect(await store.getWorkflow('wf-1')).toMatchObject({ failureReason: null, completedAt: null, version: 4 });
       expect(await store.getSubtask('s1')).toMatchObject({ output: [1, 2], lastError: null });
+    });
+
+    it('stores what a workflow spent; a later patch without usage keeps it (alone and in a group)', async () => {
+      await running('wf-1');
+      await running('wf-2');
+      const spent = { inputTokens: 1_200, outputTokens: 340, costUsd: 0.0042 };
+      await store.commit({ consumer: 'c', eventId: 'u1', workflowUpdates: [{ id: 'wf-1', expectedVersion: 2, patch: { usage: spent } }] });
+      await Promise.all([
+        store.commit({ consumer: 'c', eventId: 'u2', workflowUpdates: [{ id: 'wf-1', expectedVersion: 3, patch: { status: 'completed' } }] }),
+        store.commit({ consumer: 'c', eventId: 'u3', workflowUpdates: [{ id: 'wf-2', expectedVersion: 2, patch: { usage: { ...spent, costUsd: 1.5 } } }] }),
+      ]);
+      expect(await store.getWorkflow('wf-1')).toMatchObject({ status: 'completed', usage: spent, version: 4 });
+      expect(await store.getWorkflow('wf-2')).toMatchObject({ status: 'running', usage: { ...spent, costUsd: 1.5 }, version: 3 });
     });
 
     it('a repeated (consumer, eventId) is a no-op; another consumer of the same event is not', async () => {
@@ -528,6 +542,14 @@ export function workflowStoreContract(name: string, make: Make): void {
         await running('wf-a-high', [analyst('a-high', 'wf-a-high', 5.5)], at(0), { tenant: 'a', priority: 'HIGH' });
         await running('wf-a-rerun', [analyst('a-rerun', 'wf-a-rerun', 5.8, { attempts: 2 })], at(0), { tenant: 'a' });
         expect(await order({ now })).toEqual(['a-high', 'a-rerun', 'a-old', 'b-new']);
+      });
+
+      it("with a tenant, only that tenant's waiting work (what a tenant's own agent may take)", async () => {
+        await running('wf-a', [analyst('a1', 'wf-a', 3)], at(0), { tenant: 'a' });
+        await running('wf-b', [analyst('b1', 'wf-b', 1), analyst('b2', 'wf-b', 2)], at(0), { tenant: 'b' });
+        expect(await order({ now: minute(6) })).toEqual(['b1', 'b2', 'a1']);
+        expect(await order({ now: minute(6), tenant: 'a' })).toEqual(['a1']);
+        expect(await order({ now: minute(6), tenant: 'c' })).toEqual([]);
       });
     });
 

@@ -45,6 +45,8 @@ const env: Record<string, string> = {
   ORCHESTRATION_RETRY_DELAY_MAX: '3',
   ORCHESTRATION_CIRCUIT_BREAKER_RECOVERY: '1',
   ORCHESTRATION_ENABLE_TRACING: 'false',
+  // Not about approval: no plan waits for an approver.
+  ORCHESTRATION_PLAN_APPROVAL: 'off',
 };
 const fnNames = Object.keys(functionSubscriptions) as (keyof typeof functionSubscriptions)[];
 const functions = new Map(fnNames.map((fn, i) => [fn, new Service({ name: fn, script: 'shared/runtime/main-function.ts', args: [fn], port: apiPort + 1 + i, env })]));

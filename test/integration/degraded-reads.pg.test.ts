@@ -22,7 +22,7 @@ import { startRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 
 const databaseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test');
 const schema = `amas_it_degraded_${randomUUID().slice(0, 8)}`;
-const config = defaultConfig({ ORCHESTRATION_DEMO_AGENT_DELAY_MS: 5, ORCHESTRATION_CIRCUIT_BREAKER_RECOVERY: 0.2, ORCHESTRATION_CIRCUIT_BREAKER_THRESHOLD: 2 });
+const config = defaultConfig({ ORCHESTRATION_DEMO_AGENT_DELAY_MS: 5, ORCHESTRATION_CIRCUIT_BREAKER_RECOVERY: 0.2, ORCHESTRATION_CIRCUIT_BREAKER_THRESHOLD: 2, ORCHESTRATION_PLAN_APPROVAL: 'OFF' });
 
 /** A TCP proxy to PostgreSQL whose connection can be cut (every socket dropped, new ones refused) and restored. */
 function cuttableProxy(target: { host: string; port: number }) {

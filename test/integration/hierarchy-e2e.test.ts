@@ -39,7 +39,8 @@ const run = randomUUID().slice(0, 8);
 const topicPrefix = `it-hier-${run}.`;
 const schema = `amas_it_hier_${run}`;
 const description = 'Research the EV battery market, analyse pricing data, and write a report with an infographic';
-const config = defaultConfig({ ORCHESTRATION_RETRY_DELAY_INITIAL: 0.05, ORCHESTRATION_RETRY_DELAY_MAX: 0.2, ORCHESTRATION_HEARTBEAT_INTERVAL: 5 });
+// The delivery approval (requireApproval) is what this run checks: plans themselves do not wait.
+const config = defaultConfig({ ORCHESTRATION_RETRY_DELAY_INITIAL: 0.05, ORCHESTRATION_RETRY_DELAY_MAX: 0.2, ORCHESTRATION_HEARTBEAT_INTERVAL: 5, ORCHESTRATION_PLAN_APPROVAL: 'OFF' });
 
 let bus: EventBus;
 let store: WorkflowStore;

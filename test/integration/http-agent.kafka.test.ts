@@ -31,7 +31,7 @@ const run = randomUUID().slice(0, 8);
 const topicPrefix = `it-http-${run}.`;
 const schema = `amas_it_http_${run}`;
 const adminKey = `it-admin-${run}-0123456789abcdef`;
-const config = defaultConfig({ ORCHESTRATION_RETRY_DELAY_INITIAL: 0.05, ORCHESTRATION_RETRY_DELAY_MAX: 0.2, ORCHESTRATION_HEARTBEAT_INTERVAL: 2 });
+const config = defaultConfig({ ORCHESTRATION_RETRY_DELAY_INITIAL: 0.05, ORCHESTRATION_RETRY_DELAY_MAX: 0.2, ORCHESTRATION_HEARTBEAT_INTERVAL: 2, ORCHESTRATION_PLAN_APPROVAL: 'OFF' });
 
 let sqlAdmin: SqlClient;
 let bus: EventBus;

@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoClient } from '../../shared/adapters/dynamodb/dynamodb-client.js';
 import { createSqsClient } from '../../shared/adapters/sqs/sqs-client.js';
 import { queueNames } from '../../shared/adapters/sqs/sqs-names.js';
+import { observerGroup } from '../../shared/adapters/sqs/sqs-topology.js';
 import { createPgClient } from '../../shared/adapters/sql/sql-client.pg.js';
-import { functionSubscriptions } from '../../shared/events/index.js';
+import { deadLetterTopic, functionSubscriptions } from '../../shared/events/index.js';
 import type { SqsEvent } from '../../shared/runtime/lambda-sqs.js';
 import { createLambdaHandlers, type HttpApiEvent } from '../../shared/runtime/main-lambda.js';
 
@@ -17,22 +18,26 @@ const run = randomUUID().replaceAll('-', '').slice(0, 10);
 const schema = `amas_lambda_${run}`;
 const queuePrefix = `lambda${run}-`;
 const leaseTable = `amas-leases-${run}`;
+const agentTable = `amas-agents-${run}`;
 const sqs = createSqsClient(sqsEndpoint);
 const admin = createPgClient(databaseUrl, { maxConnections: 1 });
 
+const lambdaEnv = {
+  DATABASE_URL: databaseUrl,
+  DATABASE_SCHEMA: schema,
+  SQS_ENDPOINT: sqsEndpoint,
+  SQS_QUEUE_PREFIX: queuePrefix,
+  DYNAMODB_ENDPOINT: dynamoEndpoint,
+  LEASE_TABLE: leaseTable,
+  AGENT_TABLE: agentTable,
+  ORCHESTRATION_LOG_LEVEL: 'ERROR',
+  ORCHESTRATION_PLAN_APPROVAL: 'off',
+};
 let handlers: ReturnType<typeof createLambdaHandlers>;
 
 beforeAll(async () => {
   await admin.query(`CREATE SCHEMA ${schema}`);
-  handlers = createLambdaHandlers({
-    DATABASE_URL: databaseUrl,
-    DATABASE_SCHEMA: schema,
-    SQS_ENDPOINT: sqsEndpoint,
-    SQS_QUEUE_PREFIX: queuePrefix,
-    DYNAMODB_ENDPOINT: dynamoEndpoint,
-    LEASE_TABLE: leaseTable,
-    ORCHESTRATION_LOG_LEVEL: 'ERROR',
-  });
+  handlers = createLambdaHandlers(lambdaEnv);
 });
 afterAll(async () => {
   await handlers.close();
@@ -40,7 +45,7 @@ afterAll(async () => {
   await Promise.all(QueueUrls.map((QueueUrl) => sqs.send(new DeleteQueueCommand({ QueueUrl }))));
   sqs.destroy();
   const dynamo = createDynamoClient(dynamoEndpoint);
-  await dynamo.send(new DeleteTableCommand({ TableName: leaseTable })).catch(() => undefined);
+  for (const TableName of [leaseTable, agentTable]) await dynamo.send(new DeleteTableCommand({ TableName })).catch(() => undefined);
   dynamo.destroy();
   await admin.query(`DROP SCHEMA ${schema} CASCADE`);
   await admin.close();
@@ -102,7 +107,7 @@ describe('Lambda handlers over SQS, DynamoDB and PostgreSQL', () => {
     expect((await handlers.api(httpEvent('GET', '/v1/workflows/nope'))).statusCode).toBe(404);
   });
 
-  it('decompose: stores the plan for a valid record, reports the bad ones, and ignores a redelivery', async () => {
+  it('decompose: stores the plan for a valid record, dead-letters the bad ones with their reason, and ignores a redelivery', async () => {
     const { topic, groupId } = functionSubscriptions.decompose;
     // The task.submitted that the API's outbox published to the decompose queue, as SQS holds it.
     const [submitted] = await receiveAll(topic, groupId);
@@ -115,7 +120,17 @@ describe('Lambda handlers over SQS, DynamoDB and PostgreSQL', () => {
     const valid = sqsRecord(submitted!.Body!, submitted);
 
     const result = await handlers.decompose({ Records: [garbage, valid, schemaInvalid] });
-    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([garbage.messageId, schemaInvalid.messageId].sort());
+    // Neither bad record can ever be processed: each is on amas.tasks.dlq with its reason, and none
+    // is handed back to SQS (whose redrive policy would move it, reason lost, after maxReceiveCount tries).
+    expect(result.batchItemFailures).toEqual([]);
+    const letters = (await receiveAll(deadLetterTopic(topic), observerGroup)).map((m) => JSON.parse(m.Body!) as { type: string; data: { messageId: string; code: string; reason: string; consumer: string } });
+    expect(letters.map((l) => [l.type, l.data.messageId, l.data.code, l.data.consumer]).sort()).toEqual(
+      [
+        ['amas.deadletter', garbage.messageId, 'INVALID_EVENT', 'decompose'],
+        ['amas.deadletter', schemaInvalid.messageId, 'INVALID_EVENT', 'decompose'],
+      ].sort(),
+    );
+    expect(letters.find((l) => l.data.messageId === schemaInvalid.messageId)!.data.reason).toMatch(/data\.workflowId/);
     const view = JSON.parse((await handlers.api(httpEvent('GET', `/v1/workflows/${workflowId}`))).body) as {
       status: string; plan: unknown; updatedAt: string; progress: { total: number; ready: number };
     };
@@ -131,6 +146,22 @@ describe('Lambda handlers over SQS, DynamoDB and PostgreSQL', () => {
     const again = JSON.parse((await handlers.api(httpEvent('GET', `/v1/workflows/${workflowId}`))).body) as typeof view;
     expect(again).toEqual(view);
     expect(await receiveAll(functionSubscriptions.assign.topic, functionSubscriptions.assign.groupId)).toEqual([]);
+  });
+
+  it('every container sees the same agents, loads and slots (the directory is in DynamoDB, not in memory)', async () => {
+    const other = createLambdaHandlers(lambdaEnv); // a second container, of another function
+    try {
+      const [mine, theirs] = [(await handlers.runtime()).ports.directory, (await other.runtime()).ports.directory];
+      await mine.register({ id: `agent-${run}`, layer: 'SPECIALIST', specialties: ['data_analyst'], capacity: 1, demo: false }, 1_000);
+      expect(await theirs.get(`agent-${run}`)).toMatchObject({ status: 'AVAILABLE', load: 0, registeredAt: 1_000 });
+      expect(await theirs.reserve(`agent-${run}`, 'st-1')).toBe(true);
+      expect(await mine.reserve(`agent-${run}`, 'st-2')).toBe(false);
+      expect(await mine.reserve(`agent-${run}`, 'st-1')).toBe(true);
+      await mine.release(`agent-${run}`, 'st-1', { success: true, quality: 0.9, durationMs: 5 });
+      expect(await theirs.get(`agent-${run}`)).toMatchObject({ load: 0, completed: 1 });
+    } finally {
+      await other.close();
+    }
   });
 
   it('names the function queues after topic and group', () => {

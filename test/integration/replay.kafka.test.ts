@@ -20,7 +20,7 @@ import { waitFor } from '../contract/event-bus.contract.js';
 
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const topicPrefix = `it-replay-${randomUUID().slice(0, 8)}.`;
-const config = defaultConfig({ ORCHESTRATION_DEMO_AGENT_DELAY_MS: 5, ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: 1, ORCHESTRATION_DEMO_LOW_QUALITY_RATE: 0.3 });
+const config = defaultConfig({ ORCHESTRATION_DEMO_AGENT_DELAY_MS: 5, ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: 1, ORCHESTRATION_DEMO_LOW_QUALITY_RATE: 0.3, ORCHESTRATION_PLAN_APPROVAL: 'OFF' });
 const descriptions = ['Research AI market trends and create presentation', 'Research competitor pricing and create report', 'Analyse churn data and write a report'];
 
 function cli(env: Record<string, string>) {
@@ -67,7 +67,7 @@ describe('amas replay --kafka', () => {
   });
 
   it('re-drives the retained records into a fresh state that ends the same', async () => {
-    const { io, output } = cli({ KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: topicPrefix, ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: '1' });
+    const { io, output } = cli({ KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: topicPrefix, ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: '1', ORCHESTRATION_PLAN_APPROVAL: 'off' });
     const code = await runCli(['replay', '--kafka', '--from-offset', '0'], io);
     const { out, err } = output();
     for (const id of workflowIds) {

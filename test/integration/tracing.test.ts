@@ -33,6 +33,7 @@ const env: Record<string, string> = {
   // The standard OpenTelemetry variables, nothing of ours but the sample rate.
   ORCHESTRATION_ENABLE_TRACING: 'true',
   ORCHESTRATION_TRACE_SAMPLE_RATE: '1',
+  ORCHESTRATION_PLAN_APPROVAL: 'off',
   OTEL_TRACES_EXPORTER: 'zipkin',
   OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${zipkin}/api/v2/spans`,
   OTEL_BSP_SCHEDULE_DELAY: '200',

@@ -111,6 +111,25 @@ describe('OIDC bearer tokens against a real issuer (discovery + JWKS over HTTP)'
     expect(issuer.jwksFetches()).toBe(fetched + 1);
   });
 
+  it('refuses a token without the tenant claim (401 naming the claim) unless OIDC_DEFAULT_TENANT names the tenant', async () => {
+    const untenanted = await issuer.token({ sub: 'olga', roles: ['operator'] });
+    const refused = await call<{ message: string }>('GET', '/v1/workflows', untenanted);
+    expect(refused.status).toBe(401);
+    expect(refused.body.message).toBe('the token has no tenant claim naming its tenant');
+    expect(refused.headers.get('www-authenticate')).toContain('no tenant claim');
+    const numeric = await call<{ message: string }>('GET', '/v1/workflows', await issuer.token({ roles: ['operator'], tenant: 42 }));
+    expect([numeric.status, numeric.body.message]).toEqual([401, "the token's tenant claim is not a tenant name"]);
+
+    const settings = { AMAS_AUTH: 'oidc', OIDC_ISSUER_URL: issuer.issuer, OIDC_AUDIENCE: audience, OIDC_TENANT_CLAIM: 'org.id' };
+    const withDefault = apiAuthFromInfra(loadInfra({ ...settings, OIDC_DEFAULT_TENANT: 'acme' }), { keys: null });
+    expect(await withDefault.verify(untenanted)).toMatchObject({ subject: 'olga', tenant: 'acme', roles: ['operator'] });
+    // The configured (nested) claim still wins over the default.
+    expect(await withDefault.verify(await issuer.token({ sub: 'bea', roles: ['operator'], org: { id: 'beta' } }))).toMatchObject({ tenant: 'beta' });
+    expect(await apiAuthFromInfra(loadInfra(settings), { keys: null }).verify(untenanted)).toEqual({ refused: 'the token has no org.id claim naming its tenant' });
+    // A default may name one tenant, never every tenant.
+    expect(() => loadInfra({ ...settings, OIDC_DEFAULT_TENANT: '*' })).toThrow(/OIDC_DEFAULT_TENANT="\*"/);
+  });
+
   it('keeps /health and /ready open', async () => {
     expect((await call('GET', '/health/orchestration', null)).status).toBe(200);
     expect([200, 503]).toContain((await call('GET', '/ready/orchestration', null)).status);

@@ -130,7 +130,7 @@ describe('amas CLI against the embedded runtime', () => {
     expect(approved).toMatchObject({ code: 0, out: `${workflowId} completed\n` });
     const watched = await watching;
     expect(watched.code).toBe(0);
-    expect(watched.out).toContain(`workflow awaits approval: amas approve ${workflowId}`);
+    expect(watched.out).toContain(`workflow awaits delivery approval: amas approve ${workflowId}`);
     expect(watched.out).toContain(`${workflowId} completed:`);
   });
 

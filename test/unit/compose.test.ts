@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { configKeys, infraSchema } from '../../shared/config.js';
 import { functionSubscriptions } from '../../shared/events/topics.js';
 import { isLoopback } from '../../shared/runtime/auth/from-infra.js';
+import { otelVariables, tracingProblems } from './helpers/tracing-env.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- compose files are untyped YAML trees */
 type Doc = Record<string, any>;
@@ -14,7 +15,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const read = (file: string) => readFileSync(join(root, file), 'utf8');
 const load = (file: string): Doc => parse(read(file), { merge: true }) as Doc;
 const serverVars = [...Object.keys(infraSchema.shape), 'SQS_ENDPOINT', 'DYNAMODB_ENDPOINT', 'AWS_REGION'];
-const allowedAppEnv = new Set<string>([...configKeys, ...serverVars]);
+const allowedAppEnv = new Set<string>([...configKeys, ...serverVars, ...otelVariables]);
 const databases = ['postgres', 'redis', 'neo4j', 'kafka'];
 
 const envNames = (env: unknown): string[] =>
@@ -145,7 +146,7 @@ describe('docker-compose.dev.yml', () => {
 
   it('is structurally sound and runs the servers, Prometheus and Grafana', () => {
     expect(composeProblems(compose)).toEqual([]);
-    expect(Object.keys(services).sort()).toEqual(['grafana', 'kafka', 'neo4j', 'postgres', 'prometheus', 'redis']);
+    expect(Object.keys(services).sort()).toEqual(['grafana', 'kafka', 'neo4j', 'postgres', 'prometheus', 'redis', 'zipkin']);
   });
 
   it('Prometheus scrapes /metrics of the API and the functions; Grafana provisions the dashboard', () => {
@@ -160,6 +161,36 @@ describe('docker-compose.dev.yml', () => {
     const mount = (services.grafana!.volumes as string[]).find((v) => v.split(':')[1] === provider.options.path)!;
     expect(existsSync(join(root, mount.split(':')[0]!, 'amas-orchestration.json'))).toBe(true);
     expect(load('deploy/grafana/provisioning/datasources/prometheus.yaml').datasources[0].url).toBe('http://prometheus:9090');
+  });
+});
+
+/** A service's environment as compose starts it with an empty .env: `${X:-default}` becomes the default. */
+const resolved = (env: Record<string, unknown>): Record<string, string> =>
+  Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z0-9_]+:?-([^}]*)\}/g, '$1')]));
+
+describe('tracing in docker-compose.yml', () => {
+  const compose = load('docker-compose.yml');
+  const services = compose.services as Record<string, Doc>;
+  const apps = Object.entries(services).filter(([, s]) => isApp(s));
+
+  it('the API and every worker export spans to the stack\'s Zipkin, each under its own amas-<part> name', () => {
+    expect(apps.map(([name]) => name).sort()).toEqual(['orchestration', ...Object.keys(functionSubscriptions).map((fn) => `fn-${fn}`)].sort());
+    for (const [name, svc] of apps) {
+      const env = resolved(svc.environment as Record<string, unknown>);
+      expect(tracingProblems(env), name).toEqual([]);
+      expect(env.OTEL_SERVICE_NAME, name).toBe(name === 'orchestration' ? 'amas-api' : `amas-${name.slice(3)}`);
+      expect(new URL(env.OTEL_EXPORTER_ZIPKIN_ENDPOINT!).host, name).toBe('zipkin:9411');
+    }
+    expect(services.zipkin!.image).toBe('openzipkin/zipkin:3.5.1');
+    expect(services.zipkin!.ports).toEqual(['127.0.0.1:9411:9411']);
+  });
+
+  it('the check fails a service that lost the tracing settings', () => {
+    const env = resolved(services['fn-assign']!.environment as Record<string, unknown>);
+    const { OTEL_TRACES_EXPORTER: _exporter, ...noExporter } = env;
+    expect(tracingProblems(noExporter)).toEqual([expect.stringMatching(/^no trace exporter/)]);
+    const { OTEL_SERVICE_NAME: _name, ...unnamed } = env;
+    expect(tracingProblems(unnamed)).toEqual([expect.stringMatching(/^OTEL_SERVICE_NAME/)]);
   });
 });
 

@@ -237,7 +237,7 @@ async function serve(runtime: Runtime): Promise<{ url: string; close: () => Prom
 
 async function embedded(h: Harness, config: Partial<Config>, options: { functions?: [] } = {}) {
   const runtime = await startRuntime({
-    config: defaultConfig(config),
+    config: defaultConfig({ ORCHESTRATION_PLAN_APPROVAL: 'OFF', ...config }),
     adapters: { bus: createMemoryEventBus(), store: h.store, leases: createMemoryLeaseStore(systemClock), directory: createMemoryAgentDirectory({ maxTasksPerAgent: 3 }) },
     logger: silentLogger,
     demoAgents: options.functions === undefined,

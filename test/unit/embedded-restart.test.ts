@@ -164,7 +164,7 @@ interface Served {
 
 /** The embedded entry point (`npm start`) on a free port over `dataDir`, whatever servers the calling shell configured. */
 async function serve(dataDir: string, env: Record<string, string>): Promise<Served> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0', AMAS_DATA_DIR: dataDir, ...env };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0', AMAS_DATA_DIR: dataDir, ORCHESTRATION_PLAN_APPROVAL: 'off', ...env };
   for (const server of ['KAFKA_BROKERS', 'DATABASE_URL', 'REDIS_URL', 'NEO4J_URL']) delete childEnv[server];
   const child = spawn(process.execPath, ['--import', 'tsx', 'shared/runtime/main-embedded.ts'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -72,7 +72,7 @@ describe('state change and request logs over the embedded runtime', () => {
   let baseUrl: string;
 
   beforeAll(async () => {
-    const config = loadConfig({ ORCHESTRATION_DEMO_AGENT_DELAY_MS: '10' });
+    const config = loadConfig({ ORCHESTRATION_DEMO_AGENT_DELAY_MS: '10', ORCHESTRATION_PLAN_APPROVAL: 'off' });
     const bus = createMemoryEventBus({ partitions: 6, retryDelayMs: 10 });
     store = createSqlWorkflowStore(await createPgliteClient());
     const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });

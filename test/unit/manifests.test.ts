@@ -16,6 +16,7 @@ import { configEntries, configKeys, infraSchema } from '../../shared/config.js';
 import { allTopics, deadLetterTopic, functionSubscriptions, type FunctionName } from '../../shared/events/topics.js';
 import { createMetrics } from '../../shared/runtime/metrics.js';
 import { isLoopback } from '../../shared/runtime/auth/from-infra.js';
+import { tracingProblems } from './helpers/tracing-env.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped YAML trees */
 type Doc = Record<string, any>;
@@ -145,7 +146,7 @@ describe('orchestration base', () => {
   });
 
   it('the Deployment reads config from the ConfigMap, secrets from amas-secrets, and runs non-root on a read-only root', () => {
-    expect(container.envFrom).toEqual([{ configMapRef: { name: 'amas-orchestration-config' } }]);
+    expect(container.envFrom).toEqual([{ configMapRef: { name: 'amas-orchestration-config' } }, { configMapRef: { name: 'amas-tracing-config' } }]);
     const secretRefs = container.env.filter((e: Doc) => e.valueFrom).map((e: Doc) => e.valueFrom.secretKeyRef);
     expect(secretRefs.map((r: Doc) => r.name)).toEqual(['amas-secrets', 'amas-secrets', 'amas-secrets', 'amas-secrets', 'amas-secrets']);
     expect(secretRefs.map((r: Doc) => r.key)).toEqual(expect.arrayContaining(['AMAS_ADMIN_KEY', 'AMAS_MESSAGE_SECRET']));
@@ -379,6 +380,53 @@ describe('monitoring of the function pods', () => {
     }
     expect(matches(one('Deployment', 'amas-orchestration').spec.template.metadata.labels), 'the API has its ServiceMonitor').toBe(false);
     expect(monitor.spec.namespaceSelector.matchNames).toEqual(['amas']);
+  });
+});
+
+describe('tracing', () => {
+  /** Every container of ours (image amas/…) with its effective env: its ConfigMaps' data, then its own env values. */
+  const ours = docs.flatMap(({ file, doc }) =>
+    ((doc.spec?.template?.spec?.containers ?? []) as Doc[])
+      .filter((c) => String(c.image).startsWith('amas/'))
+      .map((c) => ({ label: `${file} ${doc.metadata.name}/${c.name}`, container: c })),
+  );
+  const effectiveEnv = (c: Doc): Record<string, string | undefined> => ({
+    ...Object.assign({}, ...((c.envFrom ?? []) as Doc[]).filter((f) => f.configMapRef).map((f) => one('ConfigMap', f.configMapRef.name).data as Record<string, string>)),
+    ...Object.fromEntries(((c.env ?? []) as Doc[]).filter((e) => 'value' in e).map((e) => [e.name, String(e.value)])),
+  });
+  const partOf = (c: Doc): string => (String(c.command?.join(' ')).match(/main-function\.js (\w+)/)?.[1] ?? 'api');
+
+  it('every process of the API and both function layouts exports spans, named amas-<part>, sampled by ORCHESTRATION_TRACE_SAMPLE_RATE', () => {
+    expect(ours).toHaveLength(1 + names.length * 2);
+    for (const { label, container } of ours) {
+      expect(tracingProblems(effectiveEnv(container)), label).toEqual([]);
+      expect(effectiveEnv(container).OTEL_SERVICE_NAME, label).toBe(`amas-${partOf(container)}`);
+    }
+  });
+
+  it('the exporter endpoint is the zipkin Service the base ships', () => {
+    const endpoint = new URL(String(one('ConfigMap', 'amas-tracing-config').data.OTEL_EXPORTER_ZIPKIN_ENDPOINT));
+    const [service, namespace] = endpoint.hostname.split('.');
+    const svc = one('Service', service!, 'v1');
+    expect(svc.metadata.namespace).toBe(namespace);
+    const port = (svc.spec.ports as Doc[]).find((p) => p.port === Number(endpoint.port))!;
+    const pod = one('Deployment', service!).spec.template;
+    expect(svc.spec.selector).toEqual(pod.metadata.labels);
+    expect(pod.spec.containers[0].ports.map((p: Doc) => p.name)).toContain(port.targetPort);
+    expect(pod.spec.containers[0].image).toBe('openzipkin/zipkin:3.5.1');
+  });
+
+  it('the check fails a manifest without the tracing ConfigMap, the service name or a sample rate', () => {
+    const { container } = ours.find(({ label }) => label.startsWith('keda/'))!;
+    expect(tracingProblems(effectiveEnv(container))).toEqual([]);
+    const noConfigMap = clone(container);
+    noConfigMap.envFrom = noConfigMap.envFrom.filter((f: Doc) => f.configMapRef.name !== 'amas-tracing-config');
+    expect(tracingProblems(effectiveEnv(noConfigMap))).toEqual([expect.stringMatching(/^no trace exporter/)]);
+    const unnamed = clone(container);
+    unnamed.env = unnamed.env.filter((e: Doc) => e.name !== 'OTEL_SERVICE_NAME');
+    expect(tracingProblems(effectiveEnv(unnamed))).toEqual([expect.stringMatching(/^OTEL_SERVICE_NAME/)]);
+    expect(tracingProblems({ ...effectiveEnv(container), ORCHESTRATION_TRACE_SAMPLE_RATE: undefined })).toEqual([expect.stringMatching(/^ORCHESTRATION_TRACE_SAMPLE_RATE/)]);
+    expect(tracingProblems({ ...effectiveEnv(container), OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'http://zipkin:9411' })).toEqual([expect.stringMatching(/^zipkin exporter/)]);
   });
 });
 

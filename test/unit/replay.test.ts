@@ -8,7 +8,7 @@ import { runCli } from '../../shared/runtime/cli.js';
 import { createReplayPorts, exportLog, parseLog, replayLog, LogFormatError, type ReplayPorts, type ReplaySummary } from '../../shared/runtime/replay.js';
 import { decided, startEmbedded, type Embedded } from './helpers/embedded.js';
 
-const env = { ORCHESTRATION_DEMO_AGENT_DELAY_MS: '15', ORCHESTRATION_DEMO_LOW_QUALITY_RATE: '0.4' };
+const env = { ORCHESTRATION_DEMO_AGENT_DELAY_MS: '15', ORCHESTRATION_DEMO_LOW_QUALITY_RATE: '0.4', ORCHESTRATION_PLAN_APPROVAL: 'off' };
 const descriptions = [
   'Research AI market trends and create presentation',
   'Build a REST API for customer orders with tests',

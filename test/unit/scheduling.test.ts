@@ -12,8 +12,8 @@ const scarce = {
   ORCHESTRATION_MAX_AGENTS_PER_POOL: '1',
   ORCHESTRATION_MAX_WORKFLOWS: '1000',
 };
-/** A SIMPLE request: one subtask, for the content writer. */
-const task = (n: number | string) => `Fix the login bug #${n}`;
+/** A SIMPLE request: one subtask, for the content writer (a bug fix is planned for technical specialists). */
+const task = (n: number | string) => `Summarise note #${n}`;
 const specialty = 'content_writer_editor';
 
 interface Logged {

@@ -3,10 +3,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { agentTable } from '../../shared/adapters/dynamodb/agent-table.dynamodb.js';
 import { leaseTable } from '../../shared/adapters/dynamodb/lease-table.dynamodb.js';
 import { queueNames } from '../../shared/adapters/sqs/sqs-names.js';
 import { sqsQueueGroups } from '../../shared/adapters/sqs/sqs-topology.js';
 import { functionSubscriptions, type FunctionName } from '../../shared/events/topics.js';
+import { tracingProblems } from './helpers/tracing-env.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- serverless.yml is an untyped YAML tree */
 type Doc = Record<string, any>;
@@ -101,6 +103,34 @@ describe('serverless.yml', () => {
     });
     expect(table.Properties.AttributeDefinitions).toContainEqual({ AttributeName: 'leaseKey', AttributeType: 'S' });
     expect((table.Properties.GlobalSecondaryIndexes as Doc[]).map((i) => i.IndexName).sort()).toEqual([leaseTable.expiryIndex, leaseTable.holderIndex].sort());
+  });
+
+  it('keeps the agent directory in one table for every container, in the shape of the DynamoDB agent adapter', () => {
+    const table = resources.AgentTable!;
+    expect(table.Type).toBe('AWS::DynamoDB::Table');
+    expect(table.Properties).toMatchObject({
+      TableName: '${self:custom.agentTable}',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: agentTable.partitionKey, KeyType: 'HASH' }, { AttributeName: agentTable.sortKey, KeyType: 'RANGE' }],
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
+    expect(table.Properties.AttributeDefinitions).toEqual([{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }]);
+    expect(sls.provider.environment.AGENT_TABLE).toBe('${self:custom.agentTable}');
+    // reserve/release/recordWork are TransactWriteItems: IAM checks each item's own action.
+    const granted = (sls.provider.iam.role.statements as Doc[]).filter((st) => (st.Resource as Doc[]).some?.((r) => r['Fn::GetAtt']?.[0] === 'AgentTable')).flatMap((st) => st.Action as string[]);
+    expect(granted).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:Query']));
+  });
+
+  it('every function exports spans under its own amas-<name>, sampled by ORCHESTRATION_TRACE_SAMPLE_RATE', () => {
+    const serviceNames = Object.entries(sls.functions as Record<string, Doc>).map(([name, fn]) => {
+      const env = { ...sls.provider.environment, ...fn.environment } as Record<string, string>;
+      expect(tracingProblems(env), name).toEqual([]);
+      expect(env.OTEL_SERVICE_NAME, name).toBe(`amas-${name}`);
+      return env.OTEL_SERVICE_NAME;
+    });
+    expect(new Set(serviceNames).size).toBe(Object.keys(sls.functions).length);
+    const { OTEL_TRACES_EXPORTER: _exporter, ...withoutExporter } = sls.provider.environment as Record<string, string>;
+    expect(tracingProblems({ ...withoutExporter, OTEL_SERVICE_NAME: 'amas-api' })).toEqual([expect.stringMatching(/^no trace exporter/)]);
   });
 
   it('routes the API, including health and readiness, to the api function', () => {

@@ -120,7 +120,16 @@ export function WorkflowPage({ id }: { id: string }) {
             </button>
           ))}
         </div>
-        {view.status === 'awaiting_approval' && <div class="note note-warn">Every subtask passed. This workflow waits for a reviewer to approve or reject it.</div>}
+        {view.approvalStage === 'plan' && (
+          <div class="note note-warn" data-testid="approval-note">
+            The plan needs approval before any subtask runs ({view.plan?.risk ?? 'unknown'} risk). Approve to start it, or reject it.
+          </div>
+        )}
+        {view.approvalStage === 'delivery' && (
+          <div class="note note-warn" data-testid="approval-note">
+            Every subtask passed. This workflow waits for a reviewer to approve or reject its delivery.
+          </div>
+        )}
         {view.failureReason && <div class="note note-error">{view.failureReason}</div>}
         <ErrorNote error={error} />
       </section>

@@ -3,7 +3,8 @@ import { summariseHierarchy } from '../hierarchy-summary.js';
 import type { AgentStatus, SpecialtyGroup } from '../../domain/vocabulary.js';
 import { groupOf, leadRoleOf } from '../../domain/vocabulary.js';
 import { servesTenant } from '../../domain/agent-tenancy.js';
-import type { AgentDirectory, AgentRecord, WorkOutcome, WorkRecord } from '../../ports/agent-directory.port.js';
+import type { AgentDirectory, AgentRecord, OutputRecord, WorkOutcome, WorkRecord } from '../../ports/agent-directory.port.js';
+import { outputIdOf } from '../../domain/lineage.js';
 
 export interface MemoryAgentDirectoryOptions {
   /** A cap on every agent's concurrent tasks, below its own capacity when smaller. */
@@ -27,6 +28,14 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
   const agents = new Map<string, Entry>();
   /** WORKED_ON edges, keyed `agent subtask`. */
   const work = new Map<string, WorkRecord & { agentId: string }>();
+  /** The lineage: each subtask's workflow and DEPENDS_ON edges, and the outputs (PRODUCED) by id. */
+  const subtasks = new Map<string, { workflowId: string; dependsOn: Set<string> }>();
+  const outputs = new Map<string, OutputRecord & { workflowId: string }>();
+  const subtaskOf = (id: string, workflowId: string) => {
+    const known = subtasks.get(id) ?? { workflowId, dependsOn: new Set<string>() };
+    subtasks.set(id, known);
+    return known;
+  };
 
   const capacityOf = (record: AgentRecord): number => Math.min(record.capacity, options.maxTasksPerAgent ?? Infinity);
   const byId = (a: Entry, b: Entry): number => a.record.id.localeCompare(b.record.id);
@@ -151,12 +160,37 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
       return best ? copy(best.record) : null;
     },
 
-    async recordWork(agentId, subtaskId, workflowId, outcome, at = 0) {
+    async recordWork(agentId, subtaskId, workflowId, outcome, at = 0, lineage) {
       entryOf(agentId);
       const key = `${agentId} ${subtaskId}`;
-      if (work.has(key)) return false;
-      work.set(key, { agentId, subtaskId, workflowId, ...outcome, at });
-      return true;
+      let created = false;
+      if (!work.has(key)) {
+        work.set(key, { agentId, subtaskId, workflowId, ...outcome, at });
+        created = true;
+      }
+      if (!lineage) return created;
+      const subtask = subtaskOf(subtaskId, workflowId);
+      for (const dependency of lineage.dependsOn) {
+        subtaskOf(dependency, workflowId);
+        subtask.dependsOn.add(dependency);
+      }
+      const id = outputIdOf(subtaskId, lineage.attempt);
+      if (lineage.produced && !outputs.has(id)) {
+        outputs.set(id, { id, subtaskId, attempt: lineage.attempt, agentId, workflowId, ...outcome, at });
+        created = true;
+      }
+      return created;
+    },
+
+    async lineageOf(workflowId) {
+      const ids = [...subtasks].filter(([, s]) => s.workflowId === workflowId).map(([id]) => id).sort();
+      return {
+        subtasks: ids.map((id) => ({ id, dependsOn: [...subtasks.get(id)!.dependsOn].sort() })),
+        outputs: [...outputs.values()]
+          .filter((o) => o.workflowId === workflowId)
+          .sort((a, b) => (a.subtaskId < b.subtaskId ? -1 : a.subtaskId > b.subtaskId ? 1 : a.attempt - b.attempt))
+          .map(({ workflowId: _workflow, ...output }) => output),
+      };
     },
 
     async workOf(agentId) {

@@ -4,7 +4,8 @@ import { NotFoundError } from '../../errors.js';
 import type { SpecialtyGroup } from '../../domain/vocabulary.js';
 import { groupOf, leadRoleOf } from '../../domain/vocabulary.js';
 import { servesTenant } from '../../domain/agent-tenancy.js';
-import type { AgentDirectory, AgentRecord, WorkOutcome, WorkRecord } from '../../ports/agent-directory.port.js';
+import type { AgentDirectory, AgentRecord, LineageRecord, WorkLineage, WorkOutcome, WorkRecord } from '../../ports/agent-directory.port.js';
+import { outputIdOf } from '../../domain/lineage.js';
 import * as q from './agent-queries.js';
 import { byId, explicitStatuses, toAgentRecord, toNumber } from './cypher.js';
 import { summariseHierarchy } from '../hierarchy-summary.js';
@@ -46,8 +47,12 @@ export interface Neo4jAgentDirectory extends AgentDirectory {
   reportingChain(agentId: string): Promise<string[]>;
   /** The group's management lead (role `<group>_team_lead`, see leadRoleOf), preferring an available one. */
   leadFor(group: SpecialtyGroup): Promise<AgentRecord | null>;
-  /** Records (agent)-[:WORKED_ON]->(subtask)-[:PART_OF]->(workflow) once; false when already recorded. */
-  recordWork(agentId: string, subtaskId: string, workflowId: string, outcome: WorkOutcome, at?: number): Promise<boolean>;
+  /**
+   * Records (agent)-[:WORKED_ON]->(subtask)-[:PART_OF]->(workflow) once; with lineage, the subtask's
+   * DEPENDS_ON edges and its attempt's (:Output)-[:PRODUCED_BY]->(agent). False when already recorded.
+   */
+  recordWork(agentId: string, subtaskId: string, workflowId: string, outcome: WorkOutcome, at?: number, lineage?: WorkLineage): Promise<boolean>;
+  lineageOf(workflowId: string): Promise<LineageRecord>;
   /** What the agent worked on, oldest first. */
   workOf(agentId: string): Promise<WorkRecord[]>;
   /** Deletes this namespace's agents, subtasks and workflows (not the shared Specialty vocabulary). */
@@ -174,10 +179,31 @@ export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDir
       return best ? copy(best) : null;
     },
 
-    async recordWork(agentId, subtaskId, workflowId, outcome, at = Date.now()) {
-      const rows = await run<{ created: boolean }>(q.recordWork, { id: agentId, subtaskId, workflowId, outcome, at });
+    async recordWork(agentId, subtaskId, workflowId, outcome, at = Date.now(), lineage) {
+      const outputId = lineage?.produced ? outputIdOf(subtaskId, lineage.attempt) : null;
+      const params = { id: agentId, subtaskId, workflowId, outcome, at, dependsOn: [...(lineage?.dependsOn ?? [])], outputId, attempt: lineage?.attempt ?? null };
+      const rows = await run<{ created: boolean }>(q.recordWork, params);
       mustExist(rows, agentId);
       return rows[0]?.created ?? false;
+    },
+
+    async lineageOf(workflowId) {
+      const rows = await run<{ id: string; dependsOn: string[]; outputs: Record<string, unknown>[] }>(q.lineageOf, { workflowId }, false);
+      return {
+        subtasks: rows.map((row) => ({ id: row.id, dependsOn: [...row.dependsOn].sort() })),
+        outputs: rows.flatMap((row) =>
+          row.outputs.map((o) => ({
+            id: String(o.id),
+            subtaskId: String(o.subtaskId),
+            attempt: toNumber(o.attempt),
+            agentId: String(o.agentId),
+            success: Boolean(o.success),
+            quality: toNumber(o.quality),
+            durationMs: toNumber(o.durationMs),
+            at: toNumber(o.at),
+          })),
+        ),
+      };
     },
 
     async workOf(agentId) {

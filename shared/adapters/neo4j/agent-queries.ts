@@ -7,6 +7,9 @@ import { recordOf, statusOf } from './cypher.js';
  *   (:Agent)-[:REPORTS_TO]->(:Agent)          from `supervisorId`, whichever registers first
  *   (:Agent)-[:HAS_SPECIALTY]->(:Specialty {name, group})
  *   (:Agent)-[:WORKED_ON {success, quality, durationMs, at}]->(:Subtask)-[:PART_OF]->(:Workflow)
+ *   (:Subtask)-[:DEPENDS_ON]->(:Subtask)       the lineage: what a subtask was given,
+ *   (:Subtask)-[:PRODUCED]->(:Output {id: '<subtask>#<attempt>', attempt, agentId, success, quality, durationMs, at})
+ *   (:Output)-[:PRODUCED_BY]->(:Agent)          and which attempt, by which agent, produced what
  *
  * Reservations are the list property `held` (bounded by capacity) and outcomes already counted
  * the list `recorded`. Writes that read them first write the agent node: that takes its
@@ -114,6 +117,7 @@ export const leadsFor = `
 MATCH (a:Agent {ns: $ns, role: $role}) WHERE a.layer = 'MANAGEMENT'
 RETURN ${versioned('a')}`;
 
+/** `$dependsOn` is a list (empty without lineage); `$outputId` is null unless the attempt produced an output. */
 export const recordWork = `
 MATCH (a:Agent {ns: $ns, id: $id})
 MERGE (w:Workflow {ns: $ns, id: $workflowId})
@@ -122,9 +126,37 @@ MERGE (s)-[:PART_OF]->(w)
 MERGE (a)-[r:WORKED_ON]->(s)
 ON CREATE SET r.success = $outcome.success, r.quality = $outcome.quality,
   r.durationMs = $outcome.durationMs, r.at = $at, r._created = true
-WITH r, r._created IS NOT NULL AS created
+WITH a, w, s, r, r._created IS NOT NULL AS worked
 REMOVE r._created
-RETURN created`;
+WITH a, w, s, worked
+CALL (w, s) {
+  UNWIND $dependsOn AS dependencyId
+  MERGE (d:Subtask {ns: $ns, id: dependencyId})
+  MERGE (d)-[:PART_OF]->(w)
+  MERGE (s)-[:DEPENDS_ON]->(d)
+}
+CALL (a, s) {
+  UNWIND CASE WHEN $outputId IS NULL THEN [] ELSE [$outputId] END AS outputId
+  MERGE (o:Output {ns: $ns, id: outputId})
+  ON CREATE SET o.subtaskId = $subtaskId, o.attempt = $attempt, o.agentId = $id, o.success = $outcome.success,
+    o.quality = $outcome.quality, o.durationMs = $outcome.durationMs, o.at = $at, o._created = true
+  MERGE (s)-[:PRODUCED]->(o)
+  MERGE (o)-[:PRODUCED_BY]->(a)
+  WITH o, o._created IS NOT NULL AS created
+  REMOVE o._created
+  RETURN collect(created) AS produced
+}
+RETURN worked OR true IN produced AS created`;
+
+/** A workflow's subtasks with their dependencies, and every output they produced. */
+export const lineageOf = `
+MATCH (:Workflow {ns: $ns, id: $workflowId})<-[:PART_OF]-(s:Subtask)
+OPTIONAL MATCH (s)-[:DEPENDS_ON]->(d:Subtask)
+WITH s, collect(d.id) AS dependsOn
+OPTIONAL MATCH (s)-[:PRODUCED]->(o:Output)
+WITH s, dependsOn, o ORDER BY o.attempt
+RETURN s.id AS id, dependsOn, [x IN collect(o) | x {.id, .subtaskId, .attempt, .agentId, .success, .quality, .durationMs, .at}] AS outputs
+ORDER BY s.id`;
 
 export const workOf = `
 MATCH (:Agent {ns: $ns, id: $id})-[r:WORKED_ON]->(s:Subtask)-[:PART_OF]->(w:Workflow)
@@ -133,5 +165,5 @@ RETURN s.id AS subtaskId, w.id AS workflowId, r.success AS success, r.quality AS
 ORDER BY r.at, s.id`;
 
 export const clearNamespace = `
-MATCH (n) WHERE n.ns = $ns AND (n:Agent OR n:Subtask OR n:Workflow)
+MATCH (n) WHERE n.ns = $ns AND (n:Agent OR n:Subtask OR n:Workflow OR n:Output)
 DETACH DELETE n`;

@@ -10,6 +10,7 @@ const statements = [
   'CREATE CONSTRAINT specialty_name IF NOT EXISTS FOR (s:Specialty) REQUIRE s.name IS UNIQUE',
   'CREATE CONSTRAINT subtask_id IF NOT EXISTS FOR (s:Subtask) REQUIRE (s.ns, s.id) IS UNIQUE',
   'CREATE CONSTRAINT workflow_id IF NOT EXISTS FOR (w:Workflow) REQUIRE (w.ns, w.id) IS UNIQUE',
+  'CREATE CONSTRAINT output_id IF NOT EXISTS FOR (o:Output) REQUIRE (o.ns, o.id) IS UNIQUE',
   'CREATE INDEX agent_layer IF NOT EXISTS FOR (a:Agent) ON (a.layer)',
   'CREATE INDEX agent_role IF NOT EXISTS FOR (a:Agent) ON (a.ns, a.role)',
   'CREATE INDEX agent_supervisor IF NOT EXISTS FOR (a:Agent) ON (a.ns, a.supervisorId)',

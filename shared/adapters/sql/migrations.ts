@@ -1,4 +1,6 @@
 import { apiKeyStatements } from './api-keys.sql.js';
+import { workflowUsageStatements } from './usage.sql.js';
+import { attemptStatements } from './attempts.sql.js';
 import type { SqlClient } from './sql-client.js';
 
 export interface Migration {
@@ -371,6 +373,16 @@ export const migrations: readonly Migration[] = [
     version: 7,
     name: 'API keys (AMAS_AUTH=keys), stored hashed',
     statements: apiKeyStatements,
+  },
+  {
+    version: 8,
+    name: 'what each workflow spent on models (tokens, cost), written by the commit that spent it',
+    statements: workflowUsageStatements([commitFunction, commitSetFunction]),
+  },
+  {
+    version: 9,
+    name: 'attempt history: every attempt of every subtask, recorded by a trigger on subtasks',
+    statements: attemptStatements,
   },
 ];
 

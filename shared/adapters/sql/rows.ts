@@ -14,6 +14,7 @@ export interface WorkflowRow {
   complexity: string | null;
   plan: unknown;
   failure_reason: string | null;
+  usage: unknown;
   version: number;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -62,6 +63,7 @@ export function toWorkflow(row: WorkflowRow): Workflow {
     complexity: row.complexity,
     plan: row.plan,
     failureReason: row.failure_reason,
+    usage: row.usage,
     version: row.version,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
@@ -105,6 +107,7 @@ export const workflowColumns: ColumnMap<Required<WorkflowPatch>> = {
   plan: 'plan',
   failureReason: 'failure_reason',
   completedAt: 'completed_at',
+  usage: 'usage',
 };
 
 export const subtaskColumns: ColumnMap<Required<SubtaskPatch>> = {

@@ -8,6 +8,7 @@ import type {
   WorkflowStore,
 } from '../../ports/workflow-store.port.js';
 import { runMigrations } from './migrations.js';
+import { readAttempts } from './attempts.sql.js';
 import {
   columnPatch,
   json,
@@ -243,6 +244,7 @@ const WAITING = `WITH used AS (
   LEFT JOIN share h ON h.tenant = w.tenant
   LEFT JOIN unnest($4::text[], $5::float8[]) AS tw(tenant, weight) ON tw.tenant = w.tenant
   WHERE s.status = 'ready' AND s.assigned_agent IS NULL AND w.status = 'running' AND s.specialty = ANY($1::text[])
+    AND ($7::text IS NULL OR w.tenant = $7::text)
   ORDER BY
     least(5, CASE w.priority WHEN 'CRITICAL' THEN 5 WHEN 'URGENT' THEN 4 WHEN 'HIGH' THEN 3 WHEN 'NORMAL' THEN 2 ELSE 1 END
       + floor(greatest(0, $6::float8 / 1000 - extract(epoch FROM s.updated_at)::float8) / $3::float8)) DESC,
@@ -329,8 +331,10 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
       return subtask ?? null;
     },
 
-    findWaitingSubtasks: (specialties, limit, { now, agingSeconds, tenantWeights }) =>
-      subtasks(WAITING, [[...specialties], limit, agingSeconds, Object.keys(tenantWeights), Object.values(tenantWeights), now]),
+    getAttempts: (workflowId) => readAttempts(client, workflowId),
+
+    findWaitingSubtasks: (specialties, limit, { now, agingSeconds, tenantWeights, tenant }) =>
+      subtasks(WAITING, [[...specialties], limit, agingSeconds, Object.keys(tenantWeights), Object.values(tenantWeights), now, tenant ?? null]),
 
     findOverdueSubtasks: (now, limit) =>
       subtasks(

@@ -6,6 +6,7 @@ import { integerIn, jsonObject } from '../parsers.js';
 import { decimal, renderTable } from '../table.js';
 import type { SubmitAnswer, WorkflowList, WorkflowView } from '../types.js';
 import { watchWorkflow } from '../watch.js';
+import { aiLines } from '../ai-lines.js';
 
 interface SubmitOptions {
   priority: string;
@@ -110,6 +111,8 @@ export function describeWorkflow(view: WorkflowView): string {
     `  created ${view.createdAt}${view.completedAt ? `, finished ${view.completedAt}` : ''}`,
   ];
   if (view.failureReason) lines.push(`  reason: ${view.failureReason}`);
+  lines.push(...aiLines(view));
+  if (view.approvalStage) lines.push(`  awaiting ${view.approvalStage} approval: amas approve ${view.workflowId} (or reject)`);
   const table = renderTable(
     [
       { header: 'id', value: (s) => s.id },

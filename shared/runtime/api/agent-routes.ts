@@ -115,8 +115,8 @@ export function createAgentRoutes(runtime: Runtime): Router {
     }
     const fenced = { workflowId: subtask.workflowId, subtaskId: subtask.id, attempt: body.attempt, agentId: id, leaseToken: body.leaseToken };
     const event = body.status === 'completed'
-      ? makeEvent(subtaskCompleted, { ...fenced, quality: body.quality, output: body.output, durationMs: body.durationMs }, contextOf(id))
-      : makeEvent(subtaskFailed, { ...fenced, reason: body.reason, cause: 'agent_error' }, contextOf(id));
+      ? makeEvent(subtaskCompleted, { ...fenced, quality: body.quality, output: body.output, durationMs: body.durationMs, ...(body.usage ? { usage: body.usage } : {}) }, contextOf(id))
+      : makeEvent(subtaskFailed, { ...fenced, reason: body.reason, cause: 'agent_error', ...(body.usage ? { usage: body.usage } : {}) }, contextOf(id));
     await runtime.bus.publish(topics.subtaskResults, [{ key: subtask.workflowId, event: stampTrace(event) }]);
     res.status(202).json({ accepted: true, eventId: event.id, type: event.type });
   });
@@ -178,6 +178,6 @@ async function itemOf(runtime: Runtime, subtask: Subtask, leaseToken: number, de
     attempt: subtask.attempts,
     leaseToken,
     deadline,
-    task: { title: subtask.title, description: subtask.description, specialty: subtask.specialty, inputs },
+    task: { title: subtask.title, description: subtask.description, specialty: subtask.specialty, inputs, successCriteria: subtask.successCriteria },
   };
 }

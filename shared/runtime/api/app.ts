@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import express, { type Request, type Response } from 'express';
-import { cancelRequestSchema, listWorkflowsQuerySchema, submitTaskRequestSchema, workflowIdParamSchema } from '../../api/requests.js';
+import { cancelRequestSchema, decisionRequestSchema, listWorkflowsQuerySchema, submitTaskRequestSchema, workflowIdParamSchema } from '../../api/requests.js';
 import { OrchestrationError, NotFoundError } from '../../errors.js';
 import { isoTime, makeEvent, taskSubmitted } from '../../events/index.js';
 import { retry } from '../../retry.js';
@@ -17,6 +17,7 @@ import { requestLog } from './request-log.js';
 import { traceIdOf, traceRequests, traceSubmitted } from '../tracing/index.js';
 import { createStreamRoutes, type StreamOptions } from './stream-routes.js';
 import { createDeadLetterRoutes } from './dead-letter-routes.js';
+import { createHistoryRoutes } from './history-routes.js';
 import { createAgentRoutes } from './agent-routes.js';
 import { workflowView } from './workflow-view.js';
 import { rejectBadPaths, rejectBadText, requireJson } from './input-guards.js';
@@ -108,20 +109,21 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
     const read = await reads.read(`workflow:${id}`, async () => {
       const workflow = await store.getWorkflow(id);
       if (!workflow) throw new NotFoundError(`workflow ${id}`);
-      return { owner: { tenant: workflow.tenant, metadata: workflow.metadata }, view: workflowView(workflow, await store.getSubtasks(id)) };
+      return { owner: { tenant: workflow.tenant, metadata: workflow.metadata }, view: workflowView(workflow, await store.getSubtasks(id), config.ORCHESTRATION_WORKFLOW_BUDGET_USD) };
     });
     // Another tenant's workflow is answered like a missing one (no existence leak).
     if (!canSee(principalOf(res), read.value.owner)) throw new NotFoundError(`workflow ${id}`);
     answer(res, { ...read, value: read.value.view });
   });
 
-  // approve / reject decide a workflow awaiting approval (submitted with requireApproval).
+  // approve / reject decide a workflow awaiting approval of its plan or of its delivery.
   for (const command of ['cancel', 'pause', 'resume', 'approve', 'reject'] as const satisfies readonly ControlCommand[]) {
     app.post(`/v1/workflows/:id/${command}`, async (req, res) => {
       const { id } = workflowIdParamSchema.parse(req.params);
       const target = await store.getWorkflow(id);
       if (!target || !canSee(principalOf(res), target)) throw new NotFoundError(`workflow ${id}`);
-      const given = command === 'cancel' || command === 'reject' ? cancelRequestSchema.parse(req.body ?? {}).reason : undefined;
+      const decision = command === 'approve' || command === 'reject' ? decisionRequestSchema.parse(req.body ?? {}) : {};
+      const given = command === 'cancel' ? cancelRequestSchema.parse(req.body ?? {}).reason : decision.reason;
       const reason = command === 'reject' ? (given ?? 'rejected by reviewer') : given;
       // The key is the client's, so it is scoped to this command on this workflow.
       const key = req.get('Idempotency-Key');
@@ -131,7 +133,7 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
         // A concurrent handler may move the workflow between read and commit: re-read and retry.
         await retry({ retries: 5, initialDelayMs: 10, maxDelayMs: 200 }, async () => {
           const reading = rememberingReads(ports);
-          const outcome = await control(command, id, commandId, reading.ports, reason);
+          const outcome = await control(command, id, commandId, reading.ports, reason, decision.stage);
           if (outcome.skipped === 'unknown workflow') throw new NotFoundError(`workflow ${id}`);
           const change = { consumer: 'api', eventId: commandId, ...outcome.change, outbox: toOutbox(outcome.emit) };
           if ((await store.commit(change)) === 'duplicate') return;
@@ -142,7 +144,7 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
       relay.kick();
       const workflow = await store.getWorkflow(id);
       if (!workflow) throw new NotFoundError(`workflow ${id}`);
-      res.json(workflowView(workflow, await store.getSubtasks(id)));
+      res.json(workflowView(workflow, await store.getSubtasks(id), config.ORCHESTRATION_WORKFLOW_BUDGET_USD));
     });
   }
 
@@ -162,6 +164,7 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
 
   if (runtime.messages && runtime.messageKeys) app.use(createMessagesRouter(runtime.messages, { keys: runtime.messageKeys, clock }));
   if (runtime.changes) app.use(createStreamRoutes(runtime, runtime.changes, options.stream));
+  app.use(createHistoryRoutes(runtime));
   app.use(createDeadLetterRoutes(runtime));
   app.use(createAgentRoutes(runtime));
   app.use(createKeysRoutes(options.auth?.keys ?? null, logger));

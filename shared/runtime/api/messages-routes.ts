@@ -13,7 +13,8 @@ export interface MessagesRouterOptions {
 /**
  * POST /v1/messages sends as the agent the bearer token authenticates (a body naming another sender
  * is refused with 403); GET /v1/messages/metrics reports the bus's communication metrics.
- * Bad bodies throw ZodError, which the app's error handler turns into a 400.
+ * Bad bodies throw ZodError, which the app's error handler turns into a 400; a tenant's agent
+ * addressing another tenant's agent gets the bus's NotFoundError, the 404 of an unknown agent.
  */
 export function createMessagesRouter(bus: CommunicationBus, options: MessagesRouterOptions): Router {
   const clock = options.clock ?? systemClock;

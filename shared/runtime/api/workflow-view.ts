@@ -1,4 +1,6 @@
 import type { Subtask, Workflow } from '../../domain/workflow.js';
+import type { PlanProvenanceView, WorkflowUsageView } from '../../api/usage.js';
+import { approvalStageOf } from '../../domain/approval.js';
 
 /** Progress counts by subtask status (also what the console recomputes as changes stream in). */
 export function progressOf(subtasks: readonly Pick<Subtask, 'status'>[]) {
@@ -16,12 +18,17 @@ export function progressOf(subtasks: readonly Pick<Subtask, 'status'>[]) {
   };
 }
 
-/** The API's view of a workflow: lower-case statuses, progress, and each subtask's state. */
-export function workflowView(workflow: Workflow, subtasks: readonly Subtask[]) {
+/** The API's view of a workflow: lower-case statuses, progress, and each subtask's state; `budgetUsd` 0 is no limit. */
+export function workflowView(workflow: Workflow, subtasks: readonly Subtask[], budgetUsd = 0) {
+  const usage: WorkflowUsageView = { ...workflow.usage, budgetUsd: budgetUsd > 0 ? budgetUsd : null };
+  // Plans from before provenance was recorded were all deterministic.
+  const provenance: PlanProvenanceView = workflow.plan?.provenance ?? { planner: 'deterministic' };
   return {
     workflowId: workflow.id,
     description: workflow.description,
     status: workflow.status,
+    /** While awaiting_approval: whether the plan (nothing has run) or the delivery waits for the decision. */
+    approvalStage: approvalStageOf(workflow, subtasks),
     priority: workflow.priority,
     complexity: workflow.complexity,
     metadata: workflow.metadata,
@@ -38,7 +45,9 @@ export function workflowView(workflow: Workflow, subtasks: readonly Subtask[]) {
       approvalRequired: workflow.plan.approvalRequired,
       phases: workflow.plan.phases,
       qualityGates: workflow.plan.qualityGates,
+      provenance,
     },
+    usage,
     progress: progressOf(subtasks),
     subtasks: subtasks.map((s) => ({
       id: s.id,

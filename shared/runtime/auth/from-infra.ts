@@ -4,13 +4,16 @@ import type { ApiKeyStore } from '../../ports/api-key-store.port.js';
 import { adminKeyVerifier, looksLikeApiKey, verifyApiKey } from './keys.js';
 import { noAuth, type ApiAuth } from './middleware.js';
 import { createOidcVerifier } from './oidc.js';
-import type { Principal } from './principal.js';
-import { createRateLimiter } from './rate-limit.js';
+import type { Verdict } from './principal.js';
+import { createMemoryRateLimiter } from '../../adapters/memory/rate-limiter.memory.js';
+import { createRedisClient } from '../../adapters/redis/lease-store.redis.js';
+import { createRedisRateLimiter } from '../../adapters/redis/rate-limiter.redis.js';
+import type { RateLimiter } from '../../ports/rate-limiter.port.js';
 
 export type AuthInfra = Pick<
   InfraConfig,
   | 'AMAS_AUTH' | 'AMAS_ADMIN_KEY' | 'HOST' | 'OIDC_ISSUER_URL' | 'OIDC_AUDIENCE' | 'OIDC_ALGORITHMS' | 'OIDC_CLOCK_TOLERANCE_SECONDS' | 'OIDC_JWKS_COOLDOWN_SECONDS'
-  | 'OIDC_ROLES_CLAIM' | 'OIDC_TENANT_CLAIM' | 'AMAS_RATE_LIMIT_PER_SECOND' | 'AMAS_RATE_LIMIT_BURST' | 'AMAS_METRICS_PUBLIC'
+  | 'OIDC_ROLES_CLAIM' | 'OIDC_TENANT_CLAIM' | 'OIDC_DEFAULT_TENANT' | 'AMAS_RATE_LIMIT_PER_SECOND' | 'AMAS_RATE_LIMIT_BURST' | 'AMAS_METRICS_PUBLIC' | 'REDIS_URL'
 >;
 
 export function isLoopback(host: string): boolean {
@@ -39,14 +42,14 @@ export function checkAuthSettings(infra: AuthInfra, loopback: boolean = isLoopba
 }
 
 /** The API's authentication from the environment (after checkAuthSettings). */
-export function apiAuthFromInfra(infra: AuthInfra, options: { keys: ApiKeyStore | null; loopback?: boolean }): ApiAuth {
+export function apiAuthFromInfra(infra: AuthInfra, options: { keys: ApiKeyStore | null; loopback?: boolean; limiter?: RateLimiter }): ApiAuth {
   const loopback = options.loopback ?? isLoopback(infra.HOST);
   checkAuthSettings(infra, loopback);
   // Keys may be made before switching to AMAS_AUTH=keys (same database).
   if (infra.AMAS_AUTH === 'none') return { ...noAuth, keys: options.keys };
   const admin = adminKeyVerifier(infra.AMAS_ADMIN_KEY);
   const viaKey = async (token: string) => (options.keys ? verifyApiKey(options.keys, token) : null);
-  const viaJwt: (token: string) => Promise<Principal | null> =
+  const viaJwt: (token: string) => Promise<Verdict> =
     infra.AMAS_AUTH === 'oidc'
       ? createOidcVerifier({
           issuerUrl: infra.OIDC_ISSUER_URL!,
@@ -56,6 +59,7 @@ export function apiAuthFromInfra(infra: AuthInfra, options: { keys: ApiKeyStore 
           jwksCooldownMs: infra.OIDC_JWKS_COOLDOWN_SECONDS * 1000,
           rolesClaim: infra.OIDC_ROLES_CLAIM,
           tenantClaim: infra.OIDC_TENANT_CLAIM,
+          defaultTenant: infra.OIDC_DEFAULT_TENANT,
         })
       : async () => null;
   return {
@@ -63,7 +67,24 @@ export function apiAuthFromInfra(infra: AuthInfra, options: { keys: ApiKeyStore 
     // API keys work in oidc mode too: machine clients need no account at the identity provider.
     verify: async (token) => admin(token) ?? (looksLikeApiKey(token) ? viaKey(token) : viaJwt(token)),
     keys: options.keys,
-    limiter: createRateLimiter({ perSecond: infra.AMAS_RATE_LIMIT_PER_SECOND, burst: infra.AMAS_RATE_LIMIT_BURST }),
+    limiter: options.limiter ?? createMemoryRateLimiter(rateSettings(infra)),
     metricsPublic: loopback || infra.AMAS_METRICS_PUBLIC,
+  };
+}
+
+const rateSettings = (infra: AuthInfra) => ({ perSecond: infra.AMAS_RATE_LIMIT_PER_SECOND, burst: infra.AMAS_RATE_LIMIT_BURST });
+
+/**
+ * The per-credential limit: shared by every API replica through Redis when REDIS_URL is set (and
+ * a credential is asked for at all), else this process's own. While Redis fails, each replica falls
+ * back to its own limit: an outage of the limiter must not lock every caller out.
+ */
+export function rateLimiterFromInfra(infra: AuthInfra): RateLimiter & { close(): Promise<void> } {
+  const memory = createMemoryRateLimiter(rateSettings(infra));
+  if (!infra.REDIS_URL || infra.AMAS_AUTH === 'none' || infra.AMAS_RATE_LIMIT_PER_SECOND <= 0) return { ...memory, close: async () => undefined };
+  const shared = createRedisRateLimiter(createRedisClient(infra.REDIS_URL), rateSettings(infra), { quitOnClose: true });
+  return {
+    take: (credential) => shared.take(credential).catch(() => memory.take(credential)),
+    close: () => shared.close(),
   };
 }

@@ -1,14 +1,15 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ApiKeyStore } from '../../ports/api-key-store.port.js';
-import { localPrincipal, type Principal } from './principal.js';
-import { createRateLimiter, type RateLimiter } from './rate-limit.js';
+import { localPrincipal, type Principal, type Verdict } from './principal.js';
+import { createMemoryRateLimiter } from '../../adapters/memory/rate-limiter.memory.js';
+import type { RateLimiter } from '../../ports/rate-limiter.port.js';
 import { can, permissionFor } from './roles.js';
 
 /** How the API authenticates: what `createApiApp` is given (absent: `none`, the embedded default). */
 export interface ApiAuth {
   mode: 'none' | 'oidc' | 'keys';
-  /** The principal a bearer token proves, or null. */
-  verify(token: string): Promise<Principal | null>;
+  /** The principal a bearer token proves, a refusal with its reason, or null. */
+  verify(token: string): Promise<Verdict>;
   /** Where `amas keys` creates and revokes keys (null: no key management on this deployment). */
   keys: ApiKeyStore | null;
   limiter: RateLimiter;
@@ -20,7 +21,7 @@ export const noAuth: ApiAuth = {
   mode: 'none',
   verify: async () => localPrincipal,
   keys: null,
-  limiter: createRateLimiter({ perSecond: 0, burst: 1 }),
+  limiter: createMemoryRateLimiter({ perSecond: 0, burst: 1 }),
   metricsPublic: true,
 };
 
@@ -75,9 +76,11 @@ export function authenticate(auth: ApiAuth): RequestHandler {
       res.status(401).json({ error: 'unauthenticated', message: 'a credential is required: Authorization: Bearer <token or API key>' });
       return;
     }
-    auth.verify(token).then((principal) => {
+    const decide = async (): Promise<void> => {
+      const principal = await auth.verify(token);
       if (!principal) return unauthenticated(res, 'the credential is invalid, expired or revoked');
-      const rate = auth.limiter.take(principal.credential);
+      if ('refused' in principal) return unauthenticated(res, principal.refused);
+      const rate = await auth.limiter.take(principal.credential);
       if (!rate.ok) {
         res.setHeader('Retry-After', String(rate.retryAfterSeconds));
         res.status(429).json({ error: 'rate_limited', message: `too many requests for this credential; retry after ${rate.retryAfterSeconds} s` });
@@ -90,6 +93,7 @@ export function authenticate(auth: ApiAuth): RequestHandler {
       }
       res.locals.principal = principal;
       next();
-    }, next);
+    };
+    decide().catch(next);
   };
 }

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import { OrchestrationError } from '../../errors.js';
-import { defaultTenant, roleSchema, tenantSchema, type Principal, type Role } from './principal.js';
+import { roleSchema, tenantSchema, type Role, type Verdict } from './principal.js';
 
 export interface OidcSettings {
   issuerUrl: string;
@@ -10,6 +10,8 @@ export interface OidcSettings {
   jwksCooldownMs: number;
   rolesClaim: string;
   tenantClaim: string;
+  /** The tenant of a token without the tenant claim; absent, such a token is refused. */
+  defaultTenant?: string | undefined;
 }
 
 interface Discovered {
@@ -38,7 +40,7 @@ function rolesOf(value: unknown): Role[] {
  * after a failure); jose's remote key set refetches when a token names a `kid` it does not hold (key
  * rotation), at most once per cooldown, so unknown kids cannot make us hammer the issuer.
  */
-export function createOidcVerifier(settings: OidcSettings): (token: string) => Promise<Principal | null> {
+export function createOidcVerifier(settings: OidcSettings): (token: string) => Promise<Verdict> {
   let discovery: Promise<Discovered> | undefined;
   const discover = async (): Promise<Discovered> => {
     const url = `${trimSlash(settings.issuerUrl)}/.well-known/openid-configuration`;
@@ -73,8 +75,11 @@ export function createOidcVerifier(settings: OidcSettings): (token: string) => P
       }
       return null;
     }
-    const tenant = tenantSchema.safeParse(claim(payload, settings.tenantClaim) ?? defaultTenant);
-    if (!tenant.success) return null;
+    // A missing claim is not guessed: in one shared default tenant, users of different tenants would see each other's work.
+    const named = claim(payload, settings.tenantClaim) ?? settings.defaultTenant;
+    if (named === undefined) return { refused: `the token has no ${settings.tenantClaim} claim naming its tenant` };
+    const tenant = tenantSchema.safeParse(named);
+    if (!tenant.success) return { refused: `the token's ${settings.tenantClaim} claim is not a tenant name` };
     return {
       subject: payload.sub!,
       roles: rolesOf(claim(payload, settings.rolesClaim)),

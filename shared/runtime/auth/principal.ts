@@ -22,6 +22,14 @@ export interface Principal {
   agentId?: string;
 }
 
+/** A genuine credential that is still not accepted: the 401 gives the reason, so the caller can fix it. */
+export interface Refusal {
+  refused: string;
+}
+
+/** What a bearer token proves: a principal, a refusal with its reason, or null (invalid, expired, revoked). */
+export type Verdict = Principal | Refusal | null;
+
 /** `AMAS_AUTH=none`: the one local user may do everything (only ever on loopback). */
 export const localPrincipal: Principal = { subject: 'local', roles: [...roles], tenant: allTenants, credential: 'local', via: 'none' };
 

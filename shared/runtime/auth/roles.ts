@@ -37,6 +37,8 @@ const routeTable: readonly [method: string, path: RegExp, permission: Permission
   ['GET', /^\/v1\/workflows\/?$/i, 'workflows:read'],
   ['GET', /^\/v1\/workflows\/[^/]+\/?$/i, 'workflows:read'],
   ['GET', /^\/v1\/workflows\/[^/]+\/events\/?$/i, 'workflows:read'],
+  ['GET', /^\/v1\/workflows\/[^/]+\/(attempts|lineage)\/?$/i, 'workflows:read'],
+  ['GET', /^\/v1\/workflows\/[^/]+\/subtasks\/[^/]+\/attempts\/?$/i, 'workflows:read'],
   ['GET', /^\/v1\/events\/?$/i, 'workflows:read'],
   ['POST', /^\/v1\/workflows\/[^/]+\/(cancel|pause|resume)\/?$/i, 'workflows:control'],
   ['POST', /^\/v1\/workflows\/[^/]+\/(approve|reject)\/?$/i, 'workflows:decide'],

@@ -13,6 +13,7 @@ import { createApiApp } from '../../../shared/runtime/api/app.js';
 import type { workflowView } from '../../../shared/runtime/api/workflow-view.js';
 import { silentLogger } from '../../../shared/runtime/logger.js';
 import { startRuntime, type Runtime } from '../../../shared/runtime/runtime.js';
+import { plannerFromEnv } from '../../../shared/runtime/planner-from-env.js';
 
 export interface Embedded {
   baseUrl: string;
@@ -46,14 +47,15 @@ export const terminal = ['completed', 'failed', 'cancelled'];
  * directory, demo agents, the HTTP API on a free port), configured from `env` like the process is.
  */
 export async function startEmbedded(env: Record<string, string> = {}, apiOptions: Parameters<typeof createApiApp>[1] = {}, dataDir?: string): Promise<Embedded> {
-  const config = loadConfig(env);
+  // Plans run as planned unless a test is about plan approval (it passes ORCHESTRATION_PLAN_APPROVAL).
+  const config = loadConfig({ ORCHESTRATION_PLAN_APPROVAL: 'off', ...env });
   const bus = createMemoryEventBus({ partitions: 6, retryDelayMs: 10 });
   // With a data directory the store outlives this runtime, and the next one resumes its workflows (AMAS_DATA_DIR).
   const sql = await createPgliteClient(dataDir);
   const store = createSqlWorkflowStore(sql);
   const leases = createMemoryLeaseStore(systemClock);
   const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
-  const runtime = await startRuntime({ config, adapters: { bus, store, leases, directory, changeLog: createSqlChangeLog(sql), deadLetterRedrives: createSqlDeadLetterRedrives(sql) }, logger: silentLogger, demoAgents: true, relayIntervalMs: 50, resume: dataDir !== undefined });
+  const runtime = await startRuntime({ config, adapters: { bus, store, leases, directory, planner: plannerFromEnv(silentLogger, env).planner, changeLog: createSqlChangeLog(sql), deadLetterRedrives: createSqlDeadLetterRedrives(sql) }, logger: silentLogger, demoAgents: true, relayIntervalMs: 50, resume: dataDir !== undefined });
   const server: Server = await new Promise((resolve) => {
     const listening = createApiApp(runtime, apiOptions).listen(0, '127.0.0.1', () => resolve(listening));
   });

@@ -125,7 +125,8 @@ export const uniqueId = (prefix = 'wf'): string => `${prefix}-${process.pid}-${+
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = createManualClock(T0);
   const ids = createIds();
-  const config = defaultConfig(options.config);
+  // Plans run as planned unless a test is about plan approval (it asks for BEFORE_EXECUTION or BEFORE_DELIVERY).
+  const config = defaultConfig({ ORCHESTRATION_PLAN_APPROVAL: 'OFF', ...options.config });
   const store = createSqlWorkflowStore(await schemaClient());
   await store.migrate();
   const leases = createMemoryLeaseStore(clock);

@@ -1,0 +1,27 @@
+import { deterministicPlanner } from '../../functions/decompose/planner.js';
+import { openAiLanguageModel } from '../adapters/llm/language-model.openai.js';
+import { llmPlanner } from '../adapters/llm/llm-planner.js';
+import { llmSettingsFromEnv } from '../adapters/llm/llm-settings.js';
+import { plannerWithFallback } from '../adapters/planner-with-fallback.js';
+import type { Planner } from '../ports/planner.port.js';
+import type { Logger } from './logger.js';
+
+export interface ChosenPlanner {
+  planner: Planner;
+  /** For the start-up banner. */
+  label: string;
+}
+
+/**
+ * LLM_BASE_URL set: the LLM planner, falling back to the deterministic one on a timeout, a model
+ * error or a plan still invalid after one repair (each plan logs which planner made it and why).
+ * Unset: the deterministic planner alone.
+ */
+export function plannerFromEnv(logger: Logger, env: NodeJS.ProcessEnv = process.env): ChosenPlanner {
+  const settings = llmSettingsFromEnv(env);
+  if (!settings) return { planner: deterministicPlanner, label: 'deterministic (LLM_BASE_URL unset)' };
+  return {
+    planner: plannerWithFallback(llmPlanner(openAiLanguageModel(settings)), deterministicPlanner, { logger }),
+    label: `LLM ${settings.LLM_MODEL} at ${settings.LLM_BASE_URL}, deterministic fallback`,
+  };
+}
