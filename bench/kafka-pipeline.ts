@@ -18,8 +18,8 @@ import { defaultConfig, loadInfra } from '../shared/config.js';
 import { makeEvent, taskSubmitted, type OrchestrationEvent } from '../shared/events/index.js';
 import type { StateChange, WorkflowStore } from '../shared/ports/index.js';
 import type { QueryOptions, SqlClient } from '../shared/adapters/sql/sql-client.js';
-import { silentLogger, type Logger } from '../shared/runtime/logger.js';
-import { toOutbox } from '../shared/runtime/process-event.js';
+import { silentLogger, type Logger } from '../shared/observability/logger.js';
+import { toOutbox } from '../shared/engine/process-event.js';
 import { startRuntime, type Runtime } from '../shared/runtime/runtime.js';
 import { createReport, distribution, isEntryPoint, mean, now, printReport, runAsScript, waitUntil, wallClock, type BenchOptions, type Report } from './lib.js';
 

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import neo4j from 'neo4j-driver';
-import { pickAgent, type PickDeps } from '../functions/assign/handler.js';
-import { workKeyOf } from '../functions/common/deps.js';
+import { pickAgent, type PickDeps } from '../functions/index.js';
+import { workKeyOf } from '../shared/domain/protocol.js';
 import { createKafkaEventBus, testConsumerTimings } from '../shared/adapters/kafka/event-bus.kafka.js';
 import { createMemoryAgentDirectory } from '../shared/adapters/memory/agent-directory.memory.js';
 import { systemClock } from '../shared/adapters/memory/clock.system.js';
@@ -18,7 +18,7 @@ import { allSpecialties, groupOf, leadRoleOf, managementRoles } from '../shared/
 import { createCommunicationBus } from '../shared/messaging/communication-bus.js';
 import { createDerivedKeyStore } from '../shared/messaging/message-auth.js';
 import type { AgentDirectory, AgentRegistration, EventBus } from '../shared/ports/index.js';
-import { silentLogger } from '../shared/runtime/logger.js';
+import { silentLogger } from '../shared/observability/logger.js';
 import { createReport, distribution, isEntryPoint, now, printReport, runAsScript, runConcurrently, waitUntil, type BenchOptions, type Report } from './lib.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');

@@ -5,7 +5,7 @@ import { loadConfig } from '../shared/config.js';
 import type { AgentResult, AgentTask } from '../shared/agent-sdk/create-agent.js';
 import { llmWork } from '../shared/agent-sdk/llm-work.js';
 import { runWithAgents } from '../shared/agent-sdk/run-embedded.js';
-import { createLogger } from '../shared/runtime/logger.js';
+import { createLogger } from '../shared/observability/logger.js';
 
 /**
  * An LLM agent over any OpenAI-compatible endpoint (LLM_BASE_URL, LLM_MODEL, LLM_API_KEY optional for

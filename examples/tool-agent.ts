@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../shared/config.js';
 import type { AgentResult, AgentTask } from '../shared/agent-sdk/create-agent.js';
 import { runWithAgents } from '../shared/agent-sdk/run-embedded.js';
-import { createLogger } from '../shared/runtime/logger.js';
+import { createLogger } from '../shared/observability/logger.js';
 
 /**
  * A deterministic tool agent: no model, no network. It counts words and sentences of its task and of

@@ -2,8 +2,8 @@ import { authHeaders, currentToken, unauthenticated } from './auth.js';
 import type { StateChangeRecord } from '../../shared/api/stream.js';
 import type { SubtaskStatus, WorkflowStatus } from '../../shared/domain/vocabulary.js';
 import type { AgentRecord, HierarchyStatus } from '../../shared/ports/agent-directory.port.js';
-import type { workflowView } from '../../shared/runtime/api/workflow-view.js';
-import type { DeadLetterList } from '../../shared/runtime/api/dead-letter-routes.js';
+import type { workflowView } from '../../shared/http-api/workflow-view.js';
+import type { DeadLetterList } from '../../shared/http-api/dead-letter-routes.js';
 
 /** The API's answers, typed from the server's own definitions (type-only imports: nothing of the server is bundled). */
 export type WorkflowView = ReturnType<typeof workflowView>;

@@ -1,5 +1,5 @@
 import type { Change, Command, SubtaskStatus, WorkflowStatus, WorkflowView } from './api.js';
-import { progressOf } from '../../shared/runtime/api/workflow-view.js';
+import { progressOf } from '../../shared/http-api/workflow-view.js';
 import { approvalStageOf } from '../../shared/domain/approval.js';
 
 /** Every workflow status, in the order of a workflow's life (a Record keeps the list exhaustive). */

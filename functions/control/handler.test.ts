@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EventOf } from '../../shared/events/index.js';
-import { toOutbox } from '../../shared/runtime/process-event.js';
+import { toOutbox } from '../../shared/engine/process-event.js';
 import { createHarness, fixedPlanner, snapshot, uniqueId, type Harness, type StepSpec } from '../../test/unit/helpers/fixture.js';
 import { leaseKeyOf } from '../common/deps.js';
 import { control, InvalidTransitionError, type ControlCommand } from './handler.js';

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { leaseKeyOf } from '../../functions/common/deps.js';
+import { leaseKeyOf } from '../domain/protocol.js';
 import { createMemoryAgentDirectory } from '../adapters/memory/agent-directory.memory.js';
 import { systemClock } from '../adapters/memory/clock.system.js';
 import { createMemoryEventBus } from '../adapters/memory/event-bus.memory.js';
@@ -14,10 +14,10 @@ import { isoTime, makeEvent, taskSubmitted, topics } from '../events/index.js';
 import { createCommunicationBus } from '../messaging/communication-bus.js';
 import { createDerivedKeyStore } from '../messaging/message-auth.js';
 import type { AgentMessage } from '../messaging/message-schema.js';
-import { silentLogger } from '../runtime/logger.js';
-import { toOutbox } from '../runtime/process-event.js';
+import { silentLogger } from '../observability/logger.js';
+import { toOutbox } from '../engine/process-event.js';
 import { startRuntime } from '../runtime/runtime.js';
-import { deterministicPlanner } from '../../functions/decompose/planner.js';
+import { deterministicPlanner } from '../../functions/index.js';
 import { createAgent, type Agent, type AgentResult, type AgentTask } from './create-agent.js';
 import { createSubtaskInbox } from './subtask-inbox.js';
 

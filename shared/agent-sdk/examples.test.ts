@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../config.js';
-import { silentLogger } from '../runtime/logger.js';
+import { silentLogger } from '../observability/logger.js';
 import { llmSettingsFromEnv, llmSettingsSchema } from '../adapters/llm/llm-settings.js';
 import { llmHandle } from '../../examples/llm-agent.js';
 import { startOpenAiServer } from '../../test/unit/helpers/openai-server.js';

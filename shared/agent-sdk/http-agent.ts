@@ -1,6 +1,6 @@
 import type { AgentWorkItem, RegisterAgentRequest } from '../api/agents.js';
 import { agentHeartbeatResponseSchema, agentWorkResponseSchema } from '../api/agents.js';
-import { silentLogger, type Logger } from '../runtime/logger.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
 import type { AgentResult, AgentTask } from './create-agent.js';
 import { usageField, usageOfFailure } from './agent-task-error.js';
 

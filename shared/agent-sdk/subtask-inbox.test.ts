@@ -3,7 +3,7 @@ import { createManualClock } from '../adapters/memory/clock.system.js';
 import { createMemoryEventBus } from '../adapters/memory/event-bus.memory.js';
 import { createIds } from '../adapters/memory/ids.js';
 import { makeEvent, subtaskDispatched, topics } from '../events/index.js';
-import { silentLogger } from '../runtime/logger.js';
+import { silentLogger } from '../observability/logger.js';
 import { createSubtaskInbox } from './subtask-inbox.js';
 
 describe('subtask inbox', () => {

@@ -1,7 +1,7 @@
 import { orchestrationEventSchema, topics, type EventOf } from '../events/index.js';
 import type { EventBus, Subscription } from '../ports/index.js';
 import { createSeenIds } from '../messaging/seen-ids.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 
 export type Dispatched = EventOf<'subtask.dispatched'>;
 

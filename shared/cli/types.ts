@@ -1,5 +1,5 @@
 import type { AgentRecord, HierarchyStatus } from '../ports/agent-directory.port.js';
-import type { workflowView } from '../runtime/api/workflow-view.js';
+import type { workflowView } from '../http-api/workflow-view.js';
 
 /** GET /v1/workflows/:id and the control commands' answer. */
 export type WorkflowView = ReturnType<typeof workflowView>;
@@ -26,4 +26,4 @@ export interface AgentList {
 }
 export type { HierarchyStatus };
 
-export type { DeadLetterList } from '../runtime/api/dead-letter-routes.js';
+export type { DeadLetterList } from '../http-api/dead-letter-routes.js';

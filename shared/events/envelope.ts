@@ -15,7 +15,7 @@ export const cloudEventAttributes = {
     .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
     .optional(),
   tracestate: z.string().max(512).optional(),
-  /** When the work a re-driving event carries on was lost (set by the runtime: shared/runtime/recovery-timing.ts). */
+  /** When the work a re-driving event carries on was lost (set by the runtime: shared/engine/recovery-timing.ts). */
   lostat: z.iso.datetime({ offset: true }).optional(),
 };
 

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Clock, EventBus, Ids } from '../ports/index.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { BacklogLevel, CommunicationMetrics } from './communication-metrics.js';
 import type { AgentKeyStore } from './message-auth.js';
 import type { AgentMessage, SendMessageInput } from './message-schema.js';

@@ -6,7 +6,7 @@ import { defaultConfig } from '../config.js';
 import { agentMessage, makeEvent } from '../events/index.js';
 import { createIds } from '../adapters/memory/ids.js';
 import { createMemoryAgentDirectory } from '../adapters/memory/agent-directory.memory.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 import { createCommunicationBus, type CommunicationBusOptions, type CommunicationBus } from './communication-bus.js';
 import { createStaticKeyStore, signMessage } from './message-auth.js';
 import type { AgentMessage } from './message-schema.js';

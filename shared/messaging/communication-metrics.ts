@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../observability/logger.js';
 
 export type BacklogLevel = 'ok' | 'warning' | 'critical';
 

@@ -15,7 +15,7 @@ import { createSqlApiKeyStore } from '../adapters/sql/api-keys.sql.js';
 import type { ApiKeyStore } from '../ports/api-key-store.port.js';
 import type { Adapters } from './runtime.js';
 import { plannerFromEnv } from './planner-from-env.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { AgentDirectory, EventBus } from '../ports/index.js';
 import type { Driver } from 'neo4j-driver';
 import { createNeo4jDriver } from '../adapters/neo4j/driver.js';

@@ -2,7 +2,7 @@ import { openAiLanguageModel } from '../adapters/llm/language-model.openai.js';
 import { createHttpAgent, type HttpAgent } from '../agent-sdk/http-agent.js';
 import { llmWork } from '../agent-sdk/llm-work.js';
 import type { LanguageModel } from '../ports/language-model.port.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../observability/logger.js';
 import type { LlmAgentSettings } from './llm-agent-settings.js';
 
 /** How long a stopping agent lets its model calls finish before it aborts them (under Kubernetes' 30 s grace). */

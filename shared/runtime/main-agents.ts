@@ -2,11 +2,11 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { loadConfig, loadInfra } from '../config.js';
 import { adaptersFromEnv } from './adapters-from-env.js';
-import { createLogger } from './logger.js';
+import { createLogger } from '../observability/logger.js';
 import { startRuntime } from './runtime.js';
 import { exitOnStartupError } from './serve-api.js';
 import { exitGracefullyOnSignals } from './shutdown.js';
-import { startTracing } from './tracing/index.js';
+import { startTracing } from '../observability/tracing/index.js';
 
 /**
  * `npx tsx shared/runtime/main-agents.ts`: only the labelled DEMO agents (no function consumer, no

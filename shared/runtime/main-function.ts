@@ -4,14 +4,14 @@ import { loadConfig, loadInfra } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { functionSubscriptions, type FunctionName } from '../events/index.js';
 import { adaptersFromEnv } from './adapters-from-env.js';
-import { createOpsRoutes } from './api/ops-routes.js';
-import { createFunctionHttpApp } from './function-http.js';
-import { createLogger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { createOpsRoutes } from '../http-api/ops-routes.js';
+import { createFunctionHttpApp } from '../bindings/function-http.js';
+import { createLogger } from '../observability/logger.js';
+import { createMetrics } from '../observability/metrics.js';
 import { startRuntime } from './runtime.js';
 import { exitOnStartupError } from './serve-api.js';
 import { exitGracefullyOnSignals } from './shutdown.js';
-import { startTracing } from './tracing/index.js';
+import { startTracing } from '../observability/tracing/index.js';
 
 /**
  * `npx tsx shared/runtime/main-function.ts <decompose|assign|dispatch|complete>`: one function per

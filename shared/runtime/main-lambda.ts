@@ -11,14 +11,14 @@ import { createSqsEventBus } from '../adapters/sqs/event-bus.sqs.js';
 import { sqsQueueGroups } from '../adapters/sqs/sqs-topology.js';
 import { createPgClient } from '../adapters/sql/sql-client.pg.js';
 import { createSqlWorkflowStore } from '../adapters/sql/workflow-store.sql.js';
-import { createApiApp } from './api/app.js';
-import { apiAuthFromInfra } from './auth/from-infra.js';
-import { createSqsHandler } from './lambda-sqs.js';
-import { createRecoveryLoop } from './recovery.js';
-import { createLogger } from './logger.js';
+import { createApiApp } from '../http-api/app.js';
+import { apiAuthFromInfra } from '../http-api/auth/from-infra.js';
+import { createSqsHandler } from '../bindings/lambda-sqs.js';
+import { createRecoveryLoop } from '../engine/recovery.js';
+import { createLogger } from '../observability/logger.js';
 import { plannerFromEnv } from './planner-from-env.js';
 import { lambdaDirectory } from './lambda-directory.js';
-import { startTracing } from './tracing/index.js';
+import { startTracing } from '../observability/tracing/index.js';
 import { startRuntime, type Runtime } from './runtime.js';
 
 const lambdaEnvSchema = z.object({

@@ -1,6 +1,6 @@
 import { HttpAgentError } from '../agent-sdk/http-agent.js';
 import { ConfigError } from '../errors.js';
-import { createLogger } from './logger.js';
+import { createLogger } from '../observability/logger.js';
 import { startLlmAgent } from './llm-agent.js';
 import { llmAgentSettingsFromEnv } from './llm-agent-settings.js';
 

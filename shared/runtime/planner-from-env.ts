@@ -1,10 +1,10 @@
-import { deterministicPlanner } from '../../functions/decompose/planner.js';
+import { deterministicPlanner } from '../../functions/index.js';
 import { openAiLanguageModel } from '../adapters/llm/language-model.openai.js';
 import { llmPlanner } from '../adapters/llm/llm-planner.js';
 import { llmSettingsFromEnv } from '../adapters/llm/llm-settings.js';
-import { plannerWithFallback } from '../adapters/planner-with-fallback.js';
+import { plannerWithFallback } from '../adapters/llm/planner-with-fallback.js';
 import type { Planner } from '../ports/planner.port.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../observability/logger.js';
 
 export interface ChosenPlanner {
   planner: Planner;

@@ -1,22 +1,22 @@
 import type { Config } from '../config.js';
 import type { FunctionName } from '../events/index.js';
 import type { AgentDirectory, ChangeLog, Clock, DeadLetterRedrives, EventBus, Ids, LeaseStore, Planner, Subscription, WorkflowStore } from '../ports/index.js';
-import { createChangeHub, type ChangeHub } from './streams/change-hub.js';
-import { deterministicPlanner } from '../../functions/decompose/planner.js';
+import { createChangeHub, type ChangeHub } from '../http-api/streams/change-hub.js';
+import { deterministicPlanner } from '../../functions/index.js';
 import { systemClock } from '../adapters/memory/clock.system.js';
 import { createIds } from '../adapters/memory/ids.js';
-import { createDemoAgents, type DemoAgents } from './demo-agents.js';
-import { startFunctionConsumer } from './function-consumer.js';
-import type { RuntimePorts } from './functions.js';
+import { createDemoAgents, type DemoAgents } from '../agent-sdk/demo-agents.js';
+import { startFunctionConsumer } from '../bindings/function-consumer.js';
+import type { RuntimePorts } from '../engine/functions.js';
 import type { HealthCheck } from '../adapters/resilient.js';
-import type { Logger } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
-import { createOutboxRelay, type OutboxRelay } from './outbox-relay.js';
-import { createRecoveryLoop } from './recovery.js';
-import { resumeActiveWorkflows } from './resume.js';
+import type { Logger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { createOutboxRelay, type OutboxRelay } from '../engine/outbox-relay.js';
+import { createRecoveryLoop } from '../engine/recovery.js';
+import { resumeActiveWorkflows } from '../engine/resume.js';
 import type { CommunicationBus } from '../messaging/communication-bus.js';
 import type { AgentKeyStore } from '../messaging/message-auth.js';
-import { startMessageRelay, type MessagingOptions } from './message-relay.js';
+import { startMessageRelay, type MessagingOptions } from '../engine/message-relay.js';
 
 export interface Adapters {
   bus: EventBus;

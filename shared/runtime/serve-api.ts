@@ -3,14 +3,14 @@ import { loadConfig, loadInfra } from '../config.js';
 import { ConfigError } from '../errors.js';
 import type { FunctionName } from '../events/index.js';
 import { adaptersFromEnv } from './adapters-from-env.js';
-import { createApiApp } from './api/app.js';
-import { createLogger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { createApiApp } from '../http-api/app.js';
+import { createLogger } from '../observability/logger.js';
+import { createMetrics } from '../observability/metrics.js';
 import { startRuntime } from './runtime.js';
-import { resumesAfterRestart } from './resume.js';
+import { resumesAfterRestart } from '../engine/resume.js';
 import { exitGracefullyOnSignals } from './shutdown.js';
-import { apiAuthFromInfra, checkAuthSettings, isLoopback, rateLimiterFromInfra } from './auth/from-infra.js';
-import { startTracing } from './tracing/index.js';
+import { apiAuthFromInfra, checkAuthSettings, isLoopback, rateLimiterFromInfra } from '../http-api/auth/from-infra.js';
+import { startTracing } from '../observability/tracing/index.js';
 
 /**
  * The API process: the HTTP API, the outbox relay, the recovery loop and, when `functions` is

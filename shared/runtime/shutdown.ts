@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Logger } from './logger.js';
+import type { Logger } from '../observability/logger.js';
 
 const shutdownDeadlineMs = 25_000; // under Kubernetes' default 30 s grace period
 

@@ -6,7 +6,7 @@ import express from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleConsole, consoleDist } from '../../scripts/build-console.js';
-import { createConsoleRoutes } from '../../shared/runtime/api/console-routes.js';
+import { createConsoleRoutes } from '../../shared/http-api/console-routes.js';
 import { startEmbedded, type Embedded, type WorkflowBody } from '../unit/helpers/embedded.js';
 
 // The console in Debian's Chromium (never a downloaded browser) against the embedded runtime serving it.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deterministicPlanner } from '../../functions/decompose/planner.js';
+import { deterministicPlanner } from '../../functions/index.js';
 import { systemClock } from '../../shared/adapters/memory/clock.system.js';
 import { createIds } from '../../shared/adapters/memory/ids.js';
 import { defaultConfig, type Config } from '../../shared/config.js';

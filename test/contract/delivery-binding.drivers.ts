@@ -7,9 +7,9 @@ import { createMemoryLeaseStore } from '../../shared/adapters/memory/lease-store
 import { functionSubscriptions } from '../../shared/events/index.js';
 import type { AnyCloudEvent } from '../../shared/events/envelope.js';
 import type { EventBus, WorkflowStore } from '../../shared/ports/index.js';
-import { createFunctionHttpApp } from '../../shared/runtime/function-http.js';
-import { createSqsHandler, type SqsEvent } from '../../shared/runtime/lambda-sqs.js';
-import { silentLogger } from '../../shared/runtime/logger.js';
+import { createFunctionHttpApp } from '../../shared/bindings/function-http.js';
+import { createSqsHandler, type SqsEvent } from '../../shared/bindings/lambda-sqs.js';
+import { silentLogger } from '../../shared/observability/logger.js';
 import { startRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 import { keyOfValue, lettersOn, type BindingDriver, type BindingSetup, type DeadLetterSeen, type Told } from './delivery-binding.contract.js';
 import { waitFor } from './event-bus.contract.js';

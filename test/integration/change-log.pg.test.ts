@@ -5,8 +5,8 @@ import { createSqlChangeLog } from '../../shared/adapters/sql/change-log.sql.js'
 import { createPgClient } from '../../shared/adapters/sql/sql-client.pg.js';
 import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
 import { createSqlWorkflowStore } from '../../shared/adapters/sql/workflow-store.sql.js';
-import { silentLogger } from '../../shared/runtime/logger.js';
-import { createChangeHub } from '../../shared/runtime/streams/change-hub.js';
+import { silentLogger } from '../../shared/observability/logger.js';
+import { createChangeHub } from '../../shared/http-api/streams/change-hub.js';
 
 const url = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const until = async (what: string, check: () => boolean, timeoutMs = 5_000) => {

@@ -16,8 +16,8 @@ import { createPgClient } from '../../shared/adapters/sql/sql-client.pg.js';
 import { createSqlWorkflowStore } from '../../shared/adapters/sql/workflow-store.sql.js';
 import { circuitBreakerFromConfig } from '../../shared/circuit-breaker.js';
 import { defaultConfig, type Config } from '../../shared/config.js';
-import { createApiApp } from '../../shared/runtime/api/app.js';
-import { silentLogger } from '../../shared/runtime/logger.js';
+import { createApiApp } from '../../shared/http-api/app.js';
+import { silentLogger } from '../../shared/observability/logger.js';
 import { startRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 
 const databaseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test');

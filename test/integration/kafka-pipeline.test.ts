@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deterministicPlanner } from '../../functions/decompose/planner.js';
+import { deterministicPlanner } from '../../functions/index.js';
 import { createKafkaEventBus, testConsumerTimings } from '../../shared/adapters/kafka/event-bus.kafka.js';
 import { createMemoryAgentDirectory } from '../../shared/adapters/memory/agent-directory.memory.js';
 import { systemClock } from '../../shared/adapters/memory/clock.system.js';
@@ -18,10 +18,10 @@ import type { Workflow } from '../../shared/domain/workflow.js';
 import { deadLetterTopic, makeEvent, taskSubmitted, topics, type FunctionName, type OrchestrationEvent } from '../../shared/events/index.js';
 import type { AnyCloudEvent } from '../../shared/events/envelope.js';
 import type { Delivery, EventBus, Subscription, WorkflowStore } from '../../shared/ports/index.js';
-import { deadLetterType } from '../../shared/runtime/dead-letter.js';
-import type { RuntimePorts } from '../../shared/runtime/functions.js';
-import { silentLogger } from '../../shared/runtime/logger.js';
-import { processEvent, toOutbox, type ProcessResult } from '../../shared/runtime/process-event.js';
+import { deadLetterType } from '../../shared/engine/dead-letter.js';
+import type { RuntimePorts } from '../../shared/engine/functions.js';
+import { silentLogger } from '../../shared/observability/logger.js';
+import { processEvent, toOutbox, type ProcessResult } from '../../shared/engine/process-event.js';
 import { startRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 import { waitFor } from '../contract/event-bus.contract.js';
 

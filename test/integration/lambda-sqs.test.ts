@@ -8,7 +8,7 @@ import { queueNames } from '../../shared/adapters/sqs/sqs-names.js';
 import { observerGroup } from '../../shared/adapters/sqs/sqs-topology.js';
 import { createPgClient } from '../../shared/adapters/sql/sql-client.pg.js';
 import { deadLetterTopic, functionSubscriptions } from '../../shared/events/index.js';
-import type { SqsEvent } from '../../shared/runtime/lambda-sqs.js';
+import type { SqsEvent } from '../../shared/bindings/lambda-sqs.js';
 import { createLambdaHandlers, type HttpApiEvent } from '../../shared/runtime/main-lambda.js';
 
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';

@@ -13,7 +13,7 @@ import { createDerivedKeyStore, signMessage } from '../../shared/messaging/messa
 import type { AgentMessage } from '../../shared/messaging/message-schema.js';
 import { priorityTopics } from '../../shared/messaging/priority-topics.js';
 import type { EventBus } from '../../shared/ports/index.js';
-import { silentLogger } from '../../shared/runtime/logger.js';
+import { silentLogger } from '../../shared/observability/logger.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const run = randomUUID().slice(0, 8);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisClient } from '../../shared/adapters/redis/lease-store.redis.js';
 import { createRedisRateLimiter } from '../../shared/adapters/redis/rate-limiter.redis.js';
 import { loadInfra } from '../../shared/config.js';
-import { rateLimiterFromInfra } from '../../shared/runtime/auth/from-infra.js';
+import { rateLimiterFromInfra } from '../../shared/http-api/auth/from-infra.js';
 import { rateLimiterContract } from '../contract/rate-limiter.contract.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

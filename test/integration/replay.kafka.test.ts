@@ -13,8 +13,8 @@ import { createSqlWorkflowStore } from '../../shared/adapters/sql/workflow-store
 import { defaultConfig } from '../../shared/config.js';
 import { makeEvent, taskSubmitted, type OrchestrationEvent } from '../../shared/events/index.js';
 import { runCli, type CliIo } from '../../shared/runtime/cli.js';
-import { silentLogger } from '../../shared/runtime/logger.js';
-import { toOutbox } from '../../shared/runtime/process-event.js';
+import { silentLogger } from '../../shared/observability/logger.js';
+import { toOutbox } from '../../shared/engine/process-event.js';
 import { startRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 import { waitFor } from '../contract/event-bus.contract.js';
 

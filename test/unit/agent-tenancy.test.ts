@@ -4,7 +4,7 @@ import { runMigrations } from '../../shared/adapters/sql/migrations.js';
 import { createPgliteClient } from '../../shared/adapters/sql/sql-client.pglite.js';
 import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
 import { loadInfra } from '../../shared/config.js';
-import { apiAuthFromInfra } from '../../shared/runtime/auth/from-infra.js';
+import { apiAuthFromInfra } from '../../shared/http-api/auth/from-infra.js';
 import { startEmbedded, type Embedded } from './helpers/embedded.js';
 
 const adminKey = 'test-admin-key-0123456789abcdef';

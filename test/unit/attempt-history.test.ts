@@ -6,7 +6,7 @@ import { runMigrations } from '../../shared/adapters/sql/migrations.js';
 import { createPgliteClient } from '../../shared/adapters/sql/sql-client.pglite.js';
 import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
 import { loadInfra } from '../../shared/config.js';
-import { apiAuthFromInfra } from '../../shared/runtime/auth/from-infra.js';
+import { apiAuthFromInfra } from '../../shared/http-api/auth/from-infra.js';
 import { runCli, type CliIo } from '../../shared/runtime/cli.js';
 import { startEmbedded, type Embedded, type WorkflowBody } from './helpers/embedded.js';
 

@@ -6,9 +6,9 @@ import { createPgliteClient } from '../../shared/adapters/sql/sql-client.pglite.
 import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
 import { loadInfra } from '../../shared/config.js';
 import type { AgentMessage } from '../../shared/messaging/message-schema.js';
-import { apiAuthFromInfra, checkAuthSettings } from '../../shared/runtime/auth/from-infra.js';
+import { apiAuthFromInfra, checkAuthSettings } from '../../shared/http-api/auth/from-infra.js';
 import { runCli, type CliIo } from '../../shared/runtime/cli.js';
-import { orchestratorId } from '../../functions/common/hierarchy.js';
+import { orchestratorId } from '../../functions/index.js';
 import { startEmbedded, terminal, type Embedded, type WorkflowBody } from './helpers/embedded.js';
 import { startOidcIssuer, type OidcIssuer } from './helpers/oidc-issuer.js';
 

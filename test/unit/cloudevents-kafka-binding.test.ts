@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRecord, encodeBinary, headersToStrings, structuredContentType } from '../../shared/adapters/kafka/cloudevents-binding.js';
 import { cloudEventSchema, type AnyCloudEvent } from '../../shared/events/envelope.js';
-import { parseEvent } from '../../shared/runtime/process-event.js';
+import { parseEvent } from '../../shared/engine/process-event.js';
 
 const event: AnyCloudEvent = {
   specversion: '1.0',

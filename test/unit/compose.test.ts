@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { configKeys, infraSchema } from '../../shared/config.js';
 import { functionSubscriptions } from '../../shared/events/topics.js';
-import { isLoopback } from '../../shared/runtime/auth/from-infra.js';
+import { isLoopback } from '../../shared/http-api/auth/from-infra.js';
 import { otelVariables, tracingProblems } from './helpers/tracing-env.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- compose files are untyped YAML trees */

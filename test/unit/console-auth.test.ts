@@ -5,10 +5,10 @@ import { runMigrations } from '../../shared/adapters/sql/migrations.js';
 import { createPgliteClient } from '../../shared/adapters/sql/sql-client.pglite.js';
 import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
 import { loadInfra } from '../../shared/config.js';
-import { createApiApp } from '../../shared/runtime/api/app.js';
-import { apiAuthFromInfra } from '../../shared/runtime/auth/from-infra.js';
-import type { ApiAuth } from '../../shared/runtime/auth/middleware.js';
-import { createLogger } from '../../shared/runtime/logger.js';
+import { createApiApp } from '../../shared/http-api/app.js';
+import { apiAuthFromInfra } from '../../shared/http-api/auth/from-infra.js';
+import type { ApiAuth } from '../../shared/http-api/auth/middleware.js';
+import { createLogger } from '../../shared/observability/logger.js';
 import { startEmbedded, type Embedded } from './helpers/embedded.js';
 
 // The console's event streams: EventSource cannot send Authorization, so the token rides as ?access_token= on their GETs, and nowhere else.

@@ -8,13 +8,13 @@ import { createMemoryLeaseStore } from '../../shared/adapters/memory/lease-store
 import { defaultConfig, type Config } from '../../shared/config.js';
 import { specialtyGroups } from '../../shared/domain/vocabulary.js';
 import { topics, type EventOf, type OrchestrationEvent } from '../../shared/events/index.js';
-import { createApiApp } from '../../shared/runtime/api/app.js';
-import { createDemoAgents, demoHierarchy } from '../../shared/runtime/demo-agents.js';
-import { silentLogger } from '../../shared/runtime/logger.js';
-import { createRecoveryLoop } from '../../shared/runtime/recovery.js';
+import { createApiApp } from '../../shared/http-api/app.js';
+import { createDemoAgents, demoHierarchy } from '../../shared/agent-sdk/demo-agents.js';
+import { silentLogger } from '../../shared/observability/logger.js';
+import { createRecoveryLoop } from '../../shared/engine/recovery.js';
 import { startRuntime, type Runtime } from '../../shared/runtime/runtime.js';
-import { leaseKeyOf, leaseTtlMs } from '../../functions/common/deps.js';
-import { planTask } from '../../functions/decompose/planner.js';
+import { leaseKeyOf, leaseTtlMs } from '../../shared/domain/protocol.js';
+import { planTask } from '../../functions/index.js';
 import { createHarness, fixedPlanner, recordingSpawner, type Harness } from './helpers/fixture.js';
 
 const requests = [

@@ -8,7 +8,7 @@ import { loadInfra } from '../../shared/config.js';
 import type { Subtask, Workflow } from '../../shared/domain/workflow.js';
 import { createIds } from '../../shared/adapters/memory/ids.js';
 import { systemClock } from '../../shared/adapters/memory/clock.system.js';
-import { reclaimLostWork, resumesAfterRestart } from '../../shared/runtime/resume.js';
+import { reclaimLostWork, resumesAfterRestart } from '../../shared/engine/resume.js';
 import { startEmbedded, type Embedded } from './helpers/embedded.js';
 
 const description = 'Research AI market trends and create presentation';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueAgentToken } from '../../shared/messaging/message-auth.js';
 import { startEmbedded, terminal, type Embedded, type WorkflowBody } from './helpers/embedded.js';
-import { control, InvalidTransitionError } from '../../functions/control/handler.js';
-import { orchestratorId } from '../../functions/common/hierarchy.js';
+import { control, InvalidTransitionError } from '../../functions/index.js';
+import { orchestratorId } from '../../functions/index.js';
 import { agentLost, agentMessage, isoTime, makeEvent, subtaskReady, taskSubmitted, topics, type EventOf, type OrchestrationEvent } from '../../shared/events/index.js';
-import { toOutbox } from '../../shared/runtime/process-event.js';
+import { toOutbox } from '../../shared/engine/process-event.js';
 import { createHarness, fixedPlanner, uniqueId, type Harness, type StepSpec } from './helpers/fixture.js';
 
 type Message = EventOf<'agent.message'>['data'];

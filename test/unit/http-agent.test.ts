@@ -8,9 +8,9 @@ import { loadInfra } from '../../shared/config.js';
 import { allSpecialties } from '../../shared/domain/vocabulary.js';
 import { createHttpAgent, type HttpAgent } from '../../shared/agent-sdk/http-agent.js';
 import type { AgentTask } from '../../shared/agent-sdk/create-agent.js';
-import { agentIdOf } from '../../shared/runtime/api/agent-routes.js';
-import { apiAuthFromInfra } from '../../shared/runtime/auth/from-infra.js';
-import { localPrincipal } from '../../shared/runtime/auth/principal.js';
+import { agentIdOf } from '../../shared/http-api/agent-routes.js';
+import { apiAuthFromInfra } from '../../shared/http-api/auth/from-infra.js';
+import { localPrincipal } from '../../shared/http-api/auth/principal.js';
 import { runCli, type CliIo } from '../../shared/runtime/cli.js';
 import { startEmbedded, type Embedded } from './helpers/embedded.js';
 

@@ -9,9 +9,9 @@ import type { WorkflowUsageView } from '../../shared/api/usage.js';
 import { loadInfra } from '../../shared/config.js';
 import { addUsage, noUsage } from '../../shared/domain/usage.js';
 import { topics, type EventOf, type OrchestrationEvent } from '../../shared/events/index.js';
-import { apiAuthFromInfra } from '../../shared/runtime/auth/from-infra.js';
+import { apiAuthFromInfra } from '../../shared/http-api/auth/from-infra.js';
 import { runCli, type CliIo } from '../../shared/runtime/cli.js';
-import { parseEvent } from '../../shared/runtime/process-event.js';
+import { parseEvent } from '../../shared/engine/process-event.js';
 import { startEmbedded, type Embedded } from './helpers/embedded.js';
 import { startOpenAiServer, type OpenAiServer, type ReceivedRequest } from './helpers/openai-server.js';
 

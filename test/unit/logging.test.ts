@@ -11,10 +11,10 @@ import { createSqlWorkflowStore } from '../../shared/adapters/sql/workflow-store
 import { loadConfig } from '../../shared/config.js';
 import type { WorkflowStore } from '../../shared/ports/index.js';
 import { makeEvent, taskSubmitted } from '../../shared/events/index.js';
-import { createApiApp } from '../../shared/runtime/api/app.js';
-import { requestLog } from '../../shared/runtime/api/request-log.js';
-import { createLogger, type LogLevel } from '../../shared/runtime/logger.js';
-import { processEvent } from '../../shared/runtime/process-event.js';
+import { createApiApp } from '../../shared/http-api/app.js';
+import { requestLog } from '../../shared/http-api/request-log.js';
+import { createLogger, type LogLevel } from '../../shared/observability/logger.js';
+import { processEvent } from '../../shared/engine/process-event.js';
 import { startRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 
 type Line = Record<string, unknown> & { level: string; time: string; logger: string; message: string };
@@ -56,7 +56,7 @@ describe('createLogger (pino)', () => {
   });
 
   it('writes to stderr and leaves stdout alone', () => {
-    const script = "import { createLogger } from './shared/runtime/logger.ts'; createLogger('INFO', 'cli').info('hello', { k: 1 });";
+    const script = "import { createLogger } from './shared/observability/logger.ts'; createLogger('INFO', 'cli').info('hello', { k: 1 });";
     const run = spawnSync(process.execPath, ['--import', 'tsx/esm', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: process.cwd(), timeout: 20_000 });
     expect(run.status).toBe(0);
     expect(run.stdout).toBe('');

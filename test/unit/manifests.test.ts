@@ -14,8 +14,8 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { configEntries, configKeys, infraSchema } from '../../shared/config.js';
 import { allTopics, deadLetterTopic, functionSubscriptions, type FunctionName } from '../../shared/events/topics.js';
-import { createMetrics } from '../../shared/runtime/metrics.js';
-import { isLoopback } from '../../shared/runtime/auth/from-infra.js';
+import { createMetrics } from '../../shared/observability/metrics.js';
+import { isLoopback } from '../../shared/http-api/auth/from-infra.js';
 import { tracingProblems } from './helpers/tracing-env.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped YAML trees */
@@ -313,7 +313,7 @@ describe('Grafana dashboard', () => {
     expect(dashboard).toEqual(JSON.parse(readFileSync(join(root, 'deploy/grafana/dashboards/amas-orchestration.json'), 'utf8')));
   });
 
-  it('queries only metrics that shared/runtime/metrics.ts registers, with _bucket only on histograms', async () => {
+  it('queries only metrics that shared/observability/metrics.ts registers, with _bucket only on histograms', async () => {
     const registered = new Map((await createMetrics().registry.getMetricsAsJSON()).map((m) => [m.name, String(m.type)]));
     const used = new Set(exprs.flatMap((e) => e.match(/\borchestration_[a-z_]+/g) ?? []));
     for (const name of used) {

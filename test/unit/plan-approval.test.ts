@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { orchestratorId } from '../../functions/common/hierarchy.js';
+import { orchestratorId } from '../../functions/index.js';
 import type { EventOf } from '../../shared/events/index.js';
 import { topics } from '../../shared/events/index.js';
 import type { AgentMessage } from '../../shared/messaging/index.js';

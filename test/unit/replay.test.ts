@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config.js';
 import { functionSubscriptions } from '../../shared/events/index.js';
 import { runCli } from '../../shared/runtime/cli.js';
-import { createReplayPorts, exportLog, parseLog, replayLog, LogFormatError, type ReplayPorts, type ReplaySummary } from '../../shared/runtime/replay.js';
+import { createReplayPorts, exportLog, parseLog, replayLog, LogFormatError, type ReplayPorts, type ReplaySummary } from '../../shared/engine/replay.js';
 import { decided, startEmbedded, type Embedded } from './helpers/embedded.js';
 
 const env = { ORCHESTRATION_DEMO_AGENT_DELAY_MS: '15', ORCHESTRATION_DEMO_LOW_QUALITY_RATE: '0.4', ORCHESTRATION_PLAN_APPROVAL: 'off' };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { waitingOrderOf } from '../../shared/domain/scheduling.js';
 import type { Priority } from '../../shared/domain/vocabulary.js';
 import { isoTime, makeEvent, taskSubmitted } from '../../shared/events/index.js';
-import { toOutbox } from '../../shared/runtime/process-event.js';
+import { toOutbox } from '../../shared/engine/process-event.js';
 import { startEmbedded, type Embedded } from './helpers/embedded.js';
 
 /** One slot per specialty and no spawning: every subtask of a backlog waits for that one slot. */

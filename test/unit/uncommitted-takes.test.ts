@@ -3,7 +3,7 @@ import { ConcurrencyConflictError } from '../../shared/errors.js';
 import type { EventOf } from '../../shared/events/index.js';
 import { leaseKeyOf } from '../../shared/domain/protocol.js';
 import type { WorkflowStore } from '../../shared/ports/index.js';
-import { processEvent } from '../../shared/runtime/process-event.js';
+import { processEvent } from '../../shared/engine/process-event.js';
 import { createHarness, fixedPlanner, type Harness } from './helpers/fixture.js';
 
 /** The harness's ports with a store whose next commit fails as a concurrent writer's would. */

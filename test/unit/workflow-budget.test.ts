@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { leaseKeyOf } from '../../functions/common/deps.js';
+import { leaseKeyOf } from '../../shared/domain/protocol.js';
 import type { ModelUsage } from '../../shared/domain/usage.js';
 import type { EventOf } from '../../shared/events/index.js';
 import type { PlanRequest, Planner } from '../../shared/ports/index.js';

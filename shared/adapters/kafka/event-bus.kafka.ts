@@ -12,7 +12,7 @@ import {
 } from 'kafkajs';
 import { OrchestrationError } from '../../errors.js';
 import type { Delivery, EventBus, ReadRange, SubscribeOptions, Subscription } from '../../ports/event-bus.port.js';
-import type { Logger } from '../../runtime/logger.js';
+import type { Logger } from '../../observability/logger.js';
 import { decodeRecord, encodeBinary } from './cloudevents-binding.js';
 import { runKeyChains } from './key-chains.js';
 import { createSendQueue } from './send-queue.js';

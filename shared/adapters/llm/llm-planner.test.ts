@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startOpenAiServer, type OpenAiServer } from '../../../test/unit/helpers/openai-server.js';
-import { deterministicPlanner } from '../../../functions/decompose/planner.js';
+import { deterministicPlanner } from '../../../functions/index.js';
 import { allSpecialties } from '../../domain/vocabulary.js';
 import { planSchema } from '../../domain/workflow.js';
-import { plannerWithFallback } from '../planner-with-fallback.js';
+import { plannerWithFallback } from './planner-with-fallback.js';
 import { openAiLanguageModel } from './language-model.openai.js';
 import { llmPlanner } from './llm-planner.js';
 import { llmSettingsSchema } from './llm-settings.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { criticalPathMinutes, hourlyRate } from '../../../functions/decompose/planner.js';
+import { criticalPathMinutes, hourlyRate } from '../../../functions/index.js';
 import { topologicalOrder } from '../../domain/plan-validation.js';
 import { groupOf, phaseSchema, qualityGateThreshold, specialtySchema, type Complexity, type Phase } from '../../domain/vocabulary.js';
 import { planSchema, plannedSubtaskSchema, type Plan, type PlannedSubtask, type PlanProvenance, type QualityGate } from '../../domain/workflow.js';

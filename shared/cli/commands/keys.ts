@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { ApiKeyRecord } from '../../ports/api-key-store.port.js';
-import { roles } from '../../runtime/auth/principal.js';
+import { roles } from '../../http-api/auth/principal.js';
 import { action, pathId, printJson, type ExitCode } from '../context.js';
 import type { CliIo } from '../io.js';
 import { renderTable } from '../table.js';

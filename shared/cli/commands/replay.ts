@@ -4,7 +4,7 @@ import { loadConfig, loadInfra } from '../../config.js';
 import { createKafkaEventBus } from '../../adapters/kafka/event-bus.kafka.js';
 import { allTopics } from '../../events/index.js';
 import type { ReadRange, WorkflowStore } from '../../ports/index.js';
-import { busSource, createReplayPorts, parseLog, recordsSource, replayLog, type ReplaySource } from '../../runtime/replay.js';
+import { busSource, createReplayPorts, parseLog, recordsSource, replayLog, type ReplaySource } from '../../engine/replay.js';
 import { action, type ExitCode } from '../context.js';
 import { UsageError, type CliIo } from '../io.js';
 import { collect } from '../parsers.js';

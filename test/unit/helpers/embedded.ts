@@ -9,9 +9,9 @@ import { createSqlChangeLog, createSqlDeadLetterRedrives } from '../../../shared
 import { loadConfig, type Config } from '../../../shared/config.js';
 import type { Subtask, Workflow } from '../../../shared/domain/workflow.js';
 import { functionSubscriptions } from '../../../shared/events/index.js';
-import { createApiApp } from '../../../shared/runtime/api/app.js';
-import type { workflowView } from '../../../shared/runtime/api/workflow-view.js';
-import { silentLogger } from '../../../shared/runtime/logger.js';
+import { createApiApp } from '../../../shared/http-api/app.js';
+import type { workflowView } from '../../../shared/http-api/workflow-view.js';
+import { silentLogger } from '../../../shared/observability/logger.js';
 import { startRuntime, type Runtime } from '../../../shared/runtime/runtime.js';
 import { plannerFromEnv } from '../../../shared/runtime/planner-from-env.js';
 

@@ -31,9 +31,9 @@ import type {
   Planner,
   WorkflowStore,
 } from '../../../shared/ports/index.js';
-import type { RuntimePorts } from '../../../shared/runtime/functions.js';
-import { processEvent, toOutbox, type ProcessResult } from '../../../shared/runtime/process-event.js';
-import { deterministicPlanner } from '../../../functions/decompose/planner.js';
+import type { RuntimePorts } from '../../../shared/engine/functions.js';
+import { processEvent, toOutbox, type ProcessResult } from '../../../shared/engine/process-event.js';
+import { deterministicPlanner } from '../../../functions/index.js';
 
 /** 2024-05-01T10:00:00Z: every harness clock starts here. */
 export const T0 = Date.parse('2024-05-01T10:00:00.000Z');

@@ -1,7 +1,7 @@
 import { configEntries } from '../../../shared/config.js';
-import { exporterConfigured } from '../../../shared/runtime/tracing/sdk.js';
+import { exporterConfigured } from '../../../shared/observability/tracing/sdk.js';
 
-/** The OpenTelemetry variables a deployment may set on our processes (shared/runtime/tracing/sdk.ts and the SDK read them). */
+/** The OpenTelemetry variables a deployment may set on our processes (shared/observability/tracing/sdk.ts and the SDK read them). */
 export const otelVariables = ['OTEL_TRACES_EXPORTER', 'OTEL_EXPORTER_ZIPKIN_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME'] as const;
 
 /** A value the deployment tool fills in at deploy time (Serverless `${ssm:…}`), which cannot be checked offline. */

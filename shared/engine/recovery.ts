@@ -1,0 +1,158 @@
+import { agentLost, functionSubscriptions, isoTime, makeEvent, subtaskFailed, subtaskReady, topics, type EventContext } from '../events/index.js';
+import { allSpecialties } from '../domain/vocabulary.js';
+import { waitingOrderOf } from '../domain/scheduling.js';
+import type { AgentDirectory, EventBus, LeaseStore, WorkflowStore } from '../ports/index.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+
+export interface RecoveryOptions {
+  store: WorkflowStore;
+  leases: LeaseStore;
+  directory: AgentDirectory;
+  bus: EventBus;
+  context: EventContext;
+  config: Config;
+  logger: Logger;
+  intervalMs: number;
+}
+
+/**
+ * The lease-expiry recovery loop. It never changes state itself: it reports what it finds as
+ * events (subtask.failed with cause lease_expired or timeout, agent.lost), so `complete` re-runs
+ * the work through the same fenced, idempotent path as any other failure. Event ids derive from
+ * the lease token, so two recovery loops (or two ticks) report each loss once.
+ */
+export function createRecoveryLoop(options: RecoveryOptions) {
+  const { store, leases, directory, bus, context, config, logger } = options;
+  let timer: NodeJS.Timeout | undefined;
+  let wake: { at: number; timer: NodeJS.Timeout } | undefined;
+  let stopped = false;
+  let queue: Promise<void> = Promise.resolve();
+  let tickQueued = false;
+  const derived = (key: string) => ({ ...context, cause: { id: key } });
+
+  /** Leases only (one lease-store call when none ran out): what runs at each lease's expiry. */
+  async function recoverExpired(now: number): Promise<number> {
+    let expired = 0;
+    const lostAgents = new Map<string, string[]>();
+    for (const lease of await leases.listExpired(now, 100)) {
+      const subtaskId = lease.key.replace(/^subtask:/, '');
+      const subtask = await store.getSubtask(subtaskId);
+      if (!subtask || subtask.status !== 'in_progress' || subtask.leaseToken !== lease.token) {
+        await leases.release(lease.key, lease.token);
+        continue;
+      }
+      const event = makeEvent(
+        subtaskFailed,
+        { workflowId: subtask.workflowId, subtaskId, attempt: subtask.attempts, agentId: lease.holder, leaseToken: lease.token, reason: `lease expired at ${new Date(lease.expiresAt).toISOString()}`, cause: 'lease_expired' },
+        derived(`lease:${lease.key}:${lease.token}`),
+      );
+      // Recovery time runs from the expiry to the re-dispatch (recovery-timing.ts observes it there).
+      await bus.publish(topics.subtaskResults, [{ key: subtask.workflowId, event: { ...event, lostat: isoTime(lease.expiresAt) } }]);
+      lostAgents.set(lease.holder, [...(lostAgents.get(lease.holder) ?? []), subtaskId]);
+      expired++;
+    }
+    for (const [agentId, subtaskIds] of lostAgents) {
+      const agent = await directory.get(agentId);
+      if (!agent || now - agent.lastHeartbeat < config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000) continue;
+      await directory.setStatus(agentId, 'OFFLINE');
+      const lost = makeEvent(agentLost, { agentId, reason: 'heartbeats stopped; leases expired', subtaskIds }, derived(`lost:${agentId}:${subtaskIds.join(',')}`));
+      await bus.publish(topics.agents, [{ key: agentId, event: lost }]);
+      logger.warn('agent lost; its work is re-queued', { agentId, subtaskIds });
+    }
+    return expired;
+  }
+
+  async function tick(): Promise<{ expired: number; overdue: number; rekicked: number }> {
+    const now = context.clock.now();
+    const expired = await recoverExpired(now);
+
+    let overdue = 0;
+    for (const subtask of await store.findOverdueSubtasks(now, 100)) {
+      if (subtask.assignedAgent === null || subtask.leaseToken === null) continue;
+      const event = makeEvent(
+        subtaskFailed,
+        { workflowId: subtask.workflowId, subtaskId: subtask.id, attempt: subtask.attempts, agentId: subtask.assignedAgent, leaseToken: subtask.leaseToken, reason: `deadline ${subtask.deadline} passed`, cause: 'timeout' },
+        derived(`timeout:${subtask.id}:${subtask.leaseToken}`),
+      );
+      await bus.publish(topics.subtaskResults, [{ key: subtask.workflowId, event: subtask.deadline ? { ...event, lostat: subtask.deadline } : event }]);
+      overdue++;
+    }
+
+    // Safety net for work waiting on capacity whose wake-up was missed: ask assign again — but only
+    // while assign has caught up, or the re-kicks would pile onto work that is merely still queued.
+    let rekicked = 0;
+    const { topic: readyTopic, groupId: assignGroup } = functionSubscriptions.assign;
+    const assignBehind = (await bus.lag(assignGroup, readyTopic).catch(() => 0)) > 0;
+    const bucket = Math.floor(now / Math.max(1, options.intervalMs * 10));
+    for (const subtask of assignBehind ? [] : await store.findWaitingSubtasks(allSpecialties, 50, waitingOrderOf(config, now))) {
+      if (now - Date.parse(subtask.updatedAt) < options.intervalMs * 5) continue;
+      const event = makeEvent(
+        subtaskReady,
+        { workflowId: subtask.workflowId, subtaskId: subtask.id, specialty: subtask.specialty, attempt: subtask.attempts + 1, excludeAgents: [] },
+        derived(`rekick:${subtask.id}:${subtask.attempts}:${bucket}`),
+      );
+      await bus.publish(topics.subtaskReady, [{ key: subtask.workflowId, event }]);
+      rekicked++;
+    }
+    return { expired, overdue, rekicked };
+  }
+
+  const serially = (job: () => Promise<unknown>, what: string): Promise<void> =>
+    (queue = queue.then(job).then(
+      () => undefined,
+      (error: unknown) => logger.warn(`recovery ${what} failed`, { error: String(error) }),
+    ));
+
+  /**
+   * Wakes at the earliest lease expiry before the next tick (plus a few ms: the store decides expiry
+   * on its own clock), so lost work is reported when its lease runs out rather than up to one
+   * interval later. A lease taken after this lives longer (3 heartbeats) than an interval (at most a
+   * quarter heartbeat): the tick after it is taken schedules its wake-up.
+   */
+  async function scheduleWake(): Promise<void> {
+    if (stopped || !leases.nextExpiry) return;
+    const now = context.clock.now();
+    const at = await leases.nextExpiry(now);
+    if (at === null || at > now + options.intervalMs || (wake && wake.at <= at) || stopped) return;
+    if (wake) clearTimeout(wake.timer);
+    const timer = setTimeout(() => {
+      wake = undefined;
+      void serially(async () => {
+        await recoverExpired(context.clock.now());
+        await scheduleWake();
+      }, 'wake-up');
+    }, Math.max(0, at - now) + expiryMarginMs);
+    timer.unref();
+    wake = { at, timer };
+  }
+
+  const run = () => {
+    if (tickQueued) return;
+    tickQueued = true;
+    void serially(async () => {
+      try {
+        await tick();
+      } finally {
+        tickQueued = false;
+      }
+      await scheduleWake();
+    }, 'tick');
+  };
+
+  return {
+    tick,
+    start() {
+      timer = setInterval(run, options.intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      if (wake) clearTimeout(wake.timer);
+      await queue;
+    },
+  };
+}
+
+const expiryMarginMs = 5;
