@@ -7,6 +7,6 @@ export { complete } from './complete/handler.js';
 export { decompose } from './decompose/handler.js';
 export { dispatch } from './dispatch/handler.js';
 export { control, InvalidTransitionError, rejectedPrefix, type ControlCommand, type ControlDeps } from './control/handler.js';
-export { criticalPathMinutes, deterministicPlanner, hourlyRate, planTask } from './decompose/planner.js';
+export { criticalPathMinutes, deterministicPlanner, hourlyRate, planTask, qualityGates } from './decompose/planner.js';
 export { Emitter } from './common/emit.js';
 export { orchestratorId, supervisorOf } from './common/hierarchy.js';

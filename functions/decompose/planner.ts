@@ -64,7 +64,8 @@ export function assessRisk(hours: number, complexity: Complexity, specialists: n
   return points >= 6 ? 'critical' : points >= 4 ? 'high' : points >= 2 ? 'medium' : 'low';
 }
 
-function qualityGates(complexity: Complexity, subtasks: readonly PlannedSubtask[]): QualityGate[] {
+/** The spec's gates for the phases a plan has (the LLM planner's drafts get the same). */
+export function qualityGates(complexity: Complexity, subtasks: readonly PlannedSubtask[]): QualityGate[] {
   const present = phaseOrder.filter((phase) => subtasks.some((subtask) => subtask.phase === phase));
   if (present.length === 0) return [];
   const gate = (name: QualityGate['name'], phase: Phase): QualityGate => ({ name, phase, threshold: qualityGateThreshold[name] });

@@ -2,9 +2,8 @@ import { HttpAgentError } from '../agent-sdk/http-agent.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { startLlmAgent } from './llm-agent.js';
+import { exitGracefullyOnSignals } from './shutdown.js';
 import { llmAgentSettingsFromEnv } from './llm-agent-settings.js';
-
-const shutdownDeadlineMs = 25_000; // under Kubernetes' default 30 s grace period
 
 /**
  * `npm run agent:llm`: one LLM specialist agent process. It needs only the API's URL, its own agent
@@ -22,31 +21,9 @@ async function main(): Promise<void> {
   });
   logger.info('llm agent running', { agentId: agent.id, url: settings.AMAS_URL, model: settings.LLM_MODEL, specialties: settings.AGENT_SPECIALTIES.length, capacity: settings.AGENT_CAPACITY });
 
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    setTimeout(() => {
-      logger.error('shutdown took too long; exiting', { deadlineMs: shutdownDeadlineMs });
-      process.exit(1);
-    }, shutdownDeadlineMs).unref();
-    void agent.stop().then(
-      () => {
-        logger.info('stopped', { signal });
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error('stop failed', { error: error instanceof Error ? error.message : String(error) });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  exitGracefullyOnSignals(null, [agent], logger);
 }
 
-// Not serve-api's helper: importing it would load the whole orchestrator into a process that needs only fetch.
 main().catch((error: unknown) => {
   const config = error instanceof ConfigError;
   process.stderr.write(config ? `${error.message}\n` : `amas-llm-agent failed to start: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,11 +1,5 @@
-import {
-  CreateTableCommand,
-  DescribeTimeToLiveCommand,
-  ResourceInUseException,
-  UpdateTimeToLiveCommand,
-  waitUntilTableExists,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ensureTable } from './ensure-table.dynamodb.js';
 
 /**
  * The agent directory's table: one generic key (pk, sk), four kinds of items, no index.
@@ -30,27 +24,15 @@ export const agentTable = {
 
 /** Idempotent: creates the table (on demand) with TTL on `ttl`, and waits until it is active. */
 export async function ensureAgentTable(client: DynamoDBClient, table: string): Promise<void> {
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: table,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: agentTable.partitionKey, AttributeType: 'S' },
-          { AttributeName: agentTable.sortKey, AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: agentTable.partitionKey, KeyType: 'HASH' },
-          { AttributeName: agentTable.sortKey, KeyType: 'RANGE' },
-        ],
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: table });
-  // Asked first: enabling TTL twice is an error.
-  const { TimeToLiveDescription } = await client.send(new DescribeTimeToLiveCommand({ TableName: table }));
-  if (TimeToLiveDescription?.TimeToLiveStatus === 'ENABLED' || TimeToLiveDescription?.TimeToLiveStatus === 'ENABLING') return;
-  await client.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } }));
+  await ensureTable(client, {
+    TableName: table,
+    AttributeDefinitions: [
+      { AttributeName: agentTable.partitionKey, AttributeType: 'S' },
+      { AttributeName: agentTable.sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: agentTable.partitionKey, KeyType: 'HASH' },
+      { AttributeName: agentTable.sortKey, KeyType: 'RANGE' },
+    ],
+  });
 }

@@ -1,11 +1,5 @@
-import {
-  CreateTableCommand,
-  DescribeTimeToLiveCommand,
-  ResourceInUseException,
-  UpdateTimeToLiveCommand,
-  waitUntilTableExists,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ensureTable } from './ensure-table.dynamodb.js';
 
 /**
  * The lease table. Two items per lease key, one partition: `kind = "fence"` holds the fencing
@@ -27,41 +21,29 @@ export const leaseTable = {
 
 /** Idempotent: creates the table (on-demand) with its indexes and TTL, and waits until active. */
 export async function ensureLeaseTable(client: DynamoDBClient, table: string): Promise<void> {
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: table,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'leaseKey', AttributeType: 'S' },
-          { AttributeName: 'kind', AttributeType: 'S' },
-          { AttributeName: 'holder', AttributeType: 'S' },
-          { AttributeName: 'shard', AttributeType: 'S' },
-          { AttributeName: 'expiresAt', AttributeType: 'N' },
-        ],
+  await ensureTable(client, {
+    TableName: table,
+    AttributeDefinitions: [
+      { AttributeName: 'leaseKey', AttributeType: 'S' },
+      { AttributeName: 'kind', AttributeType: 'S' },
+      { AttributeName: 'holder', AttributeType: 'S' },
+      { AttributeName: 'shard', AttributeType: 'S' },
+      { AttributeName: 'expiresAt', AttributeType: 'N' },
+    ],
+    KeySchema: [
+      { AttributeName: 'leaseKey', KeyType: 'HASH' },
+      { AttributeName: 'kind', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      { IndexName: leaseTable.holderIndex, KeySchema: [{ AttributeName: 'holder', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } },
+      {
+        IndexName: leaseTable.expiryIndex,
         KeySchema: [
-          { AttributeName: 'leaseKey', KeyType: 'HASH' },
-          { AttributeName: 'kind', KeyType: 'RANGE' },
+          { AttributeName: 'shard', KeyType: 'HASH' },
+          { AttributeName: 'expiresAt', KeyType: 'RANGE' },
         ],
-        GlobalSecondaryIndexes: [
-          { IndexName: leaseTable.holderIndex, KeySchema: [{ AttributeName: 'holder', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } },
-          {
-            IndexName: leaseTable.expiryIndex,
-            KeySchema: [
-              { AttributeName: 'shard', KeyType: 'HASH' },
-              { AttributeName: 'expiresAt', KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: table });
-  // Asked first: enabling TTL twice is an error.
-  const { TimeToLiveDescription } = await client.send(new DescribeTimeToLiveCommand({ TableName: table }));
-  if (TimeToLiveDescription?.TimeToLiveStatus === 'ENABLED' || TimeToLiveDescription?.TimeToLiveStatus === 'ENABLING') return;
-  await client.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } }));
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  });
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { criticalPathMinutes, hourlyRate } from '../../../functions/index.js';
+import { criticalPathMinutes, hourlyRate, qualityGates } from '../../../functions/index.js';
 import { topologicalOrder } from '../../domain/plan-validation.js';
-import { groupOf, phaseSchema, qualityGateThreshold, specialtySchema, type Complexity, type Phase } from '../../domain/vocabulary.js';
-import { planSchema, plannedSubtaskSchema, type Plan, type PlannedSubtask, type PlanProvenance, type QualityGate } from '../../domain/workflow.js';
+import { groupOf, phaseSchema, specialtySchema, type Phase } from '../../domain/vocabulary.js';
+import { planSchema, plannedSubtaskSchema, type Plan, type PlannedSubtask, type PlanProvenance } from '../../domain/workflow.js';
 import type { PlanRequest } from '../../ports/planner.port.js';
 
 /**
@@ -68,22 +68,6 @@ export function planFromDraft(draft: PlanDraft, request: PlanRequest, provenance
       draft.approvalRequired || estimatedCost > 15 || estimatedHours > 12 || draft.risk === 'high' || draft.risk === 'critical' || draft.complexity === 'INVESTIGATION',
     provenance,
   };
-}
-
-/** The spec's gates for the phases present, as the deterministic planner sets them. */
-function qualityGates(complexity: Complexity, subtasks: readonly PlannedSubtask[]): QualityGate[] {
-  const present = phaseOrder.filter((phase) => subtasks.some((s) => s.phase === phase));
-  const gate = (name: QualityGate['name'], phase: Phase): QualityGate => ({ name, phase, threshold: qualityGateThreshold[name] });
-  const beforeDelivery = present.filter((phase) => phase !== 'delivery').at(-1) ?? 'delivery';
-  const gates: QualityGate[] = [];
-  if (present.includes('research')) gates.push(gate('research_completeness', 'research'));
-  if (present.includes('analysis')) gates.push(gate('analysis_accuracy', 'analysis'));
-  gates.push(gate('output_quality', beforeDelivery));
-  if (complexity === 'ENTERPRISE' || complexity === 'INVESTIGATION') {
-    const reviewer = subtasks.find((s) => s.specialty === 'compliance_reviewer');
-    gates.push(gate('compliance_review', reviewer?.phase ?? beforeDelivery));
-  }
-  return gates;
 }
 
 function withoutKeys(value: unknown, drop: ReadonlySet<string>): unknown {
