@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 
 /** Where scripts/build-console.ts writes the bundle (shipped in the repository). */
-export const consoleDistDir = fileURLToPath(new URL('../../../console/dist/', import.meta.url));
+export const consoleDistDir = fileURLToPath(new URL('../../console/dist/', import.meta.url));
 
 /**
  * The web console at /console/ (static files, hash-routed, same origin as the API it calls) and `/`
