@@ -41,7 +41,8 @@ export const configEntries = {
   // Agent management
   ORCHESTRATION_MAX_AGENTS_PER_POOL: integer(1, 10_000, 5, 'Maximum agents per specialty pool'),
   ORCHESTRATION_MAX_TASKS_PER_AGENT: integer(1, 1_000, 3, 'Maximum concurrent tasks per agent'),
-  ORCHESTRATION_HEARTBEAT_INTERVAL: number(0.05, 3_600, 60, 'Seconds between agent heartbeats (leases live 3 intervals)'),
+  ORCHESTRATION_HEARTBEAT_INTERVAL: number(0.05, 3_600, 60, 'Seconds between agent heartbeats (health reports; an agent silent for 3 intervals is unhealthy)'),
+  ORCHESTRATION_LEASE_TTL_SECONDS: number(0.15, 3_600, 6, "Seconds a subtask's lease lives unrenewed; agents renew every third of it, so 3 missed renewals re-run the work"),
   ORCHESTRATION_MAX_AGENT_SPAWN_RATE: number(0.01, 10_000, 10, 'Maximum agents spawned per second'),
   ORCHESTRATION_AGENT_FAILURE_THRESHOLD: integer(1, 100, 3, 'Failures after which an agent is unhealthy'),
   // Task decomposition
@@ -123,79 +124,3 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 export const defaultConfig = (overrides: Partial<Config> = {}): Config => ({ ...loadConfig({}), ...overrides });
-
-/** Where the real servers are; each unset one falls back to its embedded stand-in. */
-export const infraSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65_535).default(8000),
-  KAFKA_BROKERS: z.string().min(1).optional(),
-  DATABASE_URL: z.string().min(1).optional(),
-  /**
-   * Where the embedded PGlite keeps its files, so `npm start` keeps workflows across restarts;
-   * `memory` keeps nothing. Ignored when DATABASE_URL is set.
-   */
-  AMAS_DATA_DIR: z.string().trim().min(1).default('./.amas-data').transform((dir) => (dir.toLowerCase() === 'memory' ? null : dir)),
-  /**
-   * Group commit on PostgreSQL: a process's concurrent snapshot reads and commits share statements
-   * and transactions (about twice the events/s in bench:kafka). Off by default: with it on, the
-   * chaos suite's re-dispatch of lost work exceeded its 5 s bound in 3 of 9 runs (worst 7.3 s).
-   */
-  DATABASE_GROUP_COMMIT: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-  REDIS_URL: z.string().min(1).optional(),
-  NEO4J_URL: z.string().min(1).optional(),
-  /** Derives every agent's message-signing key; processes that exchange messages must share it. */
-  AMAS_MESSAGE_SECRET: z.string().min(16, 'AMAS_MESSAGE_SECRET needs at least 16 characters').optional(),
-  KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1_000).default(6),
-  /** Keeps environments that share one cluster apart: every topic and consumer group gets the prefix. */
-  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, underscore and dash only').default(''),
-  /**
-   * Workflows (record keys) one consumer works on at once within a partition, each in order. More
-   * keys at once means larger group commits to PostgreSQL and more events/s (16 in the benchmark),
-   * but while agents are saturated more new work is in flight to race a re-run for a freed slot: at
-   * 16 the chaos suite once re-dispatched lost work in 7.3 s (bound 5 s), so 4 stays the default.
-   */
-  KAFKA_KEYS_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(4),
-  /** How soon a killed consumer's partitions move to a live one (the broker's minimum is 6000). */
-  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
-  /** Names one demo-agents process among several: its agents are demo-<instance>-…, its inbox group its own. */
-  AMAS_DEMO_AGENT_INSTANCE: z.string().regex(/^[a-z0-9-]*$/, 'lower-case letters, digits and dashes only').default(''),
-  /** Keeps environments that share one Neo4j database apart. */
-  NEO4J_NAMESPACE: z.string().min(1).default('default'),
-  /** Where the API listens; `none` authentication is refused unless this is a loopback address. */
-  HOST: z.string().trim().min(1).default('127.0.0.1'),
-  /** How API callers prove who they are (README, Security): none (loopback only), oidc bearer JWTs, or API keys. */
-  AMAS_AUTH: z.enum(['none', 'oidc', 'keys']).default('none'),
-  /** An admin credential accepted in `oidc` and `keys` mode, to create the first keys (a secret reference in manifests). */
-  AMAS_ADMIN_KEY: z.string().min(24, 'AMAS_ADMIN_KEY needs at least 24 characters').optional(),
-  OIDC_ISSUER_URL: z.url({ protocol: /^https?$/ }).optional(),
-  OIDC_AUDIENCE: z.string().min(1).optional(),
-  /** Asymmetric algorithms only: with a public JWKS, `none` or an HMAC algorithm would let anyone mint tokens. */
-  OIDC_ALGORITHMS: z
-    .string()
-    .default('RS256,ES256,PS256,EdDSA')
-    .transform((list) => list.split(',').map((a) => a.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^(RS|PS|ES)(256|384|512)$|^ES256K$|^EdDSA$|^Ed25519$/, 'an asymmetric JWS algorithm (never none or HS*)')).min(1)),
-  OIDC_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
-  /** A token naming an unknown `kid` refetches the JWKS (key rotation), at most once per this many seconds. */
-  OIDC_JWKS_COOLDOWN_SECONDS: z.coerce.number().min(0).max(3_600).default(30),
-  /** Claim holding the role(s): a string, an array or a space-separated list; a dotted path reads nested claims (realm_access.roles). */
-  OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
-  /** Claim naming the caller's tenant (a dotted path reads nested claims); `*` is every tenant. */
-  OIDC_TENANT_CLAIM: z.string().min(1).default('tenant'),
-  /** The tenant of a token without OIDC_TENANT_CLAIM; unset, such a token is refused (401) rather than guessed. */
-  OIDC_DEFAULT_TENANT: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'one tenant name: letters, digits, dot, underscore and dash (up to 63)').optional(),
-  /** Requests per second each credential may make (a token bucket per process); 0 turns the limit off. */
-  AMAS_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
-  AMAS_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
-  /** /metrics without a credential when the API listens beyond loopback (a scraper without a token); on loopback it is always open. */
-  AMAS_METRICS_PUBLIC: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-});
-export type InfraConfig = z.infer<typeof infraSchema>;
-
-export function loadInfra(env: Record<string, string | undefined> = process.env): InfraConfig {
-  const parsed = infraSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(env[String(i.path[0])])}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
-  }
-  return parsed.data;
-}

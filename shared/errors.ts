@@ -1,14 +1,62 @@
 import type { ModelUsage } from './domain/usage.js';
 
 /**
+ * Every stable error code, once: logs, dead letters, HTTP answers and failed subtasks carry these
+ * values, so a new one is added here (and tsc finds any call site that invents one).
+ */
+export const errorCodes = [
+  // engine and delivery
+  'INVALID_EVENT',
+  'CONCURRENCY_CONFLICT',
+  'DEPENDENCY_UNAVAILABLE',
+  'NOT_FOUND',
+  'CONFIG_INVALID',
+  'LEASE_HELD',
+  'INVALID_TRANSITION',
+  'LOG_INVALID',
+  'UNCLASSIFIED',
+  // planning
+  'PLANNING_FAILED',
+  'INVALID_PLAN_REQUEST',
+  'DECOMPOSITION_TIMEOUT',
+  'EMPTY_PLAN',
+  'PLAN_TOO_LARGE',
+  // language models and agents
+  'LLM_RATE_LIMITED',
+  'LLM_UNAVAILABLE',
+  'LLM_TIMEOUT',
+  'LLM_REFUSED',
+  'LLM_ERROR',
+  'LLM_EMPTY_ANSWER',
+  'LLM_GRADE_INVALID',
+  'AGENT_STOPPED',
+  // messaging and transports
+  'MESSAGE_TIMEOUT',
+  'UNAUTHENTICATED',
+  'BACKPRESSURE',
+  'BUS_CLOSED',
+  'UNSUPPORTED',
+  'NO_QUEUE',
+  'SQS_REJECTED',
+  'SQS_TOO_MANY_HEADERS',
+  'SQS_BAD_HEADER',
+  // command line
+  'USAGE',
+  'API_ERROR',
+  'UNREACHABLE',
+] as const;
+
+export type ErrorCode = (typeof errorCodes)[number];
+
+/**
  * Classified errors (kafkajs / Inngest style): the runtime decides ack, retry or dead-letter by
  * walking `cause` for `retriable`, never by matching message text.
  */
 export class OrchestrationError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retriable: boolean;
 
-  constructor(code: string, message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -76,7 +124,7 @@ export function isRetriable(error: unknown): boolean {
   return true;
 }
 
-export function describeError(error: unknown): { code: string; message: string } {
+export function describeError(error: unknown): { code: ErrorCode; message: string } {
   if (error instanceof OrchestrationError) return { code: error.code, message: error.message };
   if (error instanceof Error) return { code: 'UNCLASSIFIED', message: error.message };
   return { code: 'UNCLASSIFIED', message: String(error) };

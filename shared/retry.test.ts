@@ -4,7 +4,7 @@ import { retry } from './retry.js';
 
 class Limited extends OrchestrationError {
   constructor(readonly retryAfterMs: number) {
-    super('LIMITED', 'slow down', { retriable: true });
+    super('LLM_RATE_LIMITED', 'slow down', { retriable: true });
   }
 }
 const delayFor = (error: unknown) => (error instanceof Limited ? error.retryAfterMs : undefined);

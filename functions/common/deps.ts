@@ -1,13 +1,16 @@
 import type { Config } from '../../shared/config.js';
 import type { Subtask } from '../../shared/domain/workflow.js';
 import { leaseKeyOf, workKeyOf } from '../../shared/domain/protocol.js';
-import type { AgentDirectory, AgentSpawner, Clock, Ids, LeaseStore, Planner, WorkflowStore } from '../../shared/ports/index.js';
+import type { AgentDirectory, AgentSpawner, Clock, Effect, Ids, LeaseStore, Planner, WorkflowStore } from '../../shared/ports/index.js';
 
 /** Handlers read state through the store but never write it: they return an Outcome. */
 export type WorkflowReader = Pick<
   WorkflowStore,
   'getWorkflow' | 'getSubtask' | 'getSubtasks' | 'findWaitingSubtasks'
 >;
+
+/** The agent directory as a handler that only decides sees it: what it releases, it returns as effects. */
+export type DirectoryReader = Pick<AgentDirectory, 'get' | 'list' | 'supervisorOf' | 'leadFor'>;
 
 export interface CommonDeps {
   store: WorkflowReader;
@@ -44,13 +47,12 @@ export interface DispatchDeps extends CommonDeps {
   leases: LeaseStore;
   config: Pick<
     Config,
-    'ORCHESTRATION_HEARTBEAT_INTERVAL' | 'ORCHESTRATION_SUBTASK_TIMEOUT_FACTOR' | 'ORCHESTRATION_WORKFLOW_TIMEOUT'
+    'ORCHESTRATION_LEASE_TTL_SECONDS' | 'ORCHESTRATION_SUBTASK_TIMEOUT_FACTOR' | 'ORCHESTRATION_WORKFLOW_TIMEOUT'
   >;
 }
 
 export interface CompleteDeps extends CommonDeps {
-  leases: LeaseStore;
-  directory: AgentDirectory;
+  directory: DirectoryReader;
   config: Pick<
     Config,
     | 'ORCHESTRATION_QUALITY_THRESHOLD'
@@ -65,14 +67,13 @@ export interface CompleteDeps extends CommonDeps {
 
 export { leaseKeyOf, leaseTtlMs, workKeyOf } from '../../shared/domain/protocol.js';
 
-/** Frees what an unfinished subtask holds: its lease (if dispatched) and its agent's slot. */
-export async function releaseHeld(subtask: Subtask, leases: LeaseStore, directory: AgentDirectory): Promise<void> {
-  if (subtask.assignedAgent === null) return;
-  if (subtask.status === 'in_progress') {
-    if (subtask.leaseToken !== null) await leases.release(leaseKeyOf(subtask.id), subtask.leaseToken);
-    await directory.release(subtask.assignedAgent, workKeyOf(subtask.id, subtask.attempts));
-  } else {
+/** What freeing an unfinished subtask's holdings takes once its cancellation commits: its lease (if dispatched) and its agent's slot. */
+export function releasesOf(subtask: Subtask): Effect[] {
+  if (subtask.assignedAgent === null) return [];
+  if (subtask.status !== 'in_progress') {
     // Assigned, not yet dispatched: the slot was reserved for the coming attempt.
-    await directory.release(subtask.assignedAgent, workKeyOf(subtask.id, subtask.attempts + 1));
+    return [{ kind: 'releaseSlot', agentId: subtask.assignedAgent, workKey: workKeyOf(subtask.id, subtask.attempts + 1) }];
   }
+  const lease: Effect[] = subtask.leaseToken === null ? [] : [{ kind: 'releaseLease', key: leaseKeyOf(subtask.id), token: subtask.leaseToken }];
+  return [...lease, { kind: 'releaseSlot', agentId: subtask.assignedAgent, workKey: workKeyOf(subtask.id, subtask.attempts) }];
 }

@@ -8,7 +8,7 @@ import type { Emitter } from './emit.js';
 export const orchestratorId = 'amas-orchestrator';
 
 /** Who an agent reports to: the directory's REPORTS_TO answer, else its registered `supervisorId`. */
-export async function supervisorOf(directory: AgentDirectory, agentId: string): Promise<AgentRecord | null> {
+export async function supervisorOf(directory: Pick<AgentDirectory, 'get' | 'supervisorOf'>, agentId: string): Promise<AgentRecord | null> {
   if (directory.supervisorOf) return directory.supervisorOf(agentId);
   const supervisorId = (await directory.get(agentId))?.supervisorId;
   return supervisorId ? directory.get(supervisorId) : null;
@@ -72,7 +72,7 @@ export interface EscalationInput {
  */
 export async function escalateFailure(
   out: Emitter,
-  deps: { ids: Ids; clock: Clock; directory: AgentDirectory; failureThreshold: number },
+  deps: { ids: Ids; clock: Clock; directory: Pick<AgentDirectory, 'get' | 'supervisorOf' | 'leadFor'>; failureThreshold: number },
   causeId: string,
   input: EscalationInput,
 ): Promise<string | null> {

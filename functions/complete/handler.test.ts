@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isoTime, makeEvent, taskSubmitted, type EventOf } from '../../shared/events/index.js';
 import { createHarness, expectIdempotent, fixedPlanner, type Harness, type HarnessOptions, type StepSpec, uniqueId } from '../../test/unit/helpers/fixture.js';
-import { leaseKeyOf } from '../common/deps.js';
+import { leaseKeyOf, workKeyOf } from '../common/deps.js';
+import { complete } from './handler.js';
 
 type Dispatched = EventOf<'subtask.dispatched'>;
 
@@ -47,6 +48,21 @@ describe('complete', () => {
     expect((await h.subtask(id('c'))).status).toBe('ready');
     expect(await readyEvents(h)).toEqual([{ workflowId, subtaskId: id('c'), specialty: 'content_writer_editor', attempt: 1, excludeAgents: [] }]);
     expect((await h.workflow(workflowId)).status).toBe('running');
+  });
+
+  it('returns the releases and the work record as effects for after the commit, and writes nothing itself', async () => {
+    const { h, workflowId, of, id } = await running(diamond);
+    const a = of('a');
+    const { agentId, leaseToken } = a.data;
+    const outcome = await complete(h.completed(a, 0.95), h.ports);
+    const result = { success: true, quality: 0.95, durationMs: expect.any(Number) };
+    expect(outcome.after).toEqual([
+      { kind: 'releaseLease', key: leaseKeyOf(id('a')), token: leaseToken },
+      { kind: 'releaseSlot', agentId, workKey: workKeyOf(id('a'), 1), outcome: result },
+      { kind: 'recordWork', agentId, subtaskId: id('a'), workflowId, outcome: result, at: h.clock.now(), lineage: { attempt: 1, dependsOn: [], produced: true } },
+    ]);
+    expect(await h.leases.get(leaseKeyOf(id('a')))).toMatchObject({ token: leaseToken });
+    expect(await h.directory.get(agentId)).toMatchObject({ load: 1, completed: 0 });
   });
 
   it('completes the workflow with workflow.completed when the last subtask passes', async () => {

@@ -1,9 +1,10 @@
 import { isoTime, workflowCompleted, workflowFailed, type EventOf } from '../../shared/events/index.js';
 import { nothing, type Outcome } from '../../shared/ports/handler.port.js';
+import type { Effect } from '../../shared/ports/index.js';
 import { NotFoundError } from '../../shared/errors.js';
 import type { Subtask, Workflow, WorkflowPatch } from '../../shared/domain/workflow.js';
 import { waitingOrderOf } from '../../shared/domain/scheduling.js';
-import { leaseKeyOf, releaseHeld, workKeyOf, type CompleteDeps } from '../common/deps.js';
+import { releasesOf, type CompleteDeps } from '../common/deps.js';
 import { Emitter } from '../common/emit.js';
 import { WorkingSet } from '../common/working-set.js';
 import { deliveryExecutive, emitMessage, escalateFailure } from '../common/hierarchy.js';
@@ -11,6 +12,7 @@ import { approvalBeforeDelivery } from '../../shared/domain/approval.js';
 import { budgetExceededReason, overBudget } from '../../shared/domain/budget.js';
 import { addUsage } from '../../shared/domain/usage.js';
 import { evaluatePhaseGate } from './quality-gate.js';
+import { countingOwnResult, ownResultEffects } from './own-result.js';
 
 type ResultEvent = EventOf<'subtask.completed'> | EventOf<'subtask.failed'>;
 
@@ -20,6 +22,8 @@ type ResultEvent = EventOf<'subtask.completed'> | EventOf<'subtask.failed'>;
  * ORCHESTRATION_RETRY_ATTEMPTS); phase gates fire when a phase closes; dependents are released; the
  * last subtask completes the workflow, or (requireApproval) asks the executive layer for approval.
  * Every result is recorded as WORKED_ON; a subtask's second failure is escalated up REPORTS_TO.
+ * Releases (its lease, its slot, those of subtasks it cancels) and the WORKED_ON record are returned
+ * as effects: the engine runs them once the commit applied, so a failed commit's retry finds them held.
  */
 export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<Outcome> {
   const { workflowId, subtaskId, attempt, agentId, leaseToken } = event.data;
@@ -39,17 +43,16 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
     quality: event.type === 'subtask.completed' ? event.data.quality : 0,
     durationMs: event.type === 'subtask.completed' ? event.data.durationMs : 0,
   };
-  await deps.leases.release(leaseKeyOf(subtaskId), leaseToken);
-  await deps.directory.release(agentId, workKeyOf(subtaskId, attempt), outcome);
-  await deps.directory.recordWork?.(agentId, subtaskId, workflowId, outcome, deps.clock.now(), { attempt, dependsOn: subtask.dependsOn, produced: event.type === 'subtask.completed' });
+  const after: Effect[] = ownResultEffects({ workflowId, subtask, agentId, attempt, leaseToken, outcome, produced: event.type === 'subtask.completed', at: deps.clock.now() });
+  const directory = countingOwnResult(deps.directory, agentId, outcome);
 
   const work = new WorkingSet(subtasks);
   const out = new Emitter(deps, event);
   const maxAttempts = 1 + deps.config.ORCHESTRATION_RETRY_ATTEMPTS;
   let workflowPatch: WorkflowPatch | undefined;
 
-  const failWorkflow = async (reason: string, failedSubtaskId?: string) => {
-    for (const held of work.cancelOpen(`workflow failed: ${reason}`)) await releaseHeld(held, deps.leases, deps.directory);
+  const failWorkflow = (reason: string, failedSubtaskId?: string) => {
+    for (const held of work.cancelOpen(`workflow failed: ${reason}`)) after.push(...releasesOf(held));
     workflowPatch = { status: 'failed', failureReason: reason, completedAt: isoTime(deps.clock.now()) };
     out.emit(workflowFailed, { workflowId, reason, ...(failedSubtaskId ? { failedSubtaskId } : {}) });
   };
@@ -57,7 +60,7 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
     // Every attempt before this one failed too (or it would not have been re-run): two or more is an escalation.
     if (target.attempts >= 2 && target.assignedAgent) {
       const reasons = [target.lastError, reason].filter((r): r is string => typeof r === 'string' && r.length > 0);
-      await escalateFailure(out, { ...deps, failureThreshold: deps.config.ORCHESTRATION_AGENT_FAILURE_THRESHOLD }, event.id, {
+      await escalateFailure(out, { ...deps, directory, failureThreshold: deps.config.ORCHESTRATION_AGENT_FAILURE_THRESHOLD }, event.id, {
         workflowId, subtaskId: target.id, specialty: target.specialty, agentId: target.assignedAgent, attempts: target.attempts, maxAttempts, reasons, retrying: target.attempts < maxAttempts,
       });
     }
@@ -66,7 +69,7 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
       out.ready(work.set(target.id, { status: 'ready', assignedAgent: null, leaseToken: null, deadline: null, lastError: reason }), avoid);
     } else {
       work.set(target.id, { status: 'failed', lastError: `${reason} (after ${target.attempts} attempts)` });
-      await failWorkflow(`subtask ${target.id} failed after ${target.attempts} attempts: ${reason}`, target.id);
+      failWorkflow(`subtask ${target.id} failed after ${target.attempts} attempts: ${reason}`, target.id);
     }
   };
 
@@ -74,7 +77,7 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
   if (usage && overBudget(usage, budget)) {
     // This result is kept; nothing more runs: the open subtasks are cancelled and what they hold released.
     work.set(subtaskId, passed ? { status: 'completed', quality: event.data.quality, output: event.data.output, lastError: null } : { status: 'failed', lastError: 'the workflow ran out of budget' });
-    await failWorkflow(budgetExceededReason(usage, budget));
+    failWorkflow(budgetExceededReason(usage, budget));
   } else if (!passed) {
     const reason =
       event.type === 'subtask.failed'
@@ -100,6 +103,7 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
       ...(workflowPatch || usage ? { workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { ...workflowPatch, ...(usage ? { usage } : {}) } }] } : {}),
     },
     emit: out.events,
+    after,
   };
 }
 

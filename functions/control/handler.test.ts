@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { EventOf } from '../../shared/events/index.js';
 import { toOutbox } from '../../shared/engine/process-event.js';
+import { commitWithEffects } from '../../shared/engine/effects.js';
 import { createHarness, fixedPlanner, snapshot, uniqueId, type Harness, type StepSpec } from '../../test/unit/helpers/fixture.js';
-import { leaseKeyOf } from '../common/deps.js';
+import { leaseKeyOf, workKeyOf } from '../common/deps.js';
 import { control, InvalidTransitionError, type ControlCommand } from './handler.js';
 
 /** a, b (analysis) → c (production). */
@@ -12,10 +13,10 @@ const steps: StepSpec[] = [
   { key: 'c', specialty: 'content_writer_editor', phase: 'production', deps: ['a', 'b'] },
 ];
 
-/** Runs a command as the API does: the handler, then one commit keyed by the command id. */
+/** Runs a command as the API does: the handler, then one commit keyed by the command id, then its effects. */
 async function command(h: Harness, name: ControlCommand, workflowId: string, commandId = uniqueId(name)) {
   const outcome = await control(name, workflowId, commandId, h.ports, name === 'cancel' ? 'user changed their mind' : undefined);
-  const committed = await h.store.commit({ consumer: 'api', eventId: commandId, ...outcome.change, outbox: toOutbox(outcome.emit) });
+  const committed = await commitWithEffects({ consumer: 'api', eventId: commandId, ...outcome.change, outbox: toOutbox(outcome.emit) }, outcome.after, h.ports);
   return { outcome, committed };
 }
 
@@ -56,6 +57,19 @@ describe('control: cancel', () => {
     expect((await h.run('dispatch', forB)).status).toBe('skipped');
     expect(await snapshot(h, workflowId)).toEqual(before);
     expect(await h.leases.get(leaseKeyOf(id('b')))).toBeNull();
+  });
+
+  it('returns the releases as effects for after the commit, and frees nothing itself', async () => {
+    const { h, workflowId, id, dispatchedA } = await midFlight();
+    const lease = await h.leases.get(leaseKeyOf(id('a')));
+    const outcome = await control('cancel', workflowId, uniqueId('cancel'), h.ports);
+    expect(outcome.after).toEqual([
+      { kind: 'releaseLease', key: leaseKeyOf(id('a')), token: dispatchedA.data.leaseToken },
+      { kind: 'releaseSlot', agentId: 'analyst-1', workKey: workKeyOf(id('a'), 1) },
+      { kind: 'releaseSlot', agentId: 'analyst-2', workKey: workKeyOf(id('b'), 1) },
+    ]);
+    expect(await h.leases.get(leaseKeyOf(id('a')))).toEqual(lease);
+    expect([(await h.directory.get('analyst-1'))?.load, (await h.directory.get('analyst-2'))?.load]).toEqual([1, 1]);
   });
 
   it('frees the slot of a subtask that was assigned but not yet dispatched', async () => {

@@ -2,9 +2,9 @@ import { isoTime, subtaskAssigned, workflowCancelled, workflowCompleted, workflo
 import { terminalWorkflowStatuses } from '../../shared/domain/vocabulary.js';
 import type { Subtask, Workflow } from '../../shared/domain/workflow.js';
 import { nothing, type Outcome } from '../../shared/ports/handler.port.js';
-import type { AgentDirectory, LeaseStore } from '../../shared/ports/index.js';
+import type { Effect } from '../../shared/ports/index.js';
 import { OrchestrationError } from '../../shared/errors.js';
-import { releaseHeld, type CommonDeps } from '../common/deps.js';
+import { releasesOf, type CommonDeps } from '../common/deps.js';
 import { Emitter } from '../common/emit.js';
 import { WorkingSet } from '../common/working-set.js';
 import { approvalBeforeDelivery, approvalBeforeExecution, approvalStageOf, type ApprovalStage } from '../../shared/domain/approval.js';
@@ -15,9 +15,8 @@ export const rejectedPrefix = 'rejected at approval';
 
 export type ControlCommand = 'cancel' | 'pause' | 'resume' | 'approve' | 'reject';
 
+/** No lease store and no directory: what a cancel frees, it returns as effects for after the commit. */
 export interface ControlDeps extends CommonDeps {
-  leases: LeaseStore;
-  directory: AgentDirectory;
   config: Pick<Config, 'ORCHESTRATION_PLAN_APPROVAL'>;
 }
 
@@ -29,7 +28,7 @@ export class InvalidTransitionError extends OrchestrationError {
 }
 
 /**
- * User commands on a workflow. Cancel stops everything (leases released, late results ignored);
+ * User commands on a workflow. Cancel stops everything (leases and slots released after the commit, late results ignored);
  * pause stops new dispatches while running work finishes; resume re-queues what pause held back.
  * Approve and reject decide a workflow awaiting approval. Awaiting its plan's approval, approve starts
  * it (running; its ready subtasks go to assign) and reject fails it before anything ran; awaiting
@@ -59,10 +58,10 @@ export async function control(
     if (terminalWorkflowStatuses.includes(workflow.status)) throw new InvalidTransitionError(command, workflow);
     const work = new WorkingSet(await deps.store.getSubtasks(workflowId));
     const before = new Set(work.all().filter((s) => s.status === 'cancelled').map((s) => s.id));
-    for (const held of work.cancelOpen(reason)) await releaseHeld(held, deps.leases, deps.directory);
+    const after: Effect[] = work.cancelOpen(reason).flatMap(releasesOf);
     const cancelledIds = work.all().filter((s) => s.status === 'cancelled' && !before.has(s.id)).map((s) => s.id);
     out.emit(workflowCancelled, { workflowId, reason, cancelledSubtaskIds: cancelledIds });
-    return { change: { ...patch('cancelled', { completedAt: isoTime(deps.clock.now()), failureReason: reason }), subtaskUpdates: work.updates() }, emit: out.events };
+    return { change: { ...patch('cancelled', { completedAt: isoTime(deps.clock.now()), failureReason: reason }), subtaskUpdates: work.updates() }, emit: out.events, after };
   }
   if (command === 'approve' || command === 'reject') return decide(command, workflow, out, deps, reason, stage);
   if (command === 'pause') {
@@ -107,9 +106,9 @@ async function decide(command: 'approve' | 'reject', workflow: Workflow, out: Em
   const failureReason = `${rejectedPrefix}: ${reason}`;
   // A rejected plan never ran: its subtasks are cancelled (they hold no agent or lease yet).
   const work = new WorkingSet(subtasks);
-  for (const held of work.cancelOpen(failureReason)) await releaseHeld(held, deps.leases, deps.directory);
+  const after = work.cancelOpen(failureReason).flatMap(releasesOf);
   out.emit(workflowFailed, { workflowId, reason: failureReason });
-  return { change: { ...patch({ status: 'failed', failureReason, completedAt }), subtaskUpdates: work.updates() }, emit: out.events };
+  return { change: { ...patch({ status: 'failed', failureReason, completedAt }), subtaskUpdates: work.updates() }, emit: out.events, after };
 }
 
 /** The decision asked for was taken already: an approval ran the plan or completed the delivery; a rejection failed the workflow. */

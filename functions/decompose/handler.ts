@@ -1,7 +1,7 @@
 import { isoTime, workflowDecomposed, workflowFailed, type EventOf } from '../../shared/events/index.js';
 import type { Outcome } from '../../shared/ports/index.js';
 import { nothing } from '../../shared/ports/handler.port.js';
-import { NotFoundError, OrchestrationError, PlanningError } from '../../shared/errors.js';
+import { NotFoundError } from '../../shared/errors.js';
 import type { Plan, Subtask, WorkflowPatch } from '../../shared/domain/workflow.js';
 import { budgetExceededReason, budgetExhausted, budgetLeft, overBudget } from '../../shared/domain/budget.js';
 import { addUsage, type ModelUsage } from '../../shared/domain/usage.js';
@@ -10,12 +10,7 @@ import { approvalBeforeExecution } from '../../shared/domain/approval.js';
 import type { DecomposeDeps } from '../common/deps.js';
 import { Emitter } from '../common/emit.js';
 import { deliveryExecutive, emitMessage } from '../common/hierarchy.js';
-
-export class DecompositionTimeoutError extends OrchestrationError {
-  constructor(seconds: number) {
-    super('DECOMPOSITION_TIMEOUT', `decomposition took longer than ${seconds}s`, { retriable: false });
-  }
-}
+import { planWithin } from './plan-within.js';
 
 /**
  * task.submitted → the plan's subtasks are stored; roots become ready. A plan that requires approval
@@ -44,31 +39,13 @@ export async function decompose(event: EventOf<'task.submitted'>, deps: Decompos
   if (budgetExhausted(workflow.usage, budget)) return fail(budgetExceededReason(workflow.usage, budget));
   const left = budgetLeft(workflow.usage, budget);
 
-  let plan: Plan;
-  const giveUp = new AbortController();
-  try {
-    const seconds = deps.config.ORCHESTRATION_DECOMPOSITION_TIMEOUT;
-    plan = await withTimeout(
-      deps.planner.plan({
-        workflowId,
-        description,
-        maxSubtasks: deps.config.ORCHESTRATION_MAX_SUBTASKS,
-        timeoutMs: seconds * 1000,
-        signal: giveUp.signal,
-        ...(left === undefined ? {} : { budgetUsd: left }),
-      }),
-      seconds,
-      giveUp,
-    );
-    if (plan.subtasks.length === 0) throw new OrchestrationError('EMPTY_PLAN', 'the planner produced no subtasks');
-    if (plan.subtasks.length > deps.config.ORCHESTRATION_MAX_SUBTASKS) {
-      throw new OrchestrationError('PLAN_TOO_LARGE', `plan has ${plan.subtasks.length} subtasks, limit is ${deps.config.ORCHESTRATION_MAX_SUBTASKS}`);
-    }
-  } catch (error) {
-    if (error instanceof OrchestrationError && error.retriable) throw error;
-    const spent = error instanceof PlanningError ? { usage: addUsage(workflow.usage, error.usage) } : {};
-    return fail(`decomposition failed: ${error instanceof Error ? error.message : String(error)}`, spent);
-  }
+  const planning = await planWithin(
+    deps.planner,
+    { workflowId, description, maxSubtasks: deps.config.ORCHESTRATION_MAX_SUBTASKS, ...(left === undefined ? {} : { budgetUsd: left }) },
+    deps.config.ORCHESTRATION_DECOMPOSITION_TIMEOUT,
+  );
+  if (!planning.ok) return fail(planning.reason, planning.usage ? { usage: addUsage(workflow.usage, planning.usage) } : {});
+  const { plan } = planning;
   // What planning spent is the workflow's, whichever planner's plan is kept.
   const usage: ModelUsage | undefined = plan.provenance?.usage && addUsage(workflow.usage, plan.provenance.usage);
   if (usage && overBudget(usage, budget)) return fail(budgetExceededReason(usage, budget), { usage, complexity: plan.complexity, plan });
@@ -134,21 +111,4 @@ async function requestPlanApproval(out: Emitter, deps: DecomposeDeps, causeId: s
       reject: `/v1/workflows/${workflowId}/reject`,
     },
   });
-}
-
-/** Rejects at the deadline and aborts `giveUp`, so a planner still calling a model stops too. */
-async function withTimeout<T>(work: Promise<T>, seconds: number, giveUp: AbortController): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new DecompositionTimeoutError(seconds);
-      giveUp.abort(error);
-      reject(error);
-    }, seconds * 1000);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

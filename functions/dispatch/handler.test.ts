@@ -28,7 +28,7 @@ describe('dispatch', () => {
     expect((await h.run('dispatch', event)).status).toBe('applied');
 
     const lease = await h.leases.get(leaseKeyOf(`${workflowId}.a`));
-    expect(lease).toMatchObject({ holder: 'researcher', token: 1, expiresAt: h.clock.now() + h.config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000 });
+    expect(lease).toMatchObject({ holder: 'researcher', token: 1, expiresAt: h.clock.now() + h.config.ORCHESTRATION_LEASE_TTL_SECONDS * 1000 });
     const deadline = new Date(T0 + 5_000 + 40 * 60_000 * h.config.ORCHESTRATION_SUBTASK_TIMEOUT_FACTOR).toISOString();
     const subtask = await h.subtask(`${workflowId}.a`);
     expect(subtask).toMatchObject({ status: 'in_progress', attempts: 1, leaseToken: 1, assignedAgent: 'researcher' });

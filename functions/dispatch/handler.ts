@@ -21,7 +21,7 @@ export async function dispatch(event: EventOf<'subtask.assigned'>, deps: Dispatc
   }
   if (workflow.status !== 'running') return nothing(`workflow is ${workflow.status}`);
 
-  const lease = await deps.leases.acquire(leaseKeyOf(subtaskId), agentId, leaseTtlMs(deps.config.ORCHESTRATION_HEARTBEAT_INTERVAL));
+  const lease = await deps.leases.acquire(leaseKeyOf(subtaskId), agentId, leaseTtlMs(deps.config));
   if (!lease) throw new LeaseHeldError(subtaskId);
 
   const now = deps.clock.now();

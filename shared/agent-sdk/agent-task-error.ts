@@ -1,4 +1,4 @@
-import { OrchestrationError } from '../errors.js';
+import { OrchestrationError, type ErrorCode } from '../errors.js';
 import type { ModelUsage } from '../domain/usage.js';
 
 /**
@@ -7,7 +7,7 @@ import type { ModelUsage } from '../domain/usage.js';
  */
 export class AgentTaskError extends OrchestrationError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly usage?: ModelUsage,
     cause?: unknown,

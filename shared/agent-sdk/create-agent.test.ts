@@ -8,7 +8,7 @@ import { createMemoryLeaseStore } from '../adapters/memory/lease-store.memory.js
 import { createPgliteClient } from '../adapters/sql/sql-client.pglite.js';
 import type { SqlClient } from '../adapters/sql/sql-client.js';
 import { createSqlWorkflowStore } from '../adapters/sql/workflow-store.sql.js';
-import { defaultConfig } from '../config.js';
+import { defaultConfig, type Config } from '../config.js';
 import { groupOf, type Specialty } from '../domain/vocabulary.js';
 import { isoTime, makeEvent, taskSubmitted, topics } from '../events/index.js';
 import { createCommunicationBus } from '../messaging/communication-bus.js';
@@ -21,7 +21,7 @@ import { deterministicPlanner } from '../../functions/index.js';
 import { createAgent, type Agent, type AgentResult, type AgentTask } from './create-agent.js';
 import { createSubtaskInbox } from './subtask-inbox.js';
 
-const config = defaultConfig({
+const baseConfig = defaultConfig({
   ORCHESTRATION_HEARTBEAT_INTERVAL: 0.2,
   ORCHESTRATION_RETRY_DELAY_INITIAL: 0.01,
   ORCHESTRATION_RETRY_DELAY_MAX: 0.05,
@@ -44,7 +44,8 @@ async function schemaClient(): Promise<SqlClient> {
   return { query: (sql, params) => db.query(sql, params), transaction: (fn) => db.transaction(fn), close: async () => void (await db.query('SET search_path TO public')) };
 }
 
-async function harness() {
+async function harness(overrides: Partial<Config> = {}) {
+  const config = { ...baseConfig, ...overrides };
   const bus = createMemoryEventBus({ retryDelayMs: 5 });
   const db = await schemaClient();
   const store = createSqlWorkflowStore(db);
@@ -178,6 +179,38 @@ describe('agent SDK on the embedded runtime', () => {
     const after = (await h.leases.get(leaseKeyOf(subtaskId)))!;
     expect(after.token).toBe(before.token);
     expect(after.expiresAt).toBeGreaterThan(before.expiresAt);
+    release();
+    expect((await h.finished(workflowId)).status).toBe('completed');
+  });
+
+  it('renews the lease of work in hand every third of the lease TTL, independent of its rare heartbeats', async () => {
+    // Heartbeats every minute (none during the test), leases of 300 ms renewed every 100 ms, recovery every 100 ms.
+    const h = await harness({ ORCHESTRATION_HEARTBEAT_INTERVAL: 60, ORCHESTRATION_LEASE_TTL_SECONDS: 0.3 });
+    const specialties = await specialtiesOf(description);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let inHand: ((subtaskId: string) => void) | undefined;
+    const started = new Promise<string>((resolve) => (inHand = resolve));
+    for (const [i, specialty] of specialties.entries()) {
+      await h.agent(`sdk-renew-${specialty}`, specialty, async (task) => {
+        if (i === 0) {
+          inHand?.(task.subtaskId);
+          await gate;
+        }
+        return { quality: 0.97, output: null };
+      });
+    }
+    const workflowId = await h.submit(description);
+    const subtaskId = await started;
+    const before = (await h.leases.get(leaseKeyOf(subtaskId)))!;
+    // Four lease lifetimes: without renewals the recovery loop would have re-run the work by now.
+    await new Promise((r) => setTimeout(r, 1_200));
+    const after = (await h.leases.get(leaseKeyOf(subtaskId)))!;
+    expect(after).toMatchObject({ token: before.token });
+    expect(after.expiresAt).toBeGreaterThan(before.expiresAt + 600);
+    expect(await h.store.getSubtask(subtaskId)).toMatchObject({ status: 'in_progress', attempts: 1 });
+    const beats = (await h.bus.read(topics.agents)).filter((d) => (d.value as { type: string }).type === 'agent.heartbeat');
+    expect(beats).toEqual([]);
     release();
     expect((await h.finished(workflowId)).status).toBe('completed');
   });

@@ -4,7 +4,7 @@ import type { Layer, Specialty } from '../domain/vocabulary.js';
 import type { AgentDirectory, Clock, EventBus, Ids, LeaseStore } from '../ports/index.js';
 import { systemClock } from '../adapters/memory/clock.system.js';
 import { createIds } from '../adapters/memory/ids.js';
-import { leaseKeyOf, leaseTtlMs } from '../domain/protocol.js';
+import { leaseKeyOf, leaseRenewalMs, leaseTtlMs } from '../domain/protocol.js';
 import type { CommunicationBus, MessageHandler, RequestInput, SendResult } from '../messaging/communication-bus.js';
 import type { AgentMessage, SendMessageInput } from '../messaging/message-schema.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
@@ -35,7 +35,7 @@ export interface CreateAgentOptions {
   bus: EventBus;
   directory: AgentDirectory;
   leases: LeaseStore;
-  config: Pick<Config, 'ORCHESTRATION_HEARTBEAT_INTERVAL' | 'ORCHESTRATION_MAX_TASKS_PER_AGENT'>;
+  config: Pick<Config, 'ORCHESTRATION_HEARTBEAT_INTERVAL' | 'ORCHESTRATION_LEASE_TTL_SECONDS' | 'ORCHESTRATION_MAX_TASKS_PER_AGENT'>;
   /** The process's communication bus (signing keys included); without it messaging is off. */
   messages?: CommunicationBus;
   /** The process's shared dispatch inbox; default: one of its own, group `amas-agent-<id>`. */
@@ -117,10 +117,16 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     inFlight.set(key, job);
   };
 
+  /** Lease renewal only (no directory write, no event): runs every third of the lease TTL. */
+  async function renewLeases(): Promise<void> {
+    const ttl = leaseTtlMs(config);
+    for (const [lease, token] of held) await leases.renew(lease, token, ttl);
+  }
+
+  /** The health report (every ORCHESTRATION_HEARTBEAT_INTERVAL); it renews the leases too. */
   async function heartbeat(): Promise<void> {
     await directory.heartbeat(id, clock.now());
-    const ttl = leaseTtlMs(config.ORCHESTRATION_HEARTBEAT_INTERVAL);
-    for (const [lease, token] of held) await leases.renew(lease, token, ttl);
+    await renewLeases();
     const record = await directory.get(id);
     await bus.publish(topics.agents, [{ key: id, event: makeEvent(agentHeartbeat, { agentId: id, status: record?.status ?? 'AVAILABLE', load: record?.load ?? 0 }, context) }]);
   }
@@ -135,6 +141,8 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   await bus.publish(topics.agents, [{ key: id, event: makeEvent(agentRegistered, { agentId, ...announced }, context) }]);
   const timer = setInterval(() => void heartbeat().catch((error: unknown) => logger.warn('heartbeat failed', { agentId: id, error: reasonOf(error) })), config.ORCHESTRATION_HEARTBEAT_INTERVAL * 1000);
   timer.unref();
+  const renewal = setInterval(() => void renewLeases().catch((error: unknown) => logger.warn('lease renewal failed', { agentId: id, error: reasonOf(error) })), leaseRenewalMs(config));
+  renewal.unref();
 
   return {
     id,
@@ -149,6 +157,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
       if (ownInbox) await inbox.stop();
       await Promise.allSettled([...inFlight.values()]);
       clearInterval(timer);
+      clearInterval(renewal);
       if (messages && options.supervisorId) {
         await messages.sendMessage({ senderId: id, recipientId: options.supervisorId, messageType: 'SHUTDOWN_NOTICE', priority: 'HIGH', payload: { agentId: id } }).catch((error: unknown) => logger.warn('shutdown notice not sent', { agentId: id, error: reasonOf(error) }));
       }

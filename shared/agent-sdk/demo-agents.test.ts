@@ -12,7 +12,7 @@ import { silentLogger } from '../observability/logger.js';
 describe('demo agents', () => {
   it('renew the leases of work in hand only: a restarted agent does not keep its predecessor’s lost work alive', async () => {
     const clock = createManualClock(1_000_000);
-    const config = defaultConfig({ ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: 1, ORCHESTRATION_DEMO_AGENT_DELAY_MS: 600_000, ORCHESTRATION_HEARTBEAT_INTERVAL: 1 });
+    const config = defaultConfig({ ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: 1, ORCHESTRATION_DEMO_AGENT_DELAY_MS: 600_000, ORCHESTRATION_LEASE_TTL_SECONDS: 3 });
     const leases = createMemoryLeaseStore(clock);
     const directory = createMemoryAgentDirectory();
     const context = { clock, ids: createIds(), source: 'test' };
@@ -35,9 +35,10 @@ describe('demo agents', () => {
     await bus.publish(topics.subtaskDispatched, [{ key: 'wf', event: dispatched('held', held!.token) }]);
     await new Promise((resolve) => setTimeout(resolve, 50));
     try {
+      // Renewals every third of the 3 s lease; the health heartbeat (60 s) renews the same pairs.
       for (let i = 0; i < 5; i++) {
         clock.advance(1_000);
-        await second.heartbeat();
+        await (i === 4 ? second.heartbeat() : second.renewLeases());
       }
       expect(await leases.get('subtask:held')).toMatchObject({ holder: agentId, expiresAt: clock.now() + 3_000 });
       expect((await leases.get('subtask:lost'))!.expiresAt).toBe(1_000_000 + 3_000);

@@ -12,7 +12,7 @@ import {
 } from '../events/index.js';
 import { allSpecialties, executionRoles, executiveRoles, groupOf, leadRoleOf, managementRoles, type Specialty } from '../domain/vocabulary.js';
 import type { AgentDirectory, AgentRegistration, AgentSpawner, EventBus, LeaseStore, Subscription } from '../ports/index.js';
-import { leaseKeyOf, leaseTtlMs } from '../domain/protocol.js';
+import { leaseKeyOf, leaseRenewalMs, leaseTtlMs } from '../domain/protocol.js';
 import { createSeenIds } from '../messaging/seen-ids.js';
 import { parseEvent } from '../engine/process-event.js';
 import type { Logger } from '../observability/logger.js';
@@ -77,6 +77,7 @@ export function createDemoAgents(options: DemoAgentsOptions) {
   setMaxListeners(0, shutdown.signal); // one listener per subtask in hand, however many
   let subscription: Subscription | undefined;
   let heartbeatTimer: NodeJS.Timeout | undefined;
+  let renewalTimer: NodeJS.Timeout | undefined;
 
   async function register(agent: AgentRegistration): Promise<void> {
     await directory.register(agent, context.clock.now());
@@ -93,7 +94,6 @@ export function createDemoAgents(options: DemoAgentsOptions) {
    */
   async function heartbeat(): Promise<void> {
     const now = context.clock.now();
-    const ttl = leaseTtlMs(config.ORCHESTRATION_HEARTBEAT_INTERVAL);
     const beats = [];
     for (const agentId of mine) {
       if (stopped.has(agentId)) continue;
@@ -101,10 +101,16 @@ export function createDemoAgents(options: DemoAgentsOptions) {
       const record = await directory.get(agentId);
       beats.push({ key: agentId, event: makeEvent(agentHeartbeat, { agentId, status: record?.status ?? 'AVAILABLE', load: record?.load ?? 0 }, context) });
     }
+    await renewLeases();
+    if (beats.length > 0) await bus.publish(topics.agents, beats);
+  }
+
+  /** Lease renewal only (every third of the lease TTL): cheap, so leases can be short while health reports stay rare. */
+  async function renewLeases(): Promise<void> {
+    const ttl = leaseTtlMs(config);
     for (const [key, { agentId, token }] of working) {
       if (!stopped.has(agentId)) await leases.renew(key, token, ttl);
     }
-    if (beats.length > 0) await bus.publish(topics.agents, beats);
   }
 
   async function work(value: unknown): Promise<void> {
@@ -150,6 +156,8 @@ export function createDemoAgents(options: DemoAgentsOptions) {
       // Heartbeats start before the inbox subscription, which may wait out a dead predecessor's session.
       heartbeatTimer = setInterval(() => void heartbeat().catch((error: unknown) => logger.warn('heartbeat failed', { error: String(error) })), config.ORCHESTRATION_HEARTBEAT_INTERVAL * 1000);
       heartbeatTimer.unref();
+      renewalTimer = setInterval(() => void renewLeases().catch((error: unknown) => logger.warn('lease renewal failed', { error: String(error) })), leaseRenewalMs(config));
+      renewalTimer.unref();
       subscription = await bus.subscribe({
         // Each agents process reads every dispatch (its own group) and keeps those for its agents.
         groupId: instance ? `amas-demo-agents-${instance}` : 'amas-demo-agents',
@@ -169,8 +177,10 @@ export function createDemoAgents(options: DemoAgentsOptions) {
     },
     agentIds: (): string[] => [...mine],
     heartbeat,
+    renewLeases,
     async stop(): Promise<void> {
       clearInterval(heartbeatTimer);
+      clearInterval(renewalTimer);
       shutdown.abort();
       await subscription?.stop();
       await Promise.allSettled([...inFlight]);

@@ -13,14 +13,18 @@ export interface HttpAgentOptions extends Omit<RegisterAgentRequest, 'agentId'> 
   handle: (task: AgentTask) => Promise<AgentResult>;
   /** How long one work request waits on the server for work (long poll); default 20 s. */
   pollWaitMs?: number;
-  /** Default: the interval the API announces at registration. */
+  /** Health reports; default: the interval the API announces at registration (ORCHESTRATION_HEARTBEAT_INTERVAL). */
   heartbeatIntervalMs?: number;
+  /** Lease renewals of the work in hand; default: the cadence the API announces (a third of ORCHESTRATION_LEASE_TTL_SECONDS). */
+  leaseRenewalMs?: number;
   logger?: Logger;
 }
 
 export interface HttpAgent {
   readonly id: string;
   heartbeat(): Promise<void>;
+  /** Renews the leases of the work in hand (POST /v1/agents/:id/leases); nothing to do when idle. */
+  renewLeases(): Promise<void>;
   /** Stops polling, finishes and reports the work in hand. */
   stop(): Promise<void>;
 }
@@ -68,14 +72,25 @@ export async function createHttpAgent(options: HttpAgentOptions): Promise<HttpAg
     return parsed;
   }
 
-  const { agentId: _omit, handle: _h, url: _u, token: _t, pollWaitMs: _p, heartbeatIntervalMs: _i, logger: _l, ...registration } = options;
-  const register = async () => (await call('POST', '/v1/agents/register', { agentId: id, ...registration })) as { heartbeatIntervalSeconds: number };
+  const { agentId: _omit, handle: _h, url: _u, token: _t, pollWaitMs: _p, heartbeatIntervalMs: _i, leaseRenewalMs: _r, logger: _l, ...registration } = options;
+  const register = async () =>
+    (await call('POST', '/v1/agents/register', { agentId: id, ...registration })) as { heartbeatIntervalSeconds: number; leaseRenewalSeconds?: number };
+
+  const workingLeases = () => [...inFlight.values()].map(({ item }) => ({ subtaskId: item.subtaskId, leaseToken: item.leaseToken }));
+  const warnLost = (lost: string[]) => {
+    if (lost.length > 0) logger.warn('leases lost: their reports will be refused', { agentId: id, subtaskIds: lost });
+  };
+
+  /** Renewal alone: no directory write and no event on the server, so it can run every few seconds. */
+  async function renewLeases(): Promise<void> {
+    const working = workingLeases();
+    if (working.length === 0) return;
+    warnLost(agentHeartbeatResponseSchema.parse(await call('POST', `${agentPath}/leases`, { working })).lost);
+  }
 
   async function heartbeat(): Promise<void> {
-    const working = [...inFlight.values()].map(({ item }) => ({ subtaskId: item.subtaskId, leaseToken: item.leaseToken }));
     try {
-      const answer = agentHeartbeatResponseSchema.parse(await call('POST', `${agentPath}/heartbeat`, { working }));
-      if (answer.lost.length > 0) logger.warn('leases lost: their reports will be refused', { agentId: id, subtaskIds: answer.lost });
+      warnLost(agentHeartbeatResponseSchema.parse(await call('POST', `${agentPath}/heartbeat`, { working: workingLeases() })).lost);
     } catch (error) {
       // The directory forgot us (its store restarted): join again.
       if (error instanceof HttpAgentError && error.status === 404) await register();
@@ -144,11 +159,16 @@ export async function createHttpAgent(options: HttpAgentOptions): Promise<HttpAg
   const intervalMs = options.heartbeatIntervalMs ?? registered.heartbeatIntervalSeconds * 1000;
   const timer = setInterval(() => void heartbeat().catch((error: unknown) => logger.warn('heartbeat failed', { agentId: id, error: reasonOf(error) })), intervalMs);
   timer.unref();
+  // An API that announces no renewal cadence (older versions) renews leases with the heartbeat only.
+  const renewalMs = options.leaseRenewalMs ?? (registered.leaseRenewalSeconds === undefined ? undefined : registered.leaseRenewalSeconds * 1000);
+  const renewal = renewalMs === undefined ? undefined : setInterval(() => void renewLeases().catch((error: unknown) => logger.warn('lease renewal failed', { agentId: id, error: reasonOf(error) })), renewalMs);
+  renewal?.unref();
   const polled = poll();
 
   return {
     id,
     heartbeat,
+    renewLeases,
     async stop() {
       if (stopping) return;
       stopping = true;
@@ -156,6 +176,7 @@ export async function createHttpAgent(options: HttpAgentOptions): Promise<HttpAg
       await polled;
       await Promise.allSettled([...inFlight.values()].map(({ job }) => job));
       clearInterval(timer);
+      clearInterval(renewal);
     },
   };
 }

@@ -18,7 +18,11 @@ export const registerAgentRequestSchema = z.strictObject({
 });
 export type RegisterAgentRequest = z.input<typeof registerAgentRequestSchema>;
 
-/** POST /v1/agents/:id/heartbeat: the leases of the work in hand, renewed while their tokens are current. */
+/**
+ * POST /v1/agents/:id/heartbeat (health, every heartbeat interval) and POST /v1/agents/:id/leases
+ * (renewal alone, every third of the lease TTL): the leases of the work in hand, renewed while their
+ * tokens are current.
+ */
 export const agentHeartbeatRequestSchema = z
   .strictObject({
     working: z.array(z.strictObject({ subtaskId: z.string().min(1).max(200), leaseToken: z.number().int().min(1) })).max(1_000).default([]),

@@ -1,6 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { Config } from '../config.js';
-import { describeError, isRetriable } from '../errors.js';
+import { describeError, isRetriable, type ErrorCode } from '../errors.js';
 import { functionSubscriptions, type FunctionName } from '../events/index.js';
 import { backoffCeiling, retry } from '../retry.js';
 import type { RuntimePorts } from './functions.js';
@@ -12,7 +12,7 @@ import { inEventSpan, markFailed } from '../observability/tracing/index.js';
 
 /** Why a record was handed back or dead-lettered: its error's stable code and message. */
 export interface DeliveryReason {
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
@@ -76,7 +76,7 @@ export async function handleDelivery(name: FunctionName, read: () => unknown, po
       if (unreadable) throw unreadable.error;
       const result = await retry(
         { ...retryPolicy(ports.config), onRetry: (error, attempt, delayMs) => logger.warn('retrying event', { function: name, ...attributes, attempt, delayMs, ...logged(describeError(error)) }) },
-        () => processEvent(name, value, ports, { claimMs: context.claimMs ?? 0, logger }),
+        () => processEvent(name, value, ports, { claimMs: context.claimMs ?? 0, logger, metrics }),
       );
       await context.onAck?.(result);
       metrics.eventsProcessed.inc({ function: name, result: result.status });

@@ -3,7 +3,7 @@ import { createCommunicationBus } from '../messaging/communication-bus.js';
 import { createDerivedKeyStore } from '../messaging/message-auth.js';
 import { createSeenIds } from '../messaging/seen-ids.js';
 import { tenancyFromDirectory } from '../messaging/tenant-scope.js';
-import { infraSchema } from '../config.js';
+import { infraSchema } from '../env.js';
 import { agentLost, agentMessage, topics } from '../events/index.js';
 import { groupOf, specialtyGroupSchema } from '../domain/vocabulary.js';
 import { approvalStages } from '../domain/approval.js';
@@ -14,6 +14,7 @@ import type { RuntimePorts } from './functions.js';
 import type { Logger } from '../observability/logger.js';
 import type { OutboxRelay } from './outbox-relay.js';
 import { logStateChange, rememberingReads, toOutbox } from './process-event.js';
+import { commitWithEffects } from './effects.js';
 import { countFinished, type Metrics } from '../observability/metrics.js';
 
 export interface MessagingOptions {
@@ -100,7 +101,7 @@ export async function startMessageRelay({ eventBus, ports, relay, logger, metric
         const reading = rememberingReads(ports);
         const outcome = await control(command, workflowId, commandId, reading.ports, typeof reason === 'string' && reason ? reason : `rejected by ${message.senderId}`, decided);
         const change = { consumer: 'api', eventId: commandId, ...outcome.change, outbox: toOutbox(outcome.emit) };
-        if ((await store.commit(change)) === 'applied') {
+        if ((await commitWithEffects(change, outcome.after, ports, { logger, metrics })) === 'applied') {
           logStateChange(logger, change, reading.before, workflowId);
           if (metrics) countFinished(metrics, outcome.emit);
         }

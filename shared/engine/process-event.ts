@@ -5,7 +5,9 @@ import type { Subtask, Workflow } from '../domain/workflow.js';
 import type { EventSnapshot, OutboxMessage, OutboxRecord, Outcome, SnapshotScope, StateChange, WorkflowStore } from '../ports/index.js';
 import { orchestrationFunctions, type FunctionDefinition, type RuntimePorts } from './functions.js';
 import { trackTaken } from './compensation.js';
+import { runEffects } from './effects.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import { inSpan, stampTrace } from '../observability/tracing/index.js';
 import { carryLoss } from './recovery-timing.js';
 
@@ -37,14 +39,17 @@ export interface ProcessOptions {
    * commit (OutboxPublisher). Without it (0) the rows are left to the outbox relay.
    */
   claimMs?: number;
-  /** Logs each workflow and subtask state change of an applied commit (INFO). */
+  /** Logs each workflow and subtask state change of an applied commit (INFO), and a post-commit effect that failed (WARN). */
   logger?: Logger;
+  /** Counts the post-commit effects that failed. */
+  metrics?: Pick<Metrics, 'effectsFailed'>;
 }
 
 /**
  * The one path of an event through a function, whatever the transport (Kafka, HTTP, Lambda,
- * embedded): parse, drop what was already processed, run the pure handler, then commit its state
- * change, its idempotency mark and its outbox in one transaction.
+ * embedded): parse, drop what was already processed, run the pure handler, commit its state
+ * change, its idempotency mark and its outbox in one transaction, then run its effects (releases),
+ * before the caller publishes what the commit emitted.
  */
 export async function processEvent(name: FunctionName, value: unknown, ports: RuntimePorts, options: ProcessOptions = {}): Promise<ProcessResult> {
   const event = parseEvent(value);
@@ -79,6 +84,7 @@ export async function processEvent(name: FunctionName, value: unknown, ports: Ru
   }
   const { outcome, change, claimed } = committed;
   if (options.logger) logStateChange(options.logger, change, before, workflowId);
+  await runEffects(outcome.after, ports, options);
   return { status: outcome.skipped ? 'skipped' : 'applied', event, outcome, claimed };
 }
 

@@ -4,6 +4,16 @@ import { waitingOrderOf } from '../domain/scheduling.js';
 import type { AgentDirectory, EventBus, LeaseStore, WorkflowStore } from '../ports/index.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
+import { heartbeatTimeoutMs } from '../domain/protocol.js';
+
+/**
+ * The full tick's interval: at most a second, a quarter of the lease TTL (a lease taken after a tick
+ * outlives the next one, which schedules its wake-up) and a quarter heartbeat (overdue deadlines and
+ * re-kicks of waiting work keep pace with short heartbeats in tests). At the defaults (6 s leases)
+ * it is 1 s; lost work is reported within a few ms of its lease's expiry either way (scheduleWake).
+ */
+export const recoveryIntervalMs = (config: Pick<Config, 'ORCHESTRATION_LEASE_TTL_SECONDS' | 'ORCHESTRATION_HEARTBEAT_INTERVAL'>): number =>
+  Math.min(1000, config.ORCHESTRATION_LEASE_TTL_SECONDS * 250, config.ORCHESTRATION_HEARTBEAT_INTERVAL * 250);
 
 export interface RecoveryOptions {
   store: WorkflowStore;
@@ -54,7 +64,8 @@ export function createRecoveryLoop(options: RecoveryOptions) {
     }
     for (const [agentId, subtaskIds] of lostAgents) {
       const agent = await directory.get(agentId);
-      if (!agent || now - agent.lastHeartbeat < config.ORCHESTRATION_HEARTBEAT_INTERVAL * 3000) continue;
+      // Health is the heartbeat's verdict, not the lease's: an agent is lost after 3 missed heartbeats.
+      if (!agent || now - agent.lastHeartbeat < heartbeatTimeoutMs(config)) continue;
       await directory.setStatus(agentId, 'OFFLINE');
       const lost = makeEvent(agentLost, { agentId, reason: 'heartbeats stopped; leases expired', subtaskIds }, derived(`lost:${agentId}:${subtaskIds.join(',')}`));
       await bus.publish(topics.agents, [{ key: agentId, event: lost }]);
@@ -107,8 +118,8 @@ export function createRecoveryLoop(options: RecoveryOptions) {
   /**
    * Wakes at the earliest lease expiry before the next tick (plus a few ms: the store decides expiry
    * on its own clock), so lost work is reported when its lease runs out rather than up to one
-   * interval later. A lease taken after this lives longer (3 heartbeats) than an interval (at most a
-   * quarter heartbeat): the tick after it is taken schedules its wake-up.
+   * interval later. A lease taken after this lives longer (the lease TTL) than an interval (at most a
+   * quarter of it, recoveryIntervalMs): the tick after it is taken schedules its wake-up.
    */
   async function scheduleWake(): Promise<void> {
     if (stopped || !leases.nextExpiry) return;

@@ -194,7 +194,7 @@ async function applyRecord(event: OrchestrationEvent, record: LogRecord, ports: 
     await ports.directory.register({ ...rest, id: agentId }, record.timestamp);
   } else if (event.type === 'agent.heartbeat' && (await ports.directory.get(event.data.agentId))) {
     await ports.directory.heartbeat(event.data.agentId, record.timestamp);
-    await ports.leases.renewHolder(event.data.agentId, leaseTtlMs(ports.config.ORCHESTRATION_HEARTBEAT_INTERVAL));
+    await ports.leases.renewHolder(event.data.agentId, leaseTtlMs(ports.config));
   }
 }
 

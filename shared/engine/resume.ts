@@ -1,4 +1,4 @@
-import type { InfraConfig } from '../config.js';
+import type { InfraConfig } from '../env.js';
 import type { WorkflowStatus } from '../domain/vocabulary.js';
 import type { Subtask, Workflow } from '../domain/workflow.js';
 import { functionSubscriptions, subtaskFailed } from '../events/index.js';

@@ -9,7 +9,7 @@ import {
 } from '../api/agents.js';
 import type { Subtask } from '../domain/workflow.js';
 import { agentHeartbeat, agentRegistered, makeEvent, subtaskCompleted, subtaskFailed, topics, type EventContext } from '../events/index.js';
-import { leaseKeyOf, leaseTtlMs } from '../domain/protocol.js';
+import { leaseKeyOf, leaseRenewalMs, leaseTtlMs } from '../domain/protocol.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { principalOf } from './auth/middleware.js';
 import { allTenants, type Principal } from './auth/principal.js';
@@ -66,7 +66,33 @@ export function createAgentRoutes(runtime: Runtime): Router {
     const { id: _id, ...announced } = registration;
     await runtime.bus.publish(topics.agents, [{ key: agentId, event: makeEvent(agentRegistered, { agentId, ...announced }, contextOf(agentId)) }]);
     runtime.logger.info('agent registered over http', { agentId, specialties: body.specialties, by: principalOf(res).subject });
-    res.status(201).json({ agent: record, heartbeatIntervalSeconds: config.ORCHESTRATION_HEARTBEAT_INTERVAL });
+    res.status(201).json({
+      agent: record,
+      heartbeatIntervalSeconds: config.ORCHESTRATION_HEARTBEAT_INTERVAL,
+      leaseTtlSeconds: config.ORCHESTRATION_LEASE_TTL_SECONDS,
+      leaseRenewalSeconds: leaseRenewalMs(config) / 1000,
+    });
+  });
+
+  /** Renews this agent's current leases of the listed work (never a predecessor's or another agent's). */
+  async function renew(id: string, working: readonly { subtaskId: string; leaseToken: number }[]): Promise<{ agentId: string; renewed: string[]; lost: string[] }> {
+    const ttl = leaseTtlMs(config);
+    const renewed: string[] = [];
+    const lost: string[] = [];
+    for (const { subtaskId, leaseToken } of working) {
+      const lease = await leases.get(leaseKeyOf(subtaskId));
+      const ok = lease !== null && lease.holder === id && lease.token === leaseToken && (await leases.renew(lease.key, leaseToken, ttl));
+      (ok ? renewed : lost).push(subtaskId);
+    }
+    return { agentId: id, renewed, lost };
+  }
+
+  // Lease renewal alone, every third of the lease TTL: no directory write, no event, so it stays cheap.
+  router.post('/v1/agents/:id/leases', async (req, res) => {
+    const { id } = agentIdParamSchema.parse(req.params);
+    if (refuseImpostor(res, id)) return;
+    const { working } = agentHeartbeatRequestSchema.parse(req.body ?? {});
+    res.json(await renew(id, working));
   });
 
   router.post('/v1/agents/:id/heartbeat', async (req, res) => {
@@ -78,18 +104,10 @@ export function createAgentRoutes(runtime: Runtime): Router {
       return;
     }
     await directory.heartbeat(id, clock.now());
-    const ttl = leaseTtlMs(config.ORCHESTRATION_HEARTBEAT_INTERVAL);
-    const renewed: string[] = [];
-    const lost: string[] = [];
-    for (const { subtaskId, leaseToken } of working) {
-      // Only this agent's current lease: never a predecessor's, never another agent's.
-      const lease = await leases.get(leaseKeyOf(subtaskId));
-      const ok = lease !== null && lease.holder === id && lease.token === leaseToken && (await leases.renew(lease.key, leaseToken, ttl));
-      (ok ? renewed : lost).push(subtaskId);
-    }
+    const answer = await renew(id, working);
     const record = await directory.get(id);
     await runtime.bus.publish(topics.agents, [{ key: id, event: makeEvent(agentHeartbeat, { agentId: id, status: record?.status ?? 'AVAILABLE', load: record?.load ?? 0 }, contextOf(id)) }]);
-    res.json({ agentId: id, renewed, lost });
+    res.json(answer);
   });
 
   router.get('/v1/agents/:id/work', async (req, res) => {

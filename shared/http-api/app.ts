@@ -8,6 +8,7 @@ import { control, type ControlCommand } from '../../functions/index.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { countFinished } from '../observability/metrics.js';
 import { logStateChange, rememberingReads, toOutbox } from '../engine/process-event.js';
+import { commitWithEffects } from '../engine/effects.js';
 import { errorHandler } from './errors.js';
 import { createMessagesRouter } from './messages-routes.js';
 import { createLastKnownReads, type Read } from './last-known-reads.js';
@@ -136,7 +137,7 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
           const outcome = await control(command, id, commandId, reading.ports, reason, decision.stage);
           if (outcome.skipped === 'unknown workflow') throw new NotFoundError(`workflow ${id}`);
           const change = { consumer: 'api', eventId: commandId, ...outcome.change, outbox: toOutbox(outcome.emit) };
-          if ((await store.commit(change)) === 'duplicate') return;
+          if ((await commitWithEffects(change, outcome.after, ports, { logger, metrics: runtime.metrics })) === 'duplicate') return;
           logStateChange(logger, change, reading.before, id);
           countFinished(runtime.metrics, outcome.emit);
         });

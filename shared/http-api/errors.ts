@@ -1,10 +1,10 @@
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { OrchestrationError } from '../errors.js';
+import { OrchestrationError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { isUnavailable } from './last-known-reads.js';
 
-const statusByCode: Record<string, number> = {
+const statusByCode: Partial<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   INVALID_TRANSITION: 409,
   BACKPRESSURE: 429,

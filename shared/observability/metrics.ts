@@ -50,6 +50,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       registers,
     }),
     deadLetters: new Counter({ name: 'orchestration_dead_letters_total', help: 'Records sent to a dead-letter topic', labelNames: ['topic'], registers }),
+    effectsFailed: new Counter({ name: 'orchestration_effects_failed_total', help: 'Post-commit effects (lease and slot releases, work records) that failed', labelNames: ['effect'], registers }),
     streamClients: new Gauge({ name: 'orchestration_stream_clients', help: 'Open Server-Sent Events streams', labelNames: ['stream'], registers }),
     streamClientsDropped: new Counter({
       name: 'orchestration_stream_clients_dropped_total',

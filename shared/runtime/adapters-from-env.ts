@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import type { Config, InfraConfig } from '../config.js';
+import type { Env } from '../env.js';
 import { circuitBreakerFromConfig } from '../circuit-breaker.js';
 import { createMemoryAgentDirectory } from '../adapters/memory/agent-directory.memory.js';
 import { systemClock } from '../adapters/memory/clock.system.js';
@@ -14,7 +14,7 @@ import { createSqlChangeLog, createSqlDeadLetterRedrives } from '../adapters/sql
 import { createSqlApiKeyStore } from '../adapters/sql/api-keys.sql.js';
 import type { ApiKeyStore } from '../ports/api-key-store.port.js';
 import type { Adapters } from './runtime.js';
-import { plannerFromEnv } from './planner-from-env.js';
+import { choosePlanner } from './planner-from-env.js';
 import type { Logger } from '../observability/logger.js';
 import type { AgentDirectory, EventBus } from '../ports/index.js';
 import type { Driver } from 'neo4j-driver';
@@ -27,8 +27,8 @@ import { createKafkaEventBus, defaultConsumerTimings } from '../adapters/kafka/e
 export interface ChosenAdapters extends Adapters {
   /** What each port runs on, for the start-up banner. */
   labels: Record<'bus' | 'store' | 'leases' | 'directory' | 'planner', string>;
-  /** API keys (AMAS_AUTH=keys), in the workflow store's database. */
-  apiKeys: ApiKeyStore;
+  /** API keys (AMAS_AUTH=keys), in the workflow store's database; null where keys are not kept (Lambda). */
+  apiKeys: ApiKeyStore | null;
   close(): Promise<void>;
 }
 
@@ -37,7 +37,7 @@ export interface ChosenAdapters extends Adapters {
  * setting KAFKA_BROKERS, DATABASE_URL, REDIS_URL or NEO4J_URL switches that port to the real server, behind retries and a
  * circuit breaker whose state readiness reports.
  */
-export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger: Logger): Promise<ChosenAdapters> {
+export async function adaptersFromEnv({ config, infra, llm }: Env, logger: Logger): Promise<ChosenAdapters> {
   const healthChecks: HealthCheck[] = [];
   const breaker = (name: string) => circuitBreakerFromConfig(name, config, systemClock);
 
@@ -78,7 +78,7 @@ export async function adaptersFromEnv(config: Config, infra: InfraConfig, logger
     directory = graph;
     healthChecks.push(neo4jHealthCheck(driver));
   }
-  const chosen = plannerFromEnv(logger);
+  const chosen = choosePlanner(llm, logger);
   return {
     bus,
     store,

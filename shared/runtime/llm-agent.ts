@@ -43,6 +43,7 @@ export async function startLlmAgent(settings: LlmAgentSettings, logger: Logger, 
   return {
     id: agent.id,
     heartbeat: () => agent.heartbeat(),
+    renewLeases: () => agent.renewLeases(),
     async stop(graceMs = defaultStopGraceMs) {
       const abort = setTimeout(() => stopping.abort(), graceMs);
       try {

@@ -1,4 +1,4 @@
 import { exitOnStartupError, serveApi } from './serve-api.js';
 
 /** The API/trigger service alone (HTTP API, outbox relay, recovery loop); the four functions run as their own processes. */
-serveApi('amas-api', []).catch((error: unknown) => exitOnStartupError(error, 'amas-api'));
+serveApi('api').catch((error: unknown) => exitOnStartupError(error, 'amas-api'));

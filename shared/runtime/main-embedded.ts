@@ -1,4 +1,4 @@
 import { exitOnStartupError, serveApi } from './serve-api.js';
 
 /** `npm start`: the whole orchestrator in one process, on embedded stand-ins unless servers are configured. */
-serveApi('amas-orchestration', ['decompose', 'assign', 'dispatch', 'complete']).catch((error: unknown) => exitOnStartupError(error, 'amas-orchestration'));
+serveApi('embedded').catch((error: unknown) => exitOnStartupError(error, 'amas-orchestration'));

@@ -1,96 +1,25 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { z } from 'zod';
-import { loadConfig, loadInfra } from '../config.js';
-import { ConfigError } from '../errors.js';
-import { createDynamoClient } from '../adapters/dynamodb/dynamodb-client.js';
-import { createDynamoLeaseStore } from '../adapters/dynamodb/lease-store.dynamodb.js';
-import { ensureLeaseTable } from '../adapters/dynamodb/lease-table.dynamodb.js';
-import { createSqsClient } from '../adapters/sqs/sqs-client.js';
-import { createSqsEventBus } from '../adapters/sqs/event-bus.sqs.js';
-import { sqsQueueGroups } from '../adapters/sqs/sqs-topology.js';
-import { createPgClient } from '../adapters/sql/sql-client.pg.js';
-import { createSqlWorkflowStore } from '../adapters/sql/workflow-store.sql.js';
+import { infraSchema, loadInfra } from '../env.js';
 import { createApiApp } from '../http-api/app.js';
 import { apiAuthFromInfra } from '../http-api/auth/from-infra.js';
 import { createSqsHandler } from '../bindings/lambda-sqs.js';
 import { createRecoveryLoop } from '../engine/recovery.js';
-import { createLogger } from '../observability/logger.js';
-import { plannerFromEnv } from './planner-from-env.js';
-import { lambdaDirectory } from './lambda-directory.js';
-import { startTracing } from '../observability/tracing/index.js';
-import { startRuntime, type Runtime } from './runtime.js';
-
-const lambdaEnvSchema = z.object({
-  DATABASE_URL: z.string().min(1, 'DATABASE_URL is required on Lambda'),
-  /** A PostgreSQL schema of its own (tests); default: the connection's search_path. */
-  DATABASE_SCHEMA: z.string().optional(),
-  /** Unset on AWS (the SDK's default endpoint); ElasticMQ's URL locally. */
-  SQS_ENDPOINT: z.string().optional(),
-  SQS_QUEUE_PREFIX: z.string().default(''),
-  /** The queues' redrive maxReceiveCount (serverless.yml): the last receive dead-letters with the reason. */
-  SQS_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).default(5),
-  DYNAMODB_ENDPOINT: z.string().optional(),
-  LEASE_TABLE: z.string().min(3).default('amas-leases'),
-  /** The shared agent directory's table, unless NEO4J_URL names a graph to keep it in. */
-  AGENT_TABLE: z.string().min(3).default('amas-agents'),
-  NEO4J_URL: z.string().optional(),
-  NEO4J_NAMESPACE: z.string().min(1).default('default'),
-});
+import { boot } from './boot.js';
+import type { Runtime } from './runtime.js';
 
 /**
  * Builds one runtime per container, lazily on the first invocation, and reuses it while the
- * container is warm. Locally (an endpoint is set) it creates the queues and the lease and agent
- * tables; on AWS infrastructure code does, and the function's role needs no create rights. The
- * agent directory is shared by every container: Neo4j with NEO4J_URL, else DynamoDB.
+ * container is warm: `boot('lambda')` (SQS bus, DynamoDB leases, the shared agent directory,
+ * PostgreSQL; lambda-adapters.ts).
  */
 export async function createLambdaRuntime(env: Record<string, string | undefined> = process.env): Promise<Runtime> {
-  const parsed = lambdaEnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
-  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${z.prettifyError(parsed.error)}`);
-  const infra = parsed.data;
-  const config = loadConfig(env);
-  const logger = createLogger(config.ORCHESTRATION_LOG_LEVEL, 'amas-lambda');
-  // Spans are flushed at the end of each invocation (lambda-sqs.ts): a frozen container exports nothing.
-  await startTracing(env.AWS_LAMBDA_FUNCTION_NAME ?? 'amas-lambda', config, env);
-
-  const bus = createSqsEventBus({
-    client: createSqsClient(infra.SQS_ENDPOINT),
-    queuePrefix: infra.SQS_QUEUE_PREFIX,
-    maxReceiveCount: infra.SQS_MAX_RECEIVE_COUNT,
-    onError: (error, context) => logger.warn('sqs', { context, error: String(error) }),
-  });
-  if (infra.SQS_ENDPOINT) {
-    for (const { topic, groupId } of sqsQueueGroups) await bus.ensureGroup(topic, groupId);
-  }
-  const dynamo = createDynamoClient(infra.DYNAMODB_ENDPOINT);
-  if (infra.DYNAMODB_ENDPOINT) await ensureLeaseTable(dynamo, infra.LEASE_TABLE);
-  const agents = await lambdaDirectory(infra, config, dynamo);
-  const store = createSqlWorkflowStore(createPgClient(infra.DATABASE_URL, { schema: infra.DATABASE_SCHEMA, maxConnections: 2 }));
-
-  const runtime = await startRuntime({
-    config,
-    logger,
-    adapters: {
-      bus,
-      store,
-      leases: createDynamoLeaseStore({ client: dynamo, table: infra.LEASE_TABLE }),
-      directory: agents.directory,
-      healthChecks: agents.healthChecks,
-      planner: plannerFromEnv(logger, env).planner,
-    },
-    // SQS drives the functions (event source mappings), not in-process consumers.
-    functions: [],
-    demoAgents: false,
-    recovery: false,
-  });
+  const { runtime, adapters } = await boot('lambda', env);
   return {
     ...runtime,
     async stop() {
       await runtime.stop();
-      await bus.close();
-      await store.close();
-      await agents.close();
-      dynamo.destroy();
+      await adapters.close();
     },
   };
 }
@@ -189,8 +118,9 @@ export function createLambdaHandlers(env: Record<string, string | undefined> = p
       created = undefined; // the next invocation tries again
       throw error;
     }));
-  // createLambdaRuntime validates it (a bad value fails every invocation there).
-  const sqs = { maxReceiveCount: Number(env.SQS_MAX_RECEIVE_COUNT || 5) };
+  // boot('lambda') validates it (a bad value fails every invocation there).
+  const receives = infraSchema.shape.SQS_MAX_RECEIVE_COUNT.safeParse(env.SQS_MAX_RECEIVE_COUNT || undefined);
+  const sqs = { maxReceiveCount: receives.success ? receives.data : 5 };
   return {
     decompose: createSqsHandler('decompose', runtime, sqs),
     assign: createSqsHandler('assign', runtime, sqs),

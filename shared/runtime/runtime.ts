@@ -12,7 +12,7 @@ import type { HealthCheck } from '../adapters/resilient.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createOutboxRelay, type OutboxRelay } from '../engine/outbox-relay.js';
-import { createRecoveryLoop } from '../engine/recovery.js';
+import { createRecoveryLoop, recoveryIntervalMs } from '../engine/recovery.js';
 import { resumeActiveWorkflows } from '../engine/resume.js';
 import type { CommunicationBus } from '../messaging/communication-bus.js';
 import type { AgentKeyStore } from '../messaging/message-auth.js';
@@ -118,8 +118,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     context,
     config,
     logger,
-    // A quarter heartbeat: an expired lease is noticed well within one interval of its expiry.
-    intervalMs: options.recoveryIntervalMs ?? Math.min(1000, config.ORCHESTRATION_HEARTBEAT_INTERVAL * 250),
+    intervalMs: options.recoveryIntervalMs ?? recoveryIntervalMs(config),
   });
   recovery?.start();
   relay.kick();

@@ -1,41 +1,20 @@
 import type { Server } from 'node:http';
-import { loadConfig, loadInfra } from '../config.js';
 import { ConfigError } from '../errors.js';
-import type { FunctionName } from '../events/index.js';
-import { adaptersFromEnv } from './adapters-from-env.js';
 import { createApiApp } from '../http-api/app.js';
-import { createLogger } from '../observability/logger.js';
-import { createMetrics } from '../observability/metrics.js';
-import { startRuntime } from './runtime.js';
-import { resumesAfterRestart } from '../engine/resume.js';
 import { exitGracefullyOnSignals } from './shutdown.js';
-import { apiAuthFromInfra, checkAuthSettings, isLoopback, rateLimiterFromInfra } from '../http-api/auth/from-infra.js';
-import { startTracing } from '../observability/tracing/index.js';
+import { apiAuthFromInfra, isLoopback, rateLimiterFromInfra } from '../http-api/auth/from-infra.js';
+import { boot } from './boot.js';
 
 /**
- * The API process: the HTTP API, the outbox relay, the recovery loop and, when `functions` is
- * given, those functions' consumers (the embedded runtime runs all four; `main-api.ts` none, so the
- * function Deployments own their consumer groups and can scale to zero).
+ * The API process: the HTTP API, the outbox relay, the recovery loop and, in the embedded role, the
+ * four functions' consumers (`main-api.ts` runs none, so the function Deployments own their
+ * consumer groups and can scale to zero).
  */
-export async function serveApi(name: string, functions: readonly FunctionName[]): Promise<void> {
-  const config = loadConfig();
-  const tracing = await startTracing(name, config);
-  const infra = loadInfra();
-  checkAuthSettings(infra);
-  const logger = createLogger(config.ORCHESTRATION_LOG_LEVEL, name);
-  const adapters = await adaptersFromEnv(config, infra, logger);
-  const runtime = await startRuntime({
-    config,
-    adapters,
-    logger,
-    functions,
-    demoAgents: config.ORCHESTRATION_DEMO_AGENTS,
-    // The API always relays escalations and approval requests and serves POST /v1/messages.
-    messaging: infra.AMAS_MESSAGE_SECRET ? { secret: infra.AMAS_MESSAGE_SECRET } : true,
-    metrics: createMetrics({ defaultMetrics: true }),
-    // Only the process whose in-process bus feeds its own functions (npm start) lost their in-flight work.
-    resume: functions.length > 0 && resumesAfterRestart(infra),
-  });
+export async function serveApi(role: 'embedded' | 'api'): Promise<void> {
+  const { plan, env, logger, adapters, runtime, stoppables } = await boot(role);
+  const { config, infra } = env;
+  const { name } = plan;
+  const functions = plan.runtime.functions ?? [];
   // With REDIS_URL every replica counts against one limit per credential.
   const limiter = rateLimiterFromInfra(infra);
   const auth = apiAuthFromInfra(infra, { keys: adapters.apiKeys, limiter });
@@ -61,7 +40,7 @@ export async function serveApi(name: string, functions: readonly FunctionName[])
     ].join('\n'),
   );
 
-  exitGracefullyOnSignals(server, [runtime, { stop: () => adapters.close() }, { stop: () => limiter.close() }, ...(tracing ? [tracing] : [])], logger);
+  exitGracefullyOnSignals(server, [...stoppables.slice(0, 2), { stop: () => limiter.close() }, ...stoppables.slice(2)], logger);
 }
 
 const authLabel = (mode: string) =>

@@ -33,7 +33,7 @@ const env: Record<string, string> = {
   NEO4J_NAMESPACE: `chaos-${run}`,
   KAFKA_SESSION_TIMEOUT_MS: '6000',
   ORCHESTRATION_LOG_LEVEL: 'ERROR',
-  ORCHESTRATION_HEARTBEAT_INTERVAL: '1',
+  // Heartbeat (60 s) and lease (6 s, renewed every 2 s) at their defaults: the recovery bound is the default's.
   // Slow enough that the batch is still running when the last fault (the Kafka restart) hits.
   ORCHESTRATION_DEMO_AGENT_DELAY_MS: '600',
   ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: '1', // per agents process; two processes
@@ -177,9 +177,9 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
       throw new Error(`${String(error)}\nkilled at ${new Date(killedAt).toISOString()}; lost subtasks now: ${JSON.stringify(now, null, 1)}\n${waiting} subtasks wait for an agent\n${agentsB.logTail(20)}\n${api.logTail(20)}`);
     });
     const reassignedIn = Date.now() - killedAt;
-    figure('agent kill -9 → its in-flight subtask re-dispatched to another agent (lease TTL 3 s)', reassignedIn);
+    figure('agent kill -9 → its in-flight subtask re-dispatched to another agent (default 6 s lease)', reassignedIn);
     // Soft: on a miss the run goes on, so the end of the test can still print where the time went.
-    expect.soft(reassignedIn, 'kill -9 → re-dispatch (ms), target < 5 s with a 3 s lease').toBeLessThan(5_000);
+    expect.soft(reassignedIn, 'kill -9 → re-dispatch (ms), target < 10 s at default settings').toBeLessThan(10_000);
     figure('agents process restart (kill -9 → /health answers)', await agentsA.start());
 
     // 2. Each function process: kill -9 mid-stream, start again (a few seconds apart, so their rebalances overlap).

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisClient } from '../../shared/adapters/redis/lease-store.redis.js';
 import { createRedisRateLimiter } from '../../shared/adapters/redis/rate-limiter.redis.js';
-import { loadInfra } from '../../shared/config.js';
+import { loadInfra } from '../../shared/env.js';
 import { rateLimiterFromInfra } from '../../shared/http-api/auth/from-infra.js';
 import { rateLimiterContract } from '../contract/rate-limiter.contract.js';
 

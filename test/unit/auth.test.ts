@@ -4,7 +4,7 @@ import { createSqlApiKeyStore } from '../../shared/adapters/sql/api-keys.sql.js'
 import { runMigrations } from '../../shared/adapters/sql/migrations.js';
 import { createPgliteClient } from '../../shared/adapters/sql/sql-client.pglite.js';
 import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
-import { loadInfra } from '../../shared/config.js';
+import { loadInfra } from '../../shared/env.js';
 import type { AgentMessage } from '../../shared/messaging/message-schema.js';
 import { apiAuthFromInfra, checkAuthSettings } from '../../shared/http-api/auth/from-infra.js';
 import { runCli, type CliIo } from '../../shared/runtime/cli.js';

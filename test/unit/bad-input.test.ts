@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqlApiKeyStore } from '../../shared/adapters/sql/api-keys.sql.js';
 import { runMigrations } from '../../shared/adapters/sql/migrations.js';
 import { createPgliteClient } from '../../shared/adapters/sql/sql-client.pglite.js';
-import { loadInfra } from '../../shared/config.js';
+import { loadInfra } from '../../shared/env.js';
 import { apiAuthFromInfra } from '../../shared/http-api/auth/from-infra.js';
 import { findBadText } from '../../shared/http-api/input-guards.js';
 import { startEmbedded, type Embedded, type InvalidBody } from './helpers/embedded.js';

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { configKeys, loadConfig, loadInfra } from '../../shared/config.js';
+import { configKeys, loadConfig } from '../../shared/config.js';
+import { loadInfra } from '../../shared/env.js';
 import { ConfigError } from '../../shared/errors.js';
 import { runCli } from '../../shared/runtime/cli.js';
 

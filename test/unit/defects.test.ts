@@ -13,7 +13,7 @@ import { createDemoAgents, demoHierarchy } from '../../shared/agent-sdk/demo-age
 import { silentLogger } from '../../shared/observability/logger.js';
 import { createRecoveryLoop } from '../../shared/engine/recovery.js';
 import { startRuntime, type Runtime } from '../../shared/runtime/runtime.js';
-import { leaseKeyOf, leaseTtlMs } from '../../shared/domain/protocol.js';
+import { heartbeatTimeoutMs, leaseKeyOf, leaseRenewalMs, leaseTtlMs } from '../../shared/domain/protocol.js';
 import { planTask } from '../../functions/index.js';
 import { createHarness, fixedPlanner, recordingSpawner, type Harness } from './helpers/fixture.js';
 
@@ -97,9 +97,9 @@ describe('defect 2: technical and investigation specialties have pools and are p
 });
 
 describe('defect 3: heartbeats renew leases', () => {
-  it('keeps the lease of an agent that heartbeats past the TTL; one that stops loses it and its work is re-queued', async () => {
+  it('keeps the lease of an agent that renews past the TTL; one that stops loses it and its work is re-queued', async () => {
     const spawner = recordingSpawner();
-    // The demo agents work for ever here, so their leases live only as long as they heartbeat.
+    // The demo agents work for ever here, so their leases live only as long as they are renewed.
     const config: Partial<Config> = { ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: 1, ORCHESTRATION_DEMO_AGENT_DELAY_MS: 600_000 };
     const h = await createHarness({ spawner, config, planner: fixedPlanner([
       { key: 'a', specialty: 'data_analyst', phase: 'analysis', minutes: 600 },
@@ -112,24 +112,29 @@ describe('defect 3: heartbeats renew leases', () => {
       const { workflowId } = await h.start('analyse');
       const dispatched = await h.pump();
       expect(dispatched.map((d) => d.data.agentId).sort()).toEqual(['demo-data_analyst-1', 'demo-statistical_modeler-1']);
-      // Hand the work to the agents' inbox; a heartbeat renews the leases of work in hand.
+      // Hand the work to the agents' inbox; renewals (every third of the lease TTL) keep the leases of work in hand.
       await bus.publish(topics.subtaskDispatched, dispatched.map((event) => ({ key: event.data.workflowId, event })));
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const ttl = leaseTtlMs(h.config.ORCHESTRATION_HEARTBEAT_INTERVAL);
+      const ttl = leaseTtlMs(h.config);
+      const renewal = leaseRenewalMs(h.config);
       const beat = h.config.ORCHESTRATION_HEARTBEAT_INTERVAL * 1000;
+      // Leases are decoupled from the health heartbeat: they are renewed many times per heartbeat.
+      expect(ttl).toBeLessThan(beat);
 
-      for (let t = 0; t <= 2 * ttl; t += beat) {
-        h.clock.advance(beat);
-        await demo.heartbeat();
+      for (let t = 0; t <= 2 * ttl; t += renewal) {
+        h.clock.advance(renewal);
+        await demo.renewLeases();
       }
       expect(await loop.tick()).toMatchObject({ expired: 0, overdue: 0 });
       expect(await h.leases.get(leaseKeyOf(`${workflowId}.a`))).toMatchObject({ token: 1, expiresAt: h.clock.now() + ttl });
-      expect((await h.directory.hierarchyStatus(h.clock.now(), ttl)).health).toMatchObject({ failed: 0, offline: 0, degraded: 0 });
+      expect((await h.directory.hierarchyStatus(h.clock.now(), heartbeatTimeoutMs(h.config))).health).toMatchObject({ failed: 0, offline: 0, degraded: 0 });
 
+      // Killed: its renewals stop; the health verdict (OFFLINE, agent.lost) still waits for 3 missed heartbeats.
       demo.kill('demo-statistical_modeler-1');
-      for (let t = 0; t <= ttl; t += beat) {
-        h.clock.advance(beat);
-        await demo.heartbeat();
+      for (let t = renewal; t <= heartbeatTimeoutMs(h.config); t += renewal) {
+        h.clock.advance(renewal);
+        await demo.renewLeases();
+        if (t % beat < renewal) await demo.heartbeat();
       }
       expect(await loop.tick()).toMatchObject({ expired: 1 });
       expect(await h.leases.get(leaseKeyOf(`${workflowId}.a`))).toMatchObject({ holder: 'demo-data_analyst-1', token: 1 });
@@ -198,18 +203,20 @@ describe('defect 6: task timeouts are enforced and a retry really re-runs', () =
     expect(first!.data).toMatchObject({ agentId: 'slow', attempt: 1, leaseToken: 1 });
     await h.agent('fast', 'data_analyst');
 
-    // The agent keeps heartbeating (its lease stays live) but never finishes.
-    const ttl = leaseTtlMs(h.config.ORCHESTRATION_HEARTBEAT_INTERVAL);
+    // The agent keeps renewing its lease (and heartbeating) but never finishes.
+    const ttl = leaseTtlMs(h.config);
     const deadline = Date.parse(first!.data.deadline);
-    while (h.clock.now() <= deadline - 60_000) {
-      h.clock.advance(60_000);
-      await h.leases.renewHolder('slow', ttl);
-      await h.directory.heartbeat('slow', h.clock.now());
-      await h.directory.heartbeat('fast', h.clock.now());
-    }
+    const liveUntil = async (until: number) => {
+      while (h.clock.now() < until) {
+        h.clock.advance(Math.min(leaseRenewalMs(h.config), until - h.clock.now()));
+        await h.leases.renewHolder('slow', ttl);
+        await h.directory.heartbeat('slow', h.clock.now());
+        await h.directory.heartbeat('fast', h.clock.now());
+      }
+    };
+    await liveUntil(deadline - 1);
     expect(await loop.tick()).toMatchObject({ overdue: 0, expired: 0 });
-    h.clock.advance(60_000);
-    await h.leases.renewHolder('slow', ttl);
+    await liveUntil(deadline + 60_000);
     expect(await loop.tick()).toMatchObject({ overdue: 1, expired: 0 });
     const [timeout] = (await published(topics.subtaskResults)) as EventOf<'subtask.failed'>[];
     expect(timeout!.data).toMatchObject({ subtaskId: `${workflowId}.a`, cause: 'timeout', agentId: 'slow', attempt: 1, leaseToken: 1 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPgliteClient } from '../../shared/adapters/sql/sql-client.pglite.js';
-import { loadInfra } from '../../shared/config.js';
+import { loadInfra } from '../../shared/env.js';
 import type { Subtask, Workflow } from '../../shared/domain/workflow.js';
 import { createIds } from '../../shared/adapters/memory/ids.js';
 import { systemClock } from '../../shared/adapters/memory/clock.system.js';

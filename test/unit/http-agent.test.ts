@@ -4,8 +4,9 @@ import { runMigrations } from '../../shared/adapters/sql/migrations.js';
 import { createPgliteClient } from '../../shared/adapters/sql/sql-client.pglite.js';
 import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
 import type { AgentWorkItem } from '../../shared/api/agents.js';
-import { loadInfra } from '../../shared/config.js';
+import { loadInfra } from '../../shared/env.js';
 import { allSpecialties } from '../../shared/domain/vocabulary.js';
+import { topics } from '../../shared/events/index.js';
 import { createHttpAgent, type HttpAgent } from '../../shared/agent-sdk/http-agent.js';
 import type { AgentTask } from '../../shared/agent-sdk/create-agent.js';
 import { agentIdOf } from '../../shared/http-api/agent-routes.js';
@@ -26,7 +27,7 @@ beforeAll(async () => {
   await runMigrations(keysDb);
   const auth = apiAuthFromInfra(loadInfra({ AMAS_AUTH: 'keys', AMAS_ADMIN_KEY: adminKey, AMAS_RATE_LIMIT_PER_SECOND: '0' }), { keys: createSqlApiKeyStore(keysDb) });
   // No demo specialists, and pools of one: every subtask can only go to the HTTP agents below (no demo spawns).
-  api = await startEmbedded({ ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: '0', ORCHESTRATION_MAX_AGENTS_PER_POOL: '1', ORCHESTRATION_HEARTBEAT_INTERVAL: '1' }, { auth });
+  api = await startEmbedded({ ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: '0', ORCHESTRATION_MAX_AGENTS_PER_POOL: '1', ORCHESTRATION_HEARTBEAT_INTERVAL: '1', ORCHESTRATION_LEASE_TTL_SECONDS: '3' }, { auth });
 }, 60_000);
 
 afterAll(async () => {
@@ -79,7 +80,8 @@ describe('agents as remote HTTP clients (AMAS_AUTH=keys)', () => {
     expect((await call('POST', '/v1/agents/register', slowKey.key, { agentId: 'http-slow', layer: 'EXECUTIVE', specialties: [] })).status).toBe(400);
 
     const registered = await call<{ agent: { id: string; demo: boolean; specialties: string[] } }>('POST', '/v1/agents/register', slowKey.key, { agentId: 'http-slow', specialties, capacity: 1 });
-    expect(registered).toMatchObject({ status: 201, body: { agent: { id: 'http-slow', demo: false } } });
+    // Health every heartbeat interval; lease renewals every third of the lease TTL.
+    expect(registered).toMatchObject({ status: 201, body: { agent: { id: 'http-slow', demo: false }, heartbeatIntervalSeconds: 1, leaseTtlSeconds: 3, leaseRenewalSeconds: 1 } });
     expect((await call<{ agents: { id: string }[] }>('GET', '/v1/agents', adminKey)).body.agents.map((a) => a.id)).toContain('http-slow');
 
     firstWorkflow = await submit('Research the market for electric bikes, analyse the data and write a report');
@@ -93,6 +95,9 @@ describe('agents as remote HTTP clients (AMAS_AUTH=keys)', () => {
     // Another agent can neither read this agent's work nor report or heartbeat for it.
     expect((await call('GET', '/v1/agents/http-slow/work', other.key)).status).toBe(403);
     expect((await call('POST', '/v1/agents/http-slow/heartbeat', other.key, {})).status).toBe(403);
+    expect((await call('POST', '/v1/agents/http-slow/leases', other.key, { working: [{ subtaskId: held.subtaskId, leaseToken: held.leaseToken }] })).status).toBe(403);
+    // Even as itself, another agent renews only its own leases.
+    expect((await call('POST', '/v1/agents/http-other/leases', other.key, { working: [{ subtaskId: held.subtaskId, leaseToken: held.leaseToken }] })).body).toMatchObject({ renewed: [], lost: [held.subtaskId] });
     const forged = { status: 'completed', subtaskId: held.subtaskId, attempt: held.attempt, leaseToken: held.leaseToken, quality: 1, output: 'forged', durationMs: 1 };
     expect((await call('POST', '/v1/agents/http-slow/results', other.key, forged)).status).toBe(403);
     // Reporting as itself on work that is not its own: unknown to it.
@@ -100,6 +105,14 @@ describe('agents as remote HTTP clients (AMAS_AUTH=keys)', () => {
 
     const beat = await call<{ renewed: string[]; lost: string[] }>('POST', '/v1/agents/http-slow/heartbeat', slowKey.key, { working: [{ subtaskId: held.subtaskId, leaseToken: held.leaseToken }] });
     expect(beat).toMatchObject({ status: 200, body: { renewed: [held.subtaskId], lost: [] } });
+    // Renewal alone: the lease moves on, no agent.heartbeat is published.
+    const beatsBefore = (await api.bus.read(topics.agents)).length;
+    const before = (await api.runtime.ports.leases.get(`subtask:${held.subtaskId}`))!.expiresAt;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const renewed = await call<{ renewed: string[]; lost: string[] }>('POST', '/v1/agents/http-slow/leases', slowKey.key, { working: [{ subtaskId: held.subtaskId, leaseToken: held.leaseToken + 1 }, { subtaskId: held.subtaskId, leaseToken: held.leaseToken }] });
+    expect(renewed).toMatchObject({ status: 200, body: { renewed: [held.subtaskId], lost: [held.subtaskId] } });
+    expect((await api.runtime.ports.leases.get(`subtask:${held.subtaskId}`))!.expiresAt).toBeGreaterThan(before);
+    expect((await api.bus.read(topics.agents)).length).toBe(beatsBefore);
   });
 
   it('a report with a stale fencing token or attempt is refused (409) and changes nothing', async () => {

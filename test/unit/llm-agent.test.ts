@@ -6,7 +6,7 @@ import { createPgliteClient } from '../../shared/adapters/sql/sql-client.pglite.
 import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
 import type { LlmOutput } from '../../shared/agent-sdk/llm-work.js';
 import type { WorkflowUsageView } from '../../shared/api/usage.js';
-import { loadInfra } from '../../shared/config.js';
+import { loadInfra } from '../../shared/env.js';
 import { addUsage, noUsage } from '../../shared/domain/usage.js';
 import { topics, type EventOf, type OrchestrationEvent } from '../../shared/events/index.js';
 import { apiAuthFromInfra } from '../../shared/http-api/auth/from-infra.js';

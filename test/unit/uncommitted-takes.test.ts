@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConcurrencyConflictError } from '../../shared/errors.js';
 import type { EventOf } from '../../shared/events/index.js';
 import { leaseKeyOf } from '../../shared/domain/protocol.js';
-import type { WorkflowStore } from '../../shared/ports/index.js';
+import type { AgentDirectory, LeaseStore, WorkflowStore } from '../../shared/ports/index.js';
 import { processEvent } from '../../shared/engine/process-event.js';
 import { createHarness, fixedPlanner, type Harness } from './helpers/fixture.js';
 
@@ -19,6 +19,26 @@ function failingNextCommit(h: Harness) {
     commitClaimed: (change, ms) => (armed ? Promise.resolve().then(fail) : h.store.commitClaimed(change, ms)),
   };
   return { ...h.ports, store };
+}
+
+/** Ports that count the lease and slot releases made through them. */
+function countingReleases(ports: ReturnType<typeof failingNextCommit>) {
+  const released = { leases: 0, slots: 0 };
+  const leases: LeaseStore = {
+    ...ports.leases,
+    release: (key, token) => {
+      released.leases += 1;
+      return ports.leases.release(key, token);
+    },
+  };
+  const directory: AgentDirectory = {
+    ...ports.directory,
+    release: (agentId, workKey, outcome) => {
+      released.slots += 1;
+      return ports.directory.release(agentId, workKey, outcome);
+    },
+  };
+  return { ports: { ...ports, leases, directory }, released };
 }
 
 const loads = async (h: Harness, ...ids: string[]) => Promise.all(ids.map(async (id) => (await h.directory.get(id))!.load));
@@ -73,5 +93,28 @@ describe('what a handler takes before a commit that does not happen is given bac
     expect((await processEvent('assign', ready, loser)).status).toBe('duplicate');
     expect((await h.subtasks(workflowId))[0]!.assignedAgent).toBe('analyst-1');
     expect((await h.directory.get('analyst-1'))!.load).toBe(1);
+  });
+
+  it('a failed complete commit leaves the lease held and the load as it was; the retry releases them exactly once', async () => {
+    const h = await createHarness({ planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]) });
+    await h.agent('analyst-1', 'data_analyst');
+    const { workflowId } = await h.start('one subtask');
+    const [dispatched] = await h.pump();
+    const { subtaskId, leaseToken } = dispatched!.data;
+    const done = h.completed(dispatched!, 0.95);
+    const failing = countingReleases(failingNextCommit(h));
+
+    await expect(processEvent('complete', done, failing.ports)).rejects.toBeInstanceOf(ConcurrencyConflictError);
+    expect(failing.released).toEqual({ leases: 0, slots: 0 });
+    expect((await h.leases.get(leaseKeyOf(subtaskId)))?.token).toBe(leaseToken);
+    expect(await h.directory.get('analyst-1')).toMatchObject({ load: 1, completed: 0 });
+    expect((await h.subtasks(workflowId))[0]!.status).toBe('in_progress');
+
+    expect((await processEvent('complete', done, failing.ports)).status).toBe('applied');
+    expect((await processEvent('complete', done, failing.ports)).status).toBe('duplicate');
+    expect(failing.released).toEqual({ leases: 1, slots: 1 });
+    expect(await h.leases.get(leaseKeyOf(subtaskId))).toBeNull();
+    expect(await h.directory.get('analyst-1')).toMatchObject({ load: 0, completed: 1 });
+    expect((await h.workflow(workflowId)).status).toBe('completed');
   });
 });

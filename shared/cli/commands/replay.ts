@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { loadConfig, loadInfra } from '../../config.js';
+import { loadConfig } from '../../config.js';
+import { loadInfra } from '../../env.js';
 import { createKafkaEventBus } from '../../adapters/kafka/event-bus.kafka.js';
 import { allTopics } from '../../events/index.js';
 import type { ReadRange, WorkflowStore } from '../../ports/index.js';

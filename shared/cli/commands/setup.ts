@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { configKeys, loadConfig, loadInfra } from '../../config.js';
+import { configKeys, loadConfig } from '../../config.js';
+import { loadInfra } from '../../env.js';
 import { createPgClient } from '../../adapters/sql/sql-client.pg.js';
 import { runMigrations } from '../../adapters/sql/migrations.js';
 import { action, type ExitCode } from '../context.js';

@@ -1,4 +1,4 @@
-import type { InfraConfig } from '../../config.js';
+import type { InfraConfig } from '../../env.js';
 import { ConfigError } from '../../errors.js';
 import type { ApiKeyStore } from '../../ports/api-key-store.port.js';
 import { adminKeyVerifier, looksLikeApiKey, verifyApiKey } from './keys.js';

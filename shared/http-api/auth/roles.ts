@@ -17,7 +17,7 @@ const grants: Record<Role, readonly Permission[]> = {
   operator: ['workflows:read', 'workflows:control', 'dead-letters:read', 'dead-letters:redrive', 'agents:read', 'metrics:read'],
   approver: ['workflows:read', 'workflows:decide'],
   admin: ['workflows:submit', 'workflows:read', 'workflows:control', 'workflows:decide', 'dead-letters:read', 'dead-letters:redrive', 'agents:read', 'keys:manage', 'metrics:read'],
-  // `agents:act`: register, heartbeat, poll work, report — each route also checks the agent is the caller's own (agent-routes.ts).
+  // `agents:act`: register, heartbeat, renew leases, poll work, report — each route also checks the agent is the caller's own (agent-routes.ts).
   agent: ['agents:read', 'agents:act'],
 };
 
@@ -46,7 +46,7 @@ const routeTable: readonly [method: string, path: RegExp, permission: Permission
   ['POST', /^\/v1\/dead-letters\/[^/]+\/redrive\/?$/i, 'dead-letters:redrive'],
   ['GET', /^\/v1\/(agents|hierarchy)\/?$/i, 'agents:read'],
   ['POST', /^\/v1\/agents\/register\/?$/i, 'agents:act'],
-  ['POST', /^\/v1\/agents\/[^/]+\/(heartbeat|results)\/?$/i, 'agents:act'],
+  ['POST', /^\/v1\/agents\/[^/]+\/(heartbeat|leases|results)\/?$/i, 'agents:act'],
   ['GET', /^\/v1\/agents\/[^/]+\/work\/?$/i, 'agents:act'],
   ['GET', /^\/v1\/messages\/metrics\/?$/i, 'agents:read'],
   ['GET', /^\/metrics\/?$/i, 'metrics:read'],
