@@ -1,30 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPgliteClient } from '../../shared/adapters/sql/sql-client.pglite.js';
-import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
+import { pgliteSchemas } from './pglite-schemas.js';
 import { createSqlWorkflowStore } from '../../shared/adapters/sql/workflow-store.sql.js';
 import { workflowStoreContract } from './workflow-store.contract.js';
 
-// Starting PGlite costs over a second, so the tests share one instance, each in its own schema.
-const shared = createPgliteClient();
-let schemas = 0;
-afterAll(async () => (await shared).close());
+const schemaClient = pgliteSchemas('contract');
 
 workflowStoreContract('sql over in-memory PGlite', async () => {
-  const db = await shared;
-  const schema = `contract_${++schemas}`;
-  await db.query(`CREATE SCHEMA ${schema}`);
-  await db.query(`SET search_path TO ${schema}`);
-  const client: SqlClient = {
-    query: (sql, params) => db.query(sql, params),
-    transaction: (fn) => db.transaction(fn),
-    close: async () => {
-      await db.query('SET search_path TO public');
-      await db.query(`DROP SCHEMA ${schema} CASCADE`);
-    },
-  };
+  const client = await schemaClient();
   const store = createSqlWorkflowStore(client);
   return { store, cleanup: () => store.close() };
 });
