@@ -1,4 +1,4 @@
-import { pgliteSchemas } from './pglite-schemas.js';
+import { pgliteSchemas } from '../unit/helpers/pglite-schemas.js';
 import { createSqlWorkflowStore } from '../../shared/adapters/sql/workflow-store.sql.js';
 import { attemptHistoryContract } from './attempt-history.contract.js';
 

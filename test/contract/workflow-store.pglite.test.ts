@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createPgliteClient } from '../../shared/adapters/sql/sql-client.pglite.js';
-import { pgliteSchemas } from './pglite-schemas.js';
+import { pgliteSchemas } from '../unit/helpers/pglite-schemas.js';
 import { createSqlWorkflowStore } from '../../shared/adapters/sql/workflow-store.sql.js';
 import { workflowStoreContract } from './workflow-store.contract.js';
 

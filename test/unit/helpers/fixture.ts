@@ -1,10 +1,9 @@
-import { afterAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import { createMemoryAgentDirectory } from '../../../shared/adapters/memory/agent-directory.memory.js';
 import { createManualClock, type ManualClock } from '../../../shared/adapters/memory/clock.system.js';
 import { createIds } from '../../../shared/adapters/memory/ids.js';
 import { createMemoryLeaseStore } from '../../../shared/adapters/memory/lease-store.memory.js';
-import { createPgliteClient } from '../../../shared/adapters/sql/sql-client.pglite.js';
-import type { SqlClient } from '../../../shared/adapters/sql/sql-client.js';
+import { pgliteSchemas } from './pglite-schemas.js';
 import { createSqlWorkflowStore } from '../../../shared/adapters/sql/workflow-store.sql.js';
 import { defaultConfig, type Config } from '../../../shared/config.js';
 import { qualityGateThreshold, type Phase, type QualityGateName, type Specialty } from '../../../shared/domain/vocabulary.js';
@@ -38,33 +37,7 @@ import { deterministicPlanner } from '../../../functions/index.js';
 /** 2024-05-01T10:00:00Z: every harness clock starts here. */
 export const T0 = Date.parse('2024-05-01T10:00:00.000Z');
 
-/*
- * One PGlite per test file (it costs about a second to start); every harness gets its own schema,
- * so the outbox, the idempotency marks and cross-workflow queries never see another test's rows.
- * Tests of one file run one after another, so switching search_path is safe.
- */
-let shared: Promise<SqlClient> | null = null;
-let schemas = 0;
-afterAll(async () => {
-  if (shared) await (await shared).close();
-  shared = null;
-});
-
-async function schemaClient(): Promise<SqlClient> {
-  shared ??= createPgliteClient();
-  const db = await shared;
-  const schema = `unit_${process.pid}_${++schemas}`;
-  await db.query(`CREATE SCHEMA ${schema}`);
-  await db.query(`SET search_path TO ${schema}`);
-  return {
-    query: (sql, params) => db.query(sql, params),
-    transaction: (fn) => db.transaction(fn),
-    close: async () => {
-      await db.query('SET search_path TO public');
-      await db.query(`DROP SCHEMA ${schema} CASCADE`);
-    },
-  };
-}
+const schemaClient = pgliteSchemas(`unit_${process.pid}`);
 
 /** A spawner that records its calls and returns a specialist of the asked specialty (or nothing). */
 export function recordingSpawner(options: { refuse?: boolean; capacity?: number } = {}) {

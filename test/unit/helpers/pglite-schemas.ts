@@ -1,16 +1,21 @@
 import { afterAll } from 'vitest';
-import { createPgliteClient } from '../../shared/adapters/sql/sql-client.pglite.js';
-import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
+import { createPgliteClient } from '../../../shared/adapters/sql/sql-client.pglite.js';
+import type { SqlClient } from '../../../shared/adapters/sql/sql-client.js';
 
 /**
- * Starting PGlite costs over a second, so a test file shares one instance and each store gets its
- * own schema: a client whose close drops that schema.
+ * One PGlite per test file (it costs about a second to start, so only once a test asks for it);
+ * every store gets its own schema, so rows of one test never reach another. Tests of one file run
+ * one after another, so switching search_path is safe.
  */
 export function pgliteSchemas(prefix: string): () => Promise<SqlClient> {
-  const shared = createPgliteClient();
+  let shared: Promise<SqlClient> | null = null;
   let schemas = 0;
-  afterAll(async () => (await shared).close());
+  afterAll(async () => {
+    if (shared) await (await shared).close();
+    shared = null;
+  });
   return async () => {
+    shared ??= createPgliteClient();
     const db = await shared;
     const schema = `${prefix}_${++schemas}`;
     await db.query(`CREATE SCHEMA ${schema}`);
