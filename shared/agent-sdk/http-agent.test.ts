@@ -12,11 +12,14 @@ async function fakeApi(announced: { heartbeatIntervalSeconds: number; leaseRenew
     req.on('data', (chunk: Buffer) => (text += chunk.toString()));
     req.on('end', () => {
       const path = (req.url ?? '').replace(/\?.*$/, '');
+      const waitMs = Number(new URL(req.url ?? '', 'http://x').searchParams.get('waitMs') ?? 0);
       calls.push({ path, body: text ? JSON.parse(text) : null });
       const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       if (path === '/v1/agents/register') return json(201, { agent: { id: 'a1' }, ...announced });
       if (path === '/v1/agents/a1/work') {
-        const work = handedOut ? [] : [{ workflowId: 'wf', subtaskId: 's1', attempt: 1, leaseToken: 7, deadline: new Date(Date.now() + 60_000).toISOString(), task: { title: 't', description: 'd', specialty: 'data_analyst', inputs: [] } }];
+        // A long poll, like the real API: an empty answer waits up to waitMs.
+        if (handedOut) return void setTimeout(() => json(200, { work: [] }), waitMs);
+        const work = [{ workflowId: 'wf', subtaskId: 's1', attempt: 1, leaseToken: 7, deadline: new Date(Date.now() + 60_000).toISOString(), task: { title: 't', description: 'd', specialty: 'data_analyst', inputs: [] } }];
         handedOut = true;
         return json(200, { work });
       }
@@ -54,10 +57,11 @@ describe('HTTP agent SDK', () => {
     expect(api.calls.filter((c) => c.path === '/v1/agents/a1/heartbeat')).toEqual([]);
     finish();
     await agent.stop();
-    // Idle: nothing to renew, so no more renewal calls.
-    const after = api.calls.length;
+    // Stopped: no renewal reaches the server afterwards (stop() waits for those already sent).
+    const renewalCount = () => api.calls.filter((c) => c.path === '/v1/agents/a1/leases').length;
+    const after = renewalCount();
     await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(api.calls.length).toBe(after);
+    expect(renewalCount()).toBe(after);
   });
 
   it('without an announced lease cadence (an older API) renews with the heartbeat only', async () => {

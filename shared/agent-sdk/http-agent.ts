@@ -157,11 +157,17 @@ export async function createHttpAgent(options: HttpAgentOptions): Promise<HttpAg
 
   const registered = await register();
   const intervalMs = options.heartbeatIntervalMs ?? registered.heartbeatIntervalSeconds * 1000;
-  const timer = setInterval(() => void heartbeat().catch((error: unknown) => logger.warn('heartbeat failed', { agentId: id, error: reasonOf(error) })), intervalMs);
+  // Calls the timers started are kept so stop() can wait for them: nothing reaches the server after stop() resolves.
+  const timerCalls = new Set<Promise<void>>();
+  const track = (call: Promise<void>, what: string) => {
+    const tracked = call.catch((error: unknown) => logger.warn(`${what} failed`, { agentId: id, error: reasonOf(error) })).finally(() => timerCalls.delete(tracked));
+    timerCalls.add(tracked);
+  };
+  const timer = setInterval(() => track(heartbeat(), 'heartbeat'), intervalMs);
   timer.unref();
   // An API that announces no renewal cadence (older versions) renews leases with the heartbeat only.
   const renewalMs = options.leaseRenewalMs ?? (registered.leaseRenewalSeconds === undefined ? undefined : registered.leaseRenewalSeconds * 1000);
-  const renewal = renewalMs === undefined ? undefined : setInterval(() => void renewLeases().catch((error: unknown) => logger.warn('lease renewal failed', { agentId: id, error: reasonOf(error) })), renewalMs);
+  const renewal = renewalMs === undefined ? undefined : setInterval(() => track(renewLeases(), 'lease renewal'), renewalMs);
   renewal?.unref();
   const polled = poll();
 
@@ -177,6 +183,7 @@ export async function createHttpAgent(options: HttpAgentOptions): Promise<HttpAg
       await Promise.allSettled([...inFlight.values()].map(({ job }) => job));
       clearInterval(timer);
       clearInterval(renewal);
+      await Promise.allSettled([...timerCalls]);
     },
   };
 }
