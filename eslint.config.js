@@ -28,11 +28,44 @@ export default tseslint.config(
         'error',
         {
           zones: [
-            { target: ['./shared/domain', './shared/ports', './shared/events'], from: ['./shared/adapters', './shared/messaging', './shared/engine', './shared/bindings', './shared/http-api', './shared/runtime', './shared/observability', './shared/agent-sdk', './shared/cli', './functions'], message: 'the core (domain, ports, events) depends on nothing outside it' },
-            { target: ['./shared/adapters', './shared/messaging', './shared/observability'], from: ['./shared/engine', './shared/bindings', './shared/http-api', './shared/runtime', './shared/agent-sdk', './shared/cli'], message: 'adapters, messaging and observability sit below the engine and the runtime' },
-            { target: './shared/engine', from: ['./shared/bindings', './shared/http-api', './shared/runtime', './shared/cli'], message: 'the engine knows no transport, no HTTP API and no composition root' },
-            { target: ['./shared/bindings', './shared/http-api', './shared/agent-sdk', './shared/cli'], from: './shared/runtime', except: ['./runtime.ts'], message: 'only the Runtime shape is shared from the composition roots' },
-            { target: ['./shared', './bench', './scripts', './examples', './console'], from: './functions', except: ['./index.ts'], message: 'import the functions through functions/index.ts, not their internals' },
+            {
+              target: ['./shared/domain', './shared/ports', './shared/events'],
+              from: [
+                './shared/adapters',
+                './shared/messaging',
+                './shared/engine',
+                './shared/bindings',
+                './shared/http-api',
+                './shared/runtime',
+                './shared/observability',
+                './shared/agent-sdk',
+                './shared/cli',
+                './functions',
+              ],
+              message: 'the core (domain, ports, events) depends on nothing outside it',
+            },
+            {
+              target: ['./shared/adapters', './shared/messaging', './shared/observability'],
+              from: ['./shared/engine', './shared/bindings', './shared/http-api', './shared/runtime', './shared/agent-sdk', './shared/cli'],
+              message: 'adapters, messaging and observability sit below the engine and the runtime',
+            },
+            {
+              target: './shared/engine',
+              from: ['./shared/bindings', './shared/http-api', './shared/runtime', './shared/cli'],
+              message: 'the engine knows no transport, no HTTP API and no composition root',
+            },
+            {
+              target: ['./shared/bindings', './shared/http-api', './shared/agent-sdk', './shared/cli'],
+              from: './shared/runtime',
+              except: ['./runtime.ts'],
+              message: 'only the Runtime shape is shared from the composition roots',
+            },
+            {
+              target: ['./shared', './bench', './scripts', './examples', './console'],
+              from: './functions',
+              except: ['./index.ts'],
+              message: 'import the functions through functions/index.ts, not their internals',
+            },
           ],
         },
       ],
@@ -49,7 +82,10 @@ export default tseslint.config(
           paths: drivers.map((name) => ({ name, message: 'functions/** are pure; drivers live in shared/adapters.' })),
           patterns: [
             { group: ['node:*', '@aws-sdk/*'], message: 'functions/** are pure; I/O lives in shared/adapters.' },
-            { group: ['**/adapters/**', '**/runtime/**', '**/engine/**', '**/bindings/**', '**/http-api/**', '**/observability/**'], message: 'functions/** see ports only.' },
+            {
+              group: ['**/adapters/**', '**/runtime/**', '**/engine/**', '**/bindings/**', '**/http-api/**', '**/observability/**'],
+              message: 'functions/** see ports only.',
+            },
             { group: ['@opentelemetry/*'], message: 'functions/** are pure; the runtime traces around them (shared/observability/tracing).' },
           ],
         },

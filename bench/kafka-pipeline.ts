@@ -43,7 +43,13 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
   const schema = `amas_bench_${run}`;
   const volume = options.quick
     ? { roundTrips: 30, messages: 2_000, sequentialWorkflows: 2, concurrentWorkflows: 6, agentsPerSpecialty: 2 }
-    : { roundTrips: 1_000, messages: 100_000, sequentialWorkflows: 20, concurrentWorkflows: Number(process.env.BENCH_WORKFLOWS ?? 150), agentsPerSpecialty: 40 };
+    : {
+        roundTrips: 1_000,
+        messages: 100_000,
+        sequentialWorkflows: 20,
+        concurrentWorkflows: Number(process.env.BENCH_WORKFLOWS ?? 150),
+        agentsPerSpecialty: 40,
+      };
   // As deployed: KAFKA_KEYS_CONCURRENCY (default 4) keys at once per partition.
   const keys = loadInfra().KAFKA_KEYS_CONCURRENCY;
   const report = createReport(`Kafka pipeline benchmark${options.quick ? ' (--quick)' : ''}`);
@@ -54,7 +60,13 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
   await sql.query(`CREATE SCHEMA ${schema}`);
   const buses: EventBus[] = [];
   const openBus = (name: string): EventBus => {
-    const bus = createKafkaEventBus({ brokers, clientId: `bench-${run}-${name}`, topicPrefix: prefix, consumer: testConsumerTimings, keysConsumedConcurrently: keys });
+    const bus = createKafkaEventBus({
+      brokers,
+      clientId: `bench-${run}-${name}`,
+      topicPrefix: prefix,
+      consumer: testConsumerTimings,
+      keysConsumedConcurrently: keys,
+    });
     buses.push(bus);
     return bus;
   };
@@ -100,10 +112,20 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
     report.ratio('bus-rt/rt', 'adapter round trip p50 / raw p50', busRt.p50, rawRt.p50);
     report.ratio('bus/raw', 'adapter throughput / raw throughput', busTp, rawTp);
     report.ratio('events/raw', 'pipeline events/s / raw throughput', load.eventsPerSecond, rawTp);
-    report.target('per-step latency <= 3x raw round trip', stepRatio <= 3, `${stepRatio.toFixed(2)}x (p50 ${latency.steps.p50.toFixed(1)} ms vs ${rawRt.p50.toFixed(1)} ms)`);
+    report.target(
+      'per-step latency <= 3x raw round trip',
+      stepRatio <= 3,
+      `${stepRatio.toFixed(2)}x (p50 ${latency.steps.p50.toFixed(1)} ms vs ${rawRt.p50.toFixed(1)} ms)`,
+    );
     report.target('>= 10,000 events/s through one broker (adapter)', busTp >= 10_000, `${Math.round(busTp)} events/s through createKafkaEventBus`);
-    report.target('>= 10,000 events/s through one broker (orchestrator)', load.eventsPerSecond >= 10_000, `${Math.round(load.eventsPerSecond)} events/s processed end to end`);
-    report.note(`${latency.count} steps measured over ${volume.sequentialWorkflows} sequential workflows; ${load.completed}/${volume.concurrentWorkflows} concurrent workflows completed (${load.failed} failed), ${load.eventsPerWorkflow.toFixed(1)} function events each`);
+    report.target(
+      '>= 10,000 events/s through one broker (orchestrator)',
+      load.eventsPerSecond >= 10_000,
+      `${Math.round(load.eventsPerSecond)} events/s processed end to end`,
+    );
+    report.note(
+      `${latency.count} steps measured over ${volume.sequentialWorkflows} sequential workflows; ${load.completed}/${volume.concurrentWorkflows} concurrent workflows completed (${load.failed} failed), ${load.eventsPerWorkflow.toFixed(1)} function events each`,
+    );
     report.note(`events that changed nothing under load: ${load.skips.join('; ') || 'none'}`);
   } finally {
     await Promise.allSettled(buses.map((b) => b.close()));
@@ -144,7 +166,8 @@ async function roundTrips(kafka: Kafka, admin: Admin, bus: EventBus, rawTopic: s
     }
     return now() - started;
   };
-  const sendRaw = (i: number) => () => producer.send({ topic: rawTopic, acks: -1, messages: [{ key: 'k', value: JSON.stringify(sampleEvent(i)) }] }).then(() => undefined);
+  const sendRaw = (i: number) => () =>
+    producer.send({ topic: rawTopic, acks: -1, messages: [{ key: 'k', value: JSON.stringify(sampleEvent(i)) }] }).then(() => undefined);
   const sendBus = (i: number) => () => bus.publish(busTopic, [{ key: 'k', event: sampleEvent(i) }]);
   // The first records wait for the groups to join; then a few to warm up.
   for (let i = 0; i < 20; i++) {
@@ -174,9 +197,15 @@ async function throughput(kafka: Kafka, admin: Admin, bus: EventBus, rawTopic: s
   await consumer.subscribe({ topics: [rawTopic], fromBeginning: true });
   await consumer.run({ eachMessage: async () => void (received += 1) });
   const subscription = await bus.subscribe({ topic: busTopic, groupId: `${busTopic}.group`, handler: async () => void (received += 1) });
-  const batches = (n: number) => Array.from({ length: Math.ceil(n / 500) }, (_, b) => Array.from({ length: Math.min(500, n - b * 500) }, (_, j) => sampleEvent(b * 500 + j)));
-  const sendRaw = (events: AnyCloudEvent[]) => producer.send({ topic: rawTopic, acks: -1, messages: events.map((event, i) => ({ key: `wf_${i % 64}`, value: JSON.stringify(event) })) });
-  const sendBus = (events: AnyCloudEvent[]) => bus.publish(busTopic, events.map((event, i) => ({ key: `wf_${i % 64}`, event })));
+  const batches = (n: number) =>
+    Array.from({ length: Math.ceil(n / 500) }, (_, b) => Array.from({ length: Math.min(500, n - b * 500) }, (_, j) => sampleEvent(b * 500 + j)));
+  const sendRaw = (events: AnyCloudEvent[]) =>
+    producer.send({ topic: rawTopic, acks: -1, messages: events.map((event, i) => ({ key: `wf_${i % 64}`, value: JSON.stringify(event) })) });
+  const sendBus = (events: AnyCloudEvent[]) =>
+    bus.publish(
+      busTopic,
+      events.map((event, i) => ({ key: `wf_${i % 64}`, event })),
+    );
   const burst = async (send: (events: AnyCloudEvent[]) => Promise<unknown>, n: number) => {
     const pending = batches(n);
     received = 0;
@@ -308,7 +337,8 @@ class Tracer {
           const attemptKey = `${data.subtaskId}#${data.attempt}`;
           if (event.type === 'subtask.dispatched') this.dispatchOf.set(attemptKey, event.id);
           const dispatched = this.dispatchOf.get(attemptKey);
-          if ((event.type === 'subtask.completed' || event.type === 'subtask.failed') && dispatched && !this.parent.has(event.id)) this.parent.set(event.id, dispatched);
+          if ((event.type === 'subtask.completed' || event.type === 'subtask.failed') && dispatched && !this.parent.has(event.id))
+            this.parent.set(event.id, dispatched);
         }
       },
     };
@@ -403,8 +433,15 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
     const submit = async () => {
       const workflowId = `wf_${randomUUID()}`;
       const description = 'Research AI market trends and create presentation';
-      const event = makeEvent(taskSubmitted, { workflowId, description, priority: 'NORMAL', metadata: {}, requireApproval: false }, { ids: createIds(), clock: systemClock, source: 'amas/bench' });
-      await submitter.createWorkflow({ id: workflowId, description, priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: event.time }, toOutbox([event as OrchestrationEvent]));
+      const event = makeEvent(
+        taskSubmitted,
+        { workflowId, description, priority: 'NORMAL', metadata: {}, requireApproval: false },
+        { ids: createIds(), clock: systemClock, source: 'amas/bench' },
+      );
+      await submitter.createWorkflow(
+        { id: workflowId, description, priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: event.time },
+        toOutbox([event as OrchestrationEvent]),
+      );
       // As POST /v1/tasks does: kick the relay of the submitting process.
       runtimes[0]?.relay.kick();
       return workflowId;
@@ -441,7 +478,10 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
     const load = tracer.steps.load;
     // How much of the run each function's (serial) consumer spent between receipt and commit.
     const busy = Object.fromEntries(
-      (['decompose', 'assign', 'dispatch', 'complete'] as const).map((fn) => [fn, (load.filter((s) => s.consumer === fn).reduce((sum, s) => sum + s.handle + s.commit, 0) / ms) * 100]),
+      (['decompose', 'assign', 'dispatch', 'complete'] as const).map((fn) => [
+        fn,
+        (load.filter((s) => s.consumer === fn).reduce((sum, s) => sum + s.handle + s.commit, 0) / ms) * 100,
+      ]),
     );
     return {
       latency: {
@@ -451,7 +491,12 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
             return [fn, { p50: distribution(steps.map((s) => s.total)).p50, handler: mean(steps.map((s) => s.handle)) }];
           }),
         ),
-        steps: distribution(latencySteps.map((s) => s.total)), breakdown: breakdown(latencySteps), count: latencySteps.length, perCriticalStep: mean(perCritical), sqlPerStep },
+        steps: distribution(latencySteps.map((s) => s.total)),
+        breakdown: breakdown(latencySteps),
+        count: latencySteps.length,
+        perCriticalStep: mean(perCritical),
+        sqlPerStep,
+      },
       load: {
         steps: distribution(load.map((s) => s.total)),
         breakdown: breakdown(load),

@@ -41,7 +41,12 @@ export interface Distribution {
   p99: number;
 }
 
-export const distribution = (values: readonly number[]): Distribution => ({ n: values.length, mean: mean(values), p50: percentile(values, 50), p99: percentile(values, 99) });
+export const distribution = (values: readonly number[]): Distribution => ({
+  n: values.length,
+  mean: mean(values),
+  p50: percentile(values, 50),
+  p99: percentile(values, 99),
+});
 
 /** Runs `fn` with at most `concurrency` calls in flight until `count` calls resolved; returns elapsed ms. */
 export async function runConcurrently(count: number, concurrency: number, fn: (index: number) => Promise<void>): Promise<number> {

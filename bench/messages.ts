@@ -37,7 +37,13 @@ export async function runMessagesBench(options: BenchOptions): Promise<Report> {
   await admin.connect();
   const eventBus = createKafkaEventBus({ brokers, clientId: `bench-msg-${run}-bus`, partitions: 6, topicPrefix: prefix, consumer: testConsumerTimings });
   const publishes = countingPublishes(eventBus);
-  const bus = createCommunicationBus({ eventBus: publishes.bus, keys: createDerivedKeyStore(`bench-secret-${run}`), config: defaultConfig(), logger: silentLogger, groupId: `${prefix}inboxes` });
+  const bus = createCommunicationBus({
+    eventBus: publishes.bus,
+    keys: createDerivedKeyStore(`bench-secret-${run}`),
+    config: defaultConfig(),
+    logger: silentLogger,
+    groupId: `${prefix}inboxes`,
+  });
   let busClosed = false;
   try {
     // --- messages ---------------------------------------------------------------------------------
@@ -53,10 +59,12 @@ export async function runMessagesBench(options: BenchOptions): Promise<Report> {
     const consumer = kafka.consumer({ groupId: `${rawTopic}.group`, ...testConsumerTimings });
     await Promise.all([producer.connect(), consumer.connect()]);
     await consumer.subscribe({ topics: [rawTopic], fromBeginning: true });
-    await consumer.run({ eachMessage: async () => {
-      received += 1;
-      arrived?.();
-    } });
+    await consumer.run({
+      eachMessage: async () => {
+        received += 1;
+        arrived?.();
+      },
+    });
     const timed = async (send: () => Promise<unknown>) => {
       const got = new Promise<void>((resolve) => (arrived = resolve));
       const started = now();
@@ -65,7 +73,12 @@ export async function runMessagesBench(options: BenchOptions): Promise<Report> {
       return now() - started;
     };
     const sendBus = () => bus.sendMessage({ senderId: 'agent_1', recipientId: 'agent_2', messageType: 'SHARE_FINDINGS', priority: 'NORMAL', payload });
-    const sendRaw = () => producer.send({ topic: rawTopic, acks: -1, messages: [{ key: 'agent_2', value: JSON.stringify({ senderId: 'agent_1', recipientId: 'agent_2', payload }) }] });
+    const sendRaw = () =>
+      producer.send({
+        topic: rawTopic,
+        acks: -1,
+        messages: [{ key: 'agent_2', value: JSON.stringify({ senderId: 'agent_1', recipientId: 'agent_2', payload }) }],
+      });
     // The first records wait for the consumer groups to join; then a few to warm up.
     for (let i = 0; i < 20; i++) {
       await timed(sendRaw);
@@ -145,18 +158,32 @@ export async function runMessagesBench(options: BenchOptions): Promise<Report> {
       report.figure('assign.neo4j.p50', `pick+reserve p50, Neo4j, ${ttlMs} ms cache, ${volume.neo4jAgents} agents`, cached.latency.p50, 'ms');
       report.figure('assign.neo4j.p99', `pick+reserve p99, Neo4j, ${ttlMs} ms cache, ${volume.neo4jAgents} agents`, cached.latency.p99, 'ms');
       report.ratio('assign.neo4j.p99', 'Neo4j pick p99 with cache / without', cached.latency.p99, uncached.latency.p99);
-      report.note(`registering ${volume.neo4jAgents} agents in Neo4j took ${(registerMs / 1000).toFixed(1)} s; ${cached.teamPicks}/${volume.picks} cached picks went to the lead's team`);
-      report.note(`assignment: ${volume.picks} picks per directory, each reserve released at once; ${allSpecialties.length} warm-up picks first (one per specialty), not counted`);
-      report.target('assignment p99 < 20 ms (Neo4j, cache on as deployed)', cached.latency.p99 < 20, `${cached.latency.p99.toFixed(2)} ms (without the cache ${uncached.latency.p99.toFixed(2)} ms)`);
+      report.note(
+        `registering ${volume.neo4jAgents} agents in Neo4j took ${(registerMs / 1000).toFixed(1)} s; ${cached.teamPicks}/${volume.picks} cached picks went to the lead's team`,
+      );
+      report.note(
+        `assignment: ${volume.picks} picks per directory, each reserve released at once; ${allSpecialties.length} warm-up picks first (one per specialty), not counted`,
+      );
+      report.target(
+        'assignment p99 < 20 ms (Neo4j, cache on as deployed)',
+        cached.latency.p99 < 20,
+        `${cached.latency.p99.toFixed(2)} ms (without the cache ${uncached.latency.p99.toFixed(2)} ms)`,
+      );
     } finally {
       await graph.clear().catch(() => undefined);
       await driver.close();
     }
     report.target('assignment p99 < 20 ms (memory)', memory.latency.p99 < 20, `${memory.latency.p99.toFixed(2)} ms`);
     report.target('message p99 < 15 ms', busLatency.p99 < 15, `${busLatency.p99.toFixed(2)} ms (raw kafkajs ${rawLatency.p99.toFixed(2)} ms)`);
-    report.target('>= 600,000 msgs/min', busRate >= 600_000, `${Math.round(busRate).toLocaleString('en-US')} msgs/min (raw kafkajs ${Math.round(rawRate).toLocaleString('en-US')})`);
+    report.target(
+      '>= 600,000 msgs/min',
+      busRate >= 600_000,
+      `${Math.round(busRate).toLocaleString('en-US')} msgs/min (raw kafkajs ${Math.round(rawRate).toLocaleString('en-US')})`,
+    );
     if (options.quick) report.note('--quick registers 1,000 agents in Neo4j (5,000 take 10–20 s there); the full run registers 5,000 in both directories');
-    report.note(`messages: ${volume.roundTrips} sequential round trips each way; ${volume.messages} messages x2 per side at ${volume.concurrency} in flight; sender and recipient share this process; 2-core machine, one local broker`);
+    report.note(
+      `messages: ${volume.roundTrips} sequential round trips each way; ${volume.messages} messages x2 per side at ${volume.concurrency} in flight; sender and recipient share this process; 2-core machine, one local broker`,
+    );
   } finally {
     if (!busClosed) await bus.close();
     await eventBus.close();
@@ -169,12 +196,27 @@ export async function runMessagesBench(options: BenchOptions): Promise<Report> {
 /** Registers `count` agents: 6 leads, the rest specialists spread over every specialty, each reporting to its lead or not. Returns the ms it took. */
 async function register(directory: AgentDirectory, count: number): Promise<number> {
   const t0 = systemClock.now();
-  const registrations: AgentRegistration[] = managementRoles.map((role) => ({ id: `lead-${role}`, layer: 'MANAGEMENT', role, specialties: [], capacity: 5, demo: false }));
+  const registrations: AgentRegistration[] = managementRoles.map((role) => ({
+    id: `lead-${role}`,
+    layer: 'MANAGEMENT',
+    role,
+    specialties: [],
+    capacity: 5,
+    demo: false,
+  }));
   for (let i = 0; registrations.length < count; i++) {
     const specialty = allSpecialties[i % allSpecialties.length]!;
     // Half of each pool is in its lead's team, half reports elsewhere: the lead's preference has work to do.
     const supervisorId = Math.floor(i / allSpecialties.length) % 2 === 0 ? `lead-${leadRoleOf[groupOf(specialty)]}` : undefined;
-    registrations.push({ id: `s-${specialty}-${i}`, layer: 'SPECIALIST', role: specialty, specialties: [specialty], capacity: 3, demo: false, ...(supervisorId ? { supervisorId } : {}) });
+    registrations.push({
+      id: `s-${specialty}-${i}`,
+      layer: 'SPECIALIST',
+      role: specialty,
+      specialties: [specialty],
+      capacity: 3,
+      demo: false,
+      ...(supervisorId ? { supervisorId } : {}),
+    });
   }
   const registerStarted = now();
   await runConcurrently(registrations.length, 16, async (i) => void (await directory.register(registrations[i]!, t0)));

@@ -32,7 +32,12 @@ export async function runStateBench(options: BenchOptions): Promise<Report> {
     const rows = await seed(store, client, 'pg', Math.max(...concurrencies));
     const commitRaw = rawCommit(pool, rows);
     for (const c of concurrencies) {
-      const [raw, adapter] = await alternate(ms, c, (w) => commitRaw(w), (w) => commit(store, rows, w));
+      const [raw, adapter] = await alternate(
+        ms,
+        c,
+        (w) => commitRaw(w),
+        (w) => commit(store, rows, w),
+      );
       report.figure(`pg.raw.c${c}`, `raw pg transaction, ${c} writer(s)`, raw, 'transitions/s');
       report.figure(`pg.store.c${c}`, `WorkflowStore.commit, ${c} writer(s)`, adapter, 'transitions/s');
       report.ratio(`pg.c${c}`, `store / raw pg, ${c} writer(s)`, adapter, raw);
@@ -83,8 +88,12 @@ export async function runStateBench(options: BenchOptions): Promise<Report> {
     await redis.quit();
   }
   report.note('a transition = one transaction: processed-event mark + versioned subtask UPDATE + one outbox row (the per-event write of every function)');
-  report.note('raw pg does the same row work on the same tables through a bare pg.Pool, one statement per round trip (BEGIN, INSERT, UPDATE, INSERT, COMMIT); the store sends one commit as one SELECT amas_commit(...) and commits asked for at once as one SELECT amas_commit_set(...) per group (group commit), hence > 1')
-  report.note('a lease cycle = acquire + release; the store runs one Lua script each (lease, fencing counter, expiry index, holder set) where raw Redis does SET NX PX and DEL');
+  report.note(
+    'raw pg does the same row work on the same tables through a bare pg.Pool, one statement per round trip (BEGIN, INSERT, UPDATE, INSERT, COMMIT); the store sends one commit as one SELECT amas_commit(...) and commits asked for at once as one SELECT amas_commit_set(...) per group (group commit), hence > 1',
+  );
+  report.note(
+    'a lease cycle = acquire + release; the store runs one Lua script each (lease, fencing counter, expiry index, holder set) where raw Redis does SET NX PX and DEL',
+  );
   printReport(report, options.print);
   return report;
 }
@@ -99,7 +108,10 @@ interface Rows {
 async function seed(store: WorkflowStore, sql: SqlClient | undefined, tag: string, writers: number): Promise<Rows> {
   const rows: Rows = { ids: [], versions: [], seq: 0 };
   const workflowId = `wf_bench_${tag}`;
-  await store.createWorkflow({ id: workflowId, description: 'benchmark', priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: new Date().toISOString() }, []);
+  await store.createWorkflow(
+    { id: workflowId, description: 'benchmark', priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: new Date().toISOString() },
+    [],
+  );
   for (let w = 0; w < writers; w++) {
     const id = `st_bench_${tag}_${w}`;
     const insert = `INSERT INTO subtasks (id, workflow_id, title, description, specialty, phase, estimated_minutes, priority, review_required, status, updated_at)
@@ -113,14 +125,37 @@ async function seed(store: WorkflowStore, sql: SqlClient | undefined, tag: strin
 }
 
 const subtask = (id: string, workflowId: string): NonNullable<StateChange['insertSubtasks']>[number] => ({
-  id, workflowId, title: 'bench', description: 'bench', specialty: 'data_analyst', phase: 'analysis', estimatedMinutes: 30, priority: 1,
-  dependsOn: [], successCriteria: [], qualityCheckpoints: [], reviewRequired: false, status: 'ready', assignedAgent: null, attempts: 0,
-  leaseToken: null, deadline: null, quality: null, output: null, lastError: null, version: 1, updatedAt: new Date().toISOString(),
+  id,
+  workflowId,
+  title: 'bench',
+  description: 'bench',
+  specialty: 'data_analyst',
+  phase: 'analysis',
+  estimatedMinutes: 30,
+  priority: 1,
+  dependsOn: [],
+  successCriteria: [],
+  qualityCheckpoints: [],
+  reviewRequired: false,
+  status: 'ready',
+  assignedAgent: null,
+  attempts: 0,
+  leaseToken: null,
+  deadline: null,
+  quality: null,
+  output: null,
+  lastError: null,
+  version: 1,
+  updatedAt: new Date().toISOString(),
 });
 
 /** The event a dispatch would emit: about the size of a real one. */
 const outboxEvent = (id: string, subtaskId: string, n: number): AnyCloudEvent => ({
-  specversion: '1.0', id, source: 'amas/bench', type: 'subtask.assigned', time: new Date().toISOString(),
+  specversion: '1.0',
+  id,
+  source: 'amas/bench',
+  type: 'subtask.assigned',
+  time: new Date().toISOString(),
   data: { workflowId: 'wf_bench', subtaskId, attempt: n, agentId: `demo-data_analyst-${n % 5}`, leaseToken: n },
 });
 
@@ -131,7 +166,9 @@ async function commit(store: WorkflowStore, rows: Rows, w: number): Promise<void
   await store.commit({
     consumer: 'bench',
     eventId,
-    subtaskUpdates: [{ id, expectedVersion: rows.versions[w]!, patch: { status: 'in_progress', assignedAgent: `demo-data_analyst-${n % 5}`, attempts: n, leaseToken: n } }],
+    subtaskUpdates: [
+      { id, expectedVersion: rows.versions[w]!, patch: { status: 'in_progress', assignedAgent: `demo-data_analyst-${n % 5}`, attempts: n, leaseToken: n } },
+    ],
     outbox: [{ topic: 'amas.subtasks.assigned', key: 'wf_bench', event: outboxEvent(eventId, id, n) }],
   });
   rows.versions[w]! += 1;
@@ -152,7 +189,11 @@ function rawCommit(pool: pg.Pool, rows: Rows) {
         [id, rows.versions[w], 'in_progress', `demo-data_analyst-${n % 5}`, n, n],
       );
       if (updated.rowCount !== 1) throw new Error(`raw update of ${id} found no row at version ${rows.versions[w]}`);
-      await conn.query('INSERT INTO outbox (topic, key, event) VALUES ($1, $2, $3::text::jsonb)', ['amas.subtasks.assigned', 'wf_bench', JSON.stringify(outboxEvent(eventId, id, n))]);
+      await conn.query('INSERT INTO outbox (topic, key, event) VALUES ($1, $2, $3::text::jsonb)', [
+        'amas.subtasks.assigned',
+        'wf_bench',
+        JSON.stringify(outboxEvent(eventId, id, n)),
+      ]);
       await conn.query('COMMIT');
       rows.versions[w]! += 1;
     } catch (error) {

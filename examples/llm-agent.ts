@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   const logger = createLogger(config.ORCHESTRATION_LOG_LEVEL, 'llm-agent');
   const description = process.argv.slice(2).join(' ') || 'Write a quick summary of the benefits of event-driven architecture';
   const { workflow, subtasks } = await runWithAgents({ description, handle: llmHandle(settings), config, logger });
-  process.stdout.write(`${JSON.stringify({ workflowId: workflow.id, status: workflow.status, subtasks: subtasks.map((s) => ({ specialty: s.specialty, status: s.status, quality: s.quality, output: s.output })) }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ workflowId: workflow.id, status: workflow.status, subtasks: subtasks.map((s) => ({ specialty: s.specialty, status: s.status, quality: s.quality, output: s.output })) }, null, 2)}\n`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -14,8 +14,14 @@ export function textStats(text: string) {
   const words = text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? [];
   const counts = new Map<string, number>();
   for (const word of words) if (!stopWords.has(word) && word.length > 2) counts.set(word, (counts.get(word) ?? 0) + 1);
-  const keywords = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 5).map(([word]) => word);
-  const sentences = text.split(/[.!?]+/).map((s) => s.trim()).filter(Boolean);
+  const keywords = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, 5)
+    .map(([word]) => word);
+  const sentences = text
+    .split(/[.!?]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
   return { words: words.length, sentences: sentences.length, keywords, summary: sentences[0] ?? '' };
 }
 
@@ -34,7 +40,9 @@ async function main(): Promise<void> {
   const logger = createLogger(config.ORCHESTRATION_LOG_LEVEL, 'tool-agent');
   const description = process.argv.slice(2).join(' ') || 'Research AI market trends and create presentation';
   const { workflow, subtasks } = await runWithAgents({ description, handle: toolAgentHandle, config, logger });
-  process.stdout.write(`${JSON.stringify({ workflowId: workflow.id, status: workflow.status, subtasks: subtasks.map((s) => ({ specialty: s.specialty, status: s.status, output: s.output })) }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ workflowId: workflow.id, status: workflow.status, subtasks: subtasks.map((s) => ({ specialty: s.specialty, status: s.status, output: s.output })) }, null, 2)}\n`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

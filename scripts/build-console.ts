@@ -62,11 +62,17 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (wanted) {
     try {
       const sizes = await buildConsole();
-      console.log(`console/dist: ${Object.entries(sizes).map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(1)} KiB`).join(', ')}`);
+      console.log(
+        `console/dist: ${Object.entries(sizes)
+          .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(1)} KiB`)
+          .join(', ')}`,
+      );
     } catch (error) {
       // Without the devDependencies (a production install) the shipped bundle is served as it is.
       if (need === 'missing' || !process.argv.includes('--if-stale')) throw error;
-      console.warn(`console/dist is older than console/src and cannot be rebuilt here (${error instanceof Error ? error.message : String(error)}); serving it as it is`);
+      console.warn(
+        `console/dist is older than console/src and cannot be rebuilt here (${error instanceof Error ? error.message : String(error)}); serving it as it is`,
+      );
     }
   }
 }

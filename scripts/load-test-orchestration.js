@@ -67,6 +67,6 @@ export function read() {
   const list = http.get(`${BASE_URL}/v1/workflows?limit=20`, { tags: { name: 'GET /v1/workflows' } });
   check(list, { 'list ok': (r) => r.status === 200 });
   const health = http.get(`${BASE_URL}/health/orchestration`, { tags: { name: 'GET /health/orchestration' } });
-  check(health, { 'healthy': (r) => r.status === 200 });
+  check(health, { healthy: (r) => r.status === 200 });
   sleep(1);
 }

@@ -62,7 +62,9 @@ const started = performance.now();
 await Promise.all(Array.from({ length: concurrency }, () => worker()));
 const seconds = (performance.now() - started) / 1000;
 
-const lines = [`${samples.length} requests in ${seconds.toFixed(2)} s: ${(samples.length / seconds).toFixed(1)} req/s (concurrency ${concurrency}, ${base.origin})`];
+const lines = [
+  `${samples.length} requests in ${seconds.toFixed(2)} s: ${(samples.length / seconds).toFixed(1)} req/s (concurrency ${concurrency}, ${base.origin})`,
+];
 for (const route of [...new Set(samples.map((s) => s.route))]) {
   const of = samples.filter((s) => s.route === route);
   const ms = of.map((s) => s.ms).sort((a, b) => a - b);

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+npx prettier --check . --log-level warn
 npx eslint .
 npx tsc --noEmit -p tsconfig.json
 npx tsc --noEmit -p console/tsconfig.json

@@ -5,7 +5,10 @@ import { defaultConfig } from './config.js';
 import { ConcurrencyConflictError, DependencyUnavailableError, NotFoundError, isRetriable } from './errors.js';
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
-const fail = (error: unknown = refused()) => () => Promise.reject(error);
+const fail =
+  (error: unknown = refused()) =>
+  () =>
+    Promise.reject(error);
 const ok = () => Promise.resolve('ok');
 
 function setup(threshold = 3, recoveryMs = 1_000) {

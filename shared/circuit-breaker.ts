@@ -132,7 +132,10 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
   };
 }
 
-type BreakerConfig = Pick<Config, 'ORCHESTRATION_ENABLE_CIRCUIT_BREAKER' | 'ORCHESTRATION_CIRCUIT_BREAKER_THRESHOLD' | 'ORCHESTRATION_CIRCUIT_BREAKER_RECOVERY'>;
+type BreakerConfig = Pick<
+  Config,
+  'ORCHESTRATION_ENABLE_CIRCUIT_BREAKER' | 'ORCHESTRATION_CIRCUIT_BREAKER_THRESHOLD' | 'ORCHESTRATION_CIRCUIT_BREAKER_RECOVERY'
+>;
 
 /** The breaker the configuration asks for, or null when ORCHESTRATION_ENABLE_CIRCUIT_BREAKER=false. */
 export function circuitBreakerFromConfig(name: string, config: BreakerConfig, clock: Clock): CircuitBreaker | null {

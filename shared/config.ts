@@ -42,7 +42,12 @@ export const configEntries = {
   ORCHESTRATION_MAX_AGENTS_PER_POOL: integer(1, 10_000, 5, 'Maximum agents per specialty pool'),
   ORCHESTRATION_MAX_TASKS_PER_AGENT: integer(1, 1_000, 3, 'Maximum concurrent tasks per agent'),
   ORCHESTRATION_HEARTBEAT_INTERVAL: number(0.05, 3_600, 60, 'Seconds between agent heartbeats (health reports; an agent silent for 3 intervals is unhealthy)'),
-  ORCHESTRATION_LEASE_TTL_SECONDS: number(0.15, 3_600, 6, "Seconds a subtask's lease lives unrenewed; agents renew every third of it, so 3 missed renewals re-run the work"),
+  ORCHESTRATION_LEASE_TTL_SECONDS: number(
+    0.15,
+    3_600,
+    6,
+    "Seconds a subtask's lease lives unrenewed; agents renew every third of it, so 3 missed renewals re-run the work",
+  ),
   ORCHESTRATION_MAX_AGENT_SPAWN_RATE: number(0.01, 10_000, 10, 'Maximum agents spawned per second'),
   ORCHESTRATION_AGENT_FAILURE_THRESHOLD: integer(1, 100, 3, 'Failures after which an agent is unhealthy'),
   // Task decomposition

@@ -14,27 +14,44 @@ export const infraSchema = z.object({
   /** host:port[,host:port…] of the Kafka cluster. */
   KAFKA_BROKERS: z
     .string()
-    .regex(/^\s*(?:\[[^\]\s]+\]|[^\s,:[\]]+):\d{1,5}\s*(?:,\s*(?:\[[^\]\s]+\]|[^\s,:[\]]+):\d{1,5}\s*)*$/, 'a comma list of host:port (e.g. kafka-1:9092,kafka-2:9092)')
+    .regex(
+      /^\s*(?:\[[^\]\s]+\]|[^\s,:[\]]+):\d{1,5}\s*(?:,\s*(?:\[[^\]\s]+\]|[^\s,:[\]]+):\d{1,5}\s*)*$/,
+      'a comma list of host:port (e.g. kafka-1:9092,kafka-2:9092)',
+    )
     .optional(),
-  DATABASE_URL: z.string().regex(/^postgres(?:ql)?:\/\/\S+$/, 'a postgres:// or postgresql:// connection URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(?:ql)?:\/\/\S+$/, 'a postgres:// or postgresql:// connection URL')
+    .optional(),
   /**
    * Where the embedded PGlite keeps its files, so `npm start` keeps workflows across restarts;
    * `memory` keeps nothing. Ignored when DATABASE_URL is set.
    */
-  AMAS_DATA_DIR: z.string().trim().min(1).default('./.amas-data').transform((dir) => (dir.toLowerCase() === 'memory' ? null : dir)),
+  AMAS_DATA_DIR: z
+    .string()
+    .trim()
+    .min(1)
+    .default('./.amas-data')
+    .transform((dir) => (dir.toLowerCase() === 'memory' ? null : dir)),
   /**
    * Group commit on PostgreSQL: a process's concurrent snapshot reads and commits share statements
    * and transactions (about twice the events/s in bench:kafka). Off by default: with it on, the
    * chaos suite's re-dispatch of lost work exceeded its 5 s bound in 3 of 9 runs (worst 7.3 s).
    */
-  DATABASE_GROUP_COMMIT: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  DATABASE_GROUP_COMMIT: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   REDIS_URL: z.string().min(1).optional(),
   NEO4J_URL: z.string().min(1).optional(),
   /** Derives every agent's message-signing key; processes that exchange messages must share it. */
   AMAS_MESSAGE_SECRET: z.string().min(16, 'AMAS_MESSAGE_SECRET needs at least 16 characters').optional(),
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1_000).default(6),
   /** Keeps environments that share one cluster apart: every topic and consumer group gets the prefix. */
-  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, underscore and dash only').default(''),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, underscore and dash only')
+    .default(''),
   /**
    * Workflows (record keys) one consumer works on at once within a partition, each in order. More
    * keys at once means larger group commits to PostgreSQL and more events/s (16 in the benchmark),
@@ -45,7 +62,10 @@ export const infraSchema = z.object({
   /** How soon a killed consumer's partitions move to a live one (the broker's minimum is 6000). */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
   /** Names one demo-agents process among several: its agents are demo-<instance>-…, its inbox group its own. */
-  AMAS_DEMO_AGENT_INSTANCE: z.string().regex(/^[a-z0-9-]*$/, 'lower-case letters, digits and dashes only').default(''),
+  AMAS_DEMO_AGENT_INSTANCE: z
+    .string()
+    .regex(/^[a-z0-9-]*$/, 'lower-case letters, digits and dashes only')
+    .default(''),
   /** Keeps environments that share one Neo4j database apart. */
   NEO4J_NAMESPACE: z.string().min(1).default('default'),
   /** Where the API listens; `none` authentication is refused unless this is a loopback address. */
@@ -60,7 +80,12 @@ export const infraSchema = z.object({
   OIDC_ALGORITHMS: z
     .string()
     .default('RS256,ES256,PS256,EdDSA')
-    .transform((list) => list.split(',').map((a) => a.trim()).filter(Boolean))
+    .transform((list) =>
+      list
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^(RS|PS|ES)(256|384|512)$|^ES256K$|^EdDSA$|^Ed25519$/, 'an asymmetric JWS algorithm (never none or HS*)')).min(1)),
   OIDC_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   /** A token naming an unknown `kid` refetches the JWKS (key rotation), at most once per this many seconds. */
@@ -70,12 +95,18 @@ export const infraSchema = z.object({
   /** Claim naming the caller's tenant (a dotted path reads nested claims); `*` is every tenant. */
   OIDC_TENANT_CLAIM: z.string().min(1).default('tenant'),
   /** The tenant of a token without OIDC_TENANT_CLAIM; unset, such a token is refused (401) rather than guessed. */
-  OIDC_DEFAULT_TENANT: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'one tenant name: letters, digits, dot, underscore and dash (up to 63)').optional(),
+  OIDC_DEFAULT_TENANT: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'one tenant name: letters, digits, dot, underscore and dash (up to 63)')
+    .optional(),
   /** Requests per second each credential may make (a token bucket per process); 0 turns the limit off. */
   AMAS_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(20),
   AMAS_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
   /** /metrics without a credential when the API listens beyond loopback (a scraper without a token); on loopback it is always open. */
-  AMAS_METRICS_PUBLIC: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  AMAS_METRICS_PUBLIC: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   /** main-function.ts: `kafka` (its own consumer group) or `http` (Knative posts CloudEvents to `/`). */
   AMAS_FUNCTION_TRANSPORT: z.enum(['kafka', 'http']).default('kafka'),
   // The Lambda role (main-lambda.ts, serverless.yml): SQS carries the events, DynamoDB the leases.

@@ -22,7 +22,17 @@ export function LiveIndicator({ mode }: { mode: LiveMode }) {
   );
 }
 
-export function Card({ title, actions, children, class: extra }: { title?: ComponentChildren; actions?: ComponentChildren; children: ComponentChildren; class?: string }) {
+export function Card({
+  title,
+  actions,
+  children,
+  class: extra,
+}: {
+  title?: ComponentChildren;
+  actions?: ComponentChildren;
+  children: ComponentChildren;
+  class?: string;
+}) {
   return (
     <section class={`card ${extra ?? ''}`}>
       {(title || actions) && (
@@ -47,7 +57,11 @@ export function Meter({ value, max, tone }: { value: number; max: number; tone?:
 }
 
 export function ErrorNote({ error }: { error: string | null }) {
-  return error ? <div class="note note-error" role="alert">{error}</div> : null;
+  return error ? (
+    <div class="note note-error" role="alert">
+      {error}
+    </div>
+  ) : null;
 }
 
 export const message = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -42,7 +42,20 @@ describe('timelines', () => {
 });
 
 describe('applyChange', () => {
-  const subtask = { id: 'wf_1.s1', title: 't', specialty: 'data_analyst', phase: 'analysis', status: 'ready', assignedAgent: null, attempts: 0, dependsOn: [], quality: null, deadline: null, lastError: null, output: null };
+  const subtask = {
+    id: 'wf_1.s1',
+    title: 't',
+    specialty: 'data_analyst',
+    phase: 'analysis',
+    status: 'ready',
+    assignedAgent: null,
+    attempts: 0,
+    dependsOn: [],
+    quality: null,
+    deadline: null,
+    lastError: null,
+    output: null,
+  };
   const view = {
     workflowId: 'wf_1',
     status: 'running',

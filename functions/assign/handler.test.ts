@@ -17,7 +17,12 @@ async function readyWork(options: HarnessOptions = {}, steps: StepSpec[] = twoRo
 }
 
 /** Gives an agent a finished task so its record has history (quality, success, duration). */
-async function history(h: Awaited<ReturnType<typeof readyWork>>['h'], agentId: string, outcome: { success: boolean; quality: number; durationMs: number }, n = 1) {
+async function history(
+  h: Awaited<ReturnType<typeof readyWork>>['h'],
+  agentId: string,
+  outcome: { success: boolean; quality: number; durationMs: number },
+  n = 1,
+) {
   for (let i = 0; i < n; i++) {
     const key = `history-${agentId}-${i}-${Math.random()}`;
     await h.directory.reserve(agentId, key);
@@ -130,7 +135,9 @@ describe('assign', () => {
     expect(await h.subtask(ready[1]!.data.subtaskId)).toMatchObject({ status: 'ready', assignedAgent: null });
     expect(await h.outbox()).toEqual([]);
     expect((await h.directory.get('only'))?.load).toBe(1);
-    expect((await h.store.findWaitingSubtasks(['data_analyst'], 10, waitingOrderOf(h.config, h.clock.now()))).map((s) => s.id)).toEqual([ready[1]!.data.subtaskId]);
+    expect((await h.store.findWaitingSubtasks(['data_analyst'], 10, waitingOrderOf(h.config, h.clock.now()))).map((s) => s.id)).toEqual([
+      ready[1]!.data.subtaskId,
+    ]);
     expect((await h.workflow(workflowId)).status).toBe('running');
   });
 
@@ -227,7 +234,11 @@ describe('assign', () => {
     const { h, workflowId, ready } = await readyWork();
     await h.agent('analyst', 'data_analyst');
     const workflow = await h.workflow(workflowId);
-    await h.store.commit({ consumer: 'test', eventId: 'pause-1', workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { status: 'paused' } }] });
+    await h.store.commit({
+      consumer: 'test',
+      eventId: 'pause-1',
+      workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { status: 'paused' } }],
+    });
     const result = await h.run('assign', ready[0]!);
     expect(result).toMatchObject({ status: 'skipped', outcome: { skipped: 'workflow is paused' } });
     expect(await h.subtask(ready[0]!.data.subtaskId)).toMatchObject({ status: 'ready', assignedAgent: null });

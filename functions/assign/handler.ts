@@ -22,7 +22,10 @@ export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps):
 
   // Only the workflow's tenant's own agents and shared ones: never another tenant's.
   const { tenant } = workflow;
-  const [candidates, lead] = await Promise.all([deps.directory.candidates(subtask.specialty, tenant), deps.directory.leadFor?.(groupOf(subtask.specialty)) ?? null]);
+  const [candidates, lead] = await Promise.all([
+    deps.directory.candidates(subtask.specialty, tenant),
+    deps.directory.leadFor?.(groupOf(subtask.specialty)) ?? null,
+  ]);
   // The tenant's own free agents are no use to other tenants' waiting work: take one without queueing behind it.
   const own = candidates.filter((agent) => agent.tenant !== undefined);
   const ownFree = freeSlots(own, deps) > 0;
@@ -59,13 +62,25 @@ export type PickDeps = Pick<AssignDeps, 'directory' | 'clock'> & {
  * the lead) are tried first, best score first, then the rest of the pool. Without a lead the pool
  * is ranked by score alone. Returns the agent whose slot was reserved (or null) and the lead asked.
  */
-export async function pickAgent(specialty: Specialty, avoid: readonly string[], workKey: string, deps: PickDeps, tenant?: string): Promise<{ agent: AgentRecord | null; leadId: string | null }> {
+export async function pickAgent(
+  specialty: Specialty,
+  avoid: readonly string[],
+  workKey: string,
+  deps: PickDeps,
+  tenant?: string,
+): Promise<{ agent: AgentRecord | null; leadId: string | null }> {
   const [lead, candidates] = await Promise.all([deps.directory.leadFor?.(groupOf(specialty)) ?? null, deps.directory.candidates(specialty, tenant)]);
   return reserveBest(candidates, lead?.id ?? null, avoid, workKey, deps);
 }
 
 /** pickAgent over candidates and a lead already read. */
-async function reserveBest(candidates: AgentRecord[], leadId: string | null, avoid: readonly string[], workKey: string, deps: PickDeps): Promise<{ agent: AgentRecord | null; leadId: string | null }> {
+async function reserveBest(
+  candidates: AgentRecord[],
+  leadId: string | null,
+  avoid: readonly string[],
+  workKey: string,
+  deps: PickDeps,
+): Promise<{ agent: AgentRecord | null; leadId: string | null }> {
   for (const agent of preferTeam(rankCandidates(candidates, healthRules(deps.clock.now(), deps.config), avoid), leadId, avoid)) {
     if (await deps.directory.reserve(agent.id, workKey)) return { agent, leadId };
   }

@@ -4,10 +4,7 @@ import { leaseKeyOf, workKeyOf } from '../../shared/domain/protocol.js';
 import type { AgentDirectory, AgentSpawner, Clock, Effect, Ids, LeaseStore, Planner, WorkflowStore } from '../../shared/ports/index.js';
 
 /** Handlers read state through the store but never write it: they return an Outcome. */
-export type WorkflowReader = Pick<
-  WorkflowStore,
-  'getWorkflow' | 'getSubtask' | 'getSubtasks' | 'findWaitingSubtasks'
->;
+export type WorkflowReader = Pick<WorkflowStore, 'getWorkflow' | 'getSubtask' | 'getSubtasks' | 'findWaitingSubtasks'>;
 
 /** The agent directory as a handler that only decides sees it: what it releases, it returns as effects. */
 export type DirectoryReader = Pick<AgentDirectory, 'get' | 'list' | 'supervisorOf' | 'leadFor'>;
@@ -24,7 +21,10 @@ export interface DecomposeDeps extends CommonDeps {
   planner: Planner;
   /** Where a plan awaiting approval sends its APPROVAL_REQUEST (the executive layer). */
   directory: Pick<AgentDirectory, 'list'>;
-  config: Pick<Config, 'ORCHESTRATION_MAX_SUBTASKS' | 'ORCHESTRATION_DECOMPOSITION_TIMEOUT' | 'ORCHESTRATION_PLAN_APPROVAL' | 'ORCHESTRATION_WORKFLOW_BUDGET_USD'>;
+  config: Pick<
+    Config,
+    'ORCHESTRATION_MAX_SUBTASKS' | 'ORCHESTRATION_DECOMPOSITION_TIMEOUT' | 'ORCHESTRATION_PLAN_APPROVAL' | 'ORCHESTRATION_WORKFLOW_BUDGET_USD'
+  >;
 }
 
 export interface AssignDeps extends CommonDeps {
@@ -45,10 +45,7 @@ export interface AssignDeps extends CommonDeps {
 
 export interface DispatchDeps extends CommonDeps {
   leases: LeaseStore;
-  config: Pick<
-    Config,
-    'ORCHESTRATION_LEASE_TTL_SECONDS' | 'ORCHESTRATION_SUBTASK_TIMEOUT_FACTOR' | 'ORCHESTRATION_WORKFLOW_TIMEOUT'
-  >;
+  config: Pick<Config, 'ORCHESTRATION_LEASE_TTL_SECONDS' | 'ORCHESTRATION_SUBTASK_TIMEOUT_FACTOR' | 'ORCHESTRATION_WORKFLOW_TIMEOUT'>;
 }
 
 export interface CompleteDeps extends CommonDeps {

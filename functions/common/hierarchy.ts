@@ -24,7 +24,10 @@ export async function deliveryExecutive(directory: Pick<AgentDirectory, 'list'>)
 export function preferTeam<T extends Pick<AgentRecord, 'id' | 'supervisorId'>>(ranked: readonly T[], leadId: string | null, avoid: readonly string[]): T[] {
   if (!leadId) return [...ranked];
   const rank = (a: T) => (avoid.includes(a.id) ? 2 : a.supervisorId === leadId ? 0 : 1);
-  return ranked.map((agent, i) => ({ agent, i })).sort((a, b) => rank(a.agent) - rank(b.agent) || a.i - b.i).map((e) => e.agent);
+  return ranked
+    .map((agent, i) => ({ agent, i }))
+    .sort((a, b) => rank(a.agent) - rank(b.agent) || a.i - b.i)
+    .map((e) => e.agent);
 }
 
 export interface DirectMessage {

@@ -59,7 +59,15 @@ describe('complete', () => {
     expect(outcome.after).toEqual([
       { kind: 'releaseLease', key: leaseKeyOf(id('a')), token: leaseToken },
       { kind: 'releaseSlot', agentId, workKey: workKeyOf(id('a'), 1), outcome: result },
-      { kind: 'recordWork', agentId, subtaskId: id('a'), workflowId, outcome: result, at: h.clock.now(), lineage: { attempt: 1, dependsOn: [], produced: true } },
+      {
+        kind: 'recordWork',
+        agentId,
+        subtaskId: id('a'),
+        workflowId,
+        outcome: result,
+        at: h.clock.now(),
+        lineage: { attempt: 1, dependsOn: [], produced: true },
+      },
     ]);
     expect(await h.leases.get(leaseKeyOf(id('a')))).toMatchObject({ token: leaseToken });
     expect(await h.directory.get(agentId)).toMatchObject({ load: 1, completed: 0 });
@@ -84,7 +92,13 @@ describe('complete', () => {
     const first = of('a');
     const low = h.completed(first, 0.5);
     await h.run('complete', low);
-    expect(await h.subtask(id('a'))).toMatchObject({ status: 'ready', assignedAgent: null, leaseToken: null, attempts: 1, lastError: expect.stringMatching(/quality 0.5 below threshold 0.85/) });
+    expect(await h.subtask(id('a'))).toMatchObject({
+      status: 'ready',
+      assignedAgent: null,
+      leaseToken: null,
+      attempts: 1,
+      lastError: expect.stringMatching(/quality 0.5 below threshold 0.85/),
+    });
     expect(await readyEvents(h)).toEqual([{ workflowId, subtaskId: id('a'), specialty: 'data_analyst', attempt: 2, excludeAgents: [first.data.agentId] }]);
     expect(await h.directory.get(first.data.agentId)).toMatchObject({ failed: 1, consecutiveFailures: 1 });
     await expectIdempotent(h, 'complete', low, workflowId);
@@ -145,7 +159,11 @@ describe('complete', () => {
     const { h, workflowId, of, id } = await running(diamond, { gates });
     await h.run('complete', h.completed(of('a'), 0.92));
     await h.run('complete', h.completed(of('b'), 0.86)); // both pass 0.85; the mean 0.89 misses the gate
-    expect(await h.subtask(id('b'))).toMatchObject({ status: 'ready', attempts: 1, lastError: expect.stringMatching(/quality gate analysis_accuracy scored 0.890 below 0.9/) });
+    expect(await h.subtask(id('b'))).toMatchObject({
+      status: 'ready',
+      attempts: 1,
+      lastError: expect.stringMatching(/quality gate analysis_accuracy scored 0.890 below 0.9/),
+    });
     expect(await h.subtask(id('a'))).toMatchObject({ status: 'completed' });
     expect((await h.subtask(id('c'))).status).toBe('pending');
     expect((await readyEvents(h)).map((r) => [r.subtaskId, r.attempt])).toEqual([[id('b'), 2]]);
@@ -182,7 +200,10 @@ describe('complete', () => {
   });
 
   it('wakes one subtask of another workflow waiting for the freed capacity', async () => {
-    const h = await createHarness({ planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]), config: { ORCHESTRATION_MAX_TASKS_PER_AGENT: 1 } });
+    const h = await createHarness({
+      planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]),
+      config: { ORCHESTRATION_MAX_TASKS_PER_AGENT: 1 },
+    });
     await h.agent('analyst', 'data_analyst');
     const { workflowId: first } = await h.start('first');
     const [busy] = await h.pump();
@@ -198,12 +219,18 @@ describe('complete', () => {
   });
 
   it("a tenant's agent freeing its slot wakes its own tenant's waiting work, even behind other tenants' older backlog", async () => {
-    const h = await createHarness({ planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]), config: { ORCHESTRATION_MAX_TASKS_PER_AGENT: 1 } });
+    const h = await createHarness({
+      planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]),
+      config: { ORCHESTRATION_MAX_TASKS_PER_AGENT: 1 },
+    });
     await h.agent('acme-analyst', 'data_analyst', { tenant: 'acme' });
     const submitFor = async (tenant: string, description: string): Promise<string> => {
       const workflowId = uniqueId(tenant);
       const event = makeEvent(taskSubmitted, { workflowId, description, priority: 'NORMAL', metadata: {}, requireApproval: false }, h.context);
-      await h.store.createWorkflow({ id: workflowId, description, priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: isoTime(h.clock.now()), tenant }, []);
+      await h.store.createWorkflow(
+        { id: workflowId, description, priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: isoTime(h.clock.now()), tenant },
+        [],
+      );
       await h.run('decompose', event);
       return workflowId;
     };

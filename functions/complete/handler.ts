@@ -33,7 +33,9 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
   // What the agent spent on a model is the workflow's, even for a stale result: it was spent either way.
   const usage = event.data.usage && addUsage(workflow.usage, event.data.usage);
   if (subtask.status !== 'in_progress' || subtask.attempts !== attempt || subtask.leaseToken !== leaseToken || subtask.assignedAgent !== agentId) {
-    const stale = nothing(`stale result: subtask is ${subtask.status}, attempt ${subtask.attempts}, token ${subtask.leaseToken}; result has attempt ${attempt}, token ${leaseToken}`);
+    const stale = nothing(
+      `stale result: subtask is ${subtask.status}, attempt ${subtask.attempts}, token ${subtask.leaseToken}; result has attempt ${attempt}, token ${leaseToken}`,
+    );
     return usage ? { ...stale, change: { workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { usage } }] } } : stale;
   }
 
@@ -43,7 +45,16 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
     quality: event.type === 'subtask.completed' ? event.data.quality : 0,
     durationMs: event.type === 'subtask.completed' ? event.data.durationMs : 0,
   };
-  const after: Effect[] = ownResultEffects({ workflowId, subtask, agentId, attempt, leaseToken, outcome, produced: event.type === 'subtask.completed', at: deps.clock.now() });
+  const after: Effect[] = ownResultEffects({
+    workflowId,
+    subtask,
+    agentId,
+    attempt,
+    leaseToken,
+    outcome,
+    produced: event.type === 'subtask.completed',
+    at: deps.clock.now(),
+  });
   const directory = countingOwnResult(deps.directory, agentId, outcome);
 
   const work = new WorkingSet(subtasks);
@@ -61,7 +72,14 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
     if (target.attempts >= 2 && target.assignedAgent) {
       const reasons = [target.lastError, reason].filter((r): r is string => typeof r === 'string' && r.length > 0);
       await escalateFailure(out, { ...deps, directory, failureThreshold: deps.config.ORCHESTRATION_AGENT_FAILURE_THRESHOLD }, event.id, {
-        workflowId, subtaskId: target.id, specialty: target.specialty, agentId: target.assignedAgent, attempts: target.attempts, maxAttempts, reasons, retrying: target.attempts < maxAttempts,
+        workflowId,
+        subtaskId: target.id,
+        specialty: target.specialty,
+        agentId: target.assignedAgent,
+        attempts: target.attempts,
+        maxAttempts,
+        reasons,
+        retrying: target.attempts < maxAttempts,
       });
     }
     if (target.attempts < maxAttempts) {
@@ -76,7 +94,12 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
   const budget = deps.config.ORCHESTRATION_WORKFLOW_BUDGET_USD;
   if (usage && overBudget(usage, budget)) {
     // This result is kept; nothing more runs: the open subtasks are cancelled and what they hold released.
-    work.set(subtaskId, passed ? { status: 'completed', quality: event.data.quality, output: event.data.output, lastError: null } : { status: 'failed', lastError: 'the workflow ran out of budget' });
+    work.set(
+      subtaskId,
+      passed
+        ? { status: 'completed', quality: event.data.quality, output: event.data.output, lastError: null }
+        : { status: 'failed', lastError: 'the workflow ran out of budget' },
+    );
     failWorkflow(budgetExceededReason(usage, budget));
   } else if (!passed) {
     const reason =
@@ -100,7 +123,9 @@ export async function complete(event: ResultEvent, deps: CompleteDeps): Promise<
   return {
     change: {
       subtaskUpdates: work.updates(),
-      ...(workflowPatch || usage ? { workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { ...workflowPatch, ...(usage ? { usage } : {}) } }] } : {}),
+      ...(workflowPatch || usage
+        ? { workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { ...workflowPatch, ...(usage ? { usage } : {}) } }] }
+        : {}),
     },
     emit: out.events,
     after,
@@ -132,7 +157,14 @@ async function releaseDependents(workflow: Workflow, work: WorkingSet, out: Emit
         messageType: 'APPROVAL_REQUEST',
         priority: workflow.priority,
         n: out.events.length,
-        payload: { stage: 'delivery', workflowId: workflow.id, subtaskCount: all.length, averageQuality, approve: `/v1/workflows/${workflow.id}/approve`, reject: `/v1/workflows/${workflow.id}/reject` },
+        payload: {
+          stage: 'delivery',
+          workflowId: workflow.id,
+          subtaskCount: all.length,
+          averageQuality,
+          approve: `/v1/workflows/${workflow.id}/approve`,
+          reject: `/v1/workflows/${workflow.id}/reject`,
+        },
       });
     }
     return { status: 'awaiting_approval' };

@@ -20,7 +20,15 @@ export function ownResultEffects(result: OwnResult): Effect[] {
   return [
     { kind: 'releaseLease', key: leaseKeyOf(subtask.id), token: result.leaseToken },
     { kind: 'releaseSlot', agentId, workKey: workKeyOf(subtask.id, attempt), outcome },
-    { kind: 'recordWork', agentId, subtaskId: subtask.id, workflowId, outcome, at: result.at, lineage: { attempt, dependsOn: subtask.dependsOn, produced: result.produced } },
+    {
+      kind: 'recordWork',
+      agentId,
+      subtaskId: subtask.id,
+      workflowId,
+      outcome,
+      at: result.at,
+      lineage: { attempt, dependsOn: subtask.dependsOn, produced: result.produced },
+    },
   ];
 }
 

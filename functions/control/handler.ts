@@ -57,11 +57,23 @@ export async function control(
   if (command === 'cancel') {
     if (terminalWorkflowStatuses.includes(workflow.status)) throw new InvalidTransitionError(command, workflow);
     const work = new WorkingSet(await deps.store.getSubtasks(workflowId));
-    const before = new Set(work.all().filter((s) => s.status === 'cancelled').map((s) => s.id));
+    const before = new Set(
+      work
+        .all()
+        .filter((s) => s.status === 'cancelled')
+        .map((s) => s.id),
+    );
     const after: Effect[] = work.cancelOpen(reason).flatMap(releasesOf);
-    const cancelledIds = work.all().filter((s) => s.status === 'cancelled' && !before.has(s.id)).map((s) => s.id);
+    const cancelledIds = work
+      .all()
+      .filter((s) => s.status === 'cancelled' && !before.has(s.id))
+      .map((s) => s.id);
     out.emit(workflowCancelled, { workflowId, reason, cancelledSubtaskIds: cancelledIds });
-    return { change: { ...patch('cancelled', { completedAt: isoTime(deps.clock.now()), failureReason: reason }), subtaskUpdates: work.updates() }, emit: out.events, after };
+    return {
+      change: { ...patch('cancelled', { completedAt: isoTime(deps.clock.now()), failureReason: reason }), subtaskUpdates: work.updates() },
+      emit: out.events,
+      after,
+    };
   }
   if (command === 'approve' || command === 'reject') return decide(command, workflow, out, deps, reason, stage);
   if (command === 'pause') {
@@ -78,11 +90,25 @@ function requeue(subtasks: readonly Subtask[], out: Emitter): void {
   for (const subtask of subtasks) {
     if (subtask.status !== 'ready') continue;
     if (subtask.assignedAgent === null) out.ready(subtask);
-    else out.emit(subtaskAssigned, { workflowId: subtask.workflowId, subtaskId: subtask.id, specialty: subtask.specialty, attempt: subtask.attempts + 1, agentId: subtask.assignedAgent });
+    else
+      out.emit(subtaskAssigned, {
+        workflowId: subtask.workflowId,
+        subtaskId: subtask.id,
+        specialty: subtask.specialty,
+        attempt: subtask.attempts + 1,
+        agentId: subtask.assignedAgent,
+      });
   }
 }
 
-async function decide(command: 'approve' | 'reject', workflow: Workflow, out: Emitter, deps: ControlDeps, reason: string, asked?: ApprovalStage): Promise<Outcome> {
+async function decide(
+  command: 'approve' | 'reject',
+  workflow: Workflow,
+  out: Emitter,
+  deps: ControlDeps,
+  reason: string,
+  asked?: ApprovalStage,
+): Promise<Outcome> {
   const workflowId = workflow.id;
   const subtasks = await deps.store.getSubtasks(workflowId);
   const stage = approvalStageOf(workflow, subtasks);
@@ -112,9 +138,18 @@ async function decide(command: 'approve' | 'reject', workflow: Workflow, out: Em
 }
 
 /** The decision asked for was taken already: an approval ran the plan or completed the delivery; a rejection failed the workflow. */
-function alreadyDecided(command: 'approve' | 'reject', workflow: Workflow, stage: ApprovalStage | null, mode: ControlDeps['config']['ORCHESTRATION_PLAN_APPROVAL'], asked?: ApprovalStage): boolean {
+function alreadyDecided(
+  command: 'approve' | 'reject',
+  workflow: Workflow,
+  stage: ApprovalStage | null,
+  mode: ControlDeps['config']['ORCHESTRATION_PLAN_APPROVAL'],
+  asked?: ApprovalStage,
+): boolean {
   if (command === 'reject') return workflow.status === 'failed' && (workflow.failureReason ?? '').startsWith(rejectedPrefix);
-  const planApproved = workflow.plan !== null && approvalBeforeExecution(workflow.plan, mode) && (['running', 'paused', 'completed'].includes(workflow.status) || stage === 'delivery');
+  const planApproved =
+    workflow.plan !== null &&
+    approvalBeforeExecution(workflow.plan, mode) &&
+    (['running', 'paused', 'completed'].includes(workflow.status) || stage === 'delivery');
   const deliveryApproved = workflow.status === 'completed' && approvalBeforeDelivery(workflow, mode);
   if (asked === 'plan') return planApproved;
   if (asked === 'delivery') return deliveryApproved;

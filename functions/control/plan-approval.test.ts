@@ -36,9 +36,20 @@ async function harness(mode: Mode, approvalRequired = true): Promise<Harness> {
 async function start(h: Harness, options: { requireApproval?: boolean; pausedFirst?: boolean } = {}): Promise<string> {
   const workflowId = uniqueId();
   const requireApproval = options.requireApproval ?? false;
-  const event = makeEvent(taskSubmitted, { workflowId, description: 'Investigate security incident in production database', priority: 'HIGH', metadata: {}, requireApproval }, h.context);
+  const event = makeEvent(
+    taskSubmitted,
+    { workflowId, description: 'Investigate security incident in production database', priority: 'HIGH', metadata: {}, requireApproval },
+    h.context,
+  );
   await h.store.createWorkflow(
-    { id: workflowId, description: event.data.description, priority: 'HIGH', metadata: requireApproval ? { requireApproval: true } : {}, idempotencyKey: null, createdAt: isoTime(h.clock.now()) },
+    {
+      id: workflowId,
+      description: event.data.description,
+      priority: 'HIGH',
+      metadata: requireApproval ? { requireApproval: true } : {},
+      idempotencyKey: null,
+      createdAt: isoTime(h.clock.now()),
+    },
     toOutbox([event as OrchestrationEvent]),
   );
   await h.take();
@@ -96,7 +107,11 @@ describe('plan approval BEFORE_EXECUTION (the default)', () => {
     ]);
     // Nothing is dispatched while it waits, not even a stray subtask.ready (assign checks the status).
     expect(await passAll(h, workflowId)).toBe(0);
-    const stray = makeEvent(subtaskReady, { workflowId, subtaskId: `${workflowId}.a`, specialty: 'web_intelligence_gatherer', attempt: 1, excludeAgents: [] }, h.context);
+    const stray = makeEvent(
+      subtaskReady,
+      { workflowId, subtaskId: `${workflowId}.a`, specialty: 'web_intelligence_gatherer', attempt: 1, excludeAgents: [] },
+      h.context,
+    );
     expect(await h.run('assign', stray)).toMatchObject({ status: 'skipped' });
     expect((await h.directory.get('researcher'))?.load).toBe(0);
 
@@ -186,7 +201,10 @@ describe('plan approval BEFORE_EXECUTION (the default)', () => {
     expect(approvalRequests(await h.take()).map((m) => m.payload)).toEqual([expect.objectContaining({ stage: 'delivery', workflowId, subtaskCount: 2 })]);
 
     // A late answer to the plan's request (the executive's, say) is recognised as already decided.
-    expect(await command(h, 'approve', workflowId, 'plan')).toMatchObject({ emit: [], skipped: 'the plan is already approved; the workflow awaits delivery approval' });
+    expect(await command(h, 'approve', workflowId, 'plan')).toMatchObject({
+      emit: [],
+      skipped: 'the plan is already approved; the workflow awaits delivery approval',
+    });
     await expect(command(h, 'reject', workflowId, 'plan')).rejects.toBeInstanceOf(InvalidTransitionError);
     expect((await h.workflow(workflowId)).status).toBe('awaiting_approval');
     const delivered = await command(h, 'approve', workflowId, 'delivery');
@@ -206,7 +224,12 @@ describe('plan approval BEFORE_DELIVERY', () => {
     expect(await stageOf(h, workflowId)).toBe('delivery');
     const emitted = await h.take();
     expect(emitted.filter((e) => e.type === 'workflow.completed')).toEqual([]);
-    expect(approvalRequests(emitted)).toEqual([expect.objectContaining({ recipientId: 'qs', payload: expect.objectContaining({ stage: 'delivery', workflowId, subtaskCount: 2, averageQuality: 0.95 }) })]);
+    expect(approvalRequests(emitted)).toEqual([
+      expect.objectContaining({
+        recipientId: 'qs',
+        payload: expect.objectContaining({ stage: 'delivery', workflowId, subtaskCount: 2, averageQuality: 0.95 }),
+      }),
+    ]);
 
     await expect(command(h, 'approve', workflowId, 'plan')).rejects.toBeInstanceOf(InvalidTransitionError);
     const approved = await command(h, 'approve', workflowId);

@@ -36,7 +36,11 @@ const trackOf = (specialty: Specialty): Track => {
   return group === 'technical' || group === 'investigation' ? group : 'business';
 };
 /** Whose output a track's work reads: technical and investigation work share the system and its evidence. */
-const reads: Record<Track, readonly Track[]> = { business: ['business'], technical: ['technical', 'investigation'], investigation: ['investigation', 'technical'] };
+const reads: Record<Track, readonly Track[]> = {
+  business: ['business'],
+  technical: ['technical', 'investigation'],
+  investigation: ['investigation', 'technical'],
+};
 const checksClaims = (specialty: Specialty): boolean => groupOf(specialty) !== 'technical';
 
 /**

@@ -59,7 +59,10 @@ describe('decompose', () => {
   });
 
   it('fails with a timeout reason when the planner is slower than ORCHESTRATION_DECOMPOSITION_TIMEOUT', async () => {
-    const slow: Planner = { plan: (req) => new Promise((resolve) => setTimeout(() => resolve(fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]).plan(req)), 400)) };
+    const slow: Planner = {
+      plan: (req) =>
+        new Promise((resolve) => setTimeout(() => resolve(fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]).plan(req)), 400)),
+    };
     const h = await createHarness({ planner: slow, config: { ORCHESTRATION_DECOMPOSITION_TIMEOUT: 0.05 } });
     const started = performance.now();
     const { workflowId } = await h.start(request);
@@ -85,7 +88,11 @@ describe('decompose', () => {
 
   it('throws a non-retriable NotFoundError for an unknown workflow', async () => {
     const h = await createHarness();
-    const event = makeEvent(taskSubmitted, { workflowId: uniqueId('ghost'), description: request, priority: 'NORMAL', metadata: {}, requireApproval: false }, h.context);
+    const event = makeEvent(
+      taskSubmitted,
+      { workflowId: uniqueId('ghost'), description: request, priority: 'NORMAL', metadata: {}, requireApproval: false },
+      h.context,
+    );
     const outcome = h.run('decompose', event);
     await expect(outcome).rejects.toBeInstanceOf(NotFoundError);
     await expect(outcome.catch((e: unknown) => isRetriable(e))).resolves.toBe(false);
@@ -96,7 +103,11 @@ describe('decompose', () => {
     const event = await h.submit(request);
     const { workflowId } = event.data;
     const pending = await h.workflow(workflowId);
-    await h.store.commit({ consumer: 'test', eventId: uniqueId('pause'), workflowUpdates: [{ id: workflowId, expectedVersion: pending.version, patch: { status: 'paused' } }] });
+    await h.store.commit({
+      consumer: 'test',
+      eventId: uniqueId('pause'),
+      workflowUpdates: [{ id: workflowId, expectedVersion: pending.version, patch: { status: 'paused' } }],
+    });
 
     expect((await h.run('decompose', event)).status).toBe('applied');
     const workflow = await h.workflow(workflowId);

@@ -30,7 +30,11 @@ export async function decompose(event: EventOf<'task.submitted'>, deps: Decompos
   const fail = (reason: string, patch: WorkflowPatch = {}): Outcome => {
     out.emit(workflowFailed, { workflowId, reason });
     return {
-      change: { workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { ...patch, status: 'failed', failureReason: reason, completedAt: isoNow(deps) } }] },
+      change: {
+        workflowUpdates: [
+          { id: workflowId, expectedVersion: workflow.version, patch: { ...patch, status: 'failed', failureReason: reason, completedAt: isoNow(deps) } },
+        ],
+      },
       emit: out.events,
     };
   };
@@ -83,7 +87,9 @@ export async function decompose(event: EventOf<'task.submitted'>, deps: Decompos
   return {
     change: {
       insertSubtasks: subtasks,
-      workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { status, complexity: plan.complexity, plan, ...(usage ? { usage } : {}) } }],
+      workflowUpdates: [
+        { id: workflowId, expectedVersion: workflow.version, patch: { status, complexity: plan.complexity, plan, ...(usage ? { usage } : {}) } },
+      ],
     },
     emit: out.events,
   };

@@ -11,19 +11,17 @@ interface Trigger {
 
 export const groupOfPattern = (pattern: RequestPattern): SpecialtyGroup => groupOf(pattern.specialists[0] as Specialty);
 
-const compiled: readonly { pattern: RequestPattern; triggers: readonly Trigger[]; group: SpecialtyGroup }[] = requestPatterns.map(
-  (pattern) => ({
-    pattern,
-    group: groupOfPattern(pattern),
-    triggers: pattern.triggers.map((trigger) => {
-      const words = trigger.split(' ');
-      return {
-        exact: words.filter((word) => !word.endsWith('*')),
-        prefixes: words.filter((word) => word.endsWith('*')).map((word) => word.slice(0, -1)),
-      };
-    }),
+const compiled: readonly { pattern: RequestPattern; triggers: readonly Trigger[]; group: SpecialtyGroup }[] = requestPatterns.map((pattern) => ({
+  pattern,
+  group: groupOfPattern(pattern),
+  triggers: pattern.triggers.map((trigger) => {
+    const words = trigger.split(' ');
+    return {
+      exact: words.filter((word) => !word.endsWith('*')),
+      prefixes: words.filter((word) => word.endsWith('*')).map((word) => word.slice(0, -1)),
+    };
   }),
-);
+}));
 
 export interface RequestWords {
   readonly words: ReadonlySet<string>;
@@ -68,8 +66,42 @@ export function deliverableCount(patterns: readonly RequestPattern[]): number {
 }
 
 /** Verbs that ask for something to be built or changed, and verbs that ask for it to be examined. */
-const buildVerbs = new Set(['build', 'implement', 'develop', 'deploy', 'migrate', 'integrate', 'setup', 'automate', 'configure', 'install', 'ship', 'provision', 'harden', 'containerize', 'containerise', 'create', 'design']);
-const assessVerbs = new Set(['review', 'audit', 'assess', 'analyze', 'analyse', 'investigate', 'diagnose', 'debug', 'evaluate', 'examine', 'inspect', 'why', 'compare', 'profile', 'research']);
+const buildVerbs = new Set([
+  'build',
+  'implement',
+  'develop',
+  'deploy',
+  'migrate',
+  'integrate',
+  'setup',
+  'automate',
+  'configure',
+  'install',
+  'ship',
+  'provision',
+  'harden',
+  'containerize',
+  'containerise',
+  'create',
+  'design',
+]);
+const assessVerbs = new Set([
+  'review',
+  'audit',
+  'assess',
+  'analyze',
+  'analyse',
+  'investigate',
+  'diagnose',
+  'debug',
+  'evaluate',
+  'examine',
+  'inspect',
+  'why',
+  'compare',
+  'profile',
+  'research',
+]);
 
 /**
  * Technical work is `build` when the request asks to build or change a system ("Build a CRM

@@ -120,7 +120,8 @@ describe('planTask', () => {
       expect(find(p, builder).phase).toBe('production');
       expect(find(p, builder).dependsOn).toContain(architect.id);
     }
-    for (const built of ['code_reviewer_optimizer', 'security_analyst', 'devops_specialist'] as const) expect(precedes(p, find(p, built).id, find(p, 'compliance_reviewer').id)).toBe(true);
+    for (const built of ['code_reviewer_optimizer', 'security_analyst', 'devops_specialist'] as const)
+      expect(precedes(p, find(p, built).id, find(p, 'compliance_reviewer').id)).toBe(true);
     expect(p.qualityGates).toContainEqual({ name: 'compliance_review', phase: 'qa', threshold: 0.95 });
     expect(p.approvalRequired).toBe(true);
     expect(architect.title).toBe('Design the integration architecture and data mapping: enterprise CRM integration');
@@ -293,11 +294,56 @@ describe('assessRisk', () => {
 
 describe('property: generated requests', () => {
   const vocabulary = [
-    'research', 'market', 'trends', 'competitor', 'pricing', 'create', 'presentation', 'report', 'write', 'blog',
-    'analyze', 'data', 'forecast', 'risk', 'code', 'architecture', 'latency', 'kubernetes', 'vulnerability', 'investigate',
-    'forensic', 'evidence', 'case', 'security', 'malware', 'packets', 'social', 'sentiment', 'video', 'infographic',
-    'compliance', 'verify', 'proofread', 'simple', 'quick', 'one', 'comprehensive', 'detailed', 'multiple', 'enterprise',
-    'executive', 'strategic', 'complete', 'professional', 'the', 'and', 'of', 'for', 'our', 'team',
+    'research',
+    'market',
+    'trends',
+    'competitor',
+    'pricing',
+    'create',
+    'presentation',
+    'report',
+    'write',
+    'blog',
+    'analyze',
+    'data',
+    'forecast',
+    'risk',
+    'code',
+    'architecture',
+    'latency',
+    'kubernetes',
+    'vulnerability',
+    'investigate',
+    'forensic',
+    'evidence',
+    'case',
+    'security',
+    'malware',
+    'packets',
+    'social',
+    'sentiment',
+    'video',
+    'infographic',
+    'compliance',
+    'verify',
+    'proofread',
+    'simple',
+    'quick',
+    'one',
+    'comprehensive',
+    'detailed',
+    'multiple',
+    'enterprise',
+    'executive',
+    'strategic',
+    'complete',
+    'professional',
+    'the',
+    'and',
+    'of',
+    'for',
+    'our',
+    'team',
   ];
   /** Park–Miller LCG: deterministic, no Math.random. */
   function* lcg(seed: number): Generator<number> {

@@ -27,13 +27,31 @@ const SIMPLE_MINUTES = 25;
 export const hourlyRate: Record<SpecialtyGroup, number> = { research: 2, analysis: 2.5, creative: 2, technical: 3, investigation: 4, qa: 1.5 };
 
 const texts: Record<SpecialtyGroup | 'delivery', { success: string[]; checkpoints: string[] }> = {
-  research: { success: ['Findings cover every question in the request', 'Every claim cites a credible source'], checkpoints: ['Source credibility reviewed', 'Coverage checked against the request'] },
-  analysis: { success: ['Conclusions follow from the evidence', 'Assumptions and uncertainty are stated'], checkpoints: ['Method reviewed', 'Key figures reproduced'] },
-  creative: { success: ['The deliverable answers the request', 'Clear structure and consistent style'], checkpoints: ['Draft reviewed against the brief', 'Format and visuals checked'] },
-  technical: { success: ['Findings reference the affected components', 'Recommendations are prioritised by impact'], checkpoints: ['Findings peer-reviewed', 'Claims about the system verified'] },
-  investigation: { success: ['Chain of custody preserved for all evidence', 'Timeline and findings documented'], checkpoints: ['Evidence integrity verified', 'Conclusions supported by evidence'] },
+  research: {
+    success: ['Findings cover every question in the request', 'Every claim cites a credible source'],
+    checkpoints: ['Source credibility reviewed', 'Coverage checked against the request'],
+  },
+  analysis: {
+    success: ['Conclusions follow from the evidence', 'Assumptions and uncertainty are stated'],
+    checkpoints: ['Method reviewed', 'Key figures reproduced'],
+  },
+  creative: {
+    success: ['The deliverable answers the request', 'Clear structure and consistent style'],
+    checkpoints: ['Draft reviewed against the brief', 'Format and visuals checked'],
+  },
+  technical: {
+    success: ['Findings reference the affected components', 'Recommendations are prioritised by impact'],
+    checkpoints: ['Findings peer-reviewed', 'Claims about the system verified'],
+  },
+  investigation: {
+    success: ['Chain of custody preserved for all evidence', 'Timeline and findings documented'],
+    checkpoints: ['Evidence integrity verified', 'Conclusions supported by evidence'],
+  },
   qa: { success: ['Issues reported with severity', 'Work meets the phase quality gate'], checkpoints: ['Checked against the gate threshold'] },
-  delivery: { success: ['All quality gates passed', 'Final output delivered to the requester'], checkpoints: [`Output quality ≥ ${qualityGateThreshold.output_quality}`] },
+  delivery: {
+    success: ['All quality gates passed', 'Final output delivered to the requester'],
+    checkpoints: [`Output quality ≥ ${qualityGateThreshold.output_quality}`],
+  },
 };
 
 const round2 = (value: number): number => Math.round(value * 100) / 100;
@@ -85,8 +103,7 @@ const excerpt = (description: string): string => {
   const flat = description.replace(/\s+/g, ' ').trim();
   return flat.length > 160 ? `${flat.slice(0, 160)}…` : flat;
 };
-const listed = (steps: readonly number[]): string =>
-  steps.length === 1 ? `step ${steps[0]}` : `steps ${steps.slice(0, -1).join(', ')} and ${steps.at(-1)}`;
+const listed = (steps: readonly number[]): string => (steps.length === 1 ? `step ${steps[0]}` : `steps ${steps.slice(0, -1).join(', ')} and ${steps.at(-1)}`);
 
 /** The deterministic plan for a request: pure, synchronous, linear in the description's length. */
 export function planTask(request: PlanRequest): Plan {

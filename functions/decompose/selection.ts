@@ -22,9 +22,34 @@ const groupPrecedence: readonly SpecialtyGroup[] = ['technical', 'investigation'
 const primaryPriority: Record<SpecialtyGroup, number> = { technical: 9, investigation: 9, creative: 8, research: 7, analysis: 6, qa: 5 };
 /** Supporting specialists that fill a plan up to its level's minimum, chosen by the request's leading kind of work. */
 const padding: Record<'business' | 'technical' | 'investigation', readonly Specialty[]> = {
-  business: ['web_intelligence_gatherer', 'data_analyst', 'content_writer_editor', 'academic_researcher', 'risk_assessment_specialist', 'graphics_diagram_designer', 'statistical_modeler', 'infographic_creator'],
-  technical: ['system_architect', 'security_analyst', 'code_reviewer_optimizer', 'web_intelligence_gatherer', 'risk_assessment_specialist', 'content_writer_editor', 'performance_engineer', 'devops_specialist'],
-  investigation: ['case_investigation_manager', 'evidence_compilation_expert', 'digital_forensics_expert', 'network_security_analyzer', 'security_analyst', 'risk_assessment_specialist'],
+  business: [
+    'web_intelligence_gatherer',
+    'data_analyst',
+    'content_writer_editor',
+    'academic_researcher',
+    'risk_assessment_specialist',
+    'graphics_diagram_designer',
+    'statistical_modeler',
+    'infographic_creator',
+  ],
+  technical: [
+    'system_architect',
+    'security_analyst',
+    'code_reviewer_optimizer',
+    'web_intelligence_gatherer',
+    'risk_assessment_specialist',
+    'content_writer_editor',
+    'performance_engineer',
+    'devops_specialist',
+  ],
+  investigation: [
+    'case_investigation_manager',
+    'evidence_compilation_expert',
+    'digital_forensics_expert',
+    'network_security_analyzer',
+    'security_analyst',
+    'risk_assessment_specialist',
+  ],
 };
 const mandatoryQa: Record<Complexity, readonly Specialty[]> = {
   SIMPLE: [],
@@ -34,7 +59,12 @@ const mandatoryQa: Record<Complexity, readonly Specialty[]> = {
   INVESTIGATION: ['fact_checker_validator', 'output_quality_controller', 'compliance_reviewer'],
 };
 /** A request that names no kind of work: find out about it and write it up. */
-const generalRequest: RequestPattern = { name: 'general_request', label: 'general request', triggers: [], specialists: ['content_writer_editor', 'web_intelligence_gatherer'] };
+const generalRequest: RequestPattern = {
+  name: 'general_request',
+  label: 'general request',
+  triggers: [],
+  specialists: ['content_writer_editor', 'web_intelligence_gatherer'],
+};
 
 function paddingFor(working: readonly RequestPattern[], complexity: Complexity): readonly Specialty[] {
   if (complexity === 'INVESTIGATION') return padding.investigation;
@@ -75,8 +105,10 @@ export function selectSpecialists(patterns: readonly RequestPattern[], complexit
   // Secondary specialists: groups not yet covered first (breadth), then earlier rounds, then precedence.
   const pool = working.flatMap((pattern) => pattern.specialists.slice(1).map((specialty, index) => ({ specialty, origin: pattern.name, round: index + 1 })));
   const covered = (specialty: Specialty): number => (picked.some((entry) => groupOf(entry.specialty) === groupOf(specialty)) ? 1 : 0);
-  for (let remaining = pool.filter((entry) => !chosen.has(entry.specialty)); picked.length < max && remaining.length > 0; ) {
-    const best = remaining.reduce((a, b) => (covered(b.specialty) < covered(a.specialty) || (covered(b.specialty) === covered(a.specialty) && b.round < a.round) ? b : a));
+  for (let remaining = pool.filter((entry) => !chosen.has(entry.specialty)); picked.length < max && remaining.length > 0;) {
+    const best = remaining.reduce((a, b) =>
+      covered(b.specialty) < covered(a.specialty) || (covered(b.specialty) === covered(a.specialty) && b.round < a.round) ? b : a,
+    );
     pick(best.specialty, best.origin, covered(best.specialty) === 0 ? 5 : Math.max(3, 5 - best.round));
     remaining = remaining.filter((entry) => !chosen.has(entry.specialty));
   }

@@ -33,6 +33,8 @@ describe('titleOf and workMode', () => {
     expect(workMode('Tell me about penguins')).toBe('assess');
     expect(titleOf('system_architect', 'system_analysis', 'build', 'order service')).toBe('Design the architecture and interfaces: order service');
     expect(titleOf('system_architect', 'system_analysis', 'assess', 'order service')).toBe('Review the system architecture: order service');
-    expect(titleOf('web_intelligence_gatherer', 'market_research', 'assess', '2026 AI market')).toBe('Survey market size estimates and sources: 2026 AI market');
+    expect(titleOf('web_intelligence_gatherer', 'market_research', 'assess', '2026 AI market')).toBe(
+      'Survey market size estimates and sources: 2026 AI market',
+    );
   });
 });

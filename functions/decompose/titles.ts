@@ -11,7 +11,23 @@ const verbs = [
   ...['produce', 'make', 'develop', 'set', 'conduct', 'run', 'do', 'draft', 'monitor', 'track', 'assess', 'evaluate', 'audit', 'give'],
   ...['summarize', 'summarise', 'plan', 'find', 'gather', 'collect', 'explore', 'study', 'examine', 'identify', 'implement', 'deploy'],
   ...['migrate', 'integrate', 'optimize', 'optimise', 'improve', 'forecast', 'reverse', 'tell', 'profile', 'verify', 'compile', 'preserve'],
-  ...['harden', 'secure', 'setup', 'automate', 'configure', 'install', 'provision', 'debug', 'diagnose', 'inspect', 'proofread', 'check', 'load', 'test', 'survey'],
+  ...[
+    'harden',
+    'secure',
+    'setup',
+    'automate',
+    'configure',
+    'install',
+    'provision',
+    'debug',
+    'diagnose',
+    'inspect',
+    'proofread',
+    'check',
+    'load',
+    'test',
+    'survey',
+  ],
   ...['recommend', 'suggest', 'explain', 'present', 'deliver', 'publish', 'share', 'send', 'propose', 'translate'],
 ];
 const fillers = [
@@ -30,8 +46,16 @@ const bare = (word: string): string => word.toLowerCase().replace(/[^a-z0-9]/g, 
 
 /** The request's subject: its first clause, without polite openings, leading verbs and determiners. Pure. */
 export function subjectOf(description: string): string {
-  const sentence = description.replace(/\s+/g, ' ').trim().split(/[.!?;:\n]/).find((part) => part.trim().length > 0) ?? '';
-  const words = sentence.trim().split(' ').filter((word) => bare(word).length > 0);
+  const sentence =
+    description
+      .replace(/\s+/g, ' ')
+      .trim()
+      .split(/[.!?;:\n]/)
+      .find((part) => part.trim().length > 0) ?? '';
+  const words = sentence
+    .trim()
+    .split(' ')
+    .filter((word) => bare(word).length > 0);
   let start = 0;
   while (start < words.length - 1 && leading.has(bare(words[start] as string))) start += 1;
   const kept: string[] = [];

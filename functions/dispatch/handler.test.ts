@@ -38,7 +38,15 @@ describe('dispatch', () => {
     expect(rest).toEqual([]);
     expect(dispatched).toMatchObject({
       type: 'subtask.dispatched',
-      data: { workflowId, subtaskId: `${workflowId}.a`, attempt: 1, agentId: 'researcher', leaseToken: 1, deadline, task: { specialty: 'academic_researcher', inputs: [] } },
+      data: {
+        workflowId,
+        subtaskId: `${workflowId}.a`,
+        attempt: 1,
+        agentId: 'researcher',
+        leaseToken: 1,
+        deadline,
+        task: { specialty: 'academic_researcher', inputs: [] },
+      },
     });
     await expectIdempotent(h, 'dispatch', event, workflowId);
   });
@@ -88,7 +96,11 @@ describe('dispatch', () => {
     expect((await h.run('dispatch', { ...event, id: `${event.id}-other`, data: { ...event.data, agentId: 'analyst' } })).status).toBe('skipped');
     expect((await h.run('dispatch', { ...event, id: `${event.id}-attempt`, data: { ...event.data, attempt: 2 } })).status).toBe('skipped');
     const workflow = await h.workflow(workflowId);
-    await h.store.commit({ consumer: 'test', eventId: 'pause', workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { status: 'paused' } }] });
+    await h.store.commit({
+      consumer: 'test',
+      eventId: 'pause',
+      workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { status: 'paused' } }],
+    });
     expect((await h.run('dispatch', event)).status).toBe('skipped');
     expect(await h.leases.get(leaseKeyOf(`${workflowId}.a`))).toBeNull();
     expect(await h.subtask(`${workflowId}.a`)).toMatchObject({ status: 'ready', attempts: 0, leaseToken: null });

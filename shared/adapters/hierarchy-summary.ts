@@ -12,8 +12,7 @@ export function summariseHierarchy(
   // Floating-point sums depend on their order: sum in id order, so every adapter (whatever order its
   // store returns) reports the same averages to the last digit.
   records = [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const inGroup = (record: AgentRecord, group: SpecialtyGroup): boolean =>
-    record.specialties.some((specialty) => groupOf(specialty) === group);
+  const inGroup = (record: AgentRecord, group: SpecialtyGroup): boolean => record.specialties.some((specialty) => groupOf(specialty) === group);
   const layers = Object.fromEntries(
     layerSchema.options.map((layer) => {
       const members = records.filter((record) => record.layer === layer);

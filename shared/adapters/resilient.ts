@@ -43,8 +43,22 @@ export const defaultRetryPolicy = {
 type Kind = 'read' | 'write' | 'direct';
 
 // ioredis and pg say "the connection is gone" only in their message text; kafkajs by error name.
-const driverMessages = [/^Connection is closed/, /Stream isn't writeable/, /^Command timed out/, /^Connection terminated/, /timeout exceeded when trying to connect/, /not queryable/];
-const driverNames = new Set(['MaxRetriesPerRequestError', 'KafkaJSConnectionError', 'KafkaJSRequestTimeoutError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSBrokerNotFound', 'KafkaJSConnectionClosedError']);
+const driverMessages = [
+  /^Connection is closed/,
+  /Stream isn't writeable/,
+  /^Command timed out/,
+  /^Connection terminated/,
+  /timeout exceeded when trying to connect/,
+  /not queryable/,
+];
+const driverNames = new Set([
+  'MaxRetriesPerRequestError',
+  'KafkaJSConnectionError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSConnectionClosedError',
+]);
 // PostgreSQL SQLSTATE class 08 (connection exception), 57P01-57P03 (shutting down), 53300 (too many connections).
 const pgCode = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
 
@@ -52,11 +66,7 @@ const pgCode = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
 export function isDriverConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const { code } = error as { code?: unknown };
-  return (
-    driverNames.has(error.name) ||
-    driverMessages.some((pattern) => pattern.test(error.message)) ||
-    (typeof code === 'string' && pgCode.test(code))
-  );
+  return driverNames.has(error.name) || driverMessages.some((pattern) => pattern.test(error.message)) || (typeof code === 'string' && pgCode.test(code));
 }
 
 /** A dependency failure becomes DependencyUnavailableError (with the driver error as cause); anything else is returned as is. */
@@ -76,7 +86,10 @@ class PassThrough extends Error {
 function withTimeout<T>(ms: number, dependency: string, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DependencyUnavailableError(dependency, Object.assign(new Error(`no answer in ${ms} ms`), { name: 'TimeoutError' }))), ms);
+    timer = setTimeout(
+      () => reject(new DependencyUnavailableError(dependency, Object.assign(new Error(`no answer in ${ms} ms`), { name: 'TimeoutError' }))),
+      ms,
+    );
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
@@ -134,33 +147,75 @@ function wrap<T extends object>(inner: T, kinds: Record<keyof T, Kind>, guard: G
 }
 
 const leaseKinds = {
-  acquire: 'write', renew: 'write', renewHolder: 'write', release: 'write', get: 'read', listExpired: 'read', nextExpiry: 'read', close: 'direct',
+  acquire: 'write',
+  renew: 'write',
+  renewHolder: 'write',
+  release: 'write',
+  get: 'read',
+  listExpired: 'read',
+  nextExpiry: 'read',
+  close: 'direct',
 } as const satisfies Record<keyof LeaseStore, Kind>;
 
 const workflowKinds = {
-  migrate: 'write', createWorkflow: 'write', getWorkflow: 'read', listWorkflows: 'read', countWorkflows: 'read', countActiveWorkflows: 'read',
-  getSubtasks: 'read', getSubtask: 'read', getAttempts: 'read', findWaitingSubtasks: 'read', findOverdueSubtasks: 'read',
-  findSubtasksByAgent: 'read', hasProcessed: 'read', readForEvent: 'read', commit: 'write', commitClaimed: 'write', pendingOutbox: 'read', markPublished: 'write', drainOutbox: 'write',
+  migrate: 'write',
+  createWorkflow: 'write',
+  getWorkflow: 'read',
+  listWorkflows: 'read',
+  countWorkflows: 'read',
+  countActiveWorkflows: 'read',
+  getSubtasks: 'read',
+  getSubtask: 'read',
+  getAttempts: 'read',
+  findWaitingSubtasks: 'read',
+  findOverdueSubtasks: 'read',
+  findSubtasksByAgent: 'read',
+  hasProcessed: 'read',
+  readForEvent: 'read',
+  commit: 'write',
+  commitClaimed: 'write',
+  pendingOutbox: 'read',
+  markPublished: 'write',
+  drainOutbox: 'write',
   unconsumedOutbox: 'read',
   close: 'direct',
 } as const satisfies Record<keyof WorkflowStore, Kind>;
 
 const busKinds = {
-  publish: 'write', subscribe: 'write', lag: 'read', read: 'read', close: 'direct',
+  publish: 'write',
+  subscribe: 'write',
+  lag: 'read',
+  read: 'read',
+  close: 'direct',
 } as const satisfies Record<keyof EventBus, Kind>;
 
-export function resilientLeaseStore(inner: LeaseStore, breaker: CircuitBreaker | null, retryOptions: RetryPolicy, options: ResilienceOptions = {}): LeaseStore & HealthCheck {
+export function resilientLeaseStore(
+  inner: LeaseStore,
+  breaker: CircuitBreaker | null,
+  retryOptions: RetryPolicy,
+  options: ResilienceOptions = {},
+): LeaseStore & HealthCheck {
   const guard = resilience(breaker, retryOptions, options, 'lease store');
   return { ...wrap(inner, leaseKinds, guard), health: () => guard.health(() => inner.get('__amas_health__')) };
 }
 
-export function resilientWorkflowStore(inner: WorkflowStore, breaker: CircuitBreaker | null, retryOptions: RetryPolicy, options: ResilienceOptions = {}): WorkflowStore & HealthCheck {
+export function resilientWorkflowStore(
+  inner: WorkflowStore,
+  breaker: CircuitBreaker | null,
+  retryOptions: RetryPolicy,
+  options: ResilienceOptions = {},
+): WorkflowStore & HealthCheck {
   const guard = resilience(breaker, retryOptions, options, 'workflow store');
   return { ...wrap(inner, workflowKinds, guard), health: () => guard.health(() => inner.countActiveWorkflows()) };
 }
 
 /** The bus has no cheap, side-effect-free call on every transport: without a `probe`, health reports the circuit only. */
-export function resilientEventBus(inner: EventBus, breaker: CircuitBreaker | null, retryOptions: RetryPolicy, options: ResilienceOptions = {}): EventBus & HealthCheck {
+export function resilientEventBus(
+  inner: EventBus,
+  breaker: CircuitBreaker | null,
+  retryOptions: RetryPolicy,
+  options: ResilienceOptions = {},
+): EventBus & HealthCheck {
   const guard = resilience(breaker, retryOptions, options, 'event bus');
   return { ...wrap(inner, busKinds, guard), health: () => guard.health() };
 }

@@ -41,7 +41,11 @@ async function schemaClient(): Promise<SqlClient> {
   const schema = `sdk_${++schemas}`;
   await db.query(`CREATE SCHEMA ${schema}`);
   await db.query(`SET search_path TO ${schema}`);
-  return { query: (sql, params) => db.query(sql, params), transaction: (fn) => db.transaction(fn), close: async () => void (await db.query('SET search_path TO public')) };
+  return {
+    query: (sql, params) => db.query(sql, params),
+    transaction: (fn) => db.transaction(fn),
+    close: async () => void (await db.query('SET search_path TO public')),
+  };
 }
 
 async function harness(overrides: Partial<Config> = {}) {
@@ -52,8 +56,21 @@ async function harness(overrides: Partial<Config> = {}) {
   const directory = createMemoryAgentDirectory();
   const leases = createMemoryLeaseStore(systemClock);
   const ids = createIds();
-  const runtime = await startRuntime({ config, adapters: { bus, store, leases, directory, ids }, logger: silentLogger, demoAgents: false, relayIntervalMs: 20, recoveryIntervalMs: 100 });
-  const messages = createCommunicationBus({ eventBus: bus, keys: createDerivedKeyStore('sdk-test-secret-0123456789'), config, logger: silentLogger, groupId: 'sdk-test-messages' });
+  const runtime = await startRuntime({
+    config,
+    adapters: { bus, store, leases, directory, ids },
+    logger: silentLogger,
+    demoAgents: false,
+    relayIntervalMs: 20,
+    recoveryIntervalMs: 100,
+  });
+  const messages = createCommunicationBus({
+    eventBus: bus,
+    keys: createDerivedKeyStore('sdk-test-secret-0123456789'),
+    config,
+    logger: silentLogger,
+    groupId: 'sdk-test-messages',
+  });
   const inbox = createSubtaskInbox({ bus, groupId: 'sdk-test-host', logger: silentLogger });
   const agents: Agent[] = [];
   cleanups.push(async () => {
@@ -65,14 +82,33 @@ async function harness(overrides: Partial<Config> = {}) {
     await store.close();
   });
   const agent = async (id: string, specialty: Specialty, handle: (task: AgentTask) => Promise<AgentResult>, supervisorId?: string) => {
-    const made = await createAgent({ id, layer: 'SPECIALIST', specialties: [specialty], handle, bus, directory, leases, config, messages, inbox, ...(supervisorId ? { supervisorId } : {}) });
+    const made = await createAgent({
+      id,
+      layer: 'SPECIALIST',
+      specialties: [specialty],
+      handle,
+      bus,
+      directory,
+      leases,
+      config,
+      messages,
+      inbox,
+      ...(supervisorId ? { supervisorId } : {}),
+    });
     agents.push(made);
     return made;
   };
   const submit = async (description: string) => {
     const workflowId = ids.newId('wf');
-    const event = makeEvent(taskSubmitted, { workflowId, description, priority: 'NORMAL', metadata: {}, requireApproval: false }, { ids, clock: systemClock, source: 'test' });
-    await store.createWorkflow({ id: workflowId, description, priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: isoTime(Date.now()) }, toOutbox([event]));
+    const event = makeEvent(
+      taskSubmitted,
+      { workflowId, description, priority: 'NORMAL', metadata: {}, requireApproval: false },
+      { ids, clock: systemClock, source: 'test' },
+    );
+    await store.createWorkflow(
+      { id: workflowId, description, priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: isoTime(Date.now()) },
+      toOutbox([event]),
+    );
     runtime.relay.kick();
     return workflowId;
   };
@@ -88,7 +124,9 @@ async function harness(overrides: Partial<Config> = {}) {
 }
 
 const description = 'Research AI market trends and create presentation';
-const specialtiesOf = async (text: string) => [...new Set((await deterministicPlanner.plan({ workflowId: 'wf-probe', description: text, maxSubtasks: 50 })).subtasks.map((s) => s.specialty))];
+const specialtiesOf = async (text: string) => [
+  ...new Set((await deterministicPlanner.plan({ workflowId: 'wf-probe', description: text, maxSubtasks: 50 })).subtasks.map((s) => s.specialty)),
+];
 
 describe('agent SDK on the embedded runtime', () => {
   it('SDK agents for every specialty of the plan complete a submitted workflow, reporting with their fencing tokens', async () => {
@@ -130,7 +168,9 @@ describe('agent SDK on the embedded runtime', () => {
     const retried = await h.store.getSubtask(failures[0]!);
     expect(retried).toMatchObject({ status: 'completed', assignedAgent: `b-good-${broken}`, output: { ok: broken } });
     expect(retried!.attempts).toBeGreaterThanOrEqual(2);
-    const agentErrors = (await h.bus.read(topics.subtaskResults)).map((d) => d.value as { type: string; data: { cause?: string; agentId: string } }).filter((e) => e.type === 'subtask.failed');
+    const agentErrors = (await h.bus.read(topics.subtaskResults))
+      .map((d) => d.value as { type: string; data: { cause?: string; agentId: string } })
+      .filter((e) => e.type === 'subtask.failed');
     expect(agentErrors[0]!.data).toMatchObject({ cause: 'agent_error', agentId: `a-broken-${broken}` });
   });
 
@@ -163,13 +203,15 @@ describe('agent SDK on the embedded runtime', () => {
     const started = new Promise<string>((resolve) => (inHand = resolve));
     const agents = [];
     for (const [i, specialty] of specialties.entries()) {
-      agents.push(await h.agent(`sdk-slow-${specialty}`, specialty, async (task) => {
-        if (i === 0) {
-          inHand?.(task.subtaskId);
-          await gate;
-        }
-        return { quality: 0.97, output: null };
-      }));
+      agents.push(
+        await h.agent(`sdk-slow-${specialty}`, specialty, async (task) => {
+          if (i === 0) {
+            inHand?.(task.subtaskId);
+            await gate;
+          }
+          return { quality: 0.97, output: null };
+        }),
+      );
     }
     const workflowId = await h.submit(description);
     const subtaskId = await started;
@@ -220,7 +262,12 @@ describe('agent SDK on the embedded runtime', () => {
     const analyst = await h.agent('sdk-analyst', 'data_analyst', async () => ({ quality: 1, output: null }));
     const writer = await h.agent('sdk-writer', 'content_writer_editor', async () => ({ quality: 1, output: null }));
     analyst.onMessage(async (m, ctx) => void (await ctx.reply({ figures: [1, 2, 3], for: m.payload.topic }, { messageType: 'SHARE_FINDINGS' })));
-    const reply = await writer.request({ recipientId: 'sdk-analyst', messageType: 'REQUEST_HELP', priority: 'HIGH', payload: { topic: groupOf('data_analyst') } });
+    const reply = await writer.request({
+      recipientId: 'sdk-analyst',
+      messageType: 'REQUEST_HELP',
+      priority: 'HIGH',
+      payload: { topic: groupOf('data_analyst') },
+    });
     expect(reply).toMatchObject({ senderId: 'sdk-analyst', messageType: 'SHARE_FINDINGS', payload: { figures: [1, 2, 3], for: 'analysis' } });
   });
 });

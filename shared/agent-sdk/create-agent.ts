@@ -76,9 +76,39 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   async function report(event: Dispatched, outcome: { result: AgentResult } | { error: unknown }, startedAt: number): Promise<void> {
     const { workflowId, subtaskId, attempt, leaseToken } = event.data;
     const caused = { ...context, cause: event };
-    const done = 'result' in outcome
-      ? makeEvent(subtaskCompleted, { workflowId, subtaskId, attempt, agentId: id, leaseToken, quality: outcome.result.quality, output: outcome.result.output, durationMs: clock.now() - startedAt, ...usageField(outcome.result.usage) }, caused, 0)
-      : makeEvent(subtaskFailed, { workflowId, subtaskId, attempt, agentId: id, leaseToken, reason: reasonOf(outcome.error), cause: 'agent_error', ...usageField(usageOfFailure(outcome.error)) }, caused, 1);
+    const done =
+      'result' in outcome
+        ? makeEvent(
+            subtaskCompleted,
+            {
+              workflowId,
+              subtaskId,
+              attempt,
+              agentId: id,
+              leaseToken,
+              quality: outcome.result.quality,
+              output: outcome.result.output,
+              durationMs: clock.now() - startedAt,
+              ...usageField(outcome.result.usage),
+            },
+            caused,
+            0,
+          )
+        : makeEvent(
+            subtaskFailed,
+            {
+              workflowId,
+              subtaskId,
+              attempt,
+              agentId: id,
+              leaseToken,
+              reason: reasonOf(outcome.error),
+              cause: 'agent_error',
+              ...usageField(usageOfFailure(outcome.error)),
+            },
+            caused,
+            1,
+          );
     await bus.publish(topics.subtaskResults, [{ key: workflowId, event: stampTrace(done) }]);
   }
 
@@ -92,7 +122,10 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     let outcome: { result: AgentResult } | { error: unknown };
     try {
       const result = await options.handle({ ...task, workflowId, subtaskId, attempt, deadline });
-      outcome = Number.isFinite(result.quality) && result.quality >= 0 && result.quality <= 1 ? { result } : { error: new Error(`quality ${result.quality} is not within 0..1`) };
+      outcome =
+        Number.isFinite(result.quality) && result.quality >= 0 && result.quality <= 1
+          ? { result }
+          : { error: new Error(`quality ${result.quality} is not within 0..1`) };
     } catch (error) {
       outcome = { error };
     }
@@ -108,7 +141,9 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     const lease = leaseKeyOf(event.data.subtaskId);
     held.set(lease, event.data.leaseToken);
     // The agent's span, a child of dispatch's: its result event carries it on to complete.
-    const job = inEventSpan('agent work', event, { 'amas.agent_id': id, 'amas.subtask_id': event.data.subtaskId, 'amas.attempt': event.data.attempt }, () => work(event))
+    const job = inEventSpan('agent work', event, { 'amas.agent_id': id, 'amas.subtask_id': event.data.subtaskId, 'amas.attempt': event.data.attempt }, () =>
+      work(event),
+    )
       .catch((error: unknown) => logger.error('agent could not report a result', { agentId: id, key, error: reasonOf(error) }))
       .finally(() => {
         inFlight.delete(key);
@@ -128,20 +163,36 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     await directory.heartbeat(id, clock.now());
     await renewLeases();
     const record = await directory.get(id);
-    await bus.publish(topics.agents, [{ key: id, event: makeEvent(agentHeartbeat, { agentId: id, status: record?.status ?? 'AVAILABLE', load: record?.load ?? 0 }, context) }]);
+    await bus.publish(topics.agents, [
+      { key: id, event: makeEvent(agentHeartbeat, { agentId: id, status: record?.status ?? 'AVAILABLE', load: record?.load ?? 0 }, context) },
+    ]);
   }
 
   // Listen first, then register: no dispatch can reach an agent that is not yet listening.
   await inbox.add(id, deliver);
   const closeMessages = messages ? await messages.onMessage(id, (m, ctx) => messageHandler?.(m, ctx)) : undefined;
   const capacity = options.capacity ?? config.ORCHESTRATION_MAX_TASKS_PER_AGENT;
-  const registration = { id, layer: options.layer, specialties: options.specialties, capacity, demo: false, ...(options.role ? { role: options.role } : {}), ...(options.supervisorId ? { supervisorId: options.supervisorId } : {}) };
+  const registration = {
+    id,
+    layer: options.layer,
+    specialties: options.specialties,
+    capacity,
+    demo: false,
+    ...(options.role ? { role: options.role } : {}),
+    ...(options.supervisorId ? { supervisorId: options.supervisorId } : {}),
+  };
   await directory.register(registration, clock.now());
   const { id: agentId, ...announced } = registration;
   await bus.publish(topics.agents, [{ key: id, event: makeEvent(agentRegistered, { agentId, ...announced }, context) }]);
-  const timer = setInterval(() => void heartbeat().catch((error: unknown) => logger.warn('heartbeat failed', { agentId: id, error: reasonOf(error) })), config.ORCHESTRATION_HEARTBEAT_INTERVAL * 1000);
+  const timer = setInterval(
+    () => void heartbeat().catch((error: unknown) => logger.warn('heartbeat failed', { agentId: id, error: reasonOf(error) })),
+    config.ORCHESTRATION_HEARTBEAT_INTERVAL * 1000,
+  );
   timer.unref();
-  const renewal = setInterval(() => void renewLeases().catch((error: unknown) => logger.warn('lease renewal failed', { agentId: id, error: reasonOf(error) })), leaseRenewalMs(config));
+  const renewal = setInterval(
+    () => void renewLeases().catch((error: unknown) => logger.warn('lease renewal failed', { agentId: id, error: reasonOf(error) })),
+    leaseRenewalMs(config),
+  );
   renewal.unref();
 
   return {
@@ -159,7 +210,9 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
       clearInterval(timer);
       clearInterval(renewal);
       if (messages && options.supervisorId) {
-        await messages.sendMessage({ senderId: id, recipientId: options.supervisorId, messageType: 'SHUTDOWN_NOTICE', priority: 'HIGH', payload: { agentId: id } }).catch((error: unknown) => logger.warn('shutdown notice not sent', { agentId: id, error: reasonOf(error) }));
+        await messages
+          .sendMessage({ senderId: id, recipientId: options.supervisorId, messageType: 'SHUTDOWN_NOTICE', priority: 'HIGH', payload: { agentId: id } })
+          .catch((error: unknown) => logger.warn('shutdown notice not sent', { agentId: id, error: reasonOf(error) }));
       }
       await directory.setStatus(id, 'OFFLINE');
       closeMessages?.();

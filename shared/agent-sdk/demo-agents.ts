@@ -1,15 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { createHash } from 'node:crypto';
 import type { Config } from '../config.js';
-import {
-  agentHeartbeat,
-  agentRegistered,
-  makeEvent,
-  subtaskCompleted,
-  topics,
-  type EventContext,
-  type EventOf,
-} from '../events/index.js';
+import { agentHeartbeat, agentRegistered, makeEvent, subtaskCompleted, topics, type EventContext, type EventOf } from '../events/index.js';
 import { allSpecialties, executionRoles, executiveRoles, groupOf, leadRoleOf, managementRoles, type Specialty } from '../domain/vocabulary.js';
 import type { AgentDirectory, AgentRegistration, AgentSpawner, EventBus, LeaseStore, Subscription } from '../ports/index.js';
 import { leaseKeyOf, leaseRenewalMs, leaseTtlMs } from '../domain/protocol.js';
@@ -84,7 +76,10 @@ export function createDemoAgents(options: DemoAgentsOptions) {
     mine.add(agent.id);
     const { supervisorId, role, ...rest } = agent;
     await bus.publish(topics.agents, [
-      { key: agent.id, event: makeEvent(agentRegistered, { ...rest, agentId: agent.id, ...(role ? { role } : {}), ...(supervisorId ? { supervisorId } : {}) }, context) },
+      {
+        key: agent.id,
+        event: makeEvent(agentRegistered, { ...rest, agentId: agent.id, ...(role ? { role } : {}), ...(supervisorId ? { supervisorId } : {}) }, context),
+      },
     ]);
   }
 
@@ -120,7 +115,9 @@ export function createDemoAgents(options: DemoAgentsOptions) {
     // A dispatch redelivered (offsets not yet committed when a broker or rebalance hit) is not worked twice.
     if (!handled.firstTime(agentId, `${subtaskId}#${attempt}#${leaseToken}`)) return;
     // The agent's span, a child of dispatch's: its subtask.completed carries it on to complete.
-    await inEventSpan('agent work', value, { 'amas.agent_id': agentId, 'amas.subtask_id': subtaskId, 'amas.attempt': attempt, 'amas.demo': true }, () => perform(event.data));
+    await inEventSpan('agent work', value, { 'amas.agent_id': agentId, 'amas.subtask_id': subtaskId, 'amas.attempt': attempt, 'amas.demo': true }, () =>
+      perform(event.data),
+    );
   }
 
   async function perform({ workflowId, subtaskId, attempt, agentId, leaseToken, task }: EventOf<'subtask.dispatched'>['data']): Promise<void> {
@@ -134,9 +131,13 @@ export function createDemoAgents(options: DemoAgentsOptions) {
     }
     if (stopped.has(agentId) || shutdown.signal.aborted) return; // a killed (or stopping) agent never answers
     const low = attempt === 1 && fraction(`${subtaskId}#${attempt}`) < config.ORCHESTRATION_DEMO_LOW_QUALITY_RATE;
-    const quality = low ? Math.min(config.ORCHESTRATION_DEMO_AGENT_QUALITY, config.ORCHESTRATION_QUALITY_THRESHOLD / 2) : config.ORCHESTRATION_DEMO_AGENT_QUALITY;
+    const quality = low
+      ? Math.min(config.ORCHESTRATION_DEMO_AGENT_QUALITY, config.ORCHESTRATION_QUALITY_THRESHOLD / 2)
+      : config.ORCHESTRATION_DEMO_AGENT_QUALITY;
     const output = { demo: true, agent: agentId, summary: `[demo] ${task.specialty} output for "${task.title}"`, inputs: task.inputs.length };
-    const done = stampTrace(makeEvent(subtaskCompleted, { workflowId, subtaskId, attempt, agentId, leaseToken, quality, output, durationMs: context.clock.now() - started }, context));
+    const done = stampTrace(
+      makeEvent(subtaskCompleted, { workflowId, subtaskId, attempt, agentId, leaseToken, quality, output, durationMs: context.clock.now() - started }, context),
+    );
     await bus.publish(topics.subtaskResults, [{ key: workflowId, event: done }]);
   }
 
@@ -154,9 +155,15 @@ export function createDemoAgents(options: DemoAgentsOptions) {
     async start(): Promise<void> {
       for (const agent of demoHierarchy(config.ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY, instance)) await register(agent);
       // Heartbeats start before the inbox subscription, which may wait out a dead predecessor's session.
-      heartbeatTimer = setInterval(() => void heartbeat().catch((error: unknown) => logger.warn('heartbeat failed', { error: String(error) })), config.ORCHESTRATION_HEARTBEAT_INTERVAL * 1000);
+      heartbeatTimer = setInterval(
+        () => void heartbeat().catch((error: unknown) => logger.warn('heartbeat failed', { error: String(error) })),
+        config.ORCHESTRATION_HEARTBEAT_INTERVAL * 1000,
+      );
       heartbeatTimer.unref();
-      renewalTimer = setInterval(() => void renewLeases().catch((error: unknown) => logger.warn('lease renewal failed', { error: String(error) })), leaseRenewalMs(config));
+      renewalTimer = setInterval(
+        () => void renewLeases().catch((error: unknown) => logger.warn('lease renewal failed', { error: String(error) })),
+        leaseRenewalMs(config),
+      );
       renewalTimer.unref();
       subscription = await bus.subscribe({
         // Each agents process reads every dispatch (its own group) and keeps those for its agents.

@@ -30,7 +30,13 @@ describe('example tool agent (deterministic)', () => {
   });
 
   it('completes a whole workflow as the only kind of agent on an embedded orchestrator', async () => {
-    const { workflow, subtasks } = await runWithAgents({ description: 'Research AI market trends and create presentation', handle: toolAgentHandle, config: defaultConfig({ ORCHESTRATION_DEMO_AGENTS: false }), logger: silentLogger, timeoutMs: 25_000 });
+    const { workflow, subtasks } = await runWithAgents({
+      description: 'Research AI market trends and create presentation',
+      handle: toolAgentHandle,
+      config: defaultConfig({ ORCHESTRATION_DEMO_AGENTS: false }),
+      logger: silentLogger,
+      timeoutMs: 25_000,
+    });
     expect(workflow.status).toBe('completed');
     expect(subtasks.length).toBeGreaterThan(2);
     for (const subtask of subtasks) expect(subtask.output).toMatchObject({ tool: 'word-count', specialty: subtask.specialty });
@@ -38,12 +44,19 @@ describe('example tool agent (deterministic)', () => {
 });
 
 describe('example LLM agent against a recorded OpenAI-compatible endpoint', () => {
-  it('answers through the model and reports the separate grader\'s score as quality, with the usage of both calls', async () => {
+  it("answers through the model and reports the separate grader's score as quality, with the usage of both calls", async () => {
     const server = await startOpenAiServer();
     try {
       server.enqueue({ content: 'Vendors A and B lead. I am 100% confident.' }, { content: '{"score":0.8,"reasons":["no figures"]}' });
-      const result = await llmHandle(llmSettingsSchema.parse({ LLM_BASE_URL: server.baseUrl, LLM_MODEL: 'recorded' }))({ ...task, inputs: [{ subtaskId: 'st0', output: { text: 'prior findings' } }] });
-      expect(result).toMatchObject({ quality: 0.8, output: { text: 'Vendors A and B lead. I am 100% confident.' }, usage: { inputTokens: 200, outputTokens: 100 } });
+      const result = await llmHandle(llmSettingsSchema.parse({ LLM_BASE_URL: server.baseUrl, LLM_MODEL: 'recorded' }))({
+        ...task,
+        inputs: [{ subtaskId: 'st0', output: { text: 'prior findings' } }],
+      });
+      expect(result).toMatchObject({
+        quality: 0.8,
+        output: { text: 'Vendors A and B lead. I am 100% confident.' },
+        usage: { inputTokens: 200, outputTokens: 100 },
+      });
       expect(server.requests()[0]!.messages[1]!.content).toContain('prior findings');
     } finally {
       await server.stop();

@@ -19,7 +19,16 @@ async function fakeApi(announced: { heartbeatIntervalSeconds: number; leaseRenew
       if (path === '/v1/agents/a1/work') {
         // A long poll, like the real API: an empty answer waits up to waitMs.
         if (handedOut) return void setTimeout(() => json(200, { work: [] }), waitMs);
-        const work = [{ workflowId: 'wf', subtaskId: 's1', attempt: 1, leaseToken: 7, deadline: new Date(Date.now() + 60_000).toISOString(), task: { title: 't', description: 'd', specialty: 'data_analyst', inputs: [] } }];
+        const work = [
+          {
+            workflowId: 'wf',
+            subtaskId: 's1',
+            attempt: 1,
+            leaseToken: 7,
+            deadline: new Date(Date.now() + 60_000).toISOString(),
+            task: { title: 't', description: 'd', specialty: 'data_analyst', inputs: [] },
+          },
+        ];
         handedOut = true;
         return json(200, { work });
       }
@@ -30,10 +39,15 @@ async function fakeApi(announced: { heartbeatIntervalSeconds: number; leaseRenew
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, calls, close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }) };
+  return {
+    url,
+    calls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -47,7 +61,14 @@ describe('HTTP agent SDK', () => {
     cleanups.push(api.close);
     let finish!: () => void;
     const working = new Promise<void>((resolve) => (finish = resolve));
-    const agent = await createHttpAgent({ url: api.url, token: 't', agentId: 'a1', specialties: ['data_analyst'], pollWaitMs: 50, handle: async () => (await working, { quality: 1, output: null }) });
+    const agent = await createHttpAgent({
+      url: api.url,
+      token: 't',
+      agentId: 'a1',
+      specialties: ['data_analyst'],
+      pollWaitMs: 50,
+      handle: async () => (await working, { quality: 1, output: null }),
+    });
     cleanups.push(() => agent.stop());
     await new Promise((resolve) => setTimeout(resolve, 400));
     const renewals = api.calls.filter((c) => c.path === '/v1/agents/a1/leases');
@@ -69,7 +90,14 @@ describe('HTTP agent SDK', () => {
     cleanups.push(api.close);
     let finish!: () => void;
     const working = new Promise<void>((resolve) => (finish = resolve));
-    const agent = await createHttpAgent({ url: api.url, token: 't', agentId: 'a1', specialties: ['data_analyst'], pollWaitMs: 50, handle: async () => (await working, { quality: 1, output: null }) });
+    const agent = await createHttpAgent({
+      url: api.url,
+      token: 't',
+      agentId: 'a1',
+      specialties: ['data_analyst'],
+      pollWaitMs: 50,
+      handle: async () => (await working, { quality: 1, output: null }),
+    });
     cleanups.push(() => agent.stop());
     await new Promise((resolve) => setTimeout(resolve, 250));
     expect(api.calls.filter((c) => c.path === '/v1/agents/a1/leases')).toEqual([]);

@@ -100,9 +100,17 @@ export async function createHttpAgent(options: HttpAgentOptions): Promise<HttpAg
 
   async function report(item: AgentWorkItem, outcome: { result: AgentResult } | { error: unknown }, startedAt: number): Promise<void> {
     const fenced = { subtaskId: item.subtaskId, attempt: item.attempt, leaseToken: item.leaseToken };
-    const body = 'result' in outcome
-      ? { status: 'completed', ...fenced, quality: outcome.result.quality, output: outcome.result.output, durationMs: Date.now() - startedAt, ...usageField(outcome.result.usage) }
-      : { status: 'failed', ...fenced, reason: reasonOf(outcome.error).slice(0, 2_000), ...usageField(usageOfFailure(outcome.error)) };
+    const body =
+      'result' in outcome
+        ? {
+            status: 'completed',
+            ...fenced,
+            quality: outcome.result.quality,
+            output: outcome.result.output,
+            durationMs: Date.now() - startedAt,
+            ...usageField(outcome.result.usage),
+          }
+        : { status: 'failed', ...fenced, reason: reasonOf(outcome.error).slice(0, 2_000), ...usageField(usageOfFailure(outcome.error)) };
     try {
       await call('POST', `${agentPath}/results`, body);
     } catch (error) {
@@ -118,7 +126,10 @@ export async function createHttpAgent(options: HttpAgentOptions): Promise<HttpAg
     let outcome: { result: AgentResult } | { error: unknown };
     try {
       const result = await handle({ ...item.task, workflowId: item.workflowId, subtaskId: item.subtaskId, attempt: item.attempt, deadline: item.deadline });
-      outcome = Number.isFinite(result.quality) && result.quality >= 0 && result.quality <= 1 ? { result } : { error: new Error(`quality ${result.quality} is not within 0..1`) };
+      outcome =
+        Number.isFinite(result.quality) && result.quality >= 0 && result.quality <= 1
+          ? { result }
+          : { error: new Error(`quality ${result.quality} is not within 0..1`) };
     } catch (error) {
       outcome = { error };
     }
@@ -160,7 +171,9 @@ export async function createHttpAgent(options: HttpAgentOptions): Promise<HttpAg
   // Calls the timers started are kept so stop() can wait for them: nothing reaches the server after stop() resolves.
   const timerCalls = new Set<Promise<void>>();
   const track = (call: Promise<void>, what: string) => {
-    const tracked = call.catch((error: unknown) => logger.warn(`${what} failed`, { agentId: id, error: reasonOf(error) })).finally(() => timerCalls.delete(tracked));
+    const tracked = call
+      .catch((error: unknown) => logger.warn(`${what} failed`, { agentId: id, error: reasonOf(error) }))
+      .finally(() => timerCalls.delete(tracked));
     timerCalls.add(tracked);
   };
   const timer = setInterval(() => track(heartbeat(), 'heartbeat'), intervalMs);

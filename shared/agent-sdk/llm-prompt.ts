@@ -37,9 +37,12 @@ function labelOf(subtaskId: string, output: unknown): string {
 }
 
 const criteriaOf = (task: AgentTask): string =>
-  task.successCriteria && task.successCriteria.length > 0 ? task.successCriteria.map((c) => `- ${c}`).join('\n') : '- (none given: judge completeness, correctness and usefulness for the task)';
+  task.successCriteria && task.successCriteria.length > 0
+    ? task.successCriteria.map((c) => `- ${c}`).join('\n')
+    : '- (none given: judge completeness, correctness and usefulness for the task)';
 
-const describe = (task: AgentTask): string => `Task: ${task.title}\nSpecialty: ${task.specialty}\n\nDescription:\n${task.description}\n\nSuccess criteria:\n${criteriaOf(task)}`;
+const describe = (task: AgentTask): string =>
+  `Task: ${task.title}\nSpecialty: ${task.specialty}\n\nDescription:\n${task.description}\n\nSuccess criteria:\n${criteriaOf(task)}`;
 
 /** The answer prompt: the task, its criteria and the dependency outputs as labelled context. */
 export function answerMessages(task: AgentTask, contextChars = defaultContextChars): ChatMessage[] {

@@ -45,7 +45,15 @@ const retryAfterOf = (error: unknown): number | undefined => {
  * sum of every call, reported on success and on failure (AgentTaskError).
  */
 export function llmWork(options: LlmWorkOptions): (task: AgentTask) => Promise<AgentResult> {
-  const { model, contextChars = defaultContextChars, maxAnswerTokens = 4_000, maxRetryWaitMs = 10_000, retryDelayMs = 1_000, stopping, now = Date.now } = options;
+  const {
+    model,
+    contextChars = defaultContextChars,
+    maxAnswerTokens = 4_000,
+    maxRetryWaitMs = 10_000,
+    retryDelayMs = 1_000,
+    stopping,
+    now = Date.now,
+  } = options;
 
   return async (task) => {
     let usage: ModelUsage = noUsage();
@@ -55,7 +63,9 @@ export function llmWork(options: LlmWorkOptions): (task: AgentTask) => Promise<A
 
     const call = async (request: Omit<ChatRequest, 'signal'>): Promise<ChatAnswer> => {
       try {
-        const answer = await retry({ retries: 1, initialDelayMs: retryDelayMs, maxDelayMs: maxRetryWaitMs, delayFor: retryAfterOf }, () => model.chat({ ...request, signal }));
+        const answer = await retry({ retries: 1, initialDelayMs: retryDelayMs, maxDelayMs: maxRetryWaitMs, delayFor: retryAfterOf }, () =>
+          model.chat({ ...request, signal }),
+        );
         usage = addUsage(usage, answer.usage);
         return answer;
       } catch (error) {
@@ -80,7 +90,12 @@ export function llmWork(options: LlmWorkOptions): (task: AgentTask) => Promise<A
  * fails the attempt (LLM_GRADE_INVALID) rather than inventing a score: an unjudged answer must not
  * pass, and reporting it as "poor quality" would blame the answer for the grader's fault.
  */
-async function grade(task: AgentTask, text: string, call: (request: Omit<ChatRequest, 'signal'>) => Promise<ChatAnswer>, spent: () => ModelUsage): Promise<LlmOutput['grading']> {
+async function grade(
+  task: AgentTask,
+  text: string,
+  call: (request: Omit<ChatRequest, 'signal'>) => Promise<ChatAnswer>,
+  spent: () => ModelUsage,
+): Promise<LlmOutput['grading']> {
   const messages = gradeMessages(task, text);
   let problem = '';
   for (let turn = 0; turn < 2; turn++) {
@@ -90,7 +105,10 @@ async function grade(task: AgentTask, text: string, call: (request: Omit<ChatReq
     problem = parsed.problem;
     messages.push(
       { role: 'assistant', content: reply.content },
-      { role: 'user', content: `That is not a valid grade (${problem}). Reply with JSON only: {"score": a number from 0 to 1, "reasons": [one to five short strings]}.` },
+      {
+        role: 'user',
+        content: `That is not a valid grade (${problem}). Reply with JSON only: {"score": a number from 0 to 1, "reasons": [one to five short strings]}.`,
+      },
     );
   }
   throw new AgentTaskError('LLM_GRADE_INVALID', `the grader gave no valid grade after one repair: ${problem}`, spent());

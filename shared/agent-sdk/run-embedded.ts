@@ -24,7 +24,13 @@ export interface EmbeddedRun {
  * For the examples: an embedded orchestrator (memory bus, PGlite) with no demo agents, one SDK
  * agent per specialty running `handle`, one task submitted and awaited.
  */
-export async function runWithAgents(options: { description: string; handle: (task: AgentTask) => Promise<AgentResult>; config: Config; logger: Logger; timeoutMs?: number }): Promise<EmbeddedRun> {
+export async function runWithAgents(options: {
+  description: string;
+  handle: (task: AgentTask) => Promise<AgentResult>;
+  config: Config;
+  logger: Logger;
+  timeoutMs?: number;
+}): Promise<EmbeddedRun> {
   const { config, logger } = options;
   const bus = createMemoryEventBus();
   const store = createSqlWorkflowStore(await createPgliteClient());
@@ -36,18 +42,40 @@ export async function runWithAgents(options: { description: string; handle: (tas
   const agents = [];
   try {
     for (const specialty of allSpecialties) {
-      agents.push(await createAgent({ id: `agent-${specialty}`, layer: 'SPECIALIST', specialties: [specialty], supervisorId: leadRoleOf[groupOf(specialty)], handle: options.handle, bus, directory, leases, config, inbox, logger }));
+      agents.push(
+        await createAgent({
+          id: `agent-${specialty}`,
+          layer: 'SPECIALIST',
+          specialties: [specialty],
+          supervisorId: leadRoleOf[groupOf(specialty)],
+          handle: options.handle,
+          bus,
+          directory,
+          leases,
+          config,
+          inbox,
+          logger,
+        }),
+      );
     }
     const workflowId = ids.newId('wf');
-    const submitted = makeEvent(taskSubmitted, { workflowId, description: options.description, priority: 'NORMAL', metadata: {}, requireApproval: false }, { ids, clock: systemClock, source: 'example' });
-    await store.createWorkflow({ id: workflowId, description: options.description, priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: isoTime(Date.now()) }, toOutbox([submitted]));
+    const submitted = makeEvent(
+      taskSubmitted,
+      { workflowId, description: options.description, priority: 'NORMAL', metadata: {}, requireApproval: false },
+      { ids, clock: systemClock, source: 'example' },
+    );
+    await store.createWorkflow(
+      { id: workflowId, description: options.description, priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: isoTime(Date.now()) },
+      toOutbox([submitted]),
+    );
     runtime.relay.kick();
     const deadline = Date.now() + (options.timeoutMs ?? 600_000);
     for (;;) {
       const workflow = await store.getWorkflow(workflowId);
       if (workflow && ['completed', 'failed', 'cancelled'].includes(workflow.status)) return { workflow, subtasks: await store.getSubtasks(workflowId) };
       // Nobody here can approve: say so instead of waiting out the timeout.
-      if (workflow?.status === 'awaiting_approval') throw new Error(`workflow ${workflowId}'s plan awaits approval and this run has no approver: run it with ORCHESTRATION_PLAN_APPROVAL=off`);
+      if (workflow?.status === 'awaiting_approval')
+        throw new Error(`workflow ${workflowId}'s plan awaits approval and this run has no approver: run it with ORCHESTRATION_PLAN_APPROVAL=off`);
       if (Date.now() > deadline) throw new Error(`workflow ${workflowId} did not finish in time`);
       await new Promise((r) => setTimeout(r, 100));
     }

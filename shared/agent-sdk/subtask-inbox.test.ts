@@ -14,10 +14,19 @@ describe('subtask inbox', () => {
     const handed: [string, number, number][] = [];
     await inbox.add('agent-a', (event) => void handed.push([event.data.subtaskId, event.data.attempt, event.data.leaseToken]));
     const dispatch = (agentId: string, attempt: number, leaseToken: number) =>
-      makeEvent(subtaskDispatched, {
-        workflowId: 'wf', subtaskId: 's1', attempt, agentId, leaseToken, deadline: new Date(1_060_000).toISOString(),
-        task: { title: 't', description: 'd', specialty: 'data_analyst', inputs: [] },
-      }, context);
+      makeEvent(
+        subtaskDispatched,
+        {
+          workflowId: 'wf',
+          subtaskId: 's1',
+          attempt,
+          agentId,
+          leaseToken,
+          deadline: new Date(1_060_000).toISOString(),
+          task: { title: 't', description: 'd', specialty: 'data_analyst', inputs: [] },
+        },
+        context,
+      );
     const first = dispatch('agent-a', 1, 3);
     await bus.publish(topics.subtaskDispatched, [
       { key: 'wf', event: first },
@@ -28,6 +37,9 @@ describe('subtask inbox', () => {
     for (let i = 0; i < 100 && handed.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5));
     await new Promise((resolve) => setTimeout(resolve, 30));
     await inbox.stop();
-    expect(handed).toEqual([['s1', 1, 3], ['s1', 2, 5]]);
+    expect(handed).toEqual([
+      ['s1', 1, 3],
+      ['s1', 2, 5],
+    ]);
   });
 });

@@ -25,7 +25,10 @@ export type RegisterAgentRequest = z.input<typeof registerAgentRequestSchema>;
  */
 export const agentHeartbeatRequestSchema = z
   .strictObject({
-    working: z.array(z.strictObject({ subtaskId: z.string().min(1).max(200), leaseToken: z.number().int().min(1) })).max(1_000).default([]),
+    working: z
+      .array(z.strictObject({ subtaskId: z.string().min(1).max(200), leaseToken: z.number().int().min(1) }))
+      .max(1_000)
+      .default([]),
   })
   .default({ working: [] });
 
@@ -48,7 +51,11 @@ const fenced = { subtaskId: z.string().min(1).max(200), attempt: z.number().int(
 
 /** POST /v1/agents/:id/results: published as subtask.completed or subtask.failed onto the results topic. */
 export const agentResultRequestSchema = z.discriminatedUnion('status', [
-  z.strictObject({ status: z.literal('completed'), ...fenced, ...subtaskCompleted.data.pick({ quality: true, output: true, durationMs: true, usage: true }).shape }),
+  z.strictObject({
+    status: z.literal('completed'),
+    ...fenced,
+    ...subtaskCompleted.data.pick({ quality: true, output: true, durationMs: true, usage: true }).shape,
+  }),
   z.strictObject({ status: z.literal('failed'), ...fenced, reason: subtaskFailed.data.shape.reason.max(2_000), usage: subtaskFailed.data.shape.usage }),
 ]);
 export type AgentResultRequest = z.infer<typeof agentResultRequestSchema>;

@@ -37,7 +37,9 @@ export async function startFunctionConsumer(name: FunctionName, options: Consume
   const publish = async (result: ProcessResult): Promise<void> => {
     const claimed = result.status === 'applied' || result.status === 'skipped' ? result.claimed : null;
     if (claimed === null) return;
-    const published = publisher ? await inSpan(`${name} publish`, () => publisher.publish(claimed), { 'messaging.batch.message_count': claimed.length }) : false;
+    const published = publisher
+      ? await inSpan(`${name} publish`, () => publisher.publish(claimed), { 'messaging.batch.message_count': claimed.length })
+      : false;
     if (!published) options.onCommitted?.(result);
   };
   const subscription = await bus.subscribe({

@@ -21,8 +21,16 @@ describe('function over HTTP (Knative)', () => {
     const store = createSqlWorkflowStore(await createPgliteClient());
     runtime = await startRuntime({
       config: defaultConfig(),
-      adapters: { bus: createMemoryEventBus(), store, leases: createMemoryLeaseStore(systemClock), directory: createMemoryAgentDirectory({ maxTasksPerAgent: 3 }) },
-      logger: silentLogger, functions: [], recovery: false, messaging: false,
+      adapters: {
+        bus: createMemoryEventBus(),
+        store,
+        leases: createMemoryLeaseStore(systemClock),
+        directory: createMemoryAgentDirectory({ maxTasksPerAgent: 3 }),
+      },
+      logger: silentLogger,
+      functions: [],
+      recovery: false,
+      messaging: false,
     });
     server = await new Promise((resolve) => {
       const listening = createFunctionHttpApp('decompose', runtime).listen(0, '127.0.0.1', () => resolve(listening));
@@ -38,14 +46,30 @@ describe('function over HTTP (Knative)', () => {
   const post = (event: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(event) });
   const value = async (name: string, labels: Record<string, string> = {}) => {
     const metric = (await runtime.metrics.registry.getMetricsAsJSON()).find((m) => m.name === name.replace(/_(count|sum)$/, ''));
-    const found = metric?.values.find((v) => (v as { metricName?: string }).metricName === name || (!name.endsWith('_count') && Object.entries(labels).every(([k, l]) => v.labels[k] === l)));
+    const found = metric?.values.find(
+      (v) => (v as { metricName?: string }).metricName === name || (!name.endsWith('_count') && Object.entries(labels).every(([k, l]) => v.labels[k] === l)),
+    );
     return found?.value ?? 0;
   };
 
   it('records events processed, decomposition time and message latency like the consumer', async () => {
     const { store, ids } = runtime.ports;
-    await store.createWorkflow({ id: 'wf_http', description: 'Research AI market trends and create presentation', priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: isoTime(Date.now()) }, []);
-    const event = makeEvent(taskSubmitted, { workflowId: 'wf_http', description: 'Research AI market trends and create presentation', priority: 'NORMAL', metadata: {}, requireApproval: false }, { ids, clock: systemClock, source: 'test' });
+    await store.createWorkflow(
+      {
+        id: 'wf_http',
+        description: 'Research AI market trends and create presentation',
+        priority: 'NORMAL',
+        metadata: {},
+        idempotencyKey: null,
+        createdAt: isoTime(Date.now()),
+      },
+      [],
+    );
+    const event = makeEvent(
+      taskSubmitted,
+      { workflowId: 'wf_http', description: 'Research AI market trends and create presentation', priority: 'NORMAL', metadata: {}, requireApproval: false },
+      { ids, clock: systemClock, source: 'test' },
+    );
     const res = await post(event);
     expect(res.status).toBe(200);
     expect(await value('orchestration_events_processed_total', { function: 'decompose', result: 'applied' })).toBe(1);

@@ -62,8 +62,16 @@ export function createSqsHandler(name: FunctionName, runtime: () => Promise<Runt
 
 /** Publishes the record to `<topic>.dlq` with its reason; false (the record stays on its queue) when that fails. */
 async function deadLetter(rt: Runtime, name: FunctionName, record: SqsEvent['Records'][number], reason: DeliveryReason): Promise<boolean> {
-  const headers = Object.fromEntries(Object.entries(record.messageAttributes ?? {}).flatMap(([k, v]) => (v.stringValue === undefined ? [] : [[k, v.stringValue]])));
-  const source = { topic: functionSubscriptions[name].topic, key: record.attributes?.MessageGroupId ?? null, value: safeParse(record.body), headers, messageId: record.messageId };
+  const headers = Object.fromEntries(
+    Object.entries(record.messageAttributes ?? {}).flatMap(([k, v]) => (v.stringValue === undefined ? [] : [[k, v.stringValue]])),
+  );
+  const source = {
+    topic: functionSubscriptions[name].topic,
+    key: record.attributes?.MessageGroupId ?? null,
+    value: safeParse(record.body),
+    headers,
+    messageId: record.messageId,
+  };
   try {
     await sendToDeadLetter(rt.bus, rt.ports.ids, source, name, reason);
     return true;

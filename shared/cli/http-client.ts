@@ -91,7 +91,8 @@ interface ErrorBody {
 
 /** The API's error as a person reads it: its code, message, and for a 400 each issue's path. */
 export function describeApiError(status: number, body: unknown, retryAfter: string | null): string {
-  const parsed: ErrorBody = typeof body === 'object' && body !== null ? (body as ErrorBody) : { message: typeof body === 'string' ? body.slice(0, 500) : undefined };
+  const parsed: ErrorBody =
+    typeof body === 'object' && body !== null ? (body as ErrorBody) : { message: typeof body === 'string' ? body.slice(0, 500) : undefined };
   const lines = [`${(parsed.error ?? 'error').replaceAll('_', ' ')} (HTTP ${status})${parsed.message ? `: ${parsed.message}` : ''}`];
   for (const issue of parsed.issues ?? []) lines.push(`  ${issue.path || '(body)'}: ${issue.message ?? 'invalid'}`);
   if (retryAfter) lines.push(`  retry after ${retryAfter} s`);

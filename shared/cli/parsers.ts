@@ -14,7 +14,8 @@ export function jsonObject(value: string): Record<string, unknown> {
   } catch {
     throw new InvalidArgumentError('expected a JSON object, e.g. \'{"team":"growth"}\'.');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError('expected a JSON object, not an array or a scalar.');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new InvalidArgumentError('expected a JSON object, not an array or a scalar.');
   return parsed as Record<string, unknown>;
 }
 

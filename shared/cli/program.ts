@@ -31,7 +31,10 @@ export function createProgram(io: CliIo, exit: ExitCode): Command {
   registerKeyCommands(program, io, exit);
   registerReplayCommand(program, io, exit);
   registerSetupCommands(program, io, exit);
-  program.addHelpText('after', '\nexit codes: 0 ok, 1 failed (workflow failed or cancelled, API error, server unreachable, replay diverged), 2 usage or configuration\n');
+  program.addHelpText(
+    'after',
+    '\nexit codes: 0 ok, 1 failed (workflow failed or cancelled, API error, server unreachable, replay diverged), 2 usage or configuration\n',
+  );
   return program;
 }
 

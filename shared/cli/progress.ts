@@ -79,7 +79,8 @@ export function changeLine(progress: Progress, change: StateChangeRecord): strin
   const { total, done, phase } = summarize(progress);
   // A change that keeps the status (an assignment) shows the status once.
   const moved = change.previousStatus === change.status ? change.status : `${change.previousStatus ?? 'new'} -> ${change.status}`;
-  if (change.kind === 'workflow') return `[${done}/${total}] workflow ${moved}${phase ? `  phase ${phase}` : ''}${change.error ? `  error: ${change.error}` : ''}`;
+  if (change.kind === 'workflow')
+    return `[${done}/${total}] workflow ${moved}${phase ? `  phase ${phase}` : ''}${change.error ? `  error: ${change.error}` : ''}`;
   const subtask = progress.places.get(change.subtaskId ?? '');
   const where = [subtask?.phase, subtask?.specialty].filter(Boolean).join(', ');
   const details = [

@@ -15,7 +15,15 @@ export interface SubmitAnswer {
 
 /** GET /v1/workflows. */
 export interface WorkflowList {
-  workflows: { workflowId: string; description: string; status: string; complexity: string | null; priority: string; createdAt: string; completedAt: string | null }[];
+  workflows: {
+    workflowId: string;
+    description: string;
+    status: string;
+    complexity: string | null;
+    priority: string;
+    createdAt: string;
+    completedAt: string | null;
+  }[];
   total?: number;
   limit: number;
   offset: number;

@@ -14,7 +14,10 @@ function renderer(io: CliIo, json: boolean) {
   if (json) return { change: () => undefined, clear: () => undefined };
   const note = (progress: Progress, change: StateChangeRecord) => {
     if (change.kind !== 'workflow' || change.status !== 'awaiting_approval') return null;
-    const stage = approvalStageOf({ status: change.status }, [...progress.statuses.values()].map((status) => ({ status: status as Subtask['status'] })));
+    const stage = approvalStageOf(
+      { status: change.status },
+      [...progress.statuses.values()].map((status) => ({ status: status as Subtask['status'] })),
+    );
     return `workflow awaits ${stage} approval: amas approve ${progress.workflowId} (or reject)`;
   };
   if (!io.isTTY) {

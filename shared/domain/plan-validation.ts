@@ -39,7 +39,9 @@ export function checkPlanGraph(plan: PlanGraph, limits: PlanLimits): string[] {
       const target = byId.get(dep);
       if (!target) errors.push(`subtask ${JSON.stringify(subtask.id)} depends on unknown subtask ${JSON.stringify(dep)}`);
       else if (dep !== subtask.id && phaseRank(target.phase) >= phaseRank(subtask.phase)) {
-        errors.push(`subtask ${JSON.stringify(subtask.id)} (${subtask.phase}) depends on ${JSON.stringify(dep)} (${target.phase}): a dependency must be in an earlier phase`);
+        errors.push(
+          `subtask ${JSON.stringify(subtask.id)} (${subtask.phase}) depends on ${JSON.stringify(dep)} (${target.phase}): a dependency must be in an earlier phase`,
+        );
       }
     }
   }
@@ -101,7 +103,8 @@ export function parsePlanAnswer<T extends PlanGraph>(schema: z.ZodType<T>, text:
     return { ok: false, errors: [`the answer is not valid JSON (${error instanceof Error ? error.message : String(error)})`] };
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) return { ok: false, errors: parsed.error.issues.map((issue) => `${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message}`) };
+  if (!parsed.success)
+    return { ok: false, errors: parsed.error.issues.map((issue) => `${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message}`) };
   const errors = checkPlanGraph(parsed.data, limits);
   return errors.length === 0 ? { ok: true, value: parsed.data } : { ok: false, errors };
 }

@@ -69,16 +69,7 @@ export const agentStatusSchema = z.enum(['AVAILABLE', 'BUSY', 'OVERLOADED', 'OFF
 export type AgentStatus = z.infer<typeof agentStatusSchema>;
 
 /** API-facing workflow status (lower case; the spec's EXECUTING is `running`). */
-export const workflowStatusSchema = z.enum([
-  'pending',
-  'planned',
-  'awaiting_approval',
-  'running',
-  'paused',
-  'completed',
-  'failed',
-  'cancelled',
-]);
+export const workflowStatusSchema = z.enum(['pending', 'planned', 'awaiting_approval', 'running', 'paused', 'completed', 'failed', 'cancelled']);
 export type WorkflowStatus = z.infer<typeof workflowStatusSchema>;
 export const terminalWorkflowStatuses: readonly WorkflowStatus[] = ['completed', 'failed', 'cancelled'];
 

@@ -103,6 +103,4 @@ export type Subtask = z.infer<typeof subtaskSchema>;
 
 /** Fields a transition may change; id and workflow never move. */
 export type WorkflowPatch = Partial<Pick<Workflow, 'status' | 'complexity' | 'plan' | 'failureReason' | 'completedAt' | 'usage'>>;
-export type SubtaskPatch = Partial<
-  Pick<Subtask, 'status' | 'assignedAgent' | 'attempts' | 'leaseToken' | 'deadline' | 'quality' | 'output' | 'lastError'>
->;
+export type SubtaskPatch = Partial<Pick<Subtask, 'status' | 'assignedAgent' | 'attempts' | 'leaseToken' | 'deadline' | 'quality' | 'output' | 'lastError'>>;

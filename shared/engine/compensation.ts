@@ -11,7 +11,9 @@ type Taken = { kind: 'slot'; agentId: string; workKey: string } | { kind: 'lease
  * failed, or found the event already processed — each one the committed state does not hold is
  * given back, so a retry that picks another agent leaves no slot taken forever.
  */
-export function trackTaken<P extends { directory: AgentDirectory; leases: LeaseStore }>(ports: P): { ports: P; giveBack(store: Pick<WorkflowStore, 'getSubtask'>, logger?: Logger): Promise<void> } {
+export function trackTaken<P extends { directory: AgentDirectory; leases: LeaseStore }>(
+  ports: P,
+): { ports: P; giveBack(store: Pick<WorkflowStore, 'getSubtask'>, logger?: Logger): Promise<void> } {
   const taken: Taken[] = [];
   const directory: AgentDirectory = {
     ...ports.directory,

@@ -18,9 +18,7 @@ export interface DeliveryReason {
 
 /** What a binding tells its transport about one record. */
 export type DeliveryDecision =
-  | { kind: 'ack'; result: ProcessResult }
-  | { kind: 'retry'; afterMs: number; reason: DeliveryReason }
-  | { kind: 'deadLetter'; reason: DeliveryReason };
+  { kind: 'ack'; result: ProcessResult } | { kind: 'retry'; afterMs: number; reason: DeliveryReason } | { kind: 'deadLetter'; reason: DeliveryReason };
 
 /**
  * What the binding's transport can do with a record handed back:
@@ -75,7 +73,11 @@ export async function handleDelivery(name: FunctionName, read: () => unknown, po
     try {
       if (unreadable) throw unreadable.error;
       const result = await retry(
-        { ...retryPolicy(ports.config), onRetry: (error, attempt, delayMs) => logger.warn('retrying event', { function: name, ...attributes, attempt, delayMs, ...logged(describeError(error)) }) },
+        {
+          ...retryPolicy(ports.config),
+          onRetry: (error, attempt, delayMs) =>
+            logger.warn('retrying event', { function: name, ...attributes, attempt, delayMs, ...logged(describeError(error)) }),
+        },
         () => processEvent(name, value, ports, { claimMs: context.claimMs ?? 0, logger, metrics }),
       );
       await context.onAck?.(result);

@@ -9,7 +9,12 @@ describe('runEffects', () => {
     const warned: unknown[] = [];
     const metrics = createMetrics();
     const ports = {
-      leases: { release: async (key: string) => { ran.push(`lease ${key}`); throw new Error('redis is down'); } },
+      leases: {
+        release: async (key: string) => {
+          ran.push(`lease ${key}`);
+          throw new Error('redis is down');
+        },
+      },
       directory: {
         release: async (agentId: string, workKey: string) => void ran.push(`slot ${agentId} ${workKey}`),
         recordWork: async (agentId: string, subtaskId: string) => (ran.push(`work ${agentId} ${subtaskId}`), true),

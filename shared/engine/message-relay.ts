@@ -53,7 +53,13 @@ export async function startMessageRelay({ eventBus, ports, relay, logger, metric
     return (await directory.list()).filter((a) => (group ? a.specialties.some((s) => groupOf(s) === group) : a.supervisorId === team)).map((a) => a.id);
   };
   const bus = createCommunicationBus({
-    eventBus, keys, config, logger, clock, ids, teamMembers,
+    eventBus,
+    keys,
+    config,
+    logger,
+    clock,
+    ids,
+    teamMembers,
     ...(options.groupId ? { groupId: options.groupId } : {}),
     // Its backlog and message counts on this process's /metrics.
     ...(metrics ? { registry: metrics.registry } : {}),
@@ -74,7 +80,14 @@ export async function startMessageRelay({ eventBus, ports, relay, logger, metric
     const boss = await supervisorOf(directory, parsed.data.data.agentId);
     if (!boss) return;
     const payload = { reason: 'agent_lost', agentId: parsed.data.data.agentId, detail: parsed.data.data.reason, subtaskIds: parsed.data.data.subtaskIds };
-    await bus.sendMessage({ senderId: orchestratorId, recipientId: boss.id, messageType: 'ESCALATION', priority: 'HIGH', payload, correlationId: parsed.data.id });
+    await bus.sendMessage({
+      senderId: orchestratorId,
+      recipientId: boss.id,
+      messageType: 'ESCALATION',
+      priority: 'HIGH',
+      payload,
+      correlationId: parsed.data.id,
+    });
   };
   const subscriptions = [
     await eventBus.subscribe({ groupId: 'amas-message-relay', topic: topics.messages, handler: (d) => forward(d.value) }),
@@ -99,7 +112,14 @@ export async function startMessageRelay({ eventBus, ports, relay, logger, metric
     try {
       if (!(await store.hasProcessed('api', commandId))) {
         const reading = rememberingReads(ports);
-        const outcome = await control(command, workflowId, commandId, reading.ports, typeof reason === 'string' && reason ? reason : `rejected by ${message.senderId}`, decided);
+        const outcome = await control(
+          command,
+          workflowId,
+          commandId,
+          reading.ports,
+          typeof reason === 'string' && reason ? reason : `rejected by ${message.senderId}`,
+          decided,
+        );
         const change = { consumer: 'api', eventId: commandId, ...outcome.change, outbox: toOutbox(outcome.emit) };
         if ((await commitWithEffects(change, outcome.after, ports, { logger, metrics })) === 'applied') {
           logStateChange(logger, change, reading.before, workflowId);

@@ -113,7 +113,10 @@ export type OutboxPublisher = ReturnType<typeof createOutboxPublisher>;
 /** Rows of one topic go in one send, topics in the order their first row was committed. */
 async function publishRows(bus: EventBus, rows: OutboxRecord[]): Promise<void> {
   for (const [topic, group] of groupByTopic(rows)) {
-    await bus.publish(topic, group.map((row) => ({ key: row.key, event: row.event })));
+    await bus.publish(
+      topic,
+      group.map((row) => ({ key: row.key, event: row.event })),
+    );
   }
 }
 

@@ -62,7 +62,8 @@ export async function processEvent(name: FunctionName, value: unknown, ports: Ru
     if (await ports.store.hasProcessed(name, event.id)) return { status: 'duplicate', event };
   } else {
     const subtaskId = (event.data as { subtaskId?: string }).subtaskId;
-    const scope: SnapshotScope = definition.reads === 'one' && subtaskId !== undefined ? { subtasks: 'one', subtaskId } : { subtasks: definition.reads === 'all' ? 'all' : 'none' };
+    const scope: SnapshotScope =
+      definition.reads === 'one' && subtaskId !== undefined ? { subtasks: 'one', subtaskId } : { subtasks: definition.reads === 'all' ? 'all' : 'none' };
     const snapshot = await ports.store.readForEvent(name, event.id, workflowId, scope);
     // A duplicate is dropped before the handler runs: it takes no lease and reserves no slot.
     if (snapshot.processed) return { status: 'duplicate', event };
@@ -88,10 +89,22 @@ export async function processEvent(name: FunctionName, value: unknown, ports: Ru
   return { status: outcome.skipped ? 'skipped' : 'applied', event, outcome, claimed };
 }
 
-async function runAndCommit(name: FunctionName, event: OrchestrationEvent, definition: FunctionDefinition, reading: RuntimePorts, store: WorkflowStore, claimMs: number) {
+async function runAndCommit(
+  name: FunctionName,
+  event: OrchestrationEvent,
+  definition: FunctionDefinition,
+  reading: RuntimePorts,
+  store: WorkflowStore,
+  claimMs: number,
+) {
   const outcome = await inSpan(`${name} handler`, () => definition.run(event, reading));
   // The handler's events carry on the trace (from this event's span) and the loss time of re-driven work: the handler stays pure.
-  const change: StateChange = { consumer: name, eventId: event.id, ...outcome.change, outbox: toOutbox(outcome.emit.map((emitted) => stampTrace(carryLoss(event, emitted)))) };
+  const change: StateChange = {
+    consumer: name,
+    eventId: event.id,
+    ...outcome.change,
+    outbox: toOutbox(outcome.emit.map((emitted) => stampTrace(carryLoss(event, emitted)))),
+  };
   if (claimMs > 0) {
     const committed = await inSpan(`${name} commit`, () => store.commitClaimed(change, claimMs));
     return committed.status === 'duplicate' ? ({ status: 'duplicate' } as const) : ({ status: 'applied', outcome, change, claimed: committed.outbox } as const);
@@ -128,7 +141,12 @@ export function rememberingReads(ports: RuntimePorts): { ports: RuntimePorts; be
   const { store } = ports;
   const seen = new Map<string, Subtask>();
   const keep = (found: readonly Subtask[]) => found.forEach((s) => seen.set(s.id, s));
-  const before = { workflow: null as Workflow | null, get subtasks() { return [...seen.values()]; } };
+  const before = {
+    workflow: null as Workflow | null,
+    get subtasks() {
+      return [...seen.values()];
+    },
+  };
   const remembering: WorkflowStore = {
     ...store,
     getWorkflow: async (id) => (before.workflow = await store.getWorkflow(id)),
@@ -156,16 +174,30 @@ export function logStateChange(logger: Logger, change: StateChange, before: Befo
   // In the order the store applies them: inserts, then workflow, then subtask updates.
   for (const s of change.insertSubtasks ?? []) {
     logger.info('subtask changed', {
-      workflowId: s.workflowId, subtaskId: s.id, agentId: s.assignedAgent, attempt: s.attempts, status: s.status, previousStatus: null,
-      quality: s.quality, error: s.lastError, ...cause,
+      workflowId: s.workflowId,
+      subtaskId: s.id,
+      agentId: s.assignedAgent,
+      attempt: s.attempts,
+      status: s.status,
+      previousStatus: null,
+      quality: s.quality,
+      error: s.lastError,
+      ...cause,
     });
   }
   for (const { id, patch } of change.workflowUpdates ?? []) {
     const previous = before.workflow?.id === id ? before.workflow : undefined;
     if (patch.status === undefined || patch.status === previous?.status) continue;
     logger.info('workflow changed', {
-      workflowId: id, subtaskId: null, agentId: null, attempt: null, status: patch.status, previousStatus: previous?.status ?? null,
-      quality: null, error: patch.failureReason ?? null, ...cause,
+      workflowId: id,
+      subtaskId: null,
+      agentId: null,
+      attempt: null,
+      status: patch.status,
+      previousStatus: previous?.status ?? null,
+      quality: null,
+      error: patch.failureReason ?? null,
+      ...cause,
     });
   }
   for (const { id, patch } of change.subtaskUpdates ?? []) {

@@ -9,9 +9,18 @@ import { leaseTtlMs } from '../domain/protocol.js';
 
 const at = (iso: string) => ({ specversion: '1.0' as const, source: 'test', time: iso, id: `e-${iso}` });
 const failed = (cause: string): OrchestrationEvent =>
-  ({ ...at('2030-01-01T00:00:05.000Z'), type: 'subtask.failed', data: { workflowId: 'wf', subtaskId: 's1', attempt: 1, agentId: 'a', leaseToken: 1, reason: 'x', cause } }) as OrchestrationEvent;
-const ready = (subtaskId: string): { type: string; data: unknown; lostat?: string } => ({ ...at('2030-01-01T00:00:06.000Z'), type: 'subtask.ready', data: { workflowId: 'wf', subtaskId } });
-const recoveryCount = async (metrics: ReturnType<typeof createMetrics>) => (await metrics.recoveryDuration.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+  ({
+    ...at('2030-01-01T00:00:05.000Z'),
+    type: 'subtask.failed',
+    data: { workflowId: 'wf', subtaskId: 's1', attempt: 1, agentId: 'a', leaseToken: 1, reason: 'x', cause },
+  }) as OrchestrationEvent;
+const ready = (subtaskId: string): { type: string; data: unknown; lostat?: string } => ({
+  ...at('2030-01-01T00:00:06.000Z'),
+  type: 'subtask.ready',
+  data: { workflowId: 'wf', subtaskId },
+});
+const recoveryCount = async (metrics: ReturnType<typeof createMetrics>) =>
+  (await metrics.recoveryDuration.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
 
 describe('recovery timing', () => {
   it('starts at the loss: a lease expiry, a deadline or a lost agent, not an agent error', () => {
@@ -29,7 +38,12 @@ describe('recovery timing', () => {
 
   it('is observed once dispatch sends the next attempt', async () => {
     const metrics = createMetrics();
-    const assigned = { ...at('2030-01-01T00:00:07.000Z'), type: 'subtask.assigned', lostat: '2030-01-01T00:00:03.000Z', data: {} } as unknown as OrchestrationEvent;
+    const assigned = {
+      ...at('2030-01-01T00:00:07.000Z'),
+      type: 'subtask.assigned',
+      lostat: '2030-01-01T00:00:03.000Z',
+      data: {},
+    } as unknown as OrchestrationEvent;
     observeRecovery(metrics, assigned, [], Date.parse('2030-01-01T00:00:08.000Z'));
     expect(await recoveryCount(metrics)).toBe(0);
     observeRecovery(metrics, assigned, [{ type: 'subtask.dispatched' }], Date.parse('2030-01-01T00:00:08.000Z'));
@@ -48,14 +62,18 @@ describe('recovery timing', () => {
       const { body } = await e.post<{ workflowId: string }>('/v1/tasks', { description: 'quick simple one fact' });
       let victim: { agentId: string; leaseToken: number } | undefined;
       while (!victim) {
-        const dispatched = (await e.bus.read(topics.subtaskDispatched)).map((d) => d.value as OrchestrationEvent).find((ev) => ev.type === 'subtask.dispatched' && ev.data.workflowId === body.workflowId);
+        const dispatched = (await e.bus.read(topics.subtaskDispatched))
+          .map((d) => d.value as OrchestrationEvent)
+          .find((ev) => ev.type === 'subtask.dispatched' && ev.data.workflowId === body.workflowId);
         if (dispatched?.type === 'subtask.dispatched') victim = dispatched.data;
         else await new Promise((resolve) => setTimeout(resolve, 20));
       }
       e.runtime.demoAgents!.kill(victim.agentId);
       const killedAt = Date.now();
       expect((await e.settle(body.workflowId, 30_000)).status).toBe('completed');
-      const redispatched = (await e.bus.read(topics.subtaskDispatched)).map((d) => d.value as OrchestrationEvent).filter((ev) => ev.type === 'subtask.dispatched' && ev.data.workflowId === body.workflowId && ev.lostat);
+      const redispatched = (await e.bus.read(topics.subtaskDispatched))
+        .map((d) => d.value as OrchestrationEvent)
+        .filter((ev) => ev.type === 'subtask.dispatched' && ev.data.workflowId === body.workflowId && ev.lostat);
       expect(redispatched).toHaveLength(1);
       // From the kill: the lease (taken at dispatch, before the kill) runs out within its TTL; then one recovery wake-up and a hop.
       expect(Date.parse(redispatched[0]!.time) - killedAt).toBeLessThan(bound);

@@ -22,7 +22,9 @@ async function setup(options: { withoutNextExpiry?: boolean } = {}) {
   const store = { getSubtask: async () => subtask, findOverdueSubtasks: async () => [], findWaitingSubtasks: async () => [] } as unknown as WorkflowStore;
   const bus = createMemoryEventBus({ clock });
   const loop = createRecoveryLoop({
-    store, leases, bus,
+    store,
+    leases,
+    bus,
     directory: createMemoryAgentDirectory({ maxTasksPerAgent: 3 }),
     context: { clock, ids: createIds(), source: 'amas/test' },
     config: defaultConfig({ ORCHESTRATION_HEARTBEAT_INTERVAL: 4 }),

@@ -54,7 +54,15 @@ export function createRecoveryLoop(options: RecoveryOptions) {
       }
       const event = makeEvent(
         subtaskFailed,
-        { workflowId: subtask.workflowId, subtaskId, attempt: subtask.attempts, agentId: lease.holder, leaseToken: lease.token, reason: `lease expired at ${new Date(lease.expiresAt).toISOString()}`, cause: 'lease_expired' },
+        {
+          workflowId: subtask.workflowId,
+          subtaskId,
+          attempt: subtask.attempts,
+          agentId: lease.holder,
+          leaseToken: lease.token,
+          reason: `lease expired at ${new Date(lease.expiresAt).toISOString()}`,
+          cause: 'lease_expired',
+        },
         derived(`lease:${lease.key}:${lease.token}`),
       );
       // Recovery time runs from the expiry to the re-dispatch (recovery-timing.ts observes it there).
@@ -67,7 +75,11 @@ export function createRecoveryLoop(options: RecoveryOptions) {
       // Health is the heartbeat's verdict, not the lease's: an agent is lost after 3 missed heartbeats.
       if (!agent || now - agent.lastHeartbeat < heartbeatTimeoutMs(config)) continue;
       await directory.setStatus(agentId, 'OFFLINE');
-      const lost = makeEvent(agentLost, { agentId, reason: 'heartbeats stopped; leases expired', subtaskIds }, derived(`lost:${agentId}:${subtaskIds.join(',')}`));
+      const lost = makeEvent(
+        agentLost,
+        { agentId, reason: 'heartbeats stopped; leases expired', subtaskIds },
+        derived(`lost:${agentId}:${subtaskIds.join(',')}`),
+      );
       await bus.publish(topics.agents, [{ key: agentId, event: lost }]);
       logger.warn('agent lost; its work is re-queued', { agentId, subtaskIds });
     }
@@ -83,7 +95,15 @@ export function createRecoveryLoop(options: RecoveryOptions) {
       if (subtask.assignedAgent === null || subtask.leaseToken === null) continue;
       const event = makeEvent(
         subtaskFailed,
-        { workflowId: subtask.workflowId, subtaskId: subtask.id, attempt: subtask.attempts, agentId: subtask.assignedAgent, leaseToken: subtask.leaseToken, reason: `deadline ${subtask.deadline} passed`, cause: 'timeout' },
+        {
+          workflowId: subtask.workflowId,
+          subtaskId: subtask.id,
+          attempt: subtask.attempts,
+          agentId: subtask.assignedAgent,
+          leaseToken: subtask.leaseToken,
+          reason: `deadline ${subtask.deadline} passed`,
+          cause: 'timeout',
+        },
         derived(`timeout:${subtask.id}:${subtask.leaseToken}`),
       );
       await bus.publish(topics.subtaskResults, [{ key: subtask.workflowId, event: subtask.deadline ? { ...event, lostat: subtask.deadline } : event }]);
@@ -127,13 +147,16 @@ export function createRecoveryLoop(options: RecoveryOptions) {
     const at = await leases.nextExpiry(now);
     if (at === null || at > now + options.intervalMs || (wake && wake.at <= at) || stopped) return;
     if (wake) clearTimeout(wake.timer);
-    const timer = setTimeout(() => {
-      wake = undefined;
-      void serially(async () => {
-        await recoverExpired(context.clock.now());
-        await scheduleWake();
-      }, 'wake-up');
-    }, Math.max(0, at - now) + expiryMarginMs);
+    const timer = setTimeout(
+      () => {
+        wake = undefined;
+        void serially(async () => {
+          await recoverExpired(context.clock.now());
+          await scheduleWake();
+        }, 'wake-up');
+      },
+      Math.max(0, at - now) + expiryMarginMs,
+    );
     timer.unref();
     wake = { at, timer };
   }

@@ -37,7 +37,11 @@ export class LogFormatError extends OrchestrationError {
 }
 
 /** The bus's retained records as JSON lines, in global publish order. */
-export const exportLog = (bus: MemoryEventBus): string => bus.exportLog().map((record) => `${JSON.stringify(record)}\n`).join('');
+export const exportLog = (bus: MemoryEventBus): string =>
+  bus
+    .exportLog()
+    .map((record) => `${JSON.stringify(record)}\n`)
+    .join('');
 
 export function parseLog(jsonl: string): LogRecord[] {
   const records: LogRecord[] = [];
@@ -164,7 +168,12 @@ export async function replayLog(records: readonly LogRecord[], ports: ReplayPort
     if (id && !logged.has(id)) logged.set(id, { seq: record.seq, value: record.value });
   }
   const firstSeq = new Map([...logged].map(([id, { seq }]) => [id, seq]));
-  const summary: ReplaySummary = { records: ordered.length, processed: { decompose: 0, assign: 0, dispatch: 0, complete: 0 }, divergences: [], workflowIds: [] };
+  const summary: ReplaySummary = {
+    records: ordered.length,
+    processed: { decompose: 0, assign: 0, dispatch: 0, complete: 0 },
+    divergences: [],
+    workflowIds: [],
+  };
 
   for (const step of schedule(ordered, firstSeq, ports)) {
     const parsed = orchestrationEventSchema.safeParse(step.record.value);
@@ -198,12 +207,26 @@ async function applyRecord(event: OrchestrationEvent, record: LogRecord, ports: 
   }
 }
 
-function compare(run: FunctionName, causeId: string, emitted: readonly OrchestrationEvent[], logged: Map<string, { value: unknown }>, ports: RuntimePorts, summary: ReplaySummary): void {
+function compare(
+  run: FunctionName,
+  causeId: string,
+  emitted: readonly OrchestrationEvent[],
+  logged: Map<string, { value: unknown }>,
+  ports: RuntimePorts,
+  summary: ReplaySummary,
+): void {
   for (const event of emitted) {
     const original = logged.get(event.id);
     if (!original) summary.divergences.push({ function: run, causeId, eventId: event.id, problem: 'not_logged', replayed: comparable(event) });
     else if (!isDeepStrictEqual(comparable(original.value), comparable(event))) {
-      summary.divergences.push({ function: run, causeId, eventId: event.id, problem: 'different', logged: comparable(original.value), replayed: comparable(event) });
+      summary.divergences.push({
+        function: run,
+        causeId,
+        eventId: event.id,
+        problem: 'different',
+        logged: comparable(original.value),
+        replayed: comparable(event),
+      });
     }
   }
   const missing = ports.ids.derivedId(causeId, emitted.length);

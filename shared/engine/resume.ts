@@ -58,7 +58,7 @@ export async function resumeActiveWorkflows(ports: RuntimePorts, bus: EventBus, 
 /** In commit order: the events of one workflow on one topic keep their order. */
 async function republishUnconsumed(store: WorkflowStore, bus: EventBus): Promise<number> {
   let count = 0;
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const rows = await store.unconsumedOutbox(functionTopics, after, PAGE);
     if (rows.length === 0) return count;
     for (const row of rows) await bus.publish(row.topic, [{ key: row.key, event: row.event }]);
@@ -88,7 +88,12 @@ const isInProgress = (s: Subtask): s is Subtask & { assignedAgent: string; lease
  * but undispatched one goes back to `assign`, as the agent it was meant for may not exist any more.
  * Null when there is nothing to reclaim.
  */
-export function reclaimLostWork(workflow: Workflow, subtasks: readonly Subtask[], causeId: string, deps: Pick<RuntimePorts, 'store' | 'clock' | 'ids' | 'source'>): StateChange | null {
+export function reclaimLostWork(
+  workflow: Workflow,
+  subtasks: readonly Subtask[],
+  causeId: string,
+  deps: Pick<RuntimePorts, 'store' | 'clock' | 'ids' | 'source'>,
+): StateChange | null {
   const out = new Emitter(deps, { id: causeId });
   const subtaskUpdates: NonNullable<StateChange['subtaskUpdates']> = [];
   for (const subtask of subtasks) {
@@ -119,7 +124,10 @@ export function reclaimLostWork(workflow: Workflow, subtasks: readonly Subtask[]
 async function rememberLostAgent(ports: RuntimePorts, subtask: Subtask & { assignedAgent: string }): Promise<void> {
   const id = subtask.assignedAgent;
   if (await ports.directory.get(id)) return;
-  await ports.directory.register({ id, layer: 'SPECIALIST', role: subtask.specialty, specialties: [subtask.specialty], capacity: 1, demo: id.startsWith('demo-') }, ports.clock.now());
+  await ports.directory.register(
+    { id, layer: 'SPECIALIST', role: subtask.specialty, specialties: [subtask.specialty], capacity: 1, demo: id.startsWith('demo-') },
+    ports.clock.now(),
+  );
   await ports.directory.setStatus(id, 'OFFLINE');
 }
 

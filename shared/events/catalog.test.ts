@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
-import type { subtaskCompleted, taskSubmitted} from './index.js';
+import type { subtaskCompleted, taskSubmitted } from './index.js';
 import { eventDefinitions, orchestrationEventSchema, topicOf, type DataOf, type EventOf } from './index.js';
 import { messageTypeSchema, prioritySchema, specialtySchema } from '../domain/vocabulary.js';
 
@@ -17,16 +17,31 @@ describe('event catalog', () => {
     const types = eventDefinitions.map((d) => d.type).sort();
     expect(types).toEqual(
       [
-        'agent.heartbeat', 'agent.lost', 'agent.message', 'agent.registered', 'subtask.assigned', 'subtask.completed',
-        'subtask.dispatched', 'subtask.failed', 'subtask.ready', 'task.submitted', 'workflow.cancelled',
-        'workflow.completed', 'workflow.decomposed', 'workflow.failed',
+        'agent.heartbeat',
+        'agent.lost',
+        'agent.message',
+        'agent.registered',
+        'subtask.assigned',
+        'subtask.completed',
+        'subtask.dispatched',
+        'subtask.failed',
+        'subtask.ready',
+        'task.submitted',
+        'workflow.cancelled',
+        'workflow.completed',
+        'workflow.decomposed',
+        'workflow.failed',
       ].sort(),
     );
     for (const type of types) expect(topicOf[type]).toMatch(/^amas\./);
   });
 
   it('accepts a valid CloudEvent and names the path of what is wrong', () => {
-    const valid = { ...envelope, type: 'task.submitted', data: { workflowId: 'wf', description: 'x', priority: 'NORMAL', metadata: {}, requireApproval: false } };
+    const valid = {
+      ...envelope,
+      type: 'task.submitted',
+      data: { workflowId: 'wf', description: 'x', priority: 'NORMAL', metadata: {}, requireApproval: false },
+    };
     expect(orchestrationEventSchema.parse(valid).type).toBe('task.submitted');
     const bad = orchestrationEventSchema.safeParse({ ...valid, data: { ...valid.data, priority: 'SOON' } });
     expect(bad.success).toBe(false);

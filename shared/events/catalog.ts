@@ -1,14 +1,6 @@
 import { z } from 'zod';
 import { defineEvent } from './envelope.js';
-import {
-  agentStatusSchema,
-  complexitySchema,
-  layerSchema,
-  messageTypeSchema,
-  prioritySchema,
-  riskLevelSchema,
-  specialtySchema,
-} from '../domain/vocabulary.js';
+import { agentStatusSchema, complexitySchema, layerSchema, messageTypeSchema, prioritySchema, riskLevelSchema, specialtySchema } from '../domain/vocabulary.js';
 import { modelUsageSchema } from '../domain/usage.js';
 
 const workflowId = z.string().min(1);
@@ -115,15 +107,9 @@ export const workflowCompleted = defineEvent(
   z.object({ workflowId, subtaskCount: z.number().int(), averageQuality: z.number().min(0).max(1) }),
 );
 
-export const workflowFailed = defineEvent(
-  'workflow.failed',
-  z.object({ workflowId, reason: z.string(), failedSubtaskId: subtaskId.optional() }),
-);
+export const workflowFailed = defineEvent('workflow.failed', z.object({ workflowId, reason: z.string(), failedSubtaskId: subtaskId.optional() }));
 
-export const workflowCancelled = defineEvent(
-  'workflow.cancelled',
-  z.object({ workflowId, reason: z.string(), cancelledSubtaskIds: z.array(subtaskId) }),
-);
+export const workflowCancelled = defineEvent('workflow.cancelled', z.object({ workflowId, reason: z.string(), cancelledSubtaskIds: z.array(subtaskId) }));
 
 export const agentRegistered = defineEvent(
   'agent.registered',
@@ -140,15 +126,9 @@ export const agentRegistered = defineEvent(
   }),
 );
 
-export const agentHeartbeat = defineEvent(
-  'agent.heartbeat',
-  z.object({ agentId, status: agentStatusSchema, load: z.number().int().nonnegative() }),
-);
+export const agentHeartbeat = defineEvent('agent.heartbeat', z.object({ agentId, status: agentStatusSchema, load: z.number().int().nonnegative() }));
 
-export const agentLost = defineEvent(
-  'agent.lost',
-  z.object({ agentId, reason: z.string(), subtaskIds: z.array(subtaskId) }),
-);
+export const agentLost = defineEvent('agent.lost', z.object({ agentId, reason: z.string(), subtaskIds: z.array(subtaskId) }));
 
 export const agentMessage = defineEvent(
   'agent.message',

@@ -28,7 +28,9 @@ export function makeEvent<T extends string, D extends z.ZodType>(
     time: new Date(context.clock.now()).toISOString(),
     datacontenttype: 'application/json',
     ...(typeof workflowId === 'string' ? { workflowid: workflowId, subject: workflowId } : {}),
-    ...(context.cause?.traceparent ? { traceparent: context.cause.traceparent, ...(context.cause.tracestate ? { tracestate: context.cause.tracestate } : {}) } : {}),
+    ...(context.cause?.traceparent
+      ? { traceparent: context.cause.traceparent, ...(context.cause.tracestate ? { tracestate: context.cause.tracestate } : {}) }
+      : {}),
     data,
   };
 }

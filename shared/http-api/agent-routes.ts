@@ -1,12 +1,6 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import {
-  agentHeartbeatRequestSchema,
-  agentResultRequestSchema,
-  agentWorkQuerySchema,
-  registerAgentRequestSchema,
-  type AgentWorkItem,
-} from '../api/agents.js';
+import { agentHeartbeatRequestSchema, agentResultRequestSchema, agentWorkQuerySchema, registerAgentRequestSchema, type AgentWorkItem } from '../api/agents.js';
 import type { Subtask } from '../domain/workflow.js';
 import { agentHeartbeat, agentRegistered, makeEvent, subtaskCompleted, subtaskFailed, topics, type EventContext } from '../events/index.js';
 import { leaseKeyOf, leaseRenewalMs, leaseTtlMs } from '../domain/protocol.js';
@@ -34,7 +28,8 @@ export function agentIdOf(principal: Principal): string | 'any' | null {
 function refuseImpostor(res: Response, agentId: string): boolean {
   const own = agentIdOf(principalOf(res));
   if (own === 'any' || own === agentId) return false;
-  const message = own === null ? 'this credential names no agent (amas keys create --role agent --agent-id <id>)' : `this credential speaks for agent ${own}, not ${agentId}`;
+  const message =
+    own === null ? 'this credential names no agent (amas keys create --role agent --agent-id <id>)' : `this credential speaks for agent ${own}, not ${agentId}`;
   res.status(403).json({ error: 'forbidden', message });
   return true;
 }
@@ -75,7 +70,10 @@ export function createAgentRoutes(runtime: Runtime): Router {
   });
 
   /** Renews this agent's current leases of the listed work (never a predecessor's or another agent's). */
-  async function renew(id: string, working: readonly { subtaskId: string; leaseToken: number }[]): Promise<{ agentId: string; renewed: string[]; lost: string[] }> {
+  async function renew(
+    id: string,
+    working: readonly { subtaskId: string; leaseToken: number }[],
+  ): Promise<{ agentId: string; renewed: string[]; lost: string[] }> {
     const ttl = leaseTtlMs(config);
     const renewed: string[] = [];
     const lost: string[] = [];
@@ -106,7 +104,9 @@ export function createAgentRoutes(runtime: Runtime): Router {
     await directory.heartbeat(id, clock.now());
     const answer = await renew(id, working);
     const record = await directory.get(id);
-    await runtime.bus.publish(topics.agents, [{ key: id, event: makeEvent(agentHeartbeat, { agentId: id, status: record?.status ?? 'AVAILABLE', load: record?.load ?? 0 }, contextOf(id)) }]);
+    await runtime.bus.publish(topics.agents, [
+      { key: id, event: makeEvent(agentHeartbeat, { agentId: id, status: record?.status ?? 'AVAILABLE', load: record?.load ?? 0 }, contextOf(id)) },
+    ]);
     res.json(answer);
   });
 
@@ -128,13 +128,21 @@ export function createAgentRoutes(runtime: Runtime): Router {
     }
     // The fencing token decides: a superseded attempt is refused here, and complete ignores it anyway.
     if (subtask.status !== 'in_progress' || subtask.leaseToken !== body.leaseToken || subtask.attempts !== body.attempt) {
-      res.status(409).json({ error: 'stale_lease', message: `subtask ${subtask.id} is ${subtask.status} (attempt ${subtask.attempts}, lease ${subtask.leaseToken ?? 'none'}): this report is superseded` });
+      res.status(409).json({
+        error: 'stale_lease',
+        message: `subtask ${subtask.id} is ${subtask.status} (attempt ${subtask.attempts}, lease ${subtask.leaseToken ?? 'none'}): this report is superseded`,
+      });
       return;
     }
     const fenced = { workflowId: subtask.workflowId, subtaskId: subtask.id, attempt: body.attempt, agentId: id, leaseToken: body.leaseToken };
-    const event = body.status === 'completed'
-      ? makeEvent(subtaskCompleted, { ...fenced, quality: body.quality, output: body.output, durationMs: body.durationMs, ...(body.usage ? { usage: body.usage } : {}) }, contextOf(id))
-      : makeEvent(subtaskFailed, { ...fenced, reason: body.reason, cause: 'agent_error', ...(body.usage ? { usage: body.usage } : {}) }, contextOf(id));
+    const event =
+      body.status === 'completed'
+        ? makeEvent(
+            subtaskCompleted,
+            { ...fenced, quality: body.quality, output: body.output, durationMs: body.durationMs, ...(body.usage ? { usage: body.usage } : {}) },
+            contextOf(id),
+          )
+        : makeEvent(subtaskFailed, { ...fenced, reason: body.reason, cause: 'agent_error', ...(body.usage ? { usage: body.usage } : {}) }, contextOf(id));
     await runtime.bus.publish(topics.subtaskResults, [{ key: subtask.workflowId, event: stampTrace(event) }]);
     res.status(202).json({ accepted: true, eventId: event.id, type: event.type });
   });
@@ -146,28 +154,34 @@ export function createAgentRoutes(runtime: Runtime): Router {
 async function waitForWork(runtime: Runtime, agentId: string, waitMs: number, res: Response): Promise<AgentWorkItem[]> {
   const until = Date.now() + waitMs;
   let wake: (() => void) | undefined;
-  const unsubscribe = waitMs > 0 && runtime.changes
-    ? await runtime.changes.subscribe({
-        onChange: (change) => {
-          if (change.kind === 'subtask' && change.agentId === agentId && change.status === 'in_progress') wake?.();
-        },
-      })
-    : undefined;
+  const unsubscribe =
+    waitMs > 0 && runtime.changes
+      ? await runtime.changes.subscribe({
+          onChange: (change) => {
+            if (change.kind === 'subtask' && change.agentId === agentId && change.status === 'in_progress') wake?.();
+          },
+        })
+      : undefined;
   // The client hung up: stop reading the store for it.
   let hungUp = false;
-  const gone = new Promise<void>((resolve) => res.once('close', () => {
-    hungUp = true;
-    resolve();
-  }));
+  const gone = new Promise<void>((resolve) =>
+    res.once('close', () => {
+      hungUp = true;
+      resolve();
+    }),
+  );
   try {
     for (;;) {
       const work = await workOf(runtime, agentId);
       const left = until - Date.now();
       if (work.length > 0 || left <= 0 || hungUp) return work;
-      await Promise.race([new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, Math.min(left, pollIntervalMs)).unref();
-      }), gone]);
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, Math.min(left, pollIntervalMs)).unref();
+        }),
+        gone,
+      ]);
     }
   } finally {
     unsubscribe?.();

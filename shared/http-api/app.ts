@@ -74,34 +74,76 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
     // The workflow row keeps requireApproval in its metadata: complete reads it when the last subtask passes.
     const metadata = body.requireApproval ? { ...body.metadata, requireApproval: true } : body.metadata;
     const { workflow, created } = await store.createWorkflow(
-      { id: workflowId, description: body.description, priority: body.priority, metadata, idempotencyKey: body.idempotencyKey ?? null, createdAt: isoTime(clock.now()), tenant },
+      {
+        id: workflowId,
+        description: body.description,
+        priority: body.priority,
+        metadata,
+        idempotencyKey: body.idempotencyKey ?? null,
+        createdAt: isoTime(clock.now()),
+        tenant,
+      },
       toOutbox([submitted]),
     );
     // A key names one submission: the same key with another body is a client bug, not a retry.
     const plain = (m: Record<string, unknown>) => ({ ...m, requireApproval: undefined, [submittedByKey]: undefined });
     const asked = { description: body.description, priority: body.priority, metadata: plain(metadata), requireApproval: metadata.requireApproval === true };
-    const kept = { description: workflow.description, priority: workflow.priority, metadata: plain(workflow.metadata), requireApproval: workflow.metadata.requireApproval === true };
+    const kept = {
+      description: workflow.description,
+      priority: workflow.priority,
+      metadata: plain(workflow.metadata),
+      requireApproval: workflow.metadata.requireApproval === true,
+    };
     const differs = (Object.keys(asked) as (keyof typeof asked)[]).filter((field) => !isDeepStrictEqual(asked[field], kept[field]));
     if (!created && differs.length > 0) {
-      res.status(409).json({ error: 'idempotency_conflict', message: `idempotencyKey ${body.idempotencyKey} was used for workflow ${workflow.id} with another ${differs.join(', ')}`, workflowId: workflow.id });
+      res.status(409).json({
+        error: 'idempotency_conflict',
+        message: `idempotencyKey ${body.idempotencyKey} was used for workflow ${workflow.id} with another ${differs.join(', ')}`,
+        workflowId: workflow.id,
+      });
       return;
     }
-    if (created) logger.info('workflow changed', { workflowId, subtaskId: null, agentId: null, attempt: null, status: workflow.status, previousStatus: null, quality: null, error: null, consumer: 'api', eventId: submitted.id });
+    if (created)
+      logger.info('workflow changed', {
+        workflowId,
+        subtaskId: null,
+        agentId: null,
+        attempt: null,
+        status: workflow.status,
+        previousStatus: null,
+        quality: null,
+        error: null,
+        consumer: 'api',
+        eventId: submitted.id,
+      });
     relay.kick();
     // The trace of the workflow this request created (a repeated submit did not start one).
     const traceId = created ? traceIdOf(submitted.traceparent) : undefined;
-    res.status(created ? 202 : 200).json({ workflowId: workflow.id, status: workflow.status, created, ...(traceId ? { traceId } : {}), links: { self: `/v1/workflows/${workflow.id}` } });
+    res
+      .status(created ? 202 : 200)
+      .json({ workflowId: workflow.id, status: workflow.status, created, ...(traceId ? { traceId } : {}), links: { self: `/v1/workflows/${workflow.id}` } });
   });
 
   app.get('/v1/workflows', async (req, res) => {
     const query = listWorkflowsQuerySchema.parse(req.query);
     const scope = listScope(principalOf(res));
-    const read = await reads.read(`workflows?${query.status ?? ''}&${query.limit}&${query.offset}&${scope.tenant ?? ''}&${scope.submittedBy ?? ''}`, async () => ({
-      workflows: (await store.listWorkflows({ ...query, ...scope })).map((w) => ({ workflowId: w.id, description: w.description, status: w.status, complexity: w.complexity, priority: w.priority, createdAt: w.createdAt, completedAt: w.completedAt })),
-      total: await store.countWorkflows({ status: query.status, ...scope }),
-      limit: query.limit,
-      offset: query.offset,
-    }));
+    const read = await reads.read(
+      `workflows?${query.status ?? ''}&${query.limit}&${query.offset}&${scope.tenant ?? ''}&${scope.submittedBy ?? ''}`,
+      async () => ({
+        workflows: (await store.listWorkflows({ ...query, ...scope })).map((w) => ({
+          workflowId: w.id,
+          description: w.description,
+          status: w.status,
+          complexity: w.complexity,
+          priority: w.priority,
+          createdAt: w.createdAt,
+          completedAt: w.completedAt,
+        })),
+        total: await store.countWorkflows({ status: query.status, ...scope }),
+        limit: query.limit,
+        offset: query.offset,
+      }),
+    );
     answer(res, read);
   });
 
@@ -110,7 +152,10 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
     const read = await reads.read(`workflow:${id}`, async () => {
       const workflow = await store.getWorkflow(id);
       if (!workflow) throw new NotFoundError(`workflow ${id}`);
-      return { owner: { tenant: workflow.tenant, metadata: workflow.metadata }, view: workflowView(workflow, await store.getSubtasks(id), config.ORCHESTRATION_WORKFLOW_BUDGET_USD) };
+      return {
+        owner: { tenant: workflow.tenant, metadata: workflow.metadata },
+        view: workflowView(workflow, await store.getSubtasks(id), config.ORCHESTRATION_WORKFLOW_BUDGET_USD),
+      };
     });
     // Another tenant's workflow is answered like a missing one (no existence leak).
     if (!canSee(principalOf(res), read.value.owner)) throw new NotFoundError(`workflow ${id}`);
@@ -160,7 +205,17 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
     const tenant = agentScope(principalOf(res));
     if (tenant === undefined) return answer(res, await reads.read('hierarchy', () => directory.hierarchyStatus(clock.now(), timeoutMs)));
     const capacityOf = (agent: AgentRecord) => Math.min(agent.capacity, config.ORCHESTRATION_MAX_TASKS_PER_AGENT);
-    answer(res, await reads.read(`hierarchy:${tenant}`, async () => summariseHierarchy((await directory.list()).filter((agent) => servesTenant(agent, tenant)), clock.now(), timeoutMs, capacityOf)));
+    answer(
+      res,
+      await reads.read(`hierarchy:${tenant}`, async () =>
+        summariseHierarchy(
+          (await directory.list()).filter((agent) => servesTenant(agent, tenant)),
+          clock.now(),
+          timeoutMs,
+          capacityOf,
+        ),
+      ),
+    );
   });
 
   if (runtime.messages && runtime.messageKeys) app.use(createMessagesRouter(runtime.messages, { keys: runtime.messageKeys, clock }));
@@ -181,11 +236,12 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
 
 /** 429 past the tenant's ORCHESTRATION_MAX_WORKFLOWS or everyone's ORCHESTRATION_MAX_WORKFLOWS_GLOBAL: one tenant's flood leaves the others their share. */
 async function refuseOverQuota(store: Runtime['ports']['store'], config: Runtime['ports']['config'], tenant: string, res: Response): Promise<void> {
-  const over = (await store.countActiveWorkflows(tenant)) >= config.ORCHESTRATION_MAX_WORKFLOWS
-    ? `${config.ORCHESTRATION_MAX_WORKFLOWS} workflows of tenant ${tenant} are active (ORCHESTRATION_MAX_WORKFLOWS)`
-    : (await store.countActiveWorkflows()) >= config.ORCHESTRATION_MAX_WORKFLOWS_GLOBAL
-      ? `${config.ORCHESTRATION_MAX_WORKFLOWS_GLOBAL} workflows are active (ORCHESTRATION_MAX_WORKFLOWS_GLOBAL)`
-      : null;
+  const over =
+    (await store.countActiveWorkflows(tenant)) >= config.ORCHESTRATION_MAX_WORKFLOWS
+      ? `${config.ORCHESTRATION_MAX_WORKFLOWS} workflows of tenant ${tenant} are active (ORCHESTRATION_MAX_WORKFLOWS)`
+      : (await store.countActiveWorkflows()) >= config.ORCHESTRATION_MAX_WORKFLOWS_GLOBAL
+        ? `${config.ORCHESTRATION_MAX_WORKFLOWS_GLOBAL} workflows are active (ORCHESTRATION_MAX_WORKFLOWS_GLOBAL)`
+        : null;
   if (over === null) return;
   res.setHeader('Retry-After', '5');
   throw new OrchestrationError('BACKPRESSURE', `${over}; retry later`);

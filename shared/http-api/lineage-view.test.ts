@@ -8,8 +8,19 @@ const workflow = { id: 'wf', status: 'running' } as Workflow;
 const subtask = (id: string, dependsOn: string[]): Subtask =>
   ({ id, workflowId: 'wf', title: id, specialty: 'data_analyst', phase: 'analysis', status: 'completed', attempts: 1, dependsOn }) as Subtask;
 const attempt = (subtaskId: string, n: number, extra: Partial<SubtaskAttempt>): SubtaskAttempt => ({
-  subtaskId, attempt: n, agentId: 'a1', leaseToken: n, status: 'completed', quality: 0.9, error: null, reason: null,
-  assignedAt: null, startedAt: '2024-05-01T10:00:00.000Z', endedAt: '2024-05-01T10:00:01.000Z', durationMs: 1_000, ...extra,
+  subtaskId,
+  attempt: n,
+  agentId: 'a1',
+  leaseToken: n,
+  status: 'completed',
+  quality: 0.9,
+  error: null,
+  reason: null,
+  assignedAt: null,
+  startedAt: '2024-05-01T10:00:00.000Z',
+  endedAt: '2024-05-01T10:00:01.000Z',
+  durationMs: 1_000,
+  ...extra,
 });
 
 describe('lineageView', () => {
@@ -28,8 +39,11 @@ describe('lineageView', () => {
     expect(view.edges.filter((e) => e.type === 'PRODUCED').map((e) => e.to)).toEqual(['output:s1#2', 'output:s1#3']);
   });
 
-  it('joins the graph\'s dependency edges to the plan\'s, and leaves out what is not this workflow\'s', () => {
-    const graph = { subtasks: [{ id: 's2', dependsOn: ['s0', 'ghost'] }], outputs: [{ id: 'ghost#1', subtaskId: 'ghost', attempt: 1, agentId: 'a', success: true, quality: 1, durationMs: 1, at: 0 }] };
+  it("joins the graph's dependency edges to the plan's, and leaves out what is not this workflow's", () => {
+    const graph = {
+      subtasks: [{ id: 's2', dependsOn: ['s0', 'ghost'] }],
+      outputs: [{ id: 'ghost#1', subtaskId: 'ghost', attempt: 1, agentId: 'a', success: true, quality: 1, durationMs: 1, at: 0 }],
+    };
     const view = lineageView(workflow, [subtask('s0', []), subtask('s1', []), subtask('s2', ['s1'])], graph, []);
     expect(view.source).toBe('graph');
     expect(view.edges.filter((e) => e.type === 'DEPENDS_ON').map((e) => e.to)).toEqual(['subtask:s1', 'subtask:s0']);

@@ -36,7 +36,11 @@ afterAll(async () => {
 });
 
 const post = (body: unknown, token?: string) =>
-  fetch(`${base}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+  fetch(`${base}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
 
 describe('POST /v1/messages', () => {
   it('sends as the agent the token authenticates', async () => {
@@ -50,7 +54,7 @@ describe('POST /v1/messages', () => {
     expect(got.map((m) => [m.messageId, m.senderId])).toEqual([[body.messageId, 'alice']]);
   });
 
-  it('refuses a missing or forged token (401) and a sender other than the token\'s agent (403)', async () => {
+  it("refuses a missing or forged token (401) and a sender other than the token's agent (403)", async () => {
     const message = { senderId: 'boss', recipientId: 'bob', messageType: 'APPROVAL_RESPONSE', payload: {} };
     expect((await post(message)).status).toBe(401);
     expect((await post(message, 'x.y.z')).status).toBe(401);
@@ -79,13 +83,26 @@ describe('GET /v1/messages/metrics', () => {
 describe('POST /v1/messages across tenants', () => {
   const directory = createMemoryAgentDirectory();
   const scopedEvents = createMemoryEventBus();
-  const scoped = createCommunicationBus({ eventBus: scopedEvents, keys, config: defaultConfig(), logger: silentLogger, tenancyOf: tenancyFromDirectory(directory) });
+  const scoped = createCommunicationBus({
+    eventBus: scopedEvents,
+    keys,
+    config: defaultConfig(),
+    logger: silentLogger,
+    tenancyOf: tenancyFromDirectory(directory),
+  });
   const delivered: string[] = [];
   let url = '';
   let scopedServer: ReturnType<ReturnType<typeof express>['listen']>;
 
   beforeAll(async () => {
-    const agent = (id: string, tenant: string) => ({ id, layer: 'SPECIALIST' as const, specialties: ['data_analyst' as const], capacity: 3, demo: false, tenant });
+    const agent = (id: string, tenant: string) => ({
+      id,
+      layer: 'SPECIALIST' as const,
+      specialties: ['data_analyst' as const],
+      capacity: 3,
+      demo: false,
+      tenant,
+    });
     await directory.register(agent('acme-1', 'acme'), Date.now());
     await directory.register(agent('acme-2', 'acme'), Date.now());
     await directory.register(agent('beta-1', 'beta'), Date.now());
@@ -106,7 +123,11 @@ describe('POST /v1/messages across tenants', () => {
 
   const send = async (senderId: string, recipientId: string) => {
     const token = await issueAgentToken(keys, senderId, Date.now());
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ senderId, recipientId, messageType: 'SHARE_FINDINGS' }) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ senderId, recipientId, messageType: 'SHARE_FINDINGS' }),
+    });
     return { status: res.status, body: (await res.json()) as { error?: string; message?: string } };
   };
 

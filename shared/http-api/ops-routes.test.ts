@@ -25,8 +25,21 @@ async function backloggedRuntime(): Promise<Runtime> {
   const bus = createMemoryEventBus();
   const store = createSqlWorkflowStore(await createPgliteClient());
   const config = defaultConfig({ ORCHESTRATION_MESSAGE_BACKLOG_WARNING: 5, ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL: 10 });
-  const runtime = await startRuntime({ config, adapters: { bus, store, leases: createMemoryLeaseStore(systemClock), directory: createMemoryAgentDirectory({ maxTasksPerAgent: 3 }) }, logger: silentLogger, functions: [], recovery: false, messaging: false });
-  await bus.publish(topics.tasks, Array.from({ length: 12 }, (_, i) => ({ key: `k${i}`, event: { specversion: '1.0' as const, id: `e${i}`, source: 'test', type: 'task.submitted', time: new Date().toISOString(), data: {} } })));
+  const runtime = await startRuntime({
+    config,
+    adapters: { bus, store, leases: createMemoryLeaseStore(systemClock), directory: createMemoryAgentDirectory({ maxTasksPerAgent: 3 }) },
+    logger: silentLogger,
+    functions: [],
+    recovery: false,
+    messaging: false,
+  });
+  await bus.publish(
+    topics.tasks,
+    Array.from({ length: 12 }, (_, i) => ({
+      key: `k${i}`,
+      event: { specversion: '1.0' as const, id: `e${i}`, source: 'test', type: 'task.submitted', time: new Date().toISOString(), data: {} },
+    })),
+  );
   return runtime;
 }
 

@@ -37,7 +37,10 @@ export function createOpsRoutes(runtime: Runtime, options: OpsOptions = {}): Rou
     if (checks.eventBus.ok) {
       const critical = backlog >= config.ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL;
       const gates = options.backlogGatesReadiness ?? true;
-      checks.eventBus = { ok: !(critical && gates), detail: `backlog ${backlog}${critical ? ' at or above ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL' : ''}${critical && !gates ? ' (a consumer stays ready to drain it)' : ''}` };
+      checks.eventBus = {
+        ok: !(critical && gates),
+        detail: `backlog ${backlog}${critical ? ' at or above ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL' : ''}${critical && !gates ? ' (a consumer stays ready to drain it)' : ''}`,
+      };
     }
     for (const check of runtime.healthChecks) {
       const health = await check.health();

@@ -13,7 +13,13 @@ export function requestLog(logger: Logger): RequestHandler {
     const started = performance.now();
     const path = req.path;
     res.once('close', () => {
-      const fields = { method: req.method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, ...(res.writableFinished ? {} : { aborted: true }) };
+      const fields = {
+        method: req.method,
+        path,
+        status: res.statusCode,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        ...(res.writableFinished ? {} : { aborted: true }),
+      };
       if (probe.test(path)) logger.debug('request', fields);
       else logger.info('request', fields);
     });

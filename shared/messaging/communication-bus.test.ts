@@ -14,7 +14,13 @@ import { bandGroupId, priorityTopics } from './priority-topics.js';
 import { MessageTimeoutError } from './request-response.js';
 import { tenancyFromDirectory } from './tenant-scope.js';
 
-const keys = createStaticKeyStore({ alice: 'k-alice-0123456789', bob: 'k-bob-0123456789', carol: 'k-carol-0123456789', boss: 'k-boss-0123456789', mallory: 'k-mallory-0123456789' });
+const keys = createStaticKeyStore({
+  alice: 'k-alice-0123456789',
+  bob: 'k-bob-0123456789',
+  carol: 'k-carol-0123456789',
+  boss: 'k-boss-0123456789',
+  mallory: 'k-mallory-0123456789',
+});
 const open: { bus: CommunicationBus; events: MemoryEventBus }[] = [];
 afterEach(async () => {
   for (const { bus, events } of open.splice(0)) {
@@ -54,7 +60,8 @@ describe('communication bus: priority delivery (defect 4)', () => {
       order.push(m.priority === 'CRITICAL' ? 'CRITICAL' : String(m.payload.n));
       await tick(0);
     });
-    for (let n = 0; n < 500; n++) await bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'SHARE_FINDINGS', priority: 'LOW', payload: { n } });
+    for (let n = 0; n < 500; n++)
+      await bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'SHARE_FINDINGS', priority: 'LOW', payload: { n } });
     // The recipient works while the LOW ones are sent (how far it got depends on the machine's load):
     // what matters is how many of those still waiting the CRITICAL one overtakes.
     const handledBefore = order.length;
@@ -77,7 +84,8 @@ describe('communication bus: priority delivery (defect 4)', () => {
       order.push(m.priority);
       await tick(0);
     });
-    for (let n = 0; n < 200; n++) await bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'STATUS_UPDATE', priority: 'LOW', payload: { n } });
+    for (let n = 0; n < 200; n++)
+      await bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'STATUS_UPDATE', priority: 'LOW', payload: { n } });
     await bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'ESCALATION', priority: 'CRITICAL' });
     await until(() => order.length === 201);
     expect(maxQueued).toBeLessThanOrEqual(10);
@@ -121,7 +129,15 @@ describe('communication bus: authentication', () => {
     const { bus, events } = setup({ logger });
     const got: AgentMessage[] = [];
     await bus.onMessage('bob', (m) => void got.push(m));
-    const data = { messageId: 'm-forged', senderId: 'boss', recipientId: 'bob', messageType: 'APPROVAL_RESPONSE' as const, priority: 'HIGH' as const, payload: { approved: true }, sentAt: new Date().toISOString() };
+    const data = {
+      messageId: 'm-forged',
+      senderId: 'boss',
+      recipientId: 'bob',
+      messageType: 'APPROVAL_RESPONSE' as const,
+      priority: 'HIGH' as const,
+      payload: { approved: true },
+      sentAt: new Date().toISOString(),
+    };
     const forged = await signMessage(keys, { ...data, senderId: 'mallory' });
     const event = makeEvent(agentMessage, data, { ids: createIds(), clock: { now: () => Date.now() }, source: 'mallory' });
     await events.publish(priorityTopics.HIGH, [{ key: 'bob', event }], { 'amas-signature': forged });
@@ -143,7 +159,12 @@ describe('communication bus: authentication', () => {
     const sent = record!.value as { data: AgentMessage };
     expect(sent.data.signature).toEqual(await signMessage(keys, got[0]!));
     expect(got[0]).not.toHaveProperty('signature');
-    const data = { ...sent.data, messageId: 'm-forged-in-data', senderId: 'boss', signature: await signMessage(keys, { ...sent.data, messageId: 'm-forged-in-data', senderId: 'mallory' }) };
+    const data = {
+      ...sent.data,
+      messageId: 'm-forged-in-data',
+      senderId: 'boss',
+      signature: await signMessage(keys, { ...sent.data, messageId: 'm-forged-in-data', senderId: 'mallory' }),
+    };
     await events.publish(priorityTopics.NORMAL, [{ key: 'bob', event: { ...(record!.value as object), id: 'e-forged', data } as never }]);
     await until(() => bus.getCommunicationMetrics().failed === 1);
     expect(got).toHaveLength(1);
@@ -160,7 +181,11 @@ describe('communication bus: authentication', () => {
     };
     const got: AgentMessage[] = [];
     await bus.onMessage('bob', (m) => void got.push(m));
-    await Promise.all(Array.from({ length: 50 }, (_, n) => bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'STATUS_UPDATE', priority: 'LOW', payload: { n } })));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, n) =>
+        bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'STATUS_UPDATE', priority: 'LOW', payload: { n } }),
+      ),
+    );
     await until(() => got.length === 50);
     expect(batches).toEqual([50]);
     expect(bus.getCommunicationMetrics()).toMatchObject({ totalSent: 50, delivered: 50, failed: 0 });
@@ -170,9 +195,20 @@ describe('communication bus: authentication', () => {
     const { bus, events } = setup();
     const got: AgentMessage[] = [];
     await bus.onMessage('bob', (m) => void got.push(m));
-    const data = { messageId: 'm-bad', senderId: 'alice', recipientId: 'bob', messageType: 'NOT_A_TYPE', priority: 'HIGH', payload: {}, sentAt: new Date().toISOString() };
+    const data = {
+      messageId: 'm-bad',
+      senderId: 'alice',
+      recipientId: 'bob',
+      messageType: 'NOT_A_TYPE',
+      priority: 'HIGH',
+      payload: {},
+      sentAt: new Date().toISOString(),
+    };
     const event = makeEvent(agentMessage, data as never, { ids: createIds(), clock: { now: () => Date.now() }, source: 'alice' });
-    await events.publish(priorityTopics.HIGH, [{ key: 'bob', event }, { key: 'bob', event: { ...event, id: 'e-other', type: 'subtask.ready' } }]);
+    await events.publish(priorityTopics.HIGH, [
+      { key: 'bob', event },
+      { key: 'bob', event: { ...event, id: 'e-other', type: 'subtask.ready' } },
+    ]);
     await until(() => bus.getCommunicationMetrics().failed === 2);
     expect(got).toEqual([]);
     expect(bus.getCommunicationMetrics().failures).toEqual({ invalid: 2 });
@@ -201,7 +237,7 @@ describe('communication bus: fan-out', () => {
     expect(got.sort()).toEqual(['bob:research', 'carol:research']);
   });
 
-  it('broadcasts to a topic\'s subscribers only, or to every inbox', async () => {
+  it("broadcasts to a topic's subscribers only, or to every inbox", async () => {
     const { bus } = setup();
     const got: string[] = [];
     for (const agent of ['alice', 'bob', 'carol']) await bus.onMessage(agent, (m) => void got.push(`${agent}:${m.topic}`));
@@ -225,8 +261,21 @@ describe('communication bus: tenants (issue 12)', () => {
   // alice and bob work for acme, carol for beta, boss for every tenant; mallory holds a key but the directory does not list her.
   async function tenants() {
     const directory = createMemoryAgentDirectory();
-    const agent = (id: string, tenant?: string) => ({ id, layer: 'SPECIALIST' as const, specialties: ['data_analyst' as const], capacity: 3, demo: false, ...(tenant ? { tenant } : {}) });
-    for (const [id, tenant] of [['alice', 'acme'], ['bob', 'acme'], ['carol', 'beta'], ['boss', undefined]] as const) await directory.register(agent(id, tenant), 0);
+    const agent = (id: string, tenant?: string) => ({
+      id,
+      layer: 'SPECIALIST' as const,
+      specialties: ['data_analyst' as const],
+      capacity: 3,
+      demo: false,
+      ...(tenant ? { tenant } : {}),
+    });
+    for (const [id, tenant] of [
+      ['alice', 'acme'],
+      ['bob', 'acme'],
+      ['carol', 'beta'],
+      ['boss', undefined],
+    ] as const)
+      await directory.register(agent(id, tenant), 0);
     const { bus } = setup({ tenancyOf: tenancyFromDirectory(directory), teamMembers: async () => ['alice', 'bob', 'carol', 'boss', 'mallory'] });
     const got: string[] = [];
     for (const id of ['alice', 'bob', 'carol', 'boss', 'mallory']) await bus.onMessage(id, (m) => void got.push(`${m.senderId}>${id}:${m.messageType}`));
@@ -238,7 +287,12 @@ describe('communication bus: tenants (issue 12)', () => {
     await bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'SHARE_FINDINGS' });
     await bus.sendMessage({ senderId: 'alice', recipientId: 'boss', messageType: 'ESCALATION' });
     const refusals = await Promise.all(
-      ['carol', 'mallory', 'nobody'].map((recipientId) => bus.sendMessage({ senderId: 'alice', recipientId, messageType: 'SHARE_FINDINGS' }).then(() => null, (error: unknown) => error)),
+      ['carol', 'mallory', 'nobody'].map((recipientId) =>
+        bus.sendMessage({ senderId: 'alice', recipientId, messageType: 'SHARE_FINDINGS' }).then(
+          () => null,
+          (error: unknown) => error,
+        ),
+      ),
     );
     for (const [i, id] of ['carol', 'mallory', 'nobody'].entries()) expect(refusals[i]).toMatchObject({ code: 'NOT_FOUND', message: `agent ${id} not found` });
     // A shared agent, and an unlisted sender (the orchestrator, a process holding the secret), reach every tenant.
@@ -253,7 +307,12 @@ describe('communication bus: tenants (issue 12)', () => {
   it("filters a team message's and a broadcast's recipients by the sender's tenant", async () => {
     const { bus, got } = await tenants();
     expect((await bus.sendMessage({ senderId: 'alice', team: 'analysis', messageType: 'COORDINATION_SYNC' })).recipients).toEqual(['bob', 'boss']);
-    expect((await bus.sendMessage({ senderId: 'boss', team: 'analysis', messageType: 'COORDINATION_SYNC' })).recipients).toEqual(['alice', 'bob', 'carol', 'mallory']);
+    expect((await bus.sendMessage({ senderId: 'boss', team: 'analysis', messageType: 'COORDINATION_SYNC' })).recipients).toEqual([
+      'alice',
+      'bob',
+      'carol',
+      'mallory',
+    ]);
     bus.subscribeTopic('carol', 'alerts');
     bus.subscribeTopic('bob', 'alerts');
     await bus.sendMessage({ senderId: 'alice', broadcast: 'alerts', messageType: 'ERROR_REPORT' });
@@ -277,7 +336,7 @@ describe('communication bus: request / response', () => {
     expect(bus.getCommunicationMetrics().pendingRequests).toBe(0);
   });
 
-  it('retries ORCHESTRATION_MESSAGE_RETRIES times, then escalates to the sender\'s supervisor and rejects', async () => {
+  it("retries ORCHESTRATION_MESSAGE_RETRIES times, then escalates to the sender's supervisor and rejects", async () => {
     const { bus } = setup({ supervisorOf: async (id) => (id === 'alice' ? 'boss' : null) }, defaultConfig({ ORCHESTRATION_MESSAGE_RETRIES: 2 }));
     const attempts: AgentMessage[] = [];
     const escalations: AgentMessage[] = [];
@@ -285,13 +344,20 @@ describe('communication bus: request / response', () => {
     await bus.onMessage('alice', () => undefined);
     await bus.onMessage('boss', (m) => void escalations.push(m));
     const started = Date.now();
-    await expect(bus.request({ senderId: 'alice', recipientId: 'bob', messageType: 'APPROVAL_REQUEST', priority: 'HIGH', timeoutMs: 40 })).rejects.toBeInstanceOf(MessageTimeoutError);
+    await expect(
+      bus.request({ senderId: 'alice', recipientId: 'bob', messageType: 'APPROVAL_REQUEST', priority: 'HIGH', timeoutMs: 40 }),
+    ).rejects.toBeInstanceOf(MessageTimeoutError);
     expect(Date.now() - started).toBeGreaterThanOrEqual(3 * 40 - 5);
     expect(attempts).toHaveLength(3);
     expect(new Set(attempts.map((a) => a.messageId)).size).toBe(3);
     expect(new Set(attempts.map((a) => a.correlationId)).size).toBe(1);
     await until(() => escalations.length === 1);
-    expect(escalations[0]).toMatchObject({ senderId: 'alice', messageType: 'ESCALATION', priority: 'URGENT', payload: { reason: 'request_timeout', recipientId: 'bob', attempts: 3 } });
+    expect(escalations[0]).toMatchObject({
+      senderId: 'alice',
+      messageType: 'ESCALATION',
+      priority: 'URGENT',
+      payload: { reason: 'request_timeout', recipientId: 'bob', attempts: 3 },
+    });
     expect(bus.getCommunicationMetrics().failures).toMatchObject({ request_timeout: 1 });
   });
 
@@ -331,7 +397,7 @@ describe('communication bus: backlog thresholds (defect 9)', () => {
     expect(bus.backlogLevel()).toBe('ok');
   });
 
-  it('drops a message that waited past its priority\'s response timeout, as failed', async () => {
+  it("drops a message that waited past its priority's response timeout, as failed", async () => {
     const clock = createManualClock(Date.parse('2026-01-01T00:00:00Z'));
     const { bus } = setup({ clock });
     let release!: () => void;

@@ -34,14 +34,22 @@ export function createCommunicationBus(options: CommunicationBusOptions): Commun
   const ids = options.ids ?? createIds();
   const context = { ids, clock, source: 'amas/messaging' };
   const groupId = options.groupId ?? ids.newId('amas-messages');
-  const metrics = createMetricsRecorder({ warning: config.ORCHESTRATION_MESSAGE_BACKLOG_WARNING, critical: config.ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL, logger, ...(options.registry ? { registry: options.registry } : {}) });
+  const metrics = createMetricsRecorder({
+    warning: config.ORCHESTRATION_MESSAGE_BACKLOG_WARNING,
+    critical: config.ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL,
+    logger,
+    ...(options.registry ? { registry: options.registry } : {}),
+  });
   const inboxes = new Map<string, Inbox>();
   const topicSubscribers = new Map<string, Set<string>>();
   const pending = createPendingRequests();
   const seen = createSeenIds();
   let subscriptions: Promise<Subscription[]> | undefined;
 
-  const batcher = createSendBatcher({ publish: (topic, records) => eventBus.publish(topic, records), order: prioritiesHighestFirst.map((p) => priorityTopics[p]) });
+  const batcher = createSendBatcher({
+    publish: (topic, records) => eventBus.publish(topic, records),
+    order: prioritiesHighestFirst.map((p) => priorityTopics[p]),
+  });
 
   // The signature and the broadcast topic travel in the event's data, so one publish carries records of many senders.
   async function publishOne(data: AgentMessage): Promise<void> {
@@ -63,7 +71,11 @@ export function createCommunicationBus(options: CommunicationBusOptions): Commun
     }
     if (team) {
       const members = (await options.teamMembers?.(team)) ?? [];
-      const recipients = await reachable(options.tenancyOf, input.senderId, members.filter((m) => m !== input.senderId));
+      const recipients = await reachable(
+        options.tenancyOf,
+        input.senderId,
+        members.filter((m) => m !== input.senderId),
+      );
       if (recipients.length === 0) logger.warn('team has no other members; message not sent', { team, messageId });
       await Promise.all(recipients.map((member) => publishOne({ ...base, recipientId: member, team })));
       return { messageId, recipients };
@@ -149,7 +161,12 @@ export function createCommunicationBus(options: CommunicationBusOptions): Commun
   const start = (): Promise<Subscription[]> =>
     (subscriptions ??= Promise.all(
       prioritiesHighestFirst.map((priority) =>
-        eventBus.subscribe({ groupId: bandGroupId(groupId, priority), topic: priorityTopics[priority], fromBeginning: options.fromBeginning ?? false, handler: (d) => receive(d.value, d.headers) }),
+        eventBus.subscribe({
+          groupId: bandGroupId(groupId, priority),
+          topic: priorityTopics[priority],
+          fromBeginning: options.fromBeginning ?? false,
+          handler: (d) => receive(d.value, d.headers),
+        }),
       ),
     ));
 

@@ -54,13 +54,26 @@ export function createMetricsRecorder(options: MetricsRecorderOptions) {
   const failures: Record<string, number> = {};
   const backlog = new Map<string, number>();
   const levels = new Map<string, BacklogLevel>();
-  const backlogGauge = metric(registry, 'orchestration_message_backlog', (registers) =>
-    new Gauge({ name: 'orchestration_message_backlog', help: 'Agent messages queued per recipient', labelNames: ['recipient'], registers }));
-  const results = metric(registry, 'orchestration_agent_messages_total', (registers) =>
-    new Counter({ name: 'orchestration_agent_messages_total', help: 'Agent messages by result (sent, delivered, failed)', labelNames: ['result'], registers }));
+  const backlogGauge = metric(
+    registry,
+    'orchestration_message_backlog',
+    (registers) => new Gauge({ name: 'orchestration_message_backlog', help: 'Agent messages queued per recipient', labelNames: ['recipient'], registers }),
+  );
+  const results = metric(
+    registry,
+    'orchestration_agent_messages_total',
+    (registers) =>
+      new Counter({
+        name: 'orchestration_agent_messages_total',
+        help: 'Agent messages by result (sent, delivered, failed)',
+        labelNames: ['result'],
+        registers,
+      }),
+  );
 
   const level = (): BacklogLevel => levelOf(Math.max(0, ...backlog.values()), warning, critical);
-  const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!);
+  const percentile = (sorted: number[], p: number): number =>
+    sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
 
   return {
     sent(n = 1): void {
@@ -100,7 +113,9 @@ export function createMetricsRecorder(options: MetricsRecorderOptions) {
     },
     /** The readiness signal: the worst recipient's level. */
     level,
-    snapshot(live: Pick<CommunicationMetrics, 'activeChannels' | 'queueSize' | 'pendingDeliveries' | 'pendingRequests' | 'broadcastTopics'>): CommunicationMetrics {
+    snapshot(
+      live: Pick<CommunicationMetrics, 'activeChannels' | 'queueSize' | 'pendingDeliveries' | 'pendingRequests' | 'broadcastTopics'>,
+    ): CommunicationMetrics {
       const sorted = [...latencies].sort((a, b) => a - b);
       const attempted = delivered + failed;
       return {

@@ -3,14 +3,22 @@ import { canonicalJson, createDerivedKeyStore, issueAgentToken, signMessage, ver
 import { responseTimeoutMs } from './priority-topics.js';
 
 const keys = createDerivedKeyStore('a-deployment-secret-of-some-length');
-const fields = { messageId: 'm1', senderId: 'alice', recipientId: 'bob', messageType: 'SHARE_FINDINGS', priority: 'HIGH', payload: { b: 1, a: [1, { d: 2, c: 3 }] }, sentAt: '2026-01-01T00:00:00.000Z' };
+const fields = {
+  messageId: 'm1',
+  senderId: 'alice',
+  recipientId: 'bob',
+  messageType: 'SHARE_FINDINGS',
+  priority: 'HIGH',
+  payload: { b: 1, a: [1, { d: 2, c: 3 }] },
+  sentAt: '2026-01-01T00:00:00.000Z',
+};
 
 describe('message signatures', () => {
   it('encodes objects canonically, whatever their key order', () => {
     expect(canonicalJson({ b: 1, a: { d: 2, c: [3, { f: 1, e: 2 }] } })).toBe('{"a":{"c":[3,{"e":2,"f":1}],"d":2},"b":1}');
   });
 
-  it('verifies the sender\'s own signature and refuses any changed field or another agent\'s key', async () => {
+  it("verifies the sender's own signature and refuses any changed field or another agent's key", async () => {
     const signature = await signMessage(keys, fields);
     expect(await verifyMessage(keys, { ...fields, payload: { a: [1, { c: 3, d: 2 }], b: 1 } }, signature)).toBe(true);
     for (const changed of [{ recipientId: 'carol' }, { priority: 'CRITICAL' }, { payload: { b: 2 } }, { sentAt: '2026-01-01T00:00:01.000Z' }, { topic: 'x' }]) {

@@ -65,7 +65,18 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function canonicalMessage(m: SignedFields): string {
-  return canonicalJson([m.messageId, m.senderId, m.recipientId ?? null, m.team ?? null, m.topic ?? null, m.messageType, m.priority, m.payload, m.correlationId ?? null, m.sentAt]);
+  return canonicalJson([
+    m.messageId,
+    m.senderId,
+    m.recipientId ?? null,
+    m.team ?? null,
+    m.topic ?? null,
+    m.messageType,
+    m.priority,
+    m.payload,
+    m.correlationId ?? null,
+    m.sentAt,
+  ]);
 }
 
 const hmac = (key: string, text: string): string => createHmac('sha256', key).update(text).digest('base64url');

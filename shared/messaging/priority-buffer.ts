@@ -95,10 +95,11 @@ export function createPriorityBuffer<T>(options: PriorityBufferOptions<T>): Prio
     },
     queued: () => size,
     inFlight: () => running,
-    idle: () => new Promise<void>((resolve) => {
-      idleWaiters.push(resolve);
-      settleIdle();
-    }),
+    idle: () =>
+      new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        settleIdle();
+      }),
     close() {
       closed = true;
       for (const waiter of waiters.splice(0)) waiter.resolve();

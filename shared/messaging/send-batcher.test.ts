@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { OutgoingMessage } from '../ports/index.js';
 import { createSendBatcher } from './send-batcher.js';
 
-const record = (key: string): OutgoingMessage => ({ key, event: { specversion: '1.0', id: key, source: 's', type: 't', time: '2026-01-01T00:00:00Z', data: {} } });
+const record = (key: string): OutgoingMessage => ({
+  key,
+  event: { specversion: '1.0', id: key, source: 's', type: 't', time: '2026-01-01T00:00:00Z', data: {} },
+});
 
 function recorder() {
   const calls: { topic: string; keys: string[] }[] = [];
@@ -29,10 +32,7 @@ describe('send batcher', () => {
   it('coalesces the sends of one tick into one publish per topic', async () => {
     const r = recorder();
     const batcher = createSendBatcher({ publish: r.publish, order: ['high', 'low'] });
-    await Promise.all([
-      ...['a', 'b', 'c'].map((k) => batcher.send('low', record(k), 10)),
-      ...['x', 'y'].map((k) => batcher.send('high', record(k), 10)),
-    ]);
+    await Promise.all([...['a', 'b', 'c'].map((k) => batcher.send('low', record(k), 10)), ...['x', 'y'].map((k) => batcher.send('high', record(k), 10))]);
     expect(r.calls).toEqual([
       { topic: 'high', keys: ['x', 'y'] },
       { topic: 'low', keys: ['a', 'b', 'c'] },

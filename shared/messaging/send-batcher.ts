@@ -51,7 +51,10 @@ export function createSendBatcher(options: SendBatcherOptions): SendBatcher {
       while (queue.length > 0) {
         const batch = take(queue);
         try {
-          await options.publish(topic, batch.map((q) => q.message));
+          await options.publish(
+            topic,
+            batch.map((q) => q.message),
+          );
           for (const q of batch) q.resolve();
         } catch (error) {
           for (const q of batch) q.reject(error);

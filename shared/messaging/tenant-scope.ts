@@ -6,7 +6,8 @@ export type TenancyOf = (agentId: string) => Promise<Tenancy>;
 /** An agent's tenancy from the directory; `shared` ids (the orchestrator) are shared whether listed or not. */
 export const tenancyFromDirectory =
   (directory: Pick<AgentDirectory, 'get'>, shared: readonly string[] = []): TenancyOf =>
-  async (agentId) => (shared.includes(agentId) ? {} : await directory.get(agentId));
+  async (agentId) =>
+    shared.includes(agentId) ? {} : await directory.get(agentId);
 
 /**
  * Which of `recipients` a sender may reach (see mayMessage). Without a tenancy look-up every one:

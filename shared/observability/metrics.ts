@@ -50,7 +50,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       registers,
     }),
     deadLetters: new Counter({ name: 'orchestration_dead_letters_total', help: 'Records sent to a dead-letter topic', labelNames: ['topic'], registers }),
-    effectsFailed: new Counter({ name: 'orchestration_effects_failed_total', help: 'Post-commit effects (lease and slot releases, work records) that failed', labelNames: ['effect'], registers }),
+    effectsFailed: new Counter({
+      name: 'orchestration_effects_failed_total',
+      help: 'Post-commit effects (lease and slot releases, work records) that failed',
+      labelNames: ['effect'],
+      registers,
+    }),
     streamClients: new Gauge({ name: 'orchestration_stream_clients', help: 'Open Server-Sent Events streams', labelNames: ['stream'], registers }),
     streamClientsDropped: new Counter({
       name: 'orchestration_stream_clients_dropped_total',
@@ -65,15 +70,29 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['kind', 'source'],
       registers,
     }),
-    llmCost: new Counter({ name: 'orchestration_llm_cost_usd_total', help: 'US dollars spent on models for workflows, by source (planner, agent)', labelNames: ['source'], registers }),
+    llmCost: new Counter({
+      name: 'orchestration_llm_cost_usd_total',
+      help: 'US dollars spent on models for workflows, by source (planner, agent)',
+      labelNames: ['source'],
+      registers,
+    }),
     // The communication bus's two (shared/messaging/communication-metrics.ts records into them by name).
     messageBacklog: new Gauge({ name: 'orchestration_message_backlog', help: 'Agent messages queued per recipient', labelNames: ['recipient'], registers }),
-    agentMessages: new Counter({ name: 'orchestration_agent_messages_total', help: 'Agent messages by result (sent, delivered, failed)', labelNames: ['result'], registers }),
+    agentMessages: new Counter({
+      name: 'orchestration_agent_messages_total',
+      help: 'Agent messages by result (sent, delivered, failed)',
+      labelNames: ['result'],
+      registers,
+    }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
 
-const finishedBy: Partial<Record<string, 'completed' | 'failed' | 'cancelled'>> = { 'workflow.completed': 'completed', 'workflow.failed': 'failed', 'workflow.cancelled': 'cancelled' };
+const finishedBy: Partial<Record<string, 'completed' | 'failed' | 'cancelled'>> = {
+  'workflow.completed': 'completed',
+  'workflow.failed': 'failed',
+  'workflow.cancelled': 'cancelled',
+};
 
 /** Counts what a committed model spend cost (planner or agent): the workflow's usage grew by it in the same commit. */
 export function countUsage(metrics: Metrics, source: 'planner' | 'agent', usage: ModelUsage | undefined): void {

@@ -43,7 +43,9 @@ export async function adaptersFromEnv({ config, infra, llm }: Env, logger: Logge
 
   // PGlite makes its directory, not the parents (AMAS_DATA_DIR=./var/amas).
   if (!infra.DATABASE_URL && infra.AMAS_DATA_DIR) await mkdir(infra.AMAS_DATA_DIR, { recursive: true });
-  const sql = infra.DATABASE_URL ? createPgClient(infra.DATABASE_URL, { groupCommit: infra.DATABASE_GROUP_COMMIT }) : await createPgliteClient(infra.AMAS_DATA_DIR ?? undefined);
+  const sql = infra.DATABASE_URL
+    ? createPgClient(infra.DATABASE_URL, { groupCommit: infra.DATABASE_GROUP_COMMIT })
+    : await createPgliteClient(infra.AMAS_DATA_DIR ?? undefined);
   let store = createSqlWorkflowStore(sql);
   if (infra.DATABASE_URL) {
     const resilient = resilientWorkflowStore(store, breaker('postgres'), defaultRetryPolicy, { dependency: 'postgres' });
@@ -53,7 +55,12 @@ export async function adaptersFromEnv({ config, infra, llm }: Env, logger: Logge
 
   let leases = createMemoryLeaseStore(systemClock);
   if (infra.REDIS_URL) {
-    const resilient = resilientLeaseStore(createRedisLeaseStore(createRedisClient(infra.REDIS_URL), { quitOnClose: true }), breaker('redis'), defaultRetryPolicy, { dependency: 'redis' });
+    const resilient = resilientLeaseStore(
+      createRedisLeaseStore(createRedisClient(infra.REDIS_URL), { quitOnClose: true }),
+      breaker('redis'),
+      defaultRetryPolicy,
+      { dependency: 'redis' },
+    );
     healthChecks.push(resilient);
     leases = resilient;
   }
@@ -73,7 +80,11 @@ export async function adaptersFromEnv({ config, infra, llm }: Env, logger: Logge
   let driver: Driver | undefined;
   if (infra.NEO4J_URL) {
     driver = createNeo4jDriver(infra.NEO4J_URL);
-    const graph = createNeo4jAgentDirectory(driver, { maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT, namespace: infra.NEO4J_NAMESPACE, ...directoryCacheOptions(config) });
+    const graph = createNeo4jAgentDirectory(driver, {
+      maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT,
+      namespace: infra.NEO4J_NAMESPACE,
+      ...directoryCacheOptions(config),
+    });
     await graph.migrate();
     directory = graph;
     healthChecks.push(neo4jHealthCheck(driver));

@@ -77,7 +77,9 @@ export function planRole(role: Role, env: Env, vars: Record<string, string | und
   if (!functionNames.includes(fn)) throw new ConfigError(`unknown function ${JSON.stringify(fn)}: expected one of ${functionNames.join(', ')}`);
   const missing = (['KAFKA_BROKERS', 'DATABASE_URL', 'REDIS_URL', 'NEO4J_URL'] as const).filter((key) => !infra[key]);
   if (missing.length > 0) {
-    throw new ConfigError(`${missing.join(', ')} must be set: function processes share Kafka, PostgreSQL, Redis and Neo4j (use \`npm start\` for the embedded runtime)`);
+    throw new ConfigError(
+      `${missing.join(', ')} must be set: function processes share Kafka, PostgreSQL, Redis and Neo4j (use \`npm start\` for the embedded runtime)`,
+    );
   }
   return {
     name: `amas-${fn}`,

@@ -4,11 +4,17 @@ import { allSpecialties, specialtySchema, type Specialty } from '../domain/vocab
 import { ConfigError } from '../errors.js';
 
 const specialtyList = z.string().transform((text, ctx): Specialty[] => {
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 1 && (names[0] === '*' || names[0] === 'all')) return [...allSpecialties];
   const unknown = names.filter((n) => !specialtySchema.safeParse(n).success);
   if (names.length === 0 || unknown.length > 0) {
-    ctx.addIssue({ code: 'custom', message: `${unknown.length ? `unknown ${unknown.map((n) => JSON.stringify(n)).join(', ')}; ` : ''}expected a comma list of specialties (or *), from: ${allSpecialties.join(', ')}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${unknown.length ? `unknown ${unknown.map((n) => JSON.stringify(n)).join(', ')}; ` : ''}expected a comma list of specialties (or *), from: ${allSpecialties.join(', ')}`,
+    });
     return z.NEVER;
   }
   return [...new Set(names)] as Specialty[];
@@ -30,7 +36,7 @@ export type LlmAgentSettings = z.infer<typeof llmAgentSettingsSchema>;
 const requiredHints: Record<string, string> = {
   LLM_BASE_URL: 'an OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama)',
   LLM_MODEL: 'the model to ask, e.g. llama3.1:8b',
-  AGENT_ID: 'this agent\'s id, the one its key is bound to',
+  AGENT_ID: "this agent's id, the one its key is bound to",
   AGENT_SPECIALTIES: 'a comma list of specialties, or * for all 30',
 };
 
@@ -43,6 +49,9 @@ export function llmAgentSettingsFromEnv(env: Record<string, string | undefined> 
   const issue = parsed.error.issues[0];
   const name = String(issue?.path[0] ?? 'AGENT_*');
   const value = env[name];
-  const message = value === undefined || value === '' ? `${name} is required${requiredHints[name] ? `: ${requiredHints[name]}` : ''}` : `${name}=${JSON.stringify(value)} is invalid: ${issue?.message ?? 'bad value'}`;
+  const message =
+    value === undefined || value === ''
+      ? `${name} is required${requiredHints[name] ? `: ${requiredHints[name]}` : ''}`
+      : `${name}=${JSON.stringify(value)} is invalid: ${issue?.message ?? 'bad value'}`;
   throw new ConfigError(message);
 }

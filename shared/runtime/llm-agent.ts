@@ -33,10 +33,20 @@ export async function startLlmAgent(settings: LlmAgentSettings, logger: Logger, 
     handle: async (task) => {
       const started = Date.now();
       const result = await work(task).catch((error: unknown) => {
-        logger.warn('llm work failed', { agentId: settings.AGENT_ID, subtaskId: task.subtaskId, error: error instanceof Error ? error.message : String(error) });
+        logger.warn('llm work failed', {
+          agentId: settings.AGENT_ID,
+          subtaskId: task.subtaskId,
+          error: error instanceof Error ? error.message : String(error),
+        });
         throw error;
       });
-      logger.info('llm work done', { agentId: settings.AGENT_ID, subtaskId: task.subtaskId, quality: result.quality, ms: Date.now() - started, ...result.usage });
+      logger.info('llm work done', {
+        agentId: settings.AGENT_ID,
+        subtaskId: task.subtaskId,
+        quality: result.quality,
+        ms: Date.now() - started,
+        ...result.usage,
+      });
       return result;
     },
   });

@@ -17,7 +17,9 @@ import { exitGracefullyOnSignals } from './shutdown.js';
 async function main(): Promise<void> {
   const name = process.argv[2];
   if (!functionNames.includes(name as FunctionName)) {
-    process.stderr.write(`unknown function ${JSON.stringify(name ?? '')}: expected one of ${functionNames.join(', ')}\nusage: main-function.ts <${functionNames.join('|')}>\n`);
+    process.stderr.write(
+      `unknown function ${JSON.stringify(name ?? '')}: expected one of ${functionNames.join(', ')}\nusage: main-function.ts <${functionNames.join('|')}>\n`,
+    );
     process.exit(2);
   }
   const fn = name as FunctionName;

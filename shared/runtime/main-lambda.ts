@@ -74,7 +74,8 @@ export function createApiHandler(runtime: () => Promise<Runtime>, env: Record<st
     }
     if (event.cookies?.length) headers.set('cookie', event.cookies.join('; '));
     const method = event.requestContext.http.method.toUpperCase();
-    const body = event.body === undefined || method === 'GET' || method === 'HEAD' ? undefined : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+    const body =
+      event.body === undefined || method === 'GET' || method === 'HEAD' ? undefined : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
     const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
     const response = await fetch(`${base}${event.rawPath}${query}`, { method, headers, body });
 
@@ -106,7 +107,16 @@ export function createRecoverHandler(runtime: () => Promise<Runtime>) {
   return async (): Promise<{ expired: number; overdue: number; rekicked: number }> => {
     const rt = await runtime();
     const { store, leases, directory, clock, ids, config } = rt.ports;
-    const loop = createRecoveryLoop({ store, leases, directory, bus: rt.bus, context: { clock, ids, source: 'amas/orchestration' }, config, logger: rt.logger, intervalMs: 60_000 });
+    const loop = createRecoveryLoop({
+      store,
+      leases,
+      directory,
+      bus: rt.bus,
+      context: { clock, ids, source: 'amas/orchestration' },
+      config,
+      logger: rt.logger,
+      intervalMs: 60_000,
+    });
     return loop.tick();
   };
 }

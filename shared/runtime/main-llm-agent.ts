@@ -15,11 +15,19 @@ async function main(): Promise<void> {
   const logger = createLogger(settings.AGENT_LOG_LEVEL, 'amas-llm-agent');
   const agent = await startLlmAgent(settings, logger).catch((error: unknown) => {
     if (error instanceof HttpAgentError && (error.status === 401 || error.status === 403)) {
-      throw new ConfigError(`AMAS_AGENT_KEY is refused by ${settings.AMAS_URL} (${error.status}): create one with \`amas keys create --role agent --tenant '*' --agent-id ${settings.AGENT_ID}\``);
+      throw new ConfigError(
+        `AMAS_AGENT_KEY is refused by ${settings.AMAS_URL} (${error.status}): create one with \`amas keys create --role agent --tenant '*' --agent-id ${settings.AGENT_ID}\``,
+      );
     }
     throw new Error(`could not register at AMAS_URL=${settings.AMAS_URL}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   });
-  logger.info('llm agent running', { agentId: agent.id, url: settings.AMAS_URL, model: settings.LLM_MODEL, specialties: settings.AGENT_SPECIALTIES.length, capacity: settings.AGENT_CAPACITY });
+  logger.info('llm agent running', {
+    agentId: agent.id,
+    url: settings.AMAS_URL,
+    model: settings.LLM_MODEL,
+    specialties: settings.AGENT_SPECIALTIES.length,
+    capacity: settings.AGENT_CAPACITY,
+  });
 
   exitGracefullyOnSignals(null, [agent], logger);
 }

@@ -88,7 +88,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   await adapters.store.migrate();
 
   const demoAgents = options.demoAgents
-    ? createDemoAgents({ bus: adapters.bus, directory: adapters.directory, leases: adapters.leases, context, config, logger, instance: options.demoInstance ?? '' })
+    ? createDemoAgents({
+        bus: adapters.bus,
+        directory: adapters.directory,
+        leases: adapters.leases,
+        context,
+        config,
+        logger,
+        instance: options.demoInstance ?? '',
+      })
     : null;
   const ports: RuntimePorts = {
     store: adapters.store,
@@ -110,21 +118,27 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   for (const name of options.functions ?? (['decompose', 'assign', 'dispatch', 'complete'] as const)) {
     subscriptions.push(await startFunctionConsumer(name, { bus: adapters.bus, ports, logger, metrics, onCommitted: () => relay.kick() }));
   }
-  const recovery = options.recovery === false ? null : createRecoveryLoop({
-    store: adapters.store,
-    leases: adapters.leases,
-    directory: adapters.directory,
-    bus: adapters.bus,
-    context,
-    config,
-    logger,
-    intervalMs: options.recoveryIntervalMs ?? recoveryIntervalMs(config),
-  });
+  const recovery =
+    options.recovery === false
+      ? null
+      : createRecoveryLoop({
+          store: adapters.store,
+          leases: adapters.leases,
+          directory: adapters.directory,
+          bus: adapters.bus,
+          context,
+          config,
+          logger,
+          intervalMs: options.recoveryIntervalMs ?? recoveryIntervalMs(config),
+        });
   recovery?.start();
   relay.kick();
   const changes = adapters.changeLog ? createChangeHub(adapters.changeLog, logger) : null;
   const messagingOptions = options.messaging ?? options.demoAgents === true;
-  const messaging = messagingOptions === false ? null : await startMessageRelay({ eventBus: adapters.bus, ports, relay, logger, metrics, options: messagingOptions === true ? {} : messagingOptions });
+  const messaging =
+    messagingOptions === false
+      ? null
+      : await startMessageRelay({ eventBus: adapters.bus, ports, relay, logger, metrics, options: messagingOptions === true ? {} : messagingOptions });
 
   return {
     ports,

@@ -44,7 +44,11 @@ export async function serveApi(role: 'embedded' | 'api'): Promise<void> {
 }
 
 const authLabel = (mode: string) =>
-  mode === 'none' ? 'none (loopback only: anyone on this machine may call the API)' : mode === 'oidc' ? 'OIDC bearer tokens (and API keys)' : 'API keys (amas keys create)';
+  mode === 'none'
+    ? 'none (loopback only: anyone on this machine may call the API)'
+    : mode === 'oidc'
+      ? 'OIDC bearer tokens (and API keys)'
+      : 'API keys (amas keys create)';
 
 /** Start-up failures: a configuration error is a message naming the variable (exit 2), anything else exit 1. */
 export function exitOnStartupError(error: unknown, name: string): never {

@@ -99,7 +99,9 @@ describe('web console', () => {
     }
     expect((await fetch(`${embedded.baseUrl}/console/nothing.js`)).status).toBe(404);
     // Without a built bundle: 503, saying how to build it.
-    const bare = express().use(createConsoleRoutes(join(consoleDist, 'missing'))).listen(0, '127.0.0.1');
+    const bare = express()
+      .use(createConsoleRoutes(join(consoleDist, 'missing')))
+      .listen(0, '127.0.0.1');
     await once(bare, 'listening');
     try {
       const response = await fetch(`http://127.0.0.1:${(bare.address() as AddressInfo).port}/console/`);
@@ -117,7 +119,11 @@ describe('web console', () => {
     // The screenshot catches the graph mid-run (some done, some working, some waiting) when it can.
     const count = (status: string) => page.locator(`[data-testid="dag"] g[data-status="${status}"]`).count();
     const isMidRun = ([done, working, waiting]: number[]) => done! >= 2 && working! >= 1 && waiting! >= 1;
-    const states = await until('a mid-run or finished graph', async () => [await count('completed'), await count('in_progress'), await count('pending'), await nodes.count()], (n) => isMidRun(n) || n[0] === n[3]);
+    const states = await until(
+      'a mid-run or finished graph',
+      async () => [await count('completed'), await count('in_progress'), await count('pending'), await nodes.count()],
+      (n) => isMidRun(n) || n[0] === n[3],
+    );
     const midRun = isMidRun(states);
     if (midRun) await page.screenshot({ path: new URL('console-workflow-dag.png', images).pathname, fullPage: true });
     const settled = await embedded.settle(id, 60_000);
@@ -128,7 +134,8 @@ describe('web console', () => {
     expect(await nodes.count()).toBe(subtasks.length);
     expect(new Set(await nodes.evaluateAll((gs) => gs.map((g) => g.getAttribute('data-subtask-id'))))).toEqual(new Set(subtasks.map((s) => s.id)));
     // Green as painted (the colour eases in over 0.3 s).
-    const fills = () => page.evaluate<string[]>(`[...document.querySelectorAll('[data-testid="dag"] g[data-subtask-id] .node-stripe')].map((el) => getComputedStyle(el).fill)`);
+    const fills = () =>
+      page.evaluate<string[]>(`[...document.querySelectorAll('[data-testid="dag"] g[data-subtask-id] .node-stripe')].map((el) => getComputedStyle(el).fill)`);
     await expect.poll(fills).toEqual(subtasks.map(() => green));
     // Live: the page was never reloaded, and each node was seen working before it was seen completed.
     const seen = await page.evaluate<Seen>('window.seen');
@@ -153,14 +160,26 @@ describe('web console', () => {
 
   it('pauses and resumes a running workflow with its buttons', async () => {
     const id = await submitFromForm(bigTask);
-    await until('the console showing the workflow running', () => statusShown(page), (s) => s === 'running');
+    await until(
+      'the console showing the workflow running',
+      () => statusShown(page),
+      (s) => s === 'running',
+    );
     await page.getByTestId('btn-pause').click();
-    await until('the console showing it paused', () => statusShown(page), (s) => s === 'paused');
+    await until(
+      'the console showing it paused',
+      () => statusShown(page),
+      (s) => s === 'paused',
+    );
     expect((await workflow(id)).status).toBe('paused');
     expect(await page.getByTestId('btn-resume').isEnabled()).toBe(true);
     expect(await page.getByTestId('btn-pause').isDisabled()).toBe(true);
     // While paused nothing new starts: what was in flight finishes, then the count stands still.
-    const held = await until('in-flight subtasks to finish', async () => (await workflow(id)).progress, (p) => p.inProgress === 0);
+    const held = await until(
+      'in-flight subtasks to finish',
+      async () => (await workflow(id)).progress,
+      (p) => p.inProgress === 0,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect((await workflow(id)).progress).toEqual(held);
     expect(held.completed).toBeLessThan(held.total);
@@ -168,18 +187,35 @@ describe('web console', () => {
     expect(await statusShown(page)).toBe('paused');
 
     await page.getByTestId('btn-resume').click();
-    await until('the console showing it running again', () => statusShown(page), (s) => s === 'running' || s === 'completed');
+    await until(
+      'the console showing it running again',
+      () => statusShown(page),
+      (s) => s === 'running' || s === 'completed',
+    );
     expect((await embedded.settle(id, 60_000)).status).toBe('completed');
-    await until('the console showing it completed', () => statusShown(page), (s) => s === 'completed');
+    await until(
+      'the console showing it completed',
+      () => statusShown(page),
+      (s) => s === 'completed',
+    );
   });
 
   it('approves a workflow submitted with require-approval', async () => {
     const id = await submitFromForm('Write a short summary of this week of news', true);
-    await until('the console asking for approval', () => statusShown(page), (s) => s === 'awaiting_approval', 30_000);
+    await until(
+      'the console asking for approval',
+      () => statusShown(page),
+      (s) => s === 'awaiting_approval',
+      30_000,
+    );
     expect((await workflow(id)).status).toBe('awaiting_approval');
     expect(await page.getByTestId('btn-pause').isDisabled()).toBe(true);
     await page.getByTestId('btn-approve').click();
-    await until('the console showing it completed', () => statusShown(page), (s) => s === 'completed');
+    await until(
+      'the console showing it completed',
+      () => statusShown(page),
+      (s) => s === 'completed',
+    );
     expect((await workflow(id)).status).toBe('completed');
     expect(await page.getByTestId('btn-approve').isDisabled()).toBe(true);
   });
@@ -198,7 +234,9 @@ describe('web console', () => {
     const rows = page.locator('[data-testid="workflow-table"] tbody tr');
     await expect.poll(() => rows.count()).toBe(5);
     await page.getByTestId('count-completed').click();
-    await expect.poll(async () => (await rows.evaluateAll((trs) => trs.map((tr) => tr.querySelector('[data-status]')?.getAttribute('data-status')))).join()).toMatch(/^(completed,?)+$/);
+    await expect
+      .poll(async () => (await rows.evaluateAll((trs) => trs.map((tr) => tr.querySelector('[data-status]')?.getAttribute('data-status')))).join())
+      .toMatch(/^(completed,?)+$/);
     await page.goto(`${embedded.baseUrl}/console/#/workflows`);
     await expect.poll(() => rows.count()).toBe(5);
     await page.screenshot({ path: new URL('console-workflows.png', images).pathname, fullPage: true });
@@ -213,14 +251,26 @@ describe('web console', () => {
     const { body: busy } = await embedded.post<{ workflowId: string }>('/v1/tasks', { description: bigTask });
     await page.getByTestId('nav-agents').click();
     const leases = page.locator('.tile', { hasText: 'Leases held' }).locator('.tile-value');
-    await until('leases held on the page', () => leases.innerText().catch(() => ''), (text) => /^[1-9]\d* \//.test(text), 15_000);
+    await until(
+      'leases held on the page',
+      () => leases.innerText().catch(() => ''),
+      (text) => /^[1-9]\d* \//.test(text),
+      15_000,
+    );
     await page.screenshot({ path: new URL('console-hierarchy.png', images).pathname, fullPage: true });
-    for (const layer of ['executive', 'management', 'specialist', 'execution']) await expect.poll(() => page.getByTestId(`layer-${layer}`).isVisible()).toBe(true);
+    for (const layer of ['executive', 'management', 'specialist', 'execution'])
+      await expect.poll(() => page.getByTestId(`layer-${layer}`).isVisible()).toBe(true);
     const { agents } = (await embedded.get<{ agents: { id: string }[] }>('/v1/agents')).body;
     expect(await page.locator('[data-agent-id]').count()).toBe(agents.length);
-    for (const pool of ['research', 'analysis', 'creative', 'technical', 'investigation', 'qa']) expect(await page.getByTestId(`pool-${pool}`).isVisible()).toBe(true);
+    for (const pool of ['research', 'analysis', 'creative', 'technical', 'investigation', 'qa'])
+      expect(await page.getByTestId(`pool-${pool}`).isVisible()).toBe(true);
     expect((await embedded.settle(busy.workflowId, 60_000)).status).toBe('completed');
-    await until('leases given back on the page', () => leases.innerText(), (text) => text.startsWith('0 /'), 15_000);
+    await until(
+      'leases given back on the page',
+      () => leases.innerText(),
+      (text) => text.startsWith('0 /'),
+      15_000,
+    );
   });
 
   it('lists dead letters by topic with their reason, and redrives one', async () => {

@@ -17,10 +17,7 @@ const failure = { success: false, quality: 0.4, durationMs: 3_000 };
  * per-agent task cap (counts are asserted exactly). Times are plain numbers passed by the caller.
  * `load` is a count of reserved tasks; a layer's `averageLoad` is the mean of load / capacity.
  */
-export function agentDirectoryContract(
-  name: string,
-  make: () => Promise<{ subject: AgentDirectory; cleanup: () => Promise<void> }>,
-): void {
+export function agentDirectoryContract(name: string, make: () => Promise<{ subject: AgentDirectory; cleanup: () => Promise<void> }>): void {
   describe(`AgentDirectory contract: ${name}`, () => {
     let directory: AgentDirectory;
     let cleanup: () => Promise<void>;
@@ -211,7 +208,8 @@ export function agentDirectoryContract(
     });
 
     it('answers the hierarchy: supervisor, the group lead (an available one first), and who worked on what', async () => {
-      if (!directory.supervisorOf || !directory.leadFor || !directory.recordWork || !directory.workOf) throw new Error(`${name} does not implement the hierarchy`);
+      if (!directory.supervisorOf || !directory.leadFor || !directory.recordWork || !directory.workOf)
+        throw new Error(`${name} does not implement the hierarchy`);
       await directory.register({ ...agent('lead-b', 'MANAGEMENT', []), role: 'analysis_team_lead' }, 0);
       await directory.register({ ...agent('lead-a', 'MANAGEMENT', []), role: 'analysis_team_lead' }, 0);
       await directory.register({ ...agent('qa-lead', 'MANAGEMENT', []), role: 'qa_team_lead' }, 0);
@@ -235,7 +233,7 @@ export function agentDirectoryContract(
       expect(await directory.workOf('loner')).toEqual([]);
     });
 
-    it('records lineage: each attempt\'s output, by which agent, and the subtasks each one built on', async () => {
+    it("records lineage: each attempt's output, by which agent, and the subtasks each one built on", async () => {
       if (!directory.recordWork || !directory.lineageOf || !directory.workOf) throw new Error(`${name} does not implement lineage`);
       await directory.register(agent('s1', 'SPECIALIST', ['data_analyst']), 0);
       await directory.register(agent('s2', 'SPECIALIST', ['data_analyst']), 0);
@@ -251,7 +249,14 @@ export function agentDirectoryContract(
       // Another workflow's work stays out of wf-1's lineage.
       await directory.recordWork('s2', 'x', 'wf-2', success, 70, { attempt: 1, dependsOn: [], produced: true });
 
-      const output = (subtaskId: string, attempt: number, agentId: string, outcome: typeof success, at: number) => ({ id: `${subtaskId}#${attempt}`, subtaskId, attempt, agentId, ...outcome, at });
+      const output = (subtaskId: string, attempt: number, agentId: string, outcome: typeof success, at: number) => ({
+        id: `${subtaskId}#${attempt}`,
+        subtaskId,
+        attempt,
+        agentId,
+        ...outcome,
+        at,
+      });
       expect(await directory.lineageOf('wf-1')).toEqual({
         subtasks: [
           { id: 'a', dependsOn: ['r'] },

@@ -49,7 +49,12 @@ export function attemptHistoryContract(name: string, make: Make): void {
       ({ store, cleanup } = await make());
       await store.migrate();
       await store.createWorkflow({ id: 'wf', description: 'd', priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: T0 }, []);
-      await store.commit({ consumer: 'seed', eventId: 'seed', insertSubtasks: [subtask('s1'), subtask('s2'), subtask('s3')], workflowUpdates: [{ id: 'wf', expectedVersion: 1, patch: { status: 'running' } }] });
+      await store.commit({
+        consumer: 'seed',
+        eventId: 'seed',
+        insertSubtasks: [subtask('s1'), subtask('s2'), subtask('s3')],
+        workflowUpdates: [{ id: 'wf', expectedVersion: 1, patch: { status: 'running' } }],
+      });
     });
     afterEach(async () => {
       await cleanup();
@@ -61,8 +66,10 @@ export function attemptHistoryContract(name: string, make: Make): void {
       expect(await store.commit({ consumer: 'test', eventId: `e${++n}`, subtaskUpdates: [{ id, expectedVersion: current!.version, patch }] })).toBe('applied');
     };
     const assign = (id: string, agent: string) => apply(id, { assignedAgent: agent });
-    const dispatch = async (id: string, token: number) => apply(id, { status: 'in_progress', attempts: (await store.getSubtask(id))!.attempts + 1, leaseToken: token, deadline: T0 });
-    const rerun = (id: string, quality: number | null, reason: string) => apply(id, { quality, status: 'ready', assignedAgent: null, leaseToken: null, deadline: null, lastError: reason });
+    const dispatch = async (id: string, token: number) =>
+      apply(id, { status: 'in_progress', attempts: (await store.getSubtask(id))!.attempts + 1, leaseToken: token, deadline: T0 });
+    const rerun = (id: string, quality: number | null, reason: string) =>
+      apply(id, { quality, status: 'ready', assignedAgent: null, leaseToken: null, deadline: null, lastError: reason });
     const attemptsOf = async (id: string) => (await store.getAttempts('wf')).filter((a) => a.subtaskId === id);
 
     it('a subtask failing once then passing shows two attempts, the second with the reason of the re-run', async () => {
@@ -99,14 +106,27 @@ export function attemptHistoryContract(name: string, make: Make): void {
       await apply('s2', { quality: null, status: 'failed', lastError: 'agent_lost: no heartbeat (after 2 attempts)' });
       expect(await attemptsOf('s2')).toMatchObject([
         { attempt: 1, agentId: 'agent-a', status: 'failed', quality: null, error: 'timeout: deadline passed', reason: null },
-        { attempt: 2, agentId: 'agent-b', status: 'failed', quality: null, error: 'agent_lost: no heartbeat (after 2 attempts)', reason: 'timeout: deadline passed' },
+        {
+          attempt: 2,
+          agentId: 'agent-b',
+          status: 'failed',
+          quality: null,
+          error: 'agent_lost: no heartbeat (after 2 attempts)',
+          reason: 'timeout: deadline passed',
+        },
       ]);
 
       // s1 passes, then a quality gate sends it back: its next attempt says why.
       await assign('s1', 'agent-a');
       await dispatch('s1', 3);
       await apply('s1', { status: 'completed', quality: 0.9, output: 'x', lastError: null });
-      await apply('s1', { status: 'ready', assignedAgent: null, leaseToken: null, deadline: null, lastError: 'quality gate analysis_accuracy scored 0.800 below 0.85' });
+      await apply('s1', {
+        status: 'ready',
+        assignedAgent: null,
+        leaseToken: null,
+        deadline: null,
+        lastError: 'quality gate analysis_accuracy scored 0.800 below 0.85',
+      });
       await assign('s1', 'agent-c');
       // s3 runs; a cancel stops it and the assigned s1 (an older quality is not this attempt's).
       await assign('s3', 'agent-a');
@@ -118,7 +138,14 @@ export function attemptHistoryContract(name: string, make: Make): void {
       const all = await store.getAttempts('wf');
       expect(all.map((a) => `${a.subtaskId}#${a.attempt}`)).toEqual(['s1#1', 's1#2', 's2#1', 's2#2', 's3#1']);
       expect(all[0]).toMatchObject({ status: 'completed', quality: 0.9 });
-      expect(all[1]).toMatchObject({ agentId: 'agent-c', status: 'cancelled', error: 'cancelled by user', reason: 'quality gate analysis_accuracy scored 0.800 below 0.85', startedAt: null, durationMs: null });
+      expect(all[1]).toMatchObject({
+        agentId: 'agent-c',
+        status: 'cancelled',
+        error: 'cancelled by user',
+        reason: 'quality gate analysis_accuracy scored 0.800 below 0.85',
+        startedAt: null,
+        durationMs: null,
+      });
       expect(all[4]).toMatchObject({ status: 'cancelled', quality: null, error: 'cancelled by user' });
       expect(all[4]!.endedAt).not.toBeNull();
       expect(await store.getAttempts('other')).toEqual([]);

@@ -114,7 +114,11 @@ export function deliveryBindingContract(name: string, make: (setup: BindingSetup
 
     const ids = createIds();
     const submitted = (workflowId: string, description = 'Research AI market trends and create presentation') =>
-      makeEvent(taskSubmitted, { workflowId, description, priority: 'NORMAL', metadata: {}, requireApproval: false }, { ids, clock: systemClock, source: 'amas/test' });
+      makeEvent(
+        taskSubmitted,
+        { workflowId, description, priority: 'NORMAL', metadata: {}, requireApproval: false },
+        { ids, clock: systemClock, source: 'amas/test' },
+      );
     const workflow = async (description = 'Research AI market trends and create presentation') => {
       const id = `wf_${randomUUID()}`;
       await driver.store.createWorkflow({ id, description, priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: new Date().toISOString() }, []);
@@ -134,7 +138,14 @@ export function deliveryBindingContract(name: string, make: (setup: BindingSetup
     });
 
     it('dead-letters an invalid CloudEvent at once, with a reason naming the field', async () => {
-      const poison = { specversion: '1.0', id: `poison-${randomUUID()}`, source: 'amas/test', type: 'task.submitted', time: new Date().toISOString(), data: { description: 'no workflow id' } };
+      const poison = {
+        specversion: '1.0',
+        id: `poison-${randomUUID()}`,
+        source: 'amas/test',
+        type: 'task.submitted',
+        time: new Date().toISOString(),
+        data: { description: 'no workflow id' },
+      };
       expect(await driver.deliver([poison])).toEqual([['dlq']]);
       const [letter, ...more] = await letterOf(poison.id);
       expect(more).toEqual([]);
@@ -181,7 +192,11 @@ export function deliveryBindingContract(name: string, make: (setup: BindingSetup
 
     it("applies one workflow's events in the order delivered, even when the first one has to be retried", async () => {
       const workflowId = await workflow();
-      const events = [submitted(workflowId, 'first: research AI market trends'), submitted(workflowId, 'second: write a report'), submitted(workflowId, 'third: create presentation')];
+      const events = [
+        submitted(workflowId, 'first: research AI market trends'),
+        submitted(workflowId, 'second: write a report'),
+        submitted(workflowId, 'third: create presentation'),
+      ];
       failing.set(events[0]!.id, driver.redelivers ? retries + 1 : retries);
       const told = await driver.deliver(events);
       expect(told.map((t) => t.at(-1))).toEqual(['ack', 'ack', 'ack']);

@@ -19,7 +19,13 @@ const { topic, groupId } = functionSubscriptions.decompose;
 async function runtimeOn(setup: BindingSetup, bus: EventBus, store: WorkflowStore, consumers: boolean): Promise<Runtime> {
   return startRuntime({
     config: setup.config,
-    adapters: { bus, store, leases: createMemoryLeaseStore(systemClock), directory: createMemoryAgentDirectory({ maxTasksPerAgent: 3 }), planner: setup.planner },
+    adapters: {
+      bus,
+      store,
+      leases: createMemoryLeaseStore(systemClock),
+      directory: createMemoryAgentDirectory({ maxTasksPerAgent: 3 }),
+      planner: setup.planner,
+    },
     logger: silentLogger,
     functions: consumers ? ['decompose'] : [],
     demoAgents: false,

@@ -3,4 +3,6 @@ import { createSqlWorkflowStore } from '../../shared/adapters/sql/workflow-store
 import { deliveryBindingContract } from './delivery-binding.contract.js';
 import { knativeDriver } from './delivery-binding.drivers.js';
 
-deliveryBindingContract('Knative CloudEvents over HTTP (function-http.ts)', async (setup) => knativeDriver(setup, createSqlWorkflowStore(await createPgliteClient())));
+deliveryBindingContract('Knative CloudEvents over HTTP (function-http.ts)', async (setup) =>
+  knativeDriver(setup, createSqlWorkflowStore(await createPgliteClient())),
+);

@@ -4,4 +4,6 @@ import { createSqlWorkflowStore } from '../../shared/adapters/sql/workflow-store
 import { deliveryBindingContract } from './delivery-binding.contract.js';
 import { logDriver } from './delivery-binding.drivers.js';
 
-deliveryBindingContract('in-process log (function-consumer.ts)', async (setup) => logDriver(setup, createMemoryEventBus(), createSqlWorkflowStore(await createPgliteClient())));
+deliveryBindingContract('in-process log (function-consumer.ts)', async (setup) =>
+  logDriver(setup, createMemoryEventBus(), createSqlWorkflowStore(await createPgliteClient())),
+);

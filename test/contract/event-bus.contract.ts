@@ -30,11 +30,7 @@ export interface EventBusContractOptions {
   skip?: { retainedLog?: string };
 }
 
-export function eventBusContract(
-  name: string,
-  make: () => Promise<{ bus: EventBus; cleanup(): Promise<void> }>,
-  options: EventBusContractOptions = {},
-): void {
+export function eventBusContract(name: string, make: () => Promise<{ bus: EventBus; cleanup(): Promise<void> }>, options: EventBusContractOptions = {}): void {
   const itWithLog = (title: string, fn: () => Promise<void>): void => {
     const reason = options.skip?.retainedLog;
     if (reason) it.skip(`${title} (skipped: ${reason})`, fn);
@@ -45,7 +41,10 @@ export function eventBusContract(
     let cleanup: () => Promise<void>;
     const subscriptions: Subscription[] = [];
     const publishKeyed = (topic: string, key: string, from: number, count: number) =>
-      bus.publish(topic, Array.from({ length: count }, (_, i) => ({ key, event: eventOf(key, from + i) })));
+      bus.publish(
+        topic,
+        Array.from({ length: count }, (_, i) => ({ key, event: eventOf(key, from + i) })),
+      );
     const collect = async (topic: string, groupId: string, into: Delivery[], fromBeginning = true) => {
       const sub = await bus.subscribe({ topic, groupId, fromBeginning, handler: async (d) => void into.push(d) });
       subscriptions.push(sub);
@@ -93,7 +92,10 @@ export function eventBusContract(
       }
       const keys = Array.from({ length: 12 }, (_, i) => `key-${i}`);
       for (let round = 0; round < 10; round += 1) {
-        await bus.publish(topic, keys.map((key) => ({ key, event: eventOf(key, round) })));
+        await bus.publish(
+          topic,
+          keys.map((key) => ({ key, event: eventOf(key, round) })),
+        );
       }
       const distinct = () => new Set(inDeliveryOrder.map((d) => `${d.key}/${dataOf(d).seq}`)).size;
       await waitFor(() => distinct() === 120, undefined, '120 records');

@@ -51,8 +51,14 @@ describe('memory event bus specifics', () => {
 
   it('keeps a key on one partition and spreads null keys round-robin', async () => {
     const bus = createMemoryEventBus({ partitions: 4 });
-    await bus.publish('t', Array.from({ length: 8 }, (_, i) => ({ key: 'same', event: eventOf(i) })));
-    await bus.publish('n', Array.from({ length: 8 }, (_, i) => ({ key: null as unknown as string, event: eventOf(i) })));
+    await bus.publish(
+      't',
+      Array.from({ length: 8 }, (_, i) => ({ key: 'same', event: eventOf(i) })),
+    );
+    await bus.publish(
+      'n',
+      Array.from({ length: 8 }, (_, i) => ({ key: null as unknown as string, event: eventOf(i) })),
+    );
     expect(new Set((await bus.read('t')).map((d) => d.partition)).size).toBe(1);
     const spread = (await bus.read('n')).map((d) => d.partition);
     expect(spread.sort()).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
@@ -74,7 +80,10 @@ describe('memory event bus specifics', () => {
         done.push(seqOf(d));
       },
     });
-    await bus.publish('t', [0, 1].map((i) => ({ key: 'k', event: eventOf(i) })));
+    await bus.publish(
+      't',
+      [0, 1].map((i) => ({ key: 'k', event: eventOf(i) })),
+    );
     await waitFor(() => done.length === 2);
     expect({ failures, done }).toEqual({ failures: 3, done: [0, 1] });
     await bus.close();
@@ -87,7 +96,10 @@ describe('memory event bus specifics', () => {
     const subA = await bus.subscribe({ topic: 't', groupId: 'g', handler: async (d) => void a.push(seqOf(d)) });
     await bus.subscribe({ topic: 't', groupId: 'g', handler: async (d) => void b.push(seqOf(d)) });
     await subA.stop();
-    await bus.publish('t', Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, event: eventOf(i) })));
+    await bus.publish(
+      't',
+      Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, event: eventOf(i) })),
+    );
     await waitFor(() => b.length === 30);
     expect(a).toEqual([]);
     expect(bus.topicsSnapshot()[0]?.groups).toEqual([{ groupId: 'g', members: 1, committed: expect.any(Array), lag: 0 }]);
@@ -96,7 +108,10 @@ describe('memory event bus specifics', () => {
 
   it('drops records beyond the retention limit, and a lagging group resumes at the oldest kept', async () => {
     const bus = createMemoryEventBus({ partitions: 1, maxRetentionRecords: 3 });
-    await bus.publish('t', Array.from({ length: 5 }, (_, i) => ({ key: 'k', event: eventOf(i) })));
+    await bus.publish(
+      't',
+      Array.from({ length: 5 }, (_, i) => ({ key: 'k', event: eventOf(i) })),
+    );
     expect((await bus.read('t')).map((d) => [d.offset, seqOf(d)])).toEqual([
       [2, 2],
       [3, 3],
@@ -123,7 +138,10 @@ describe('memory event bus specifics', () => {
     }
     const started = performance.now();
     for (let batch = 0; batch < 20; batch += 1) {
-      await bus.publish('t', Array.from({ length: 500 }, (_, i) => ({ key: `k${i % 50}`, event: eventOf(batch * 500 + i) })));
+      await bus.publish(
+        't',
+        Array.from({ length: 500 }, (_, i) => ({ key: `k${i % 50}`, event: eventOf(batch * 500 + i) })),
+      );
     }
     await waitFor(() => counts.every((c) => c === 10_000));
     expect(performance.now() - started).toBeLessThan(3_000);

@@ -106,7 +106,10 @@ export function leaseStoreContract(name: string, make: () => Promise<{ subject: 
       await leases.acquire(key('live'), holder('1'), LONG_TTL);
       await pause(EXPIRY_WAIT);
       const mine = async () =>
-        (await leases.listExpired(Date.now(), 10_000)).map((l) => l.key).filter((k) => k.endsWith(suffix)).sort();
+        (await leases.listExpired(Date.now(), 10_000))
+          .map((l) => l.key)
+          .filter((k) => k.endsWith(suffix))
+          .sort();
       expect(await mine()).toEqual([key('a'), key('b'), key('c')]);
       expect(await leases.get(key('a'))).toMatchObject({ holder: holder('1'), token: a!.token });
       expect(await leases.listExpired(Date.now(), 1)).toHaveLength(1);

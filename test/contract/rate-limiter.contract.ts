@@ -8,7 +8,10 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * The behaviour every RateLimiter adapter must show, in real time: `make` returns a limiter with
  * these settings (possibly over a shared server); credentials are unique per test.
  */
-export function rateLimiterContract(name: string, make: (settings: RateLimitSettings) => Promise<{ subject: RateLimiter; cleanup: () => Promise<void> }>): void {
+export function rateLimiterContract(
+  name: string,
+  make: (settings: RateLimitSettings) => Promise<{ subject: RateLimiter; cleanup: () => Promise<void> }>,
+): void {
   describe(`RateLimiter contract: ${name}`, () => {
     const made: (() => Promise<void>)[] = [];
     let credential: (label: string) => string;

@@ -111,10 +111,10 @@ export function workflowStoreContract(name: string, make: Make): void {
 
     it('creates a pending workflow at version 1 with its outbox', async () => {
       const metadata = { team: 'a', nested: { list: [1, 'two', null, true], n: 1.5 } };
-      const { workflow, created } = await store.createWorkflow(
-        newWorkflow('wf-1', { metadata, priority: 'HIGH', idempotencyKey: 'k-1' }),
-        [message('e1'), message('e2')],
-      );
+      const { workflow, created } = await store.createWorkflow(newWorkflow('wf-1', { metadata, priority: 'HIGH', idempotencyKey: 'k-1' }), [
+        message('e1'),
+        message('e2'),
+      ]);
       expect(created).toBe(true);
       expect(workflow).toEqual({
         id: 'wf-1',
@@ -149,9 +149,7 @@ export function workflowStoreContract(name: string, make: Make): void {
     });
 
     it('two concurrent creates with one idempotency key make one workflow', async () => {
-      const results = await Promise.all(
-        ['wf-a', 'wf-b', 'wf-c'].map((id) => store.createWorkflow(newWorkflow(id, { idempotencyKey: 'same' }), [message(id)])),
-      );
+      const results = await Promise.all(['wf-a', 'wf-b', 'wf-c'].map((id) => store.createWorkflow(newWorkflow(id, { idempotencyKey: 'same' }), [message(id)])));
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(new Set(results.map((r) => r.workflow.id)).size).toBe(1);
       expect(await store.listWorkflows({ limit: 10, offset: 0 })).toHaveLength(1);
@@ -207,9 +205,7 @@ export function workflowStoreContract(name: string, make: Make): void {
       await store.commit({
         consumer: 'dispatcher',
         eventId: 'evt-2',
-        subtaskUpdates: [
-          { id: 's1', expectedVersion: 1, patch: { status: 'in_progress', assignedAgent: 'ag-1', attempts: 1, leaseToken: 7, deadline } },
-        ],
+        subtaskUpdates: [{ id: 's1', expectedVersion: 1, patch: { status: 'in_progress', assignedAgent: 'ag-1', attempts: 1, leaseToken: 7, deadline } }],
       });
       await store.commit({
         consumer: 'collector',
@@ -283,7 +279,10 @@ export function workflowStoreContract(name: string, make: Make): void {
         subtaskUpdates: [{ id: 's1', expectedVersion: 5, patch: { status: 'failed' } }],
         outbox: [message('never')],
       };
-      const error = await store.commit(stale).then(() => null, (e: unknown) => e);
+      const error = await store.commit(stale).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(ConcurrencyConflictError);
       expect((error as ConcurrencyConflictError).retriable).toBe(true);
       expect(await store.getSubtask('s2')).toBeNull();
@@ -291,9 +290,9 @@ export function workflowStoreContract(name: string, make: Make): void {
       expect(await store.getSubtask('s1')).toMatchObject({ status: 'ready', version: 1 });
       expect(await store.hasProcessed('c', 'evt-stale')).toBe(false);
       expect(await allPending()).toEqual([]);
-      await expect(
-        store.commit({ consumer: 'c', eventId: 'e2', workflowUpdates: [{ id: 'nope', expectedVersion: 1, patch: {} }] }),
-      ).rejects.toBeInstanceOf(ConcurrencyConflictError);
+      await expect(store.commit({ consumer: 'c', eventId: 'e2', workflowUpdates: [{ id: 'nope', expectedVersion: 1, patch: {} }] })).rejects.toBeInstanceOf(
+        ConcurrencyConflictError,
+      );
     });
 
     it('a commit requiring its workflow to be running conflicts, writing nothing, once the workflow is paused', async () => {
@@ -306,14 +305,21 @@ export function workflowStoreContract(name: string, make: Make): void {
         requireWorkflowStatus: { id: 'wf-1', status: 'running' },
       });
       expect(await store.commit(dispatchOf('s1'))).toBe('applied');
-      expect(await store.commit({ consumer: 'api', eventId: 'pause', workflowUpdates: [{ id: 'wf-1', expectedVersion: 2, patch: { status: 'paused' } }] })).toBe('applied');
-      const error = await store.commit(dispatchOf('s2')).then(() => null, (e: unknown) => e);
+      expect(
+        await store.commit({ consumer: 'api', eventId: 'pause', workflowUpdates: [{ id: 'wf-1', expectedVersion: 2, patch: { status: 'paused' } }] }),
+      ).toBe('applied');
+      const error = await store.commit(dispatchOf('s2')).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(ConcurrencyConflictError);
       expect((error as Error).message).toMatch(/wf-1 is paused, not running/);
       expect(await store.getSubtask('s2')).toMatchObject({ status: 'ready', version: 1 });
       expect(await store.hasProcessed('dispatch', 'dispatch-s2')).toBe(false);
       expect((await allPending()).map((r) => r.event.id)).toEqual(['dispatched-s1']);
-      await expect(store.commit({ ...dispatchOf('s2'), requireWorkflowStatus: { id: 'wf-nope', status: 'running' } })).rejects.toBeInstanceOf(ConcurrencyConflictError);
+      await expect(store.commit({ ...dispatchOf('s2'), requireWorkflowStatus: { id: 'wf-nope', status: 'running' } })).rejects.toBeInstanceOf(
+        ConcurrencyConflictError,
+      );
     });
 
     it('of two concurrent commits from the same version exactly one wins', async () => {
@@ -361,7 +367,17 @@ export function workflowStoreContract(name: string, make: Make): void {
       ]);
       const value = (i: number) => (outcomes[i] as PromiseFulfilledResult<unknown>).value;
       const reason = (i: number) => (outcomes[i] as PromiseRejectedResult).reason;
-      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled']);
+      expect(outcomes.map((o) => o.status)).toEqual([
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+      ]);
       for (const i of [1, 5, 6]) expect(reason(i)).toBeInstanceOf(ConcurrencyConflictError);
       expect(String(reason(5))).toContain('not paused');
       expect([value(2), value(3), value(7), value(8)]).toEqual(['applied', 'duplicate', 'duplicate', 'applied']);
@@ -401,7 +417,10 @@ export function workflowStoreContract(name: string, make: Make): void {
     });
 
     it('drains the outbox through one relay at a time: each row sent once, in order; a failed publish keeps rows', async () => {
-      await store.createWorkflow(newWorkflow('wf-1'), ['a', 'b', 'c', 'd', 'e'].map((id) => message(id)));
+      await store.createWorkflow(
+        newWorkflow('wf-1'),
+        ['a', 'b', 'c', 'd', 'e'].map((id) => message(id)),
+      );
       await expect(store.drainOutbox(10, async () => Promise.reject(new Error('broker down')))).rejects.toThrow('broker down');
       expect((await allPending()).map((r) => r.event.id)).toEqual(['a', 'b', 'c', 'd', 'e']);
       const sent: string[] = [];
@@ -445,11 +464,18 @@ export function workflowStoreContract(name: string, make: Make): void {
     });
 
     it('readForEvent reads the processed mark, the workflow and the asked-for subtasks together', async () => {
-      await running('wf-1', [subtask('s1', 'wf-1'), subtask('s2', 'wf-1', { dependsOn: ['s1'], status: 'pending', output: { a: [1, null] }, leaseToken: 1_700_000_000_000_123, deadline: at(9) })]);
+      await running('wf-1', [
+        subtask('s1', 'wf-1'),
+        subtask('s2', 'wf-1', { dependsOn: ['s1'], status: 'pending', output: { a: [1, null] }, leaseToken: 1_700_000_000_000_123, deadline: at(9) }),
+      ]);
       const workflow = await store.getWorkflow('wf-1');
       const all = await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'all' });
       expect(all).toEqual({ processed: false, workflow, subtasks: await store.getSubtasks('wf-1') });
-      expect(await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'one', subtaskId: 's2' })).toEqual({ processed: false, workflow, subtasks: [await store.getSubtask('s2')] });
+      expect(await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'one', subtaskId: 's2' })).toEqual({
+        processed: false,
+        workflow,
+        subtasks: [await store.getSubtask('s2')],
+      });
       expect(await store.readForEvent('c', 'e1', 'wf-1', { subtasks: 'none' })).toEqual({ processed: false, workflow, subtasks: null });
       expect(await store.readForEvent('c', 'e1', 'missing', { subtasks: 'all' })).toEqual({ processed: false, workflow: null, subtasks: [] });
       await store.commit({ consumer: 'c', eventId: 'e1' });
@@ -480,7 +506,8 @@ export function workflowStoreContract(name: string, make: Make): void {
     });
 
     describe('waiting work is ranked by aged priority, then re-runs, then tenant share, then age', () => {
-      const analyst = (id: string, workflowId: string, minute: number, extra: Partial<Subtask> = {}) => subtask(id, workflowId, { updatedAt: at(minute), ...extra });
+      const analyst = (id: string, workflowId: string, minute: number, extra: Partial<Subtask> = {}) =>
+        subtask(id, workflowId, { updatedAt: at(minute), ...extra });
       const held = (id: string, workflowId: string, specialty: Subtask['specialty'] = 'data_analyst') =>
         subtask(id, workflowId, { status: 'in_progress', assignedAgent: 'ag-1', specialty, phase: specialty === 'data_analyst' ? 'analysis' : 'production' });
       const order = async (options: Partial<WaitingOrder> = {}) =>
@@ -523,7 +550,17 @@ export function workflowStoreContract(name: string, make: Make): void {
       it('within a rank, the tenant holding fewer slots of the specialties for its weight goes first', async () => {
         await running('wf-a', [analyst('a-old', 'wf-a', 1), held('a-run-1', 'wf-a'), held('a-run-2', 'wf-a')], at(0), { tenant: 'a' });
         // b runs three writer subtasks: slots of another specialty do not count against it here.
-        await running('wf-b', [analyst('b-new', 'wf-b', 5), held('b-w1', 'wf-b', 'content_writer_editor'), held('b-w2', 'wf-b', 'content_writer_editor'), held('b-w3', 'wf-b', 'content_writer_editor')], at(0), { tenant: 'b' });
+        await running(
+          'wf-b',
+          [
+            analyst('b-new', 'wf-b', 5),
+            held('b-w1', 'wf-b', 'content_writer_editor'),
+            held('b-w2', 'wf-b', 'content_writer_editor'),
+            held('b-w3', 'wf-b', 'content_writer_editor'),
+          ],
+          at(0),
+          { tenant: 'b' },
+        );
         const now = minute(6);
         expect(await order({ now })).toEqual(['b-new', 'a-old']);
         await running('wf-b2', [held('b-run', 'wf-b2')], at(0), { tenant: 'b' });
@@ -532,7 +569,8 @@ export function workflowStoreContract(name: string, make: Make): void {
         expect(await order({ now, tenantWeights: { a: 2 } })).toEqual(['a-old', 'b-new']); // 2/2 = 1/1: the older
         expect(await order({ now, tenantWeights: { a: 1.5 } })).toEqual(['b-new', 'a-old']);
         // A slot left within the last aging period counts as used (with one slot, nobody holds it when it is granted); older ones do not.
-        const left = (id: string, workflowId: string, minutes: number) => subtask(id, workflowId, { status: 'completed', assignedAgent: 'ag-1', updatedAt: at(minutes) });
+        const left = (id: string, workflowId: string, minutes: number) =>
+          subtask(id, workflowId, { status: 'completed', assignedAgent: 'ag-1', updatedAt: at(minutes) });
         await running('wf-a-old', [left('a-done-long-ago', 'wf-a-old', -61)], at(0), { tenant: 'a' });
         expect(await order({ now })).toEqual(['b-new', 'a-old']);
         await running('wf-b3', [left('b-done', 'wf-b3', 5.9)], at(0), { tenant: 'b' });

@@ -45,7 +45,14 @@ describe('DynamoDB agent directory', () => {
     const granted = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? other : directory).reserve('race', `w${i}`)));
     expect(granted.filter(Boolean)).toHaveLength(5);
     expect(await other.get('race')).toMatchObject({ load: 5, status: 'OVERLOADED' });
-    const { Items = [] } = await client.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'slot#race' } }, ConsistentRead: true }));
+    const { Items = [] } = await client.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: 'slot#race' } },
+        ConsistentRead: true,
+      }),
+    );
     expect(Items.map((i) => i.sk!.S).sort()).toEqual(granted.flatMap((ok, i) => (ok ? [`w${i}`] : [])).sort());
   });
 
@@ -63,7 +70,14 @@ describe('DynamoDB agent directory', () => {
     await capped.register(registration('capped', 5), 0);
     expect([await capped.reserve('capped', 'a'), await capped.reserve('capped', 'b'), await capped.reserve('capped', 'c')]).toEqual([true, true, false]);
     await capped.release('capped', 'z', { success: false, quality: 0.2, durationMs: 10 });
-    expect(await capped.register(registration('capped', 3), 50)).toMatchObject({ capacity: 3, load: 2, failed: 1, registeredAt: 0, lastHeartbeat: 50, status: 'OVERLOADED' });
+    expect(await capped.register(registration('capped', 3), 50)).toMatchObject({
+      capacity: 3,
+      load: 2,
+      failed: 1,
+      registeredAt: 0,
+      lastHeartbeat: 50,
+      status: 'OVERLOADED',
+    });
     // race, same and capped so far, each counted at the cap of 2.
     expect((await capped.hierarchyStatus(50, 1_000)).pools.analysis.capacity).toBe(2 + 2 + 2);
   });

@@ -92,7 +92,7 @@ describe('Neo4j agent directory', () => {
     }
   });
 
-  it('with the read cache, another process\'s writes show within the TTL, and a stale candidate is refused at reserve', async () => {
+  it("with the read cache, another process's writes show within the TTL, and a stale candidate is refused at reserve", async () => {
     const namespace = freshNamespace();
     const cached = createNeo4jAgentDirectory(driver, { namespace, cacheTtlMs: 60_000 });
     const other = createNeo4jAgentDirectory(driver, { namespace });

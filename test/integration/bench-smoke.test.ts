@@ -22,7 +22,8 @@ function expectSound(report: Report, output: string, figureKeys: string[], ratio
   for (const key of figureKeys) expect(figures.get(key), key).toBeGreaterThan(0);
   for (const key of ratioKeys) expect(ratios.get(key), key).toBeGreaterThan(0);
   // Every figure and ratio is printed, with its number.
-  for (const { label } of [...report.figures, ...report.ratios]) expect(output).toMatch(new RegExp(`${label.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+[\\d,.]+`));
+  for (const { label } of [...report.figures, ...report.ratios])
+    expect(output).toMatch(new RegExp(`${label.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+[\\d,.]+`));
 }
 
 describe('benchmarks (--quick)', () => {
@@ -31,7 +32,20 @@ describe('benchmarks (--quick)', () => {
     expectSound(
       report,
       output,
-      ['raw.rt.p50', 'raw.rt.p99', 'bus.rt.p50', 'raw.tp', 'bus.tp', 'pipe.step.mean', 'pipe.step.p50', 'pipe.step.p99', 'pipe.critical', 'pipe.wf', 'pipe.events', 'pipe.records'],
+      [
+        'raw.rt.p50',
+        'raw.rt.p99',
+        'bus.rt.p50',
+        'raw.tp',
+        'bus.tp',
+        'pipe.step.mean',
+        'pipe.step.p50',
+        'pipe.step.p99',
+        'pipe.critical',
+        'pipe.wf',
+        'pipe.events',
+        'pipe.records',
+      ],
       ['step/rt', 'step-mean/rt', 'bus-rt/rt', 'bus/raw', 'events/raw'],
     );
     expect(report.targets.map((t) => t.label)).toEqual([

@@ -68,10 +68,12 @@ describe('state-change feed on PostgreSQL', () => {
   it('a rolled-back change is never streamed, and an unchanged status records nothing', async () => {
     const log = createSqlChangeLog(client);
     const horizon = await log.horizon();
-    await client.transaction(async (tx) => {
-      await tx.query(`UPDATE workflows SET status = 'failed' WHERE id = 'wf-fast'`);
-      throw new Error('roll back');
-    }).catch(() => undefined);
+    await client
+      .transaction(async (tx) => {
+        await tx.query(`UPDATE workflows SET status = 'failed' WHERE id = 'wf-fast'`);
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
     await client.query(`UPDATE workflows SET failure_reason = 'x', status = status WHERE id = 'wf-fast'`);
     const after = { txid: horizon, seq: 0n };
     const upTo = { txid: await log.horizon(), seq: 0n };

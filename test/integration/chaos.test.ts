@@ -12,7 +12,16 @@ import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
 import { allTopics, deadLetterTopic, functionSubscriptions, topics } from '../../shared/events/index.js';
 import type { Delivery } from '../../shared/ports/index.js';
 import {
-  ensureKafkaUp, ensurePostgresUp, ensureRedisUp, pause, restartKafka, restartPostgres, restartRedis, schemaUrl, Service, waitUntil,
+  ensureKafkaUp,
+  ensurePostgresUp,
+  ensureRedisUp,
+  pause,
+  restartKafka,
+  restartPostgres,
+  restartRedis,
+  schemaUrl,
+  Service,
+  waitUntil,
 } from './helpers/processes.js';
 import { describeTimeline, recoveryTimeline } from './helpers/recovery-timeline.js';
 import { bounded } from './helpers/startup.js';
@@ -49,11 +58,23 @@ const env: Record<string, string> = {
   ORCHESTRATION_PLAN_APPROVAL: 'off',
 };
 const fnNames = Object.keys(functionSubscriptions) as (keyof typeof functionSubscriptions)[];
-const functions = new Map(fnNames.map((fn, i) => [fn, new Service({ name: fn, script: 'shared/runtime/main-function.ts', args: [fn], port: apiPort + 1 + i, env })]));
+const functions = new Map(
+  fnNames.map((fn, i) => [fn, new Service({ name: fn, script: 'shared/runtime/main-function.ts', args: [fn], port: apiPort + 1 + i, env })]),
+);
 const api = new Service({ name: 'api', script: 'shared/runtime/main-api.ts', port: apiPort, env: { ...env, ORCHESTRATION_DEMO_AGENTS: 'false' } });
 // Two agents processes (demo-a-…, demo-b-…): when one dies, the other takes its work over.
-const agentsA = new Service({ name: 'agents-a', script: 'shared/runtime/main-agents.ts', port: apiPort + 9, env: { ...env, ORCHESTRATION_DEMO_AGENTS: 'true', AMAS_DEMO_AGENT_INSTANCE: 'a' } });
-const agentsB = new Service({ name: 'agents-b', script: 'shared/runtime/main-agents.ts', port: apiPort + 10, env: { ...env, ORCHESTRATION_DEMO_AGENTS: 'true', AMAS_DEMO_AGENT_INSTANCE: 'b' } });
+const agentsA = new Service({
+  name: 'agents-a',
+  script: 'shared/runtime/main-agents.ts',
+  port: apiPort + 9,
+  env: { ...env, ORCHESTRATION_DEMO_AGENTS: 'true', AMAS_DEMO_AGENT_INSTANCE: 'a' },
+});
+const agentsB = new Service({
+  name: 'agents-b',
+  script: 'shared/runtime/main-agents.ts',
+  port: apiPort + 10,
+  env: { ...env, ORCHESTRATION_DEMO_AGENTS: 'true', AMAS_DEMO_AGENT_INSTANCE: 'b' },
+});
 const all = [...functions.values(), api, agentsA, agentsB];
 
 const figures: Record<string, string> = {};
@@ -71,8 +92,10 @@ const progressAfter = (since: number, consumer: string | null, timeoutMs = 90_00
   waitUntil(
     `${consumer ?? 'the pipeline'} processes an event`,
     async () =>
-      (await count(`SELECT count(*) AS n FROM processed_events WHERE processed_at > to_timestamp($1 / 1000.0)${consumer ? ' AND consumer = $2' : ''}`, consumer ? [since, consumer] : [since])) > 0 ||
-      (await terminal()) >= batch, // nothing left to process
+      (await count(
+        `SELECT count(*) AS n FROM processed_events WHERE processed_at > to_timestamp($1 / 1000.0)${consumer ? ' AND consumer = $2' : ''}`,
+        consumer ? [since, consumer] : [since],
+      )) > 0 || (await terminal()) >= batch, // nothing left to process
     timeoutMs,
     100,
   ).then(() => Date.now() - since);
@@ -111,7 +134,9 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
       await sql.close();
     }
     const driver = neo4j.driver('bolt://127.0.0.1:7687');
-    await createNeo4jAgentDirectory(driver, { namespace: `chaos-${run}` }).clear().catch(() => undefined);
+    await createNeo4jAgentDirectory(driver, { namespace: `chaos-${run}` })
+      .clear()
+      .catch(() => undefined);
     await driver.close();
     await deleteTopics().catch(() => undefined);
   });
@@ -145,7 +170,8 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
     const inFlightOfA = `SELECT count(*) AS n FROM subtasks WHERE status = 'in_progress' AND assigned_agent LIKE 'demo-a-%' AND updated_at > now() - interval '300 milliseconds'`;
     await waitUntil('agents-a has subtasks dispatched in the last 300 ms', async () => (await count(inFlightOfA)) >= 3, 30_000, 20);
     const inFlightOf = async () =>
-      (await sql.query<{ id: string; attempts: number }>(`SELECT id, attempts FROM subtasks WHERE status = 'in_progress' AND assigned_agent LIKE 'demo-a-%'`)).rows;
+      (await sql.query<{ id: string; attempts: number }>(`SELECT id, attempts FROM subtasks WHERE status = 'in_progress' AND assigned_agent LIKE 'demo-a-%'`))
+        .rows;
     const atKill = await inFlightOf();
     // Timed from the signal, not from the exit notice: the bound covers all of the agent's silence.
     const killedAt = Date.now();
@@ -161,20 +187,28 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
     await waitUntil(
       `a subtask of the killed agents is re-dispatched (of ${lost.length} in flight)`,
       async () => {
-        const rows = (await sql.query<{ id: string; attempts: number }>(
-          `SELECT l.id, l.attempts FROM subtasks s JOIN unnest($1::text[], $2::int[]) AS l(id, attempts) ON s.id = l.id
+        const rows = (
+          await sql.query<{ id: string; attempts: number }>(
+            `SELECT l.id, l.attempts FROM subtasks s JOIN unnest($1::text[], $2::int[]) AS l(id, attempts) ON s.id = l.id
            WHERE s.attempts > l.attempts LIMIT 1`,
-          [lost.map((l) => l.id), lost.map((l) => l.attempts)],
-        )).rows;
+            [lost.map((l) => l.id), lost.map((l) => l.attempts)],
+          )
+        ).rows;
         redispatched = rows[0] ?? null;
         return redispatched !== null;
       },
       30_000,
       50,
     ).catch(async (error: unknown) => {
-      const now = (await sql.query(`SELECT id, status, attempts, assigned_agent, lease_token, last_error, updated_at FROM subtasks WHERE id = ANY($1::text[])`, [lost.map((l) => l.id)])).rows;
+      const now = (
+        await sql.query(`SELECT id, status, attempts, assigned_agent, lease_token, last_error, updated_at FROM subtasks WHERE id = ANY($1::text[])`, [
+          lost.map((l) => l.id),
+        ])
+      ).rows;
       const waiting = await count(`SELECT count(*) AS n FROM subtasks WHERE status = 'ready' AND assigned_agent IS NULL`);
-      throw new Error(`${String(error)}\nkilled at ${new Date(killedAt).toISOString()}; lost subtasks now: ${JSON.stringify(now, null, 1)}\n${waiting} subtasks wait for an agent\n${agentsB.logTail(20)}\n${api.logTail(20)}`);
+      throw new Error(
+        `${String(error)}\nkilled at ${new Date(killedAt).toISOString()}; lost subtasks now: ${JSON.stringify(now, null, 1)}\n${waiting} subtasks wait for an agent\n${agentsB.logTail(20)}\n${api.logTail(20)}`,
+      );
     });
     const reassignedIn = Date.now() - killedAt;
     figure('agent kill -9 → its in-flight subtask re-dispatched to another agent (default 6 s lease)', reassignedIn);
@@ -194,7 +228,11 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
     }
 
     // 3. The servers, one after another.
-    for (const [name, restart] of [['Redis', restartRedis], ['PostgreSQL', restartPostgres], ['Kafka', restartKafka]] as const) {
+    for (const [name, restart] of [
+      ['Redis', restartRedis],
+      ['PostgreSQL', restartPostgres],
+      ['Kafka', restartKafka],
+    ] as const) {
       const before = Date.now();
       await restart();
       const back = Date.now();
@@ -209,7 +247,9 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
     const faultsDone = Date.now();
 
     await waitUntil(`all ${batch} workflows are terminal`, async () => (await terminal()) >= batch, 150_000, 500).catch(async (error: unknown) => {
-      const stuck = await sql.query(`SELECT s.id, s.status, s.attempts, s.assigned_agent, s.last_error FROM subtasks s JOIN workflows w ON w.id = s.workflow_id WHERE w.status NOT IN ('completed','failed','cancelled') AND s.status <> 'completed' LIMIT 10`);
+      const stuck = await sql.query(
+        `SELECT s.id, s.status, s.attempts, s.assigned_agent, s.last_error FROM subtasks s JOIN workflows w ON w.id = s.workflow_id WHERE w.status NOT IN ('completed','failed','cancelled') AND s.status <> 'completed' LIMIT 10`,
+      );
       throw new Error(`${String(error)}\nstuck subtasks: ${JSON.stringify(stuck.rows, null, 1)}\n${all.map((s) => s.logTail(10)).join('\n')}`);
     });
     figure('last fault → every workflow terminal', Date.now() - faultsDone);
@@ -221,9 +261,11 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
 
     // No event lost: every outbox row was published, and is on its topic.
     await waitUntil('the outbox is drained', async () => (await count(`SELECT count(*) AS n FROM outbox WHERE published_at IS NULL`)) === 0, 30_000, 200);
-    const outbox = (await sql.query<{ topic: string; id: string; type: string; wf: string | null }>(
-      `SELECT topic, event->>'id' AS id, event->>'type' AS type, event->'data'->>'workflowId' AS wf FROM outbox`,
-    )).rows;
+    const outbox = (
+      await sql.query<{ topic: string; id: string; type: string; wf: string | null }>(
+        `SELECT topic, event->>'id' AS id, event->>'type' AS type, event->'data'->>'workflowId' AS wf FROM outbox`,
+      )
+    ).rows;
     const bus = createKafkaEventBus({ brokers: ['127.0.0.1:9092'], clientId: `chaos-read-${run}`, readTimeoutMs: 60_000, topicPrefix: env.KAFKA_TOPIC_PREFIX });
     const onTopic = new Map<string, Delivery[]>();
     try {
@@ -252,16 +294,24 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
     expect([...completedOnTopic.values()].filter((ids) => ids.size !== 1)).toEqual([]);
 
     // Every completed subtask is backed by an answer of the agent holding its (attempt, leaseToken).
-    type Result = { id: string; type: string; data: { workflowId: string; subtaskId: string; attempt: number; leaseToken: number; quality?: number; cause?: string } };
+    type Result = {
+      id: string;
+      type: string;
+      data: { workflowId: string; subtaskId: string; attempt: number; leaseToken: number; quality?: number; cause?: string };
+    };
     const results = (onTopic.get(topics.subtaskResults) ?? []).map((d) => d.value as Result).filter((e) => ours.has(e.data.workflowId));
-    const subtasks = (await sql.query<{ id: string; status: string; attempts: number; lease_token: string }>(`SELECT id, status, attempts, lease_token FROM subtasks`)).rows;
+    const subtasks = (
+      await sql.query<{ id: string; status: string; attempts: number; lease_token: string }>(`SELECT id, status, attempts, lease_token FROM subtasks`)
+    ).rows;
     expect(subtasks.filter((s) => s.status !== 'completed')).toEqual([]);
     // The state's answer must be on the topic, and only the holder of that token can have given it:
     // a second answer to the same dispatch is possible only from an agents process killed after it
     // answered and before its offset was committed (its successor works the dispatch again; the
     // fencing makes the repeat a no-op). Live processes answer a redelivered dispatch once.
     const doubly = subtasks.filter((s) => {
-      const matching = results.filter((e) => e.type === 'subtask.completed' && e.data.subtaskId === s.id && e.data.attempt === s.attempts && e.data.leaseToken === Number(s.lease_token));
+      const matching = results.filter(
+        (e) => e.type === 'subtask.completed' && e.data.subtaskId === s.id && e.data.attempt === s.attempts && e.data.leaseToken === Number(s.lease_token),
+      );
       const ids = new Set(matching.map((e) => e.id));
       const agentsAnswering = new Set(matching.map((e) => (e.data as { agentId?: string }).agentId));
       return ids.size === 0 || agentsAnswering.size !== 1;
@@ -270,27 +320,47 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
     const evidence = doubly.slice(0, 3).map((s) => ({
       state: s,
       results: results.filter((e) => e.data.subtaskId === s.id).map((e) => ({ id: e.id, type: e.type, ...e.data, output: undefined })),
-      dispatches: (onTopic.get(topics.subtaskDispatched) ?? []).map((d) => ({ ...(d.value as Result), offset: d.offset, partition: d.partition, at: d.timestamp })).filter((e) => e.data.subtaskId === s.id).map((e) => ({ id: e.id, attempt: e.data.attempt, leaseToken: e.data.leaseToken, partition: e.partition, offset: e.offset, at: e.at })),
+      dispatches: (onTopic.get(topics.subtaskDispatched) ?? [])
+        .map((d) => ({ ...(d.value as Result), offset: d.offset, partition: d.partition, at: d.timestamp }))
+        .filter((e) => e.data.subtaskId === s.id)
+        .map((e) => ({ id: e.id, attempt: e.data.attempt, leaseToken: e.data.leaseToken, partition: e.partition, offset: e.offset, at: e.at })),
     }));
-    expect(doubly.map((s) => s.id), `subtasks whose completed state no answer of its token holder backs: ${JSON.stringify(evidence, null, 1)}`).toEqual([]);
+    expect(
+      doubly.map((s) => s.id),
+      `subtasks whose completed state no answer of its token holder backs: ${JSON.stringify(evidence, null, 1)}`,
+    ).toEqual([]);
 
     // Every dispatch was answered: by the agent's result or by the recovery loop's subtask.failed.
     const answered = new Set(results.map((e) => `${e.data.subtaskId}#${e.data.attempt}#${e.data.leaseToken}`));
     const dispatched = (onTopic.get(topics.subtaskDispatched) ?? []).map((d) => d.value as Result).filter((e) => ours.has(e.data.workflowId));
     const unanswered = dispatched.filter((e) => !answered.has(`${e.data.subtaskId}#${e.data.attempt}#${e.data.leaseToken}`));
-    expect(unanswered.map((e) => e.data.subtaskId), 'dispatches with neither a result nor a recovery failure').toEqual([]);
+    expect(
+      unanswered.map((e) => e.data.subtaskId),
+      'dispatches with neither a result nor a recovery failure',
+    ).toEqual([]);
     const recoveries = results.filter((e) => e.type === 'subtask.failed' && e.data.cause === 'lease_expired').length;
-    const timeline = redispatched && recoveryTimeline((t) => onTopic.get(t) ?? [], { results: topics.subtaskResults, ready: topics.subtaskReady, assigned: topics.subtaskAssigned, dispatched: topics.subtaskDispatched }, redispatched.id, redispatched.attempts);
+    const timeline =
+      redispatched &&
+      recoveryTimeline(
+        (t) => onTopic.get(t) ?? [],
+        { results: topics.subtaskResults, ready: topics.subtaskReady, assigned: topics.subtaskAssigned, dispatched: topics.subtaskDispatched },
+        redispatched.id,
+        redispatched.attempts,
+      );
     process.stdout.write(`[chaos] first re-dispatch of the killed agents' work: ${timeline ? describeTimeline(timeline, killedAt) : 'events not found'}\n`);
     if (timeline) {
       figure('  of which: kill → lease expiry', timeline.leaseExpiredAt - killedAt);
       figure('  of which: lease expiry → recovery event', timeline.steps.failed.made - timeline.leaseExpiredAt);
       figure('  of which: recovery event → re-dispatch', timeline.steps.dispatched.made - timeline.steps.failed.made);
     }
-    process.stdout.write(`[chaos] ${dispatched.length} dispatches, ${results.length} results (${recoveries} lease-expiry recoveries), ${outbox.length} outbox events\n`);
+    process.stdout.write(
+      `[chaos] ${dispatched.length} dispatches, ${results.length} results (${recoveries} lease-expiry recoveries), ${outbox.length} outbox events\n`,
+    );
 
     // The dead-letter topics hold nothing of this batch.
-    const dead = allTopics.flatMap((t) => (onTopic.get(deadLetterTopic(t)) ?? []).map((d) => JSON.stringify(d.value))).filter((text) => workflowIds.some((id) => text.includes(id)));
+    const dead = allTopics
+      .flatMap((t) => (onTopic.get(deadLetterTopic(t)) ?? []).map((d) => JSON.stringify(d.value)))
+      .filter((text) => workflowIds.some((id) => text.includes(id)));
     expect(dead.slice(0, 3), `${dead.length} dead-lettered events of this batch`).toEqual([]);
     process.stdout.write(`[chaos] figures: ${JSON.stringify(figures, null, 1)}\n`);
   });

@@ -22,7 +22,12 @@ import { startRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 
 const databaseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test');
 const schema = `amas_it_degraded_${randomUUID().slice(0, 8)}`;
-const config = defaultConfig({ ORCHESTRATION_DEMO_AGENT_DELAY_MS: 5, ORCHESTRATION_CIRCUIT_BREAKER_RECOVERY: 0.2, ORCHESTRATION_CIRCUIT_BREAKER_THRESHOLD: 2, ORCHESTRATION_PLAN_APPROVAL: 'OFF' });
+const config = defaultConfig({
+  ORCHESTRATION_DEMO_AGENT_DELAY_MS: 5,
+  ORCHESTRATION_CIRCUIT_BREAKER_RECOVERY: 0.2,
+  ORCHESTRATION_CIRCUIT_BREAKER_THRESHOLD: 2,
+  ORCHESTRATION_PLAN_APPROVAL: 'OFF',
+});
 
 /** A TCP proxy to PostgreSQL whose connection can be cut (every socket dropped, new ones refused) and restored. */
 function cuttableProxy(target: { host: string; port: number }) {
@@ -47,10 +52,11 @@ function cuttableProxy(target: { host: string; port: number }) {
     restore() {
       cut = false;
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -90,7 +96,12 @@ beforeAll(async () => {
   );
   runtime = await startRuntime({
     config,
-    adapters: { bus: createMemoryEventBus({ partitions: 2, retryDelayMs: 10 }), store, leases: createMemoryLeaseStore(systemClock), directory: createMemoryAgentDirectory({ maxTasksPerAgent: 3 }) },
+    adapters: {
+      bus: createMemoryEventBus({ partitions: 2, retryDelayMs: 10 }),
+      store,
+      leases: createMemoryLeaseStore(systemClock),
+      directory: createMemoryAgentDirectory({ maxTasksPerAgent: 3 }),
+    },
     logger: silentLogger,
     demoAgents: true,
     messaging: false,
@@ -112,11 +123,15 @@ afterAll(async () => {
 
 describe('graceful degradation while PostgreSQL is unreachable', () => {
   it('serves the last known read marked stale, and 503 with Retry-After for the rest', async () => {
-    const submitted = await fetch(`${degraded}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description: 'Write a blog post about serverless' }) });
+    const submitted = await fetch(`${degraded}/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ description: 'Write a blog post about serverless' }),
+    });
     expect(submitted.status).toBe(202);
     const { workflowId } = (await submitted.json()) as { workflowId: string };
     let fresh = await get(`${degraded}/v1/workflows/${workflowId}`);
-    for (const end = Date.now() + 30_000; fresh.body.status !== 'completed' && Date.now() < end; ) {
+    for (const end = Date.now() + 30_000; fresh.body.status !== 'completed' && Date.now() < end;) {
       await new Promise((r) => setTimeout(r, 50));
       fresh = await get(`${degraded}/v1/workflows/${workflowId}`);
     }
@@ -138,12 +153,16 @@ describe('graceful degradation while PostgreSQL is unreachable', () => {
     expect([neverRead.status, neverRead.body.error, neverRead.headers.get('retry-after')]).toEqual([503, 'dependency_unavailable', '5']);
     const strictRead = await get(`${strict}/v1/workflows/${workflowId}`);
     expect([strictRead.status, strictRead.headers.get('retry-after')]).toEqual([503, '5']);
-    const write = await fetch(`${degraded}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description: 'Refused while the store is away' }) });
+    const write = await fetch(`${degraded}/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ description: 'Refused while the store is away' }),
+    });
     expect([write.status, write.headers.get('retry-after')]).toEqual([503, '5']);
 
     proxy.restore();
     let back = await get(`${degraded}/v1/workflows/${workflowId}`);
-    for (const end = Date.now() + 15_000; back.headers.get('warning') !== null && Date.now() < end; ) {
+    for (const end = Date.now() + 15_000; back.headers.get('warning') !== null && Date.now() < end;) {
       await new Promise((r) => setTimeout(r, 100));
       back = await get(`${degraded}/v1/workflows/${workflowId}`);
     }

@@ -36,7 +36,14 @@ afterAll(async () => {
 });
 
 deliveryBindingContract('Kafka consumer group (function-consumer.ts)', async (setup) => {
-  const bus = createKafkaEventBus({ brokers, clientId: `it-delivery-${run}`, partitions: 3, topicPrefix, consumer: testConsumerTimings, retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 5 } });
+  const bus = createKafkaEventBus({
+    brokers,
+    clientId: `it-delivery-${run}`,
+    partitions: 3,
+    topicPrefix,
+    consumer: testConsumerTimings,
+    retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 5 },
+  });
   const store = createSqlWorkflowStore(createPgClient(databaseUrl, { schema, maxConnections: 3 }));
   const driver = await logDriver(setup, bus, store);
   return {

@@ -25,7 +25,14 @@ eventBusContract(
   { skip: { retainedLog: 'SQS keeps no per-topic log' } },
 );
 
-const eventOf = (seq: number): AnyCloudEvent => ({ specversion: '1.0', id: randomUUID(), source: 'test', type: 'test', time: new Date().toISOString(), data: { seq } });
+const eventOf = (seq: number): AnyCloudEvent => ({
+  specversion: '1.0',
+  id: randomUUID(),
+  source: 'test',
+  type: 'test',
+  time: new Date().toISOString(),
+  data: { seq },
+});
 const seqOf = (d: Delivery): number => (d.value as { data: { seq: number } }).data.seq;
 
 describe('SQS event bus specifics', () => {

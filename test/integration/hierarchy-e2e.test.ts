@@ -40,7 +40,12 @@ const topicPrefix = `it-hier-${run}.`;
 const schema = `amas_it_hier_${run}`;
 const description = 'Research the EV battery market, analyse pricing data, and write a report with an infographic';
 // The delivery approval (requireApproval) is what this run checks: plans themselves do not wait.
-const config = defaultConfig({ ORCHESTRATION_RETRY_DELAY_INITIAL: 0.05, ORCHESTRATION_RETRY_DELAY_MAX: 0.2, ORCHESTRATION_HEARTBEAT_INTERVAL: 5, ORCHESTRATION_PLAN_APPROVAL: 'OFF' });
+const config = defaultConfig({
+  ORCHESTRATION_RETRY_DELAY_INITIAL: 0.05,
+  ORCHESTRATION_RETRY_DELAY_MAX: 0.2,
+  ORCHESTRATION_HEARTBEAT_INTERVAL: 5,
+  ORCHESTRATION_PLAN_APPROVAL: 'OFF',
+});
 
 let bus: EventBus;
 let store: WorkflowStore;
@@ -74,7 +79,14 @@ beforeAll(async () => {
   store = createSqlWorkflowStore(sql);
   changeLog = createSqlChangeLog(sql);
   await steps.step('Kafka: a group coordinator answers', 60_000, () => kafkaCoordinatorAnswers(brokers, `it-hier-${run}-probe`));
-  bus = createKafkaEventBus({ brokers, clientId: `it-hier-${run}`, partitions: 3, topicPrefix, consumer: testConsumerTimings, retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 5 } });
+  bus = createKafkaEventBus({
+    brokers,
+    clientId: `it-hier-${run}`,
+    partitions: 3,
+    topicPrefix,
+    consumer: testConsumerTimings,
+    retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 5 },
+  });
   driver = neo4j.driver(process.env.NEO4J_URL ?? 'bolt://127.0.0.1:7687', undefined, { connectionAcquisitionTimeout: 20_000, connectionTimeout: 10_000 });
   directory = createNeo4jAgentDirectory(driver, { namespace: `it-hier-${run}`, maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
   await steps.step('Neo4j: migrate (constraints and indexes)', 60_000, () => directory.migrate());
@@ -90,10 +102,13 @@ beforeAll(async () => {
       messaging: { secret: `it-hier-secret-${run}`, groupId: `it-hier-${run}-messages` },
     }),
   );
-  server = await steps.step('HTTP: the API listens', 10_000, () =>
-    new Promise((resolve) => {
-      const listening = createApiApp(runtime).listen(0, '127.0.0.1', () => resolve(listening));
-    }),
+  server = await steps.step(
+    'HTTP: the API listens',
+    10_000,
+    () =>
+      new Promise((resolve) => {
+        const listening = createApiApp(runtime).listen(0, '127.0.0.1', () => resolve(listening));
+      }),
   );
   const address = server.address();
   baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -111,7 +126,16 @@ beforeAll(async () => {
     // The first agent also joins the shared inbox's consumer group.
     const agent = await steps.step(`createAgent ${id} (#${agents.size + 1})`, agents.size === 0 ? 60_000 : 20_000, () =>
       createAgent({
-        id, layer, specialties: [], bus, directory, leases, config, messages, inbox, logger: silentLogger,
+        id,
+        layer,
+        specialties: [],
+        bus,
+        directory,
+        leases,
+        config,
+        messages,
+        inbox,
+        logger: silentLogger,
         handle: async (task) => {
           // The first two attempts of the flaky subtask fail: an escalation must reach the lead.
           const n = (attemptsOf.get(task.subtaskId) ?? 0) + 1;
@@ -132,7 +156,12 @@ beforeAll(async () => {
   quality.onMessage(async (message) => {
     inboxOf.get('exec-quality')!.push(message);
     if (message.messageType !== 'APPROVAL_REQUEST') return;
-    await quality.sendMessage({ recipientId: orchestratorId, messageType: 'APPROVAL_RESPONSE', priority: 'HIGH', payload: { workflowId: message.payload.workflowId, approved: true } });
+    await quality.sendMessage({
+      recipientId: orchestratorId,
+      messageType: 'APPROVAL_RESPONSE',
+      priority: 'HIGH',
+      payload: { workflowId: message.payload.workflowId, approved: true },
+    });
   });
   for (const role of managementRoles) await make(leadIdOf(role), 'MANAGEMENT', { role, supervisorId: 'exec-coordinator' });
   let n = 0;
@@ -147,7 +176,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Each clean-up step is bounded too: one stuck close must not hide the test's own outcome.
-  const quietly = (what: string, ms: number, fn: () => Promise<unknown>) => bounded(what, ms, fn).catch((error: unknown) => void process.stderr.write(`[hierarchy-e2e] clean-up: ${String(error)}\n`));
+  const quietly = (what: string, ms: number, fn: () => Promise<unknown>) =>
+    bounded(what, ms, fn).catch((error: unknown) => void process.stderr.write(`[hierarchy-e2e] clean-up: ${String(error)}\n`));
   for (const agent of agents.values()) await quietly(`stop agent ${agent.id}`, 10_000, () => agent.stop());
   await quietly('close the HTTP server', 10_000, () => new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined))));
   await quietly('stop the runtime', 30_000, async () => runtime?.stop());
@@ -178,13 +208,19 @@ describe('a 40-agent hierarchy on Kafka + PostgreSQL + Redis + Neo4j', () => {
   it('registers four layers with their REPORTS_TO chains', async () => {
     const status = await directory.hierarchyStatus(Date.now(), 60_000);
     expect(status.totalAgents).toBe(40);
-    expect([status.layers.EXECUTIVE.count, status.layers.MANAGEMENT.count, status.layers.SPECIALIST.count, status.layers.EXECUTION.count]).toEqual([2, 6, 28, 4]);
+    expect([status.layers.EXECUTIVE.count, status.layers.MANAGEMENT.count, status.layers.SPECIALIST.count, status.layers.EXECUTION.count]).toEqual([
+      2, 6, 28, 4,
+    ]);
     const specialist = [...agents.keys()].find((id) => id.startsWith('spec-data_analyst'))!;
     expect(await directory.reportingChain(specialist)).toEqual([specialist, 'lead-analysis_team_lead', 'exec-coordinator']);
   });
 
   it('runs a workflow to approval: escalation to the lead, approval by the quality supervisor, WORKED_ON in Neo4j', async () => {
-    const response = await fetch(`${baseUrl}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description, requireApproval: true }) });
+    const response = await fetch(`${baseUrl}/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ description, requireApproval: true }),
+    });
     expect(response.status).toBe(202);
     const { workflowId } = (await response.json()) as { workflowId: string };
     // The live stream follows the same workflow through PostgreSQL's change log while Kafka carries the work.
@@ -210,7 +246,13 @@ describe('a 40-agent hierarchy on Kafka + PostgreSQL + Redis + Neo4j', () => {
     await until(() => inboxOf.get('lead-analysis_team_lead')!.some((m) => m.messageType === 'ESCALATION'), 'the escalation');
     const [escalation] = inboxOf.get('lead-analysis_team_lead')!.filter((m) => m.messageType === 'ESCALATION');
     expect(escalation).toMatchObject({ senderId: orchestratorId, priority: 'HIGH' });
-    expect(escalation!.payload).toMatchObject({ workflowId, subtaskId: flakySubtask, attempts: 2, retrying: true, reasons: ['agent_error: flaky attempt 1', 'agent_error: flaky attempt 2'] });
+    expect(escalation!.payload).toMatchObject({
+      workflowId,
+      subtaskId: flakySubtask,
+      attempts: 2,
+      retrying: true,
+      reasons: ['agent_error: flaky attempt 1', 'agent_error: flaky attempt 2'],
+    });
 
     // Neo4j holds the WORKED_ON graph: every result, the two failures included.
     let edges = 0;
@@ -219,7 +261,9 @@ describe('a 40-agent hierarchy on Kafka + PostgreSQL + Redis + Neo4j', () => {
   }, 150_000);
 
   it("runs the seed's 'Test Agent Communication' example through the SDK and over HTTP", async () => {
-    const sent = await agents.get('agent_1')!.sendMessage({ recipientId: 'agent_2', messageType: 'SHARE_FINDINGS', payload: { data: 'test' }, priority: 'NORMAL' });
+    const sent = await agents
+      .get('agent_1')!
+      .sendMessage({ recipientId: 'agent_2', messageType: 'SHARE_FINDINGS', payload: { data: 'test' }, priority: 'NORMAL' });
     expect(sent.messageId).toMatch(/\S/);
     const token = await issueAgentToken(runtime.messageKeys!, 'agent_1', Date.now());
     const response = await fetch(`${baseUrl}/v1/messages`, {
@@ -230,7 +274,12 @@ describe('a 40-agent hierarchy on Kafka + PostgreSQL + Redis + Neo4j', () => {
     expect(response.status).toBe(202);
     const overHttp = (await response.json()) as { messageId: string };
     await until(() => inboxOf.get('agent_2')!.filter((m) => m.messageType === 'SHARE_FINDINGS').length === 2, 'both messages at agent_2');
-    expect(inboxOf.get('agent_2')!.map((m) => m.messageId).sort()).toEqual([sent.messageId, overHttp.messageId].sort());
+    expect(
+      inboxOf
+        .get('agent_2')!
+        .map((m) => m.messageId)
+        .sort(),
+    ).toEqual([sent.messageId, overHttp.messageId].sort());
     expect(inboxOf.get('agent_2')!.every((m) => m.senderId === 'agent_1' && m.payload.data === 'test')).toBe(true);
   }, 60_000);
 });

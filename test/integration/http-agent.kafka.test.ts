@@ -32,7 +32,12 @@ const run = randomUUID().slice(0, 8);
 const topicPrefix = `it-http-${run}.`;
 const schema = `amas_it_http_${run}`;
 const adminKey = `it-admin-${run}-0123456789abcdef`;
-const config = defaultConfig({ ORCHESTRATION_RETRY_DELAY_INITIAL: 0.05, ORCHESTRATION_RETRY_DELAY_MAX: 0.2, ORCHESTRATION_HEARTBEAT_INTERVAL: 2, ORCHESTRATION_PLAN_APPROVAL: 'OFF' });
+const config = defaultConfig({
+  ORCHESTRATION_RETRY_DELAY_INITIAL: 0.05,
+  ORCHESTRATION_RETRY_DELAY_MAX: 0.2,
+  ORCHESTRATION_HEARTBEAT_INTERVAL: 2,
+  ORCHESTRATION_PLAN_APPROVAL: 'OFF',
+});
 
 let sqlAdmin: SqlClient;
 let bus: EventBus;
@@ -50,24 +55,44 @@ beforeAll(async () => {
   const sql = createPgClient(databaseUrl, { schema, maxConnections: 4 });
   store = createSqlWorkflowStore(sql);
   await steps.step('Kafka: a group coordinator answers', 60_000, () => kafkaCoordinatorAnswers(brokers, `it-http-${run}-probe`));
-  bus = createKafkaEventBus({ brokers, clientId: `it-http-${run}`, partitions: 3, topicPrefix, consumer: testConsumerTimings, retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 5 } });
+  bus = createKafkaEventBus({
+    brokers,
+    clientId: `it-http-${run}`,
+    partitions: 3,
+    topicPrefix,
+    consumer: testConsumerTimings,
+    retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 5 },
+  });
   const leases = createRedisLeaseStore(redis, { prefix: `it-http-${run}:` });
   const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
   runtime = await steps.step('runtime: migration and the four function consumers join their groups', 90_000, () =>
-    startRuntime({ config, adapters: { bus, store, leases, directory, changeLog: createSqlChangeLog(sql) }, logger: silentLogger, demoAgents: false, relayIntervalMs: 50, recoveryIntervalMs: 500 }),
-  );
-  const auth = apiAuthFromInfra(loadInfra({ AMAS_AUTH: 'keys', AMAS_ADMIN_KEY: adminKey, AMAS_RATE_LIMIT_PER_SECOND: '0' }), { keys: createSqlApiKeyStore(sql) });
-  server = await steps.step('HTTP: the API listens', 10_000, () =>
-    new Promise((resolve) => {
-      const listening = createApiApp(runtime, { auth }).listen(0, '127.0.0.1', () => resolve(listening));
+    startRuntime({
+      config,
+      adapters: { bus, store, leases, directory, changeLog: createSqlChangeLog(sql) },
+      logger: silentLogger,
+      demoAgents: false,
+      relayIntervalMs: 50,
+      recoveryIntervalMs: 500,
     }),
+  );
+  const auth = apiAuthFromInfra(loadInfra({ AMAS_AUTH: 'keys', AMAS_ADMIN_KEY: adminKey, AMAS_RATE_LIMIT_PER_SECOND: '0' }), {
+    keys: createSqlApiKeyStore(sql),
+  });
+  server = await steps.step(
+    'HTTP: the API listens',
+    10_000,
+    () =>
+      new Promise((resolve) => {
+        const listening = createApiApp(runtime, { auth }).listen(0, '127.0.0.1', () => resolve(listening));
+      }),
   );
   const address = server.address();
   baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 }, 200_000);
 
 afterAll(async () => {
-  const quietly = (what: string, ms: number, fn: () => Promise<unknown>) => bounded(what, ms, fn).catch((error: unknown) => void process.stderr.write(`[http-agent.kafka] clean-up: ${String(error)}\n`));
+  const quietly = (what: string, ms: number, fn: () => Promise<unknown>) =>
+    bounded(what, ms, fn).catch((error: unknown) => void process.stderr.write(`[http-agent.kafka] clean-up: ${String(error)}\n`));
   for (const agent of agents) await quietly(`stop agent ${agent.id}`, 10_000, () => agent.stop());
   await quietly('close the HTTP server', 10_000, () => new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined))));
   await quietly('stop the runtime', 30_000, async () => runtime?.stop());
@@ -99,20 +124,33 @@ async function call<T = Record<string, unknown>>(method: string, path: string, t
   return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
 }
 
-const agentKey = async (agentId: string) => (await call<{ key: string; id: string }>('POST', '/v1/keys', adminKey, { role: 'agent', tenant: '*', agentId })).body;
+const agentKey = async (agentId: string) =>
+  (await call<{ key: string; id: string }>('POST', '/v1/keys', adminKey, { role: 'agent', tenant: '*', agentId })).body;
 
-it('a revoked HTTP agent\'s report is refused; HTTP-only agents take its work back and complete the workflow on Kafka', async () => {
+it("a revoked HTTP agent's report is refused; HTTP-only agents take its work back and complete the workflow on Kafka", async () => {
   // An agent holds work, is revoked, and its report is refused.
   const c = await agentKey('http-c');
   expect((await call('POST', '/v1/agents/register', c.key, { agentId: 'http-c', specialties: [...allSpecialties], capacity: 1 })).status).toBe(201);
-  const submitted = await call<{ workflowId: string }>('POST', '/v1/tasks', adminKey, { description: 'Research the EV battery market, analyse pricing data and write a report' });
+  const submitted = await call<{ workflowId: string }>('POST', '/v1/tasks', adminKey, {
+    description: 'Research the EV battery market, analyse pricing data and write a report',
+  });
   expect(submitted.status).toBe(202);
   const workflowId = submitted.body.workflowId;
   let held: AgentWorkItem | undefined;
-  await expect.poll(async () => (held = (await call<{ work: AgentWorkItem[] }>('GET', '/v1/agents/http-c/work?waitMs=2000', c.key)).body.work[0]), { timeout: 60_000 }).toBeDefined();
+  await expect
+    .poll(async () => (held = (await call<{ work: AgentWorkItem[] }>('GET', '/v1/agents/http-c/work?waitMs=2000', c.key)).body.work[0]), { timeout: 60_000 })
+    .toBeDefined();
   expect(held!.workflowId).toBe(workflowId);
   expect((await call('POST', `/v1/keys/${c.id}/revoke`, adminKey, {})).status).toBe(200);
-  const report = { status: 'completed', subtaskId: held!.subtaskId, attempt: held!.attempt, leaseToken: held!.leaseToken, quality: 1, output: 'revoked', durationMs: 1 };
+  const report = {
+    status: 'completed',
+    subtaskId: held!.subtaskId,
+    attempt: held!.attempt,
+    leaseToken: held!.leaseToken,
+    quality: 1,
+    output: 'revoked',
+    durationMs: 1,
+  };
   expect((await call('POST', '/v1/agents/http-c/results', c.key, report)).status).toBe(401);
   expect(await store.getSubtask(held!.subtaskId)).toMatchObject({ status: 'in_progress', assignedAgent: 'http-c', output: null });
 

@@ -92,13 +92,20 @@ async function submit(store: WorkflowStore, description: string, workflowId = `w
     { workflowId, description, priority: 'NORMAL', metadata: {}, requireApproval: false },
     { ids: createIds(), clock: systemClock, source: 'amas/test' },
   );
-  await store.createWorkflow({ id: workflowId, description, priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: event.time }, toOutbox([event as OrchestrationEvent]));
+  await store.createWorkflow(
+    { id: workflowId, description, priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: event.time },
+    toOutbox([event as OrchestrationEvent]),
+  );
   return event;
 }
 
 async function settle(store: WorkflowStore, workflowId: string, timeoutMs = 60_000): Promise<Workflow> {
   let workflow: Workflow | null = null;
-  await waitFor(async () => ['completed', 'failed', 'cancelled'].includes((workflow = await store.getWorkflow(workflowId))?.status ?? ''), timeoutMs, `workflow ${workflowId} to finish`);
+  await waitFor(
+    async () => ['completed', 'failed', 'cancelled'].includes((workflow = await store.getWorkflow(workflowId))?.status ?? ''),
+    timeoutMs,
+    `workflow ${workflowId} to finish`,
+  );
   return workflow!;
 }
 
@@ -156,14 +163,25 @@ describe('Kafka pipeline: one function per runtime', () => {
     await producer.connect();
     await producer.send({ topic: `${topicPrefix}${topics.subtaskReady}`, messages: [{ key: workflowId, value: Buffer.from([0xde, 0xad, 0xbe, 0xef]) }] });
     await producer.disconnect();
-    const invalid: AnyCloudEvent = { specversion: '1.0', id: `bad-${run}`, source: 'amas/test', type: 'subtask.ready', time: new Date().toISOString(), data: { workflowId } };
+    const invalid: AnyCloudEvent = {
+      specversion: '1.0',
+      id: `bad-${run}`,
+      source: 'amas/test',
+      type: 'subtask.ready',
+      time: new Date().toISOString(),
+      data: { workflowId },
+    };
     await bus.publish(topics.subtaskReady, [{ key: workflowId, event: invalid }]);
     await submit(store, 'Write a short report', workflowId);
 
     expect((await settle(store, workflowId)).status).toBe('completed');
     let letters: Delivery[] = [];
-    await waitFor(async () => (letters = (await bus.read(deadLetterTopic(topics.subtaskReady))).filter((d) => d.key === workflowId)).length === 2, 20_000, 'two dead letters');
-    const data = letters.map((d) => (d.value as AnyCloudEvent & { data: { reason: string; code: string; original: unknown; consumer: string } }));
+    await waitFor(
+      async () => (letters = (await bus.read(deadLetterTopic(topics.subtaskReady))).filter((d) => d.key === workflowId)).length === 2,
+      20_000,
+      'two dead letters',
+    );
+    const data = letters.map((d) => d.value as AnyCloudEvent & { data: { reason: string; code: string; original: unknown; consumer: string } });
     expect(data.every((e) => e.type === deadLetterType && e.data.code === 'INVALID_EVENT' && e.data.consumer === 'assign')).toBe(true);
     expect(data[0]!.data.original).toBe(Buffer.from([0xde, 0xad, 0xbe, 0xef]).toString());
     expect(data[0]!.data.reason).toMatch(/^invalid event: /);
@@ -245,7 +263,13 @@ describe('Kafka pipeline: ordering', () => {
     const members = await Promise.all([0, 1, 2].map(join));
     const keys = Array.from({ length: 20 }, (_, i) => `wf-order-${run}-${i}`);
     const publishRound = (seq: number) =>
-      publisher.publish(topic, keys.map((key) => ({ key, event: { specversion: '1.0', id: `${key}-${seq}`, source: 'amas/test', type: 'order.test', time: new Date().toISOString(), data: { seq } } })));
+      publisher.publish(
+        topic,
+        keys.map((key) => ({
+          key,
+          event: { specversion: '1.0', id: `${key}-${seq}`, source: 'amas/test', type: 'order.test', time: new Date().toISOString(), data: { seq } },
+        })),
+      );
     for (let seq = 0; seq < 15; seq += 1) await publishRound(seq);
     await members[0]!.stop();
     members.push(await join(3));

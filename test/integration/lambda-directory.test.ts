@@ -23,7 +23,12 @@ const registration = { id: 'a1', layer: 'SPECIALIST' as const, specialties: ['da
 
 describe("the Lambda runtime's agent directory", () => {
   it('with NEO4J_URL is the graph, shared by two containers, and creates no table', async () => {
-    const settings = { NEO4J_URL: process.env.NEO4J_URL ?? 'bolt://127.0.0.1:7687', NEO4J_NAMESPACE: `amas-lambda-${randomUUID()}`, AGENT_TABLE: table, DYNAMODB_ENDPOINT: 'set' };
+    const settings = {
+      NEO4J_URL: process.env.NEO4J_URL ?? 'bolt://127.0.0.1:7687',
+      NEO4J_NAMESPACE: `amas-lambda-${randomUUID()}`,
+      AGENT_TABLE: table,
+      DYNAMODB_ENDPOINT: 'set',
+    };
     const [one, two] = [await lambdaDirectory(settings, config, dynamo), await lambdaDirectory(settings, config, dynamo)];
     try {
       await one.directory.register(registration, 1);

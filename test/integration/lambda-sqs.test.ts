@@ -59,8 +59,16 @@ function httpEvent(method: string, path: string, body?: unknown): HttpApiEvent {
     routeKey: '$default',
     rawPath,
     rawQueryString,
-    headers: { accept: '*/*', host: 'abc.execute-api.eu-west-1.amazonaws.com', ...(body ? { 'content-type': 'application/json', 'content-length': '99' } : {}) },
-    requestContext: { http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'test' }, requestId: randomUUID(), stage: '$default' },
+    headers: {
+      accept: '*/*',
+      host: 'abc.execute-api.eu-west-1.amazonaws.com',
+      ...(body ? { 'content-type': 'application/json', 'content-length': '99' } : {}),
+    },
+    requestContext: {
+      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'test' },
+      requestId: randomUUID(),
+      stage: '$default',
+    },
     ...(body ? { body: Buffer.from(JSON.stringify(body)).toString('base64'), isBase64Encoded: true } : { isBase64Encoded: false }),
   };
   return event;
@@ -84,7 +92,9 @@ async function receiveAll(topic: string, groupId: string): Promise<Message[]> {
   const { QueueUrl: url } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueNames(queuePrefix).groupQueue(topic, groupId) }));
   const got: Message[] = [];
   for (;;) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),
+    );
     if (Messages.length === 0) return got;
     for (const m of Messages) await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
     got.push(...Messages);
@@ -123,7 +133,9 @@ describe('Lambda handlers over SQS, DynamoDB and PostgreSQL', () => {
     // Neither bad record can ever be processed: each is on amas.tasks.dlq with its reason, and none
     // is handed back to SQS (whose redrive policy would move it, reason lost, after maxReceiveCount tries).
     expect(result.batchItemFailures).toEqual([]);
-    const letters = (await receiveAll(deadLetterTopic(topic), observerGroup)).map((m) => JSON.parse(m.Body!) as { type: string; data: { messageId: string; code: string; reason: string; consumer: string } });
+    const letters = (await receiveAll(deadLetterTopic(topic), observerGroup)).map(
+      (m) => JSON.parse(m.Body!) as { type: string; data: { messageId: string; code: string; reason: string; consumer: string } },
+    );
     expect(letters.map((l) => [l.type, l.data.messageId, l.data.code, l.data.consumer]).sort()).toEqual(
       [
         ['amas.deadletter', garbage.messageId, 'INVALID_EVENT', 'decompose'],
@@ -132,7 +144,10 @@ describe('Lambda handlers over SQS, DynamoDB and PostgreSQL', () => {
     );
     expect(letters.find((l) => l.data.messageId === schemaInvalid.messageId)!.data.reason).toMatch(/data\.workflowId/);
     const view = JSON.parse((await handlers.api(httpEvent('GET', `/v1/workflows/${workflowId}`))).body) as {
-      status: string; plan: unknown; updatedAt: string; progress: { total: number; ready: number };
+      status: string;
+      plan: unknown;
+      updatedAt: string;
+      progress: { total: number; ready: number };
     };
     expect(view.status).toBe('running');
     expect(view.plan).not.toBeNull();

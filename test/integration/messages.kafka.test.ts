@@ -57,11 +57,23 @@ afterAll(async () => {
 
 describe('communication bus over Kafka', () => {
   it('delivers a signed message, and refuses a forged sender whether its signature is in a header or in the data', async () => {
-    const data = { messageId: `forged-${run}`, senderId: 'boss', recipientId: 'bob', messageType: 'APPROVAL_RESPONSE' as const, priority: 'HIGH' as const, payload: { approved: true }, sentAt: new Date().toISOString() };
+    const data = {
+      messageId: `forged-${run}`,
+      senderId: 'boss',
+      recipientId: 'bob',
+      messageType: 'APPROVAL_RESPONSE' as const,
+      priority: 'HIGH' as const,
+      payload: { approved: true },
+      sentAt: new Date().toISOString(),
+    };
     const forged = await signMessage(keys, { ...data, senderId: 'mallory' });
     const event = makeEvent(agentMessage, data, { ids: createIds(), clock: { now: () => Date.now() }, source: 'mallory' });
     await events.publish(priorityTopics.HIGH, [{ key: 'bob', event }], { 'amas-signature': forged });
-    const inData = { ...data, messageId: `forged-data-${run}`, signature: await signMessage(keys, { ...data, messageId: `forged-data-${run}`, senderId: 'mallory' }) };
+    const inData = {
+      ...data,
+      messageId: `forged-data-${run}`,
+      signature: await signMessage(keys, { ...data, messageId: `forged-data-${run}`, senderId: 'mallory' }),
+    };
     await events.publish(priorityTopics.HIGH, [{ key: 'bob', event: { ...event, id: `e-${run}`, data: inData } }]);
     await bus.sendMessage({ senderId: 'boss', recipientId: 'bob', messageType: 'APPROVAL_RESPONSE', priority: 'HIGH', payload: { approved: false } });
     await until(() => got.length === 1 && bus.getCommunicationMetrics().failed >= 2);
@@ -73,7 +85,11 @@ describe('communication bus over Kafka', () => {
   it('handles a CRITICAL message sent after 300 LOW ones before most of them', async () => {
     got.length = 0;
     handlerDelayMs = 10;
-    await Promise.all(Array.from({ length: 300 }, (_, n) => bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'STATUS_UPDATE', priority: 'LOW', payload: { n } })));
+    await Promise.all(
+      Array.from({ length: 300 }, (_, n) =>
+        bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'STATUS_UPDATE', priority: 'LOW', payload: { n } }),
+      ),
+    );
     await bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'ESCALATION', priority: 'CRITICAL' });
     await until(() => got.length === 301);
     const position = got.findIndex((m) => m.priority === 'CRITICAL');

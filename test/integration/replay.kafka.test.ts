@@ -20,8 +20,17 @@ import { waitFor } from '../contract/event-bus.contract.js';
 
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const topicPrefix = `it-replay-${randomUUID().slice(0, 8)}.`;
-const config = defaultConfig({ ORCHESTRATION_DEMO_AGENT_DELAY_MS: 5, ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: 1, ORCHESTRATION_DEMO_LOW_QUALITY_RATE: 0.3, ORCHESTRATION_PLAN_APPROVAL: 'OFF' });
-const descriptions = ['Research AI market trends and create presentation', 'Research competitor pricing and create report', 'Analyse churn data and write a report'];
+const config = defaultConfig({
+  ORCHESTRATION_DEMO_AGENT_DELAY_MS: 5,
+  ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: 1,
+  ORCHESTRATION_DEMO_LOW_QUALITY_RATE: 0.3,
+  ORCHESTRATION_PLAN_APPROVAL: 'OFF',
+});
+const descriptions = [
+  'Research AI market trends and create presentation',
+  'Research competitor pricing and create report',
+  'Analyse churn data and write a report',
+];
 
 function cli(env: Record<string, string>) {
   let out = '';
@@ -47,8 +56,15 @@ describe('amas replay --kafka', () => {
     });
     for (const description of descriptions) {
       const workflowId = `wf_${randomUUID()}`;
-      const event = makeEvent(taskSubmitted, { workflowId, description, priority: 'NORMAL', metadata: {}, requireApproval: false }, { ids: createIds(), clock: systemClock, source: 'amas/test' });
-      await store.createWorkflow({ id: workflowId, description, priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: event.time }, toOutbox([event as OrchestrationEvent]));
+      const event = makeEvent(
+        taskSubmitted,
+        { workflowId, description, priority: 'NORMAL', metadata: {}, requireApproval: false },
+        { ids: createIds(), clock: systemClock, source: 'amas/test' },
+      );
+      await store.createWorkflow(
+        { id: workflowId, description, priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: event.time },
+        toOutbox([event as OrchestrationEvent]),
+      );
       workflowIds.push(workflowId);
     }
     runtime.relay.kick();
@@ -67,7 +83,12 @@ describe('amas replay --kafka', () => {
   });
 
   it('re-drives the retained records into a fresh state that ends the same', async () => {
-    const { io, output } = cli({ KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: topicPrefix, ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: '1', ORCHESTRATION_PLAN_APPROVAL: 'off' });
+    const { io, output } = cli({
+      KAFKA_BROKERS: brokers,
+      KAFKA_TOPIC_PREFIX: topicPrefix,
+      ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: '1',
+      ORCHESTRATION_PLAN_APPROVAL: 'off',
+    });
     const code = await runCli(['replay', '--kafka', '--from-offset', '0'], io);
     const { out, err } = output();
     for (const id of workflowIds) {
@@ -82,9 +103,15 @@ describe('amas replay --kafka', () => {
     // re-emitted under another cause, or an assignment that yielded to a waiting re-run first
     // (subtask.assigned), and so its dispatch under another lease token (subtask.dispatched). The final
     // state above must match; any other divergence (results, workflow events) is a real one.
-    const divergences = err.split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as { logged?: { type?: string }; replayed?: { type?: string } });
+    const divergences = err
+      .split('\n')
+      .filter((l) => l.trim().startsWith('{'))
+      .map((l) => JSON.parse(l) as { logged?: { type?: string }; replayed?: { type?: string } });
     const scheduling = ['subtask.ready', 'subtask.assigned', 'subtask.dispatched'];
-    expect(divergences.filter((d) => !scheduling.includes(d.logged?.type ?? d.replayed?.type ?? '')), err).toEqual([]);
+    expect(
+      divergences.filter((d) => !scheduling.includes(d.logged?.type ?? d.replayed?.type ?? '')),
+      err,
+    ).toEqual([]);
     expect(code).toBe(divergences.length === 0 ? 0 : 1);
   });
 

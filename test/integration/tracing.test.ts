@@ -99,7 +99,9 @@ describe('tracing: one workflow is one trace in Zipkin across six processes', ()
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
     await admin.close();
     const driver = neo4j.driver(neo4jUrl);
-    await createNeo4jAgentDirectory(driver, { namespace: env.NEO4J_NAMESPACE! }).clear().catch(() => undefined);
+    await createNeo4jAgentDirectory(driver, { namespace: env.NEO4J_NAMESPACE! })
+      .clear()
+      .catch(() => undefined);
     await driver.close();
     await deleteTopics().catch(() => undefined);
   });

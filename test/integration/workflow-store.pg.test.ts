@@ -74,12 +74,24 @@ describe('group commit on PostgreSQL', () => {
     try {
       await store.migrate();
       const n = 200;
-      await store.createWorkflow({ id: 'wf', description: 'group', priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: new Date().toISOString() }, []);
+      await store.createWorkflow(
+        { id: 'wf', description: 'group', priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: new Date().toISOString() },
+        [],
+      );
       await store.commit({ consumer: 'seed', eventId: 'run', workflowUpdates: [{ id: 'wf', expectedVersion: 1, patch: { status: 'running' } }] });
       statements.length = 0;
       const commits = await Promise.all(
         Array.from({ length: n }, (_, i) =>
-          store.commitClaimed({ consumer: 'c', eventId: `e${i}`, outbox: [{ topic: 't', key: 'wf', event: { specversion: '1.0', id: `o${i}`, source: 's', type: 't', time: new Date().toISOString(), data: { i } } }] }, 1_000),
+          store.commitClaimed(
+            {
+              consumer: 'c',
+              eventId: `e${i}`,
+              outbox: [
+                { topic: 't', key: 'wf', event: { specversion: '1.0', id: `o${i}`, source: 's', type: 't', time: new Date().toISOString(), data: { i } } },
+              ],
+            },
+            1_000,
+          ),
         ),
       );
       const commitStatements = statements.length;
@@ -108,9 +120,13 @@ describe('PostgreSQL connections', () => {
     // As the chaos suite and a deployment may pass the schema: inside the URL.
     const client = createPgClient(`${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`, { maxConnections: 2 });
     try {
-      const settings = await Promise.all([0, 1].map(() => client.query<{ search_path: string; plan_cache_mode: string }>(
-        "SELECT current_setting('search_path') AS search_path, current_setting('plan_cache_mode') AS plan_cache_mode",
-      )));
+      const settings = await Promise.all(
+        [0, 1].map(() =>
+          client.query<{ search_path: string; plan_cache_mode: string }>(
+            "SELECT current_setting('search_path') AS search_path, current_setting('plan_cache_mode') AS plan_cache_mode",
+          ),
+        ),
+      );
       for (const { rows } of settings) expect(rows[0]).toEqual({ search_path: schema, plan_cache_mode: 'force_generic_plan' });
     } finally {
       await client.close();

@@ -14,7 +14,9 @@ let api: Embedded;
 beforeAll(async () => {
   keysDb = await createPgliteClient();
   await runMigrations(keysDb);
-  const auth = apiAuthFromInfra(loadInfra({ AMAS_AUTH: 'keys', AMAS_ADMIN_KEY: adminKey, AMAS_RATE_LIMIT_PER_SECOND: '0' }), { keys: createSqlApiKeyStore(keysDb) });
+  const auth = apiAuthFromInfra(loadInfra({ AMAS_AUTH: 'keys', AMAS_ADMIN_KEY: adminKey, AMAS_RATE_LIMIT_PER_SECOND: '0' }), {
+    keys: createSqlApiKeyStore(keysDb),
+  });
   api = await startEmbedded({ ORCHESTRATION_DEMO_AGENT_DELAY_MS: '5' }, { auth });
 }, 60_000);
 
@@ -37,7 +39,10 @@ const keyFor = async (role: string, tenant: string, agentId?: string): Promise<s
 };
 
 const register = async (agentId: string, tenant: string) => {
-  const answer = await call<{ agent: { id: string; tenant?: string } }>('POST', '/v1/agents/register', await keyFor('agent', tenant, agentId), { agentId, specialties: ['data_analyst'] });
+  const answer = await call<{ agent: { id: string; tenant?: string } }>('POST', '/v1/agents/register', await keyFor('agent', tenant, agentId), {
+    agentId,
+    specialties: ['data_analyst'],
+  });
   expect(answer.status).toBe(201);
   return answer.body.agent;
 };
@@ -53,12 +58,22 @@ describe('agent pools per tenant over the API', () => {
     const all = (await call<Listed>('GET', '/v1/agents', adminKey)).body.agents;
     const demo = all.filter((a) => a.demo).length;
     expect(demo).toBeGreaterThan(0);
-    expect(all.filter((a) => !a.demo).map((a) => a.id).sort()).toEqual(['acme-analyst', 'beta-analyst', 'everyone-analyst']);
+    expect(
+      all
+        .filter((a) => !a.demo)
+        .map((a) => a.id)
+        .sort(),
+    ).toEqual(['acme-analyst', 'beta-analyst', 'everyone-analyst']);
 
     const acmeOperator = await keyFor('operator', 'acme');
     const seen = await call<Listed>('GET', '/v1/agents', acmeOperator);
     expect(seen.status).toBe(200);
-    expect(seen.body.agents.filter((a) => !a.demo).map((a) => a.id).sort()).toEqual(['acme-analyst', 'everyone-analyst']);
+    expect(
+      seen.body.agents
+        .filter((a) => !a.demo)
+        .map((a) => a.id)
+        .sort(),
+    ).toEqual(['acme-analyst', 'everyone-analyst']);
     expect(seen.body.agents.filter((a) => a.demo)).toHaveLength(demo);
     // An agent key reads the agents too: a beta agent sees no acme agent.
     const betaAgent = await call<Listed>('GET', '/v1/agents', await keyFor('agent', 'beta', 'beta-analyst'));

@@ -46,7 +46,13 @@ describe('HTTP API over the embedded runtime', () => {
     expect(view.subtasks.length).toBeGreaterThan(1);
     expect(view.progress).toMatchObject({ total: view.subtasks.length, completed: view.subtasks.length, percent: 100 });
     for (const subtask of view.subtasks) {
-      expect(subtask).toMatchObject({ id: expect.any(String), specialty: expect.any(String), status: 'completed', assignedAgent: expect.stringMatching(/^demo-/), attempts: 1 });
+      expect(subtask).toMatchObject({
+        id: expect.any(String),
+        specialty: expect.any(String),
+        status: 'completed',
+        assignedAgent: expect.stringMatching(/^demo-/),
+        attempts: 1,
+      });
       expect(Array.isArray(subtask.dependsOn)).toBe(true);
     }
     expect(view.subtasks.some((s) => s.dependsOn.length > 0)).toBe(true);

@@ -21,9 +21,17 @@ const keys: Record<string, string> = {};
 beforeAll(async () => {
   keysDb = await createPgliteClient();
   await runMigrations(keysDb);
-  const auth = apiAuthFromInfra(loadInfra({ AMAS_AUTH: 'keys', AMAS_ADMIN_KEY: adminKey, AMAS_RATE_LIMIT_PER_SECOND: '0' }), { keys: createSqlApiKeyStore(keysDb) });
-  api = await startEmbedded({ ORCHESTRATION_DEMO_LOW_QUALITY_RATE: '1', ORCHESTRATION_DEMO_AGENT_DELAY_MS: '5', ORCHESTRATION_QUALITY_THRESHOLD: '0.85' }, { auth });
-  for (const [name, role, tenant] of [['acme', 'submitter', 'acme'], ['beta', 'operator', 'beta']] as const) {
+  const auth = apiAuthFromInfra(loadInfra({ AMAS_AUTH: 'keys', AMAS_ADMIN_KEY: adminKey, AMAS_RATE_LIMIT_PER_SECOND: '0' }), {
+    keys: createSqlApiKeyStore(keysDb),
+  });
+  api = await startEmbedded(
+    { ORCHESTRATION_DEMO_LOW_QUALITY_RATE: '1', ORCHESTRATION_DEMO_AGENT_DELAY_MS: '5', ORCHESTRATION_QUALITY_THRESHOLD: '0.85' },
+    { auth },
+  );
+  for (const [name, role, tenant] of [
+    ['acme', 'submitter', 'acme'],
+    ['beta', 'operator', 'beta'],
+  ] as const) {
     const created = await call<{ key: string }>('POST', '/v1/keys', adminKey, { role, tenant });
     keys[name] = created.body.key;
   }
@@ -83,14 +91,18 @@ describe('attempt history and lineage over the API (embedded runtime)', () => {
     expect((await call('GET', `/v1/workflows/${id}/subtasks/nope/attempts`, keys.acme!)).status).toBe(404);
   });
 
-  it('GET /v1/workflows/:id/lineage: outputs per attempt by their agents, and the plan\'s dependency edges', async () => {
+  it("GET /v1/workflows/:id/lineage: outputs per attempt by their agents, and the plan's dependency edges", async () => {
     const answer = await call<LineageResponse>('GET', `/v1/workflows/${id}/lineage`, keys.acme!);
     expect(answer.status).toBe(200);
     const lineage = lineageResponseSchema.parse(answer.body);
     expect(lineage.source).toBe('graph');
     const ids = new Set(lineage.nodes.map((n) => n.id));
     for (const edge of lineage.edges) expect([ids.has(edge.from), ids.has(edge.to)]).toEqual([true, true]);
-    const edges = (type: string) => lineage.edges.filter((e) => e.type === type).map((e) => `${e.from} ${e.to}`).sort();
+    const edges = (type: string) =>
+      lineage.edges
+        .filter((e) => e.type === type)
+        .map((e) => `${e.from} ${e.to}`)
+        .sort();
     expect(edges('DEPENDS_ON')).toEqual(view.subtasks.flatMap((s) => s.dependsOn.map((d) => `subtask:${s.id} subtask:${d}`)).sort());
     expect(edges('DEPENDS_ON').length).toBeGreaterThan(0);
     const outputs = lineage.nodes.flatMap((n) => (n.kind === 'output' ? [n] : []));

@@ -24,7 +24,14 @@ beforeAll(async () => {
   issuer = await startOidcIssuer(audience);
   keysDb = await createPgliteClient();
   await runMigrations(keysDb);
-  const infra = loadInfra({ AMAS_AUTH: 'oidc', OIDC_ISSUER_URL: issuer.issuer, OIDC_AUDIENCE: audience, AMAS_ADMIN_KEY: adminKey, AMAS_RATE_LIMIT_PER_SECOND: '0', OIDC_JWKS_COOLDOWN_SECONDS: '1' });
+  const infra = loadInfra({
+    AMAS_AUTH: 'oidc',
+    OIDC_ISSUER_URL: issuer.issuer,
+    OIDC_AUDIENCE: audience,
+    AMAS_ADMIN_KEY: adminKey,
+    AMAS_RATE_LIMIT_PER_SECOND: '0',
+    OIDC_JWKS_COOLDOWN_SECONDS: '1',
+  });
   const auth = apiAuthFromInfra(infra, { keys: createSqlApiKeyStore(keysDb) });
   api = await startEmbedded({ ORCHESTRATION_DEMO_AGENT_DELAY_MS: '5' }, { auth });
 }, 60_000);
@@ -107,7 +114,8 @@ describe('OIDC bearer tokens against a real issuer (discovery + JWKS over HTTP)'
     expect((await call('GET', '/v1/workflows', await userToken('olga', ['operator'], 'acme'))).status).toBe(200);
     expect(issuer.jwksFetches()).toBe(fetched + 1);
     // A flood of made-up kids within the cooldown costs the issuer nothing more.
-    for (const kid of ['x1', 'x2', 'x3']) expect((await call('GET', '/v1/workflows', await issuer.token({ roles: ['operator'], tenant: 'acme' }, { kid }))).status).toBe(401);
+    for (const kid of ['x1', 'x2', 'x3'])
+      expect((await call('GET', '/v1/workflows', await issuer.token({ roles: ['operator'], tenant: 'acme' }, { kid }))).status).toBe(401);
     expect(issuer.jwksFetches()).toBe(fetched + 1);
   });
 
@@ -125,7 +133,9 @@ describe('OIDC bearer tokens against a real issuer (discovery + JWKS over HTTP)'
     expect(await withDefault.verify(untenanted)).toMatchObject({ subject: 'olga', tenant: 'acme', roles: ['operator'] });
     // The configured (nested) claim still wins over the default.
     expect(await withDefault.verify(await issuer.token({ sub: 'bea', roles: ['operator'], org: { id: 'beta' } }))).toMatchObject({ tenant: 'beta' });
-    expect(await apiAuthFromInfra(loadInfra(settings), { keys: null }).verify(untenanted)).toEqual({ refused: 'the token has no org.id claim naming its tenant' });
+    expect(await apiAuthFromInfra(loadInfra(settings), { keys: null }).verify(untenanted)).toEqual({
+      refused: 'the token has no org.id claim naming its tenant',
+    });
     // A default may name one tenant, never every tenant.
     expect(() => loadInfra({ ...settings, OIDC_DEFAULT_TENANT: '*' })).toThrow(/OIDC_DEFAULT_TENANT="\*"/);
   });
@@ -137,7 +147,7 @@ describe('OIDC bearer tokens against a real issuer (discovery + JWKS over HTTP)'
 });
 
 describe('roles', () => {
-  it('a submitter submits and reads its own workflows, but cannot cancel (403), read another submitter\'s (404), or list keys (403)', async () => {
+  it("a submitter submits and reads its own workflows, but cannot cancel (403), read another submitter's (404), or list keys (403)", async () => {
     const sam = await userToken('sam', ['submitter'], 'acme');
     const sue = await userToken('sue', ['submitter'], 'acme');
     // Held at approval, so it is still active when the operator cancels it.
@@ -149,7 +159,10 @@ describe('roles', () => {
     expect(listed.body.workflows.map((w) => w.workflowId)).not.toContain(id);
     expect((await call('GET', '/v1/keys', sam)).status).toBe(403);
     // An operator of the tenant may cancel it.
-    expect(await call('POST', `/v1/workflows/${id}/cancel`, await userToken('olga', ['operator'], 'acme'), {})).toMatchObject({ status: 200, body: { status: 'cancelled' } });
+    expect(await call('POST', `/v1/workflows/${id}/cancel`, await userToken('olga', ['operator'], 'acme'), {})).toMatchObject({
+      status: 200,
+      body: { status: 'cancelled' },
+    });
   });
 
   it('an approver approves a workflow awaiting approval; an operator may not (403)', async () => {
@@ -176,12 +189,24 @@ describe('roles', () => {
     const closers = [];
     for (const agent of Object.keys(inbox)) closers.push(await messages.onMessage(agent, (m) => void inbox[agent]!.push(m)));
 
-    await messages.sendMessage({ senderId: 'spec-sneaky', recipientId: orchestratorId, messageType: 'APPROVAL_RESPONSE', priority: 'HIGH', payload: { workflowId: id, approved: true } });
+    await messages.sendMessage({
+      senderId: 'spec-sneaky',
+      recipientId: orchestratorId,
+      messageType: 'APPROVAL_RESPONSE',
+      priority: 'HIGH',
+      payload: { workflowId: id, approved: true },
+    });
     await expect.poll(() => inbox['spec-sneaky']!.length, { timeout: 5_000 }).toBe(1);
     expect(inbox['spec-sneaky']![0]).toMatchObject({ messageType: 'ERROR_REPORT', payload: { workflowId: id, accepted: false } });
     expect((await call<WorkflowBody>('GET', `/v1/workflows/${id}`, operator)).body.status).toBe('awaiting_approval');
 
-    await messages.sendMessage({ senderId: 'exec-approver', recipientId: orchestratorId, messageType: 'APPROVAL_RESPONSE', priority: 'HIGH', payload: { workflowId: id, approved: true } });
+    await messages.sendMessage({
+      senderId: 'exec-approver',
+      recipientId: orchestratorId,
+      messageType: 'APPROVAL_RESPONSE',
+      priority: 'HIGH',
+      payload: { workflowId: id, approved: true },
+    });
     await expect.poll(() => inbox['exec-approver']!.length, { timeout: 5_000 }).toBe(1);
     expect(inbox['exec-approver']![0]).toMatchObject({ messageType: 'MESSAGE_PROCESSED', payload: { accepted: true } });
     await statusOf(id, 'completed', operator);
@@ -190,7 +215,7 @@ describe('roles', () => {
 });
 
 describe('tenants', () => {
-  it('tenant B can neither read, list, command nor stream tenant A\'s workflow: 404, never 403', async () => {
+  it("tenant B can neither read, list, command nor stream tenant A's workflow: 404, never 403", async () => {
     const aOps = await userToken('olga', ['operator'], 'acme');
     const bOps = await userToken('bert', ['operator'], 'beta');
     const id = await submit(await userToken('sam', ['submitter'], 'acme'));
@@ -203,7 +228,7 @@ describe('tenants', () => {
     expect(listed.body.total).toBe(listed.body.workflows.length);
   });
 
-  it('GET /v1/events carries only the changes of the caller\'s tenant', async () => {
+  it("GET /v1/events carries only the changes of the caller's tenant", async () => {
     const bOps = await userToken('bert', ['operator'], 'beta');
     const controller = new AbortController();
     const response = await fetch(`${api.baseUrl}/v1/events`, { headers: { authorization: `Bearer ${bOps}` }, signal: controller.signal });
@@ -225,11 +250,23 @@ describe('tenants', () => {
 
   it('the quota is per tenant: one tenant at ORCHESTRATION_MAX_WORKFLOWS does not stop another', async () => {
     // Checked on a runtime of its own, so the other tests' workflows do not count.
-    const small = await startEmbedded({ ORCHESTRATION_MAX_WORKFLOWS: '1', ORCHESTRATION_MAX_WORKFLOWS_GLOBAL: '2', ORCHESTRATION_DEMO_AGENT_DELAY_MS: '60000' }, { auth: apiAuthFromInfra(loadInfra({ AMAS_AUTH: 'keys', AMAS_ADMIN_KEY: adminKey }), { keys: createSqlApiKeyStore(keysDb) }) });
+    const small = await startEmbedded(
+      { ORCHESTRATION_MAX_WORKFLOWS: '1', ORCHESTRATION_MAX_WORKFLOWS_GLOBAL: '2', ORCHESTRATION_DEMO_AGENT_DELAY_MS: '60000' },
+      { auth: apiAuthFromInfra(loadInfra({ AMAS_AUTH: 'keys', AMAS_ADMIN_KEY: adminKey }), { keys: createSqlApiKeyStore(keysDb) }) },
+    );
     try {
-      const post = (tenantKey: string) => fetch(`${small.baseUrl}/v1/tasks`, { method: 'POST', headers: { authorization: `Bearer ${tenantKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ description: 'Analyse the churn data' }) });
+      const post = (tenantKey: string) =>
+        fetch(`${small.baseUrl}/v1/tasks`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tenantKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ description: 'Analyse the churn data' }),
+        });
       const make = async (tenant: string) => {
-        const created = await fetch(`${small.baseUrl}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ role: 'submitter', tenant }) });
+        const created = await fetch(`${small.baseUrl}/v1/keys`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ role: 'submitter', tenant }),
+        });
         return ((await created.json()) as { key: string }).key;
       };
       const [a, b, c] = [await make('acme'), await make('beta'), await make('gamma')];
@@ -265,7 +302,9 @@ describe('API keys', () => {
     expect((await call('GET', '/v1/workflows', key)).status).toBe(200);
 
     const listed = await cli(['keys', 'list', '--json'], adminKey);
-    const record = (JSON.parse(listed.out) as { keys: { id: string; name: string; role: string; tenant: string }[] }).keys.find((k) => key.startsWith(`amk_${k.id}.`));
+    const record = (JSON.parse(listed.out) as { keys: { id: string; name: string; role: string; tenant: string }[] }).keys.find((k) =>
+      key.startsWith(`amk_${k.id}.`),
+    );
     expect(record).toMatchObject({ name: 'ci', role: 'operator', tenant: 'acme' });
     expect(listed.out).not.toContain(key.split('.')[1]);
 
@@ -276,7 +315,7 @@ describe('API keys', () => {
     expect((await call('GET', '/v1/workflows', `${other.slice(0, -4)}AAAA`)).status).toBe(401);
   });
 
-  it('only admins manage keys, and a tenant admin only its own tenant\'s', async () => {
+  it("only admins manage keys, and a tenant admin only its own tenant's", async () => {
     const operator = await userToken('olga', ['operator'], 'acme');
     expect((await call('POST', '/v1/keys', operator, { role: 'admin', tenant: '*' })).status).toBe(403);
     const tenantAdmin = await userToken('ada', ['admin'], 'acme');
@@ -299,7 +338,10 @@ describe('binding', () => {
   });
 
   it('the server process exits 2 with that message (HOST=0.0.0.0, no AMAS_AUTH)', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'shared/runtime/main-embedded.ts'], { env: { ...process.env, HOST: '0.0.0.0', AMAS_AUTH: '', PORT: '0', AMAS_DATA_DIR: 'memory' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'shared/runtime/main-embedded.ts'], {
+      env: { ...process.env, HOST: '0.0.0.0', AMAS_AUTH: '', PORT: '0', AMAS_DATA_DIR: 'memory' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));

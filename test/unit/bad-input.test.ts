@@ -17,14 +17,28 @@ afterAll(async () => {
 });
 
 /** A raw HTTP request: the path goes out byte for byte (no URL normalisation), any headers. */
-function raw(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function raw(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   const url = new URL(api.baseUrl);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method, path, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) } }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
-    });
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -112,10 +126,21 @@ describe('rate limits per credential', () => {
     const db = await createPgliteClient();
     await runMigrations(db);
     const admin = 'rate-limit-admin-key-0123456789';
-    const limited = await startEmbedded({}, { auth: apiAuthFromInfra(loadInfra({ AMAS_AUTH: 'keys', AMAS_ADMIN_KEY: admin, AMAS_RATE_LIMIT_PER_SECOND: '0.5', AMAS_RATE_LIMIT_BURST: '3' }), { keys: createSqlApiKeyStore(db) }) });
+    const limited = await startEmbedded(
+      {},
+      {
+        auth: apiAuthFromInfra(loadInfra({ AMAS_AUTH: 'keys', AMAS_ADMIN_KEY: admin, AMAS_RATE_LIMIT_PER_SECOND: '0.5', AMAS_RATE_LIMIT_BURST: '3' }), {
+          keys: createSqlApiKeyStore(db),
+        }),
+      },
+    );
     try {
       const get = (token: string) => fetch(`${limited.baseUrl}/v1/workflows`, { headers: { authorization: `Bearer ${token}` } });
-      const created = await fetch(`${limited.baseUrl}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, ...json }, body: JSON.stringify({ role: 'operator', tenant: 'acme' }) });
+      const created = await fetch(`${limited.baseUrl}/v1/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, ...json },
+        body: JSON.stringify({ role: 'operator', tenant: 'acme' }),
+      });
       const { key } = (await created.json()) as { key: string };
       const statuses = [];
       for (let i = 0; i < 4; i++) statuses.push((await get(key)).status);

@@ -6,7 +6,8 @@ import { startEmbedded } from './helpers/embedded.js';
 
 describe('the SSE parser', () => {
   it('assembles events across arbitrary chunk boundaries, with every line ending', () => {
-    const stream = 'retry: 250\n\n: ping\n\nid: 1-1\nevent: change\ndata: {"a":\ndata: 1}\n\r\nid: 1-2\r\nevent: change\r\ndata:no space\r\n\rdata: plain\n\nevent: end\ndata: {}\n\n';
+    const stream =
+      'retry: 250\n\n: ping\n\nid: 1-1\nevent: change\ndata: {"a":\ndata: 1}\n\r\nid: 1-2\r\nevent: change\r\ndata:no space\r\n\rdata: plain\n\nevent: end\ndata: {}\n\n';
     // Every split point, including between \r and \n.
     for (let cut = 0; cut <= stream.length; cut++) {
       const parser = createSseParser();
@@ -22,7 +23,7 @@ describe('the SSE parser', () => {
     }
   });
 
-  it('drops a half-received event on reset, its id too: the last id is the last whole event\'s', () => {
+  it("drops a half-received event on reset, its id too: the last id is the last whole event's", () => {
     const parser = createSseParser();
     expect(parser.push('id: 7-1\nevent: change\ndata: {}\n\nid: 7-2\nevent: change\ndata: {"cut')).toHaveLength(1);
     expect(parser.lastEventId).toBe('7-1');

@@ -16,7 +16,13 @@ afterAll(async () => {
 async function amas(argv: string[], options: { env?: Record<string, string>; tty?: boolean } = {}) {
   let out = '';
   let err = '';
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), env: { AMAS_URL: embedded.baseUrl, ...options.env }, isTTY: options.tty, columns: 120 };
+  const io: CliIo = {
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    env: { AMAS_URL: embedded.baseUrl, ...options.env },
+    isTTY: options.tty,
+    columns: 120,
+  };
   const code = await runCli(argv, io);
   return { code, out, err };
 }
@@ -37,7 +43,22 @@ describe('amas CLI against the embedded runtime', () => {
   it('`amas --help` exits 0 and lists every command', async () => {
     const { code, out } = await amas(['--help']);
     expect(code).toBe(0);
-    for (const command of ['submit', 'status', 'list', 'watch', 'cancel', 'pause', 'resume', 'approve', 'reject', 'agents', 'dlq', 'replay', 'config', 'migrate']) {
+    for (const command of [
+      'submit',
+      'status',
+      'list',
+      'watch',
+      'cancel',
+      'pause',
+      'resume',
+      'approve',
+      'reject',
+      'agents',
+      'dlq',
+      'replay',
+      'config',
+      'migrate',
+    ]) {
       expect(out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
   });
@@ -79,14 +100,21 @@ describe('amas CLI against the embedded runtime', () => {
     const view = JSON.parse(status.out) as WorkflowBody;
     expect(view).toMatchObject({ workflowId: answer.workflowId, status: 'completed', metadata: { team: 'cli' } });
     expect(view.subtasks.length).toBeGreaterThan(0);
-    for (const s of view.subtasks) expect(Object.keys(s)).toEqual(expect.arrayContaining(['id', 'phase', 'specialty', 'status', 'assignedAgent', 'attempts', 'quality']));
+    for (const s of view.subtasks)
+      expect(Object.keys(s)).toEqual(expect.arrayContaining(['id', 'phase', 'specialty', 'status', 'assignedAgent', 'attempts', 'quality']));
 
-    const list = JSON.parse((await amas(['list', '--json', '--status', 'completed', '--limit', '500'])).out) as { workflows: { workflowId: string; status: string }[]; total: number };
+    const list = JSON.parse((await amas(['list', '--json', '--status', 'completed', '--limit', '500'])).out) as {
+      workflows: { workflowId: string; status: string }[];
+      total: number;
+    };
     expect(list.workflows.map((w) => w.workflowId)).toContain(answer.workflowId);
     expect(list.workflows.every((w) => w.status === 'completed')).toBe(true);
     expect(list.total).toBeGreaterThanOrEqual(list.workflows.length);
 
-    const agents = JSON.parse((await amas(['agents', '--json'])).out) as { agents: { id: string; layer: string; status: string }[]; hierarchy: { layers: Record<string, unknown> } };
+    const agents = JSON.parse((await amas(['agents', '--json'])).out) as {
+      agents: { id: string; layer: string; status: string }[];
+      hierarchy: { layers: Record<string, unknown> };
+    };
     expect(agents.agents.length).toBeGreaterThan(0);
     expect(agents.agents[0]).toMatchObject({ id: expect.any(String), layer: expect.any(String), status: expect.any(String) });
     expect(Object.keys(agents.hierarchy.layers).sort()).toEqual(['EXECUTION', 'EXECUTIVE', 'MANAGEMENT', 'SPECIALIST']);
@@ -99,7 +127,9 @@ describe('amas CLI against the embedded runtime', () => {
     expect(dlq).toMatchObject({ deadLetters: expect.any(Array), total: expect.any(Number) });
 
     // The same idempotency key answers with the first workflow.
-    const again = JSON.parse((await amas(['submit', 'Write a security review', '--json', '--metadata', '{"team":"cli"}', '--idempotency-key', 'cli-json-1'])).out) as typeof answer;
+    const again = JSON.parse(
+      (await amas(['submit', 'Write a security review', '--json', '--metadata', '{"team":"cli"}', '--idempotency-key', 'cli-json-1'])).out,
+    ) as typeof answer;
     expect(again).toMatchObject({ workflowId: answer.workflowId, created: false });
   });
 
@@ -111,7 +141,8 @@ describe('amas CLI against the embedded runtime', () => {
     expect(status.code).toBe(0);
     expect(status.out).toMatch(/^ID\s+PHASE\s+SPECIALTY\s+STATUS\s+AGENT\s+ATTEMPTS\s+QUALITY\s+ERROR$/m);
     const view = (await embedded.get<WorkflowBody>(`/v1/workflows/${workflowId}`)).body;
-    for (const s of view.subtasks) expect(status.out).toMatch(new RegExp(`^${s.id}\\s+${s.phase}\\s+${s.specialty}\\s+completed\\s+${s.assignedAgent}\\s+\\d+\\s+\\d\\.\\d\\d\\s+-$`, 'm'));
+    for (const s of view.subtasks)
+      expect(status.out).toMatch(new RegExp(`^${s.id}\\s+${s.phase}\\s+${s.specialty}\\s+completed\\s+${s.assignedAgent}\\s+\\d+\\s+\\d\\.\\d\\d\\s+-$`, 'm'));
 
     const list = await amas(['list', '--limit', '2']);
     expect(list.out).toMatch(/^ID\s+STATUS\s+PRIORITY\s+COMPLEXITY\s+CREATED\s+DESCRIPTION$/m);
@@ -125,7 +156,11 @@ describe('amas CLI against the embedded runtime', () => {
   it('`watch` sees a workflow wait for approval; `approve` lets it complete (exit 0)', async () => {
     const workflowId = (await amas(['submit', 'Research competitors and summarize', '--require-approval'])).out.trim();
     const watching = amas(['watch', workflowId]);
-    await until(() => statusOf(workflowId), (s) => s === 'awaiting_approval', 'awaiting_approval');
+    await until(
+      () => statusOf(workflowId),
+      (s) => s === 'awaiting_approval',
+      'awaiting_approval',
+    );
     const approved = await amas(['approve', workflowId]);
     expect(approved).toMatchObject({ code: 0, out: `${workflowId} completed\n` });
     const watched = await watching;
@@ -136,7 +171,11 @@ describe('amas CLI against the embedded runtime', () => {
 
   it('`reject --reason` ends a workflow; `watch` exits 1 and prints the reason', async () => {
     const workflowId = (await amas(['submit', 'Draft a press release', '--require-approval'])).out.trim();
-    await until(() => statusOf(workflowId), (s) => s === 'awaiting_approval', 'awaiting_approval');
+    await until(
+      () => statusOf(workflowId),
+      (s) => s === 'awaiting_approval',
+      'awaiting_approval',
+    );
     const rejected = await amas(['reject', workflowId, '--reason', 'not what we asked for', '--json']);
     expect(rejected.code).toBe(0);
     const view = JSON.parse(rejected.out) as WorkflowBody;

@@ -19,10 +19,11 @@ const serverVars = [...Object.keys(infraSchema.shape), 'SQS_ENDPOINT', 'DYNAMODB
 const allowedAppEnv = new Set<string>([...configKeys, ...serverVars, ...otelVariables]);
 const databases = ['postgres', 'redis', 'neo4j', 'kafka'];
 
-const envNames = (env: unknown): string[] =>
-  Array.isArray(env) ? env.map((e) => String(e).split('=')[0]!) : Object.keys((env ?? {}) as object);
+const envNames = (env: unknown): string[] => (Array.isArray(env) ? env.map((e) => String(e).split('=')[0]!) : Object.keys((env ?? {}) as object));
 const dependsOn = (svc: Doc): [string, string | undefined][] =>
-  Array.isArray(svc.depends_on) ? svc.depends_on.map((d: string) => [d, undefined]) : Object.entries(svc.depends_on ?? {}).map(([d, c]) => [d, (c as Doc)?.condition]);
+  Array.isArray(svc.depends_on)
+    ? svc.depends_on.map((d: string) => [d, undefined])
+    : Object.entries(svc.depends_on ?? {}).map(([d, c]) => [d, (c as Doc)?.condition]);
 const hostPort = (mapping: unknown): string => {
   const parts = String(typeof mapping === 'object' ? (mapping as Doc).published : mapping).split(':');
   return parts.length >= 2 ? parts.slice(0, -1).join(':') : parts[0]!;
@@ -38,7 +39,8 @@ function composeProblems(compose: Doc): string[] {
     if (!svc.image && !svc.build) problems.push(`${name}: neither image nor build`);
     for (const [dep, condition] of dependsOn(svc)) {
       if (!services[dep]) problems.push(`${name}: depends_on unknown service ${dep}`);
-      else if (condition === 'service_healthy' && !services[dep].healthcheck) problems.push(`${name}: waits for ${dep} to be healthy, which has no healthcheck`);
+      else if (condition === 'service_healthy' && !services[dep].healthcheck)
+        problems.push(`${name}: waits for ${dep} to be healthy, which has no healthcheck`);
     }
     for (const port of svc.ports ?? []) {
       const host = hostPort(port);
@@ -59,11 +61,17 @@ function composeProblems(compose: Doc): string[] {
 
 /** Problems of the Dockerfile: multi-stage, npm ci, non-root runtime, the embedded CMD. */
 function dockerfileProblems(text: string): string[] {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const froms = lines.filter((l) => /^FROM\s/i.test(l));
   const lastFrom = lines.findIndex((l) => l === froms.at(-1));
   const runtime = lines.slice(lastFrom);
-  const user = runtime.filter((l) => /^USER\s/i.test(l)).at(-1)?.split(/\s+/)[1];
+  const user = runtime
+    .filter((l) => /^USER\s/i.test(l))
+    .at(-1)
+    ?.split(/\s+/)[1];
   const problems: string[] = [];
   if (froms.length < 2) problems.push('not multi-stage');
   if (!/^FROM node:20-slim\b/.test(froms.at(-1) ?? '')) problems.push('runtime stage is not node:20-slim');
@@ -174,7 +182,7 @@ describe('tracing in docker-compose.yml', () => {
   const services = compose.services as Record<string, Doc>;
   const apps = Object.entries(services).filter(([, s]) => isApp(s));
 
-  it('the API and every worker export spans to the stack\'s Zipkin, each under its own amas-<part> name', () => {
+  it("the API and every worker export spans to the stack's Zipkin, each under its own amas-<part> name", () => {
     expect(apps.map(([name]) => name).sort()).toEqual(['orchestration', ...Object.keys(functionSubscriptions).map((fn) => `fn-${fn}`)].sort());
     for (const [name, svc] of apps) {
       const env = resolved(svc.environment as Record<string, unknown>);
@@ -203,7 +211,8 @@ describe('both compose files', () => {
   it('the dev stack publishes every port on 127.0.0.1 only (password-less Redis, admin/admin Grafana)', () => {
     const services = load('docker-compose.dev.yml').services as Record<string, Doc>;
     for (const name of ['redis', 'grafana']) expect(services[name]!.ports?.length, name).toBeGreaterThan(0);
-    for (const [name, svc] of Object.entries(services)) for (const port of svc.ports ?? []) expect(hostPort(port), `${name} ${String(port)}`).toMatch(/^127\.0\.0\.1:\d+$/);
+    for (const [name, svc] of Object.entries(services))
+      for (const port of svc.ports ?? []) expect(hostPort(port), `${name} ${String(port)}`).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
   it('the production-like API signs agent messages with AMAS_MESSAGE_SECRET from .env, required (one secret for all replicas)', () => {
@@ -238,7 +247,9 @@ describe('Dockerfile', () => {
     const k8sCommands = readdirSync(join(root, 'k8s'), { recursive: true, encoding: 'utf8' })
       .filter((f) => /\.ya?ml$/.test(f))
       .flatMap((f) => read(join('k8s', f)).match(/command: \[.*\]/g) ?? []);
-    const composeCommands = Object.values(load('docker-compose.yml').services as Record<string, Doc>).filter(isApp).map((s) => `command: ${JSON.stringify(s.command ?? [])}`);
+    const composeCommands = Object.values(load('docker-compose.yml').services as Record<string, Doc>)
+      .filter(isApp)
+      .map((s) => `command: ${JSON.stringify(s.command ?? [])}`);
     const all = [...k8sCommands, ...composeCommands].filter((c) => c.includes('shared/runtime/'));
     expect(all.length).toBeGreaterThan(10);
     for (const c of all) expect(c, c).toMatch(/"shared\/runtime\/main-[a-z]+\.js"/);

@@ -29,7 +29,12 @@ ORCHESTRATION_ENABLE_TRACING=true
 ORCHESTRATION_ENABLE_CIRCUIT_BREAKER=true
 ORCHESTRATION_RETRY_ATTEMPTS=3
 `;
-const seedEnv = Object.fromEntries(seedEnvBlock.trim().split('\n').map((line) => line.split('=') as [string, string]));
+const seedEnv = Object.fromEntries(
+  seedEnvBlock
+    .trim()
+    .split('\n')
+    .map((line) => line.split('=') as [string, string]),
+);
 
 /** The ConfigError message of `env`, or a failure if it loads. */
 function problemOf(env: Record<string, string>): string {
@@ -56,8 +61,18 @@ describe('configuration', () => {
   });
 
   it('reads the values it is given, numbers and booleans included', () => {
-    const config = loadConfig({ ORCHESTRATION_QUALITY_THRESHOLD: '0.5', ORCHESTRATION_ENABLE_CACHE: 'false', ORCHESTRATION_LOG_LEVEL: 'debug', ORCHESTRATION_MAX_WORKFLOWS: '7' });
-    expect(config).toMatchObject({ ORCHESTRATION_QUALITY_THRESHOLD: 0.5, ORCHESTRATION_ENABLE_CACHE: false, ORCHESTRATION_LOG_LEVEL: 'DEBUG', ORCHESTRATION_MAX_WORKFLOWS: 7 });
+    const config = loadConfig({
+      ORCHESTRATION_QUALITY_THRESHOLD: '0.5',
+      ORCHESTRATION_ENABLE_CACHE: 'false',
+      ORCHESTRATION_LOG_LEVEL: 'debug',
+      ORCHESTRATION_MAX_WORKFLOWS: '7',
+    });
+    expect(config).toMatchObject({
+      ORCHESTRATION_QUALITY_THRESHOLD: 0.5,
+      ORCHESTRATION_ENABLE_CACHE: false,
+      ORCHESTRATION_LOG_LEVEL: 'DEBUG',
+      ORCHESTRATION_MAX_WORKFLOWS: 7,
+    });
   });
 
   it.each(['abc', '1.7', '-0.1', 'NaN', 'Infinity'])('refuses ORCHESTRATION_QUALITY_THRESHOLD=%s, naming it and the expected form', (value) => {
@@ -84,8 +99,12 @@ describe('configuration', () => {
   });
 
   it('refuses a backlog warning above the critical level', () => {
-    expect(problemOf({ ORCHESTRATION_MESSAGE_BACKLOG_WARNING: '6000', ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL: '5000' })).toMatch(/BACKLOG_WARNING.*BACKLOG_CRITICAL/);
-    expect(loadConfig({ ORCHESTRATION_MESSAGE_BACKLOG_WARNING: '5000', ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL: '5000' }).ORCHESTRATION_MESSAGE_BACKLOG_WARNING).toBe(5000);
+    expect(problemOf({ ORCHESTRATION_MESSAGE_BACKLOG_WARNING: '6000', ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL: '5000' })).toMatch(
+      /BACKLOG_WARNING.*BACKLOG_CRITICAL/,
+    );
+    expect(
+      loadConfig({ ORCHESTRATION_MESSAGE_BACKLOG_WARNING: '5000', ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL: '5000' }).ORCHESTRATION_MESSAGE_BACKLOG_WARNING,
+    ).toBe(5000);
   });
 
   it('refuses a bad PORT', () => {
@@ -110,7 +129,10 @@ describe('configuration', () => {
       env: { ...process.env, ORCHESTRATION_QUALITY_THRESHOLD: '1.7', PORT: '0' },
       timeout: 50_000,
     });
-    const failure = (await run.then(() => null, (error: unknown) => error)) as { code: number; stderr: string } | null;
+    const failure = (await run.then(
+      () => null,
+      (error: unknown) => error,
+    )) as { code: number; stderr: string } | null;
     expect(failure).not.toBeNull();
     expect(failure!.code).toBe(2);
     expect(failure!.stderr).toContain('ORCHESTRATION_QUALITY_THRESHOLD="1.7" is invalid: expected a number from 0 to 1');

@@ -78,7 +78,10 @@ async function submit(): Promise<string> {
 describe('access_token on the event streams', () => {
   it('GET /v1/events?access_token=<valid key> streams the changes', async () => {
     let id = '';
-    const reading = readStream(`${api.baseUrl}/v1/events?${q(key)}`, (text) => id !== '' && text.includes(`"workflowId":"${id}","kind":"workflow","subtaskId":null,"status":"completed"`));
+    const reading = readStream(
+      `${api.baseUrl}/v1/events?${q(key)}`,
+      (text) => id !== '' && text.includes(`"workflowId":"${id}","kind":"workflow","subtaskId":null,"status":"completed"`),
+    );
     // Submitted once the stream is open: /v1/events is live from connect.
     await new Promise((resolve) => setTimeout(resolve, 200));
     id = await submit();
@@ -100,7 +103,10 @@ describe('access_token on the event streams', () => {
     for (const query of [`after=${encodeURIComponent(cursors[0]!)}&${q(key)}`, `${q(key)}&after=${encodeURIComponent(cursors[0]!)}`]) {
       const resumed = await readStream(`${api.baseUrl}/v1/workflows/${id}/events?${query}`, (text) => text.includes('event: end'));
       expect(resumed.status, query).toBe(200);
-      expect([...resumed.text.matchAll(/^id: (.+)$/gm)].map((m) => m[1]), query).toEqual(cursors.slice(1));
+      expect(
+        [...resumed.text.matchAll(/^id: (.+)$/gm)].map((m) => m[1]),
+        query,
+      ).toEqual(cursors.slice(1));
     }
   });
 
@@ -126,7 +132,12 @@ describe('access_token on the event streams', () => {
       ['POST', `/v1/workflows/${id}/events`],
     ];
     for (const [method, path] of refused) {
-      const init: RequestInit = { method, ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description: 'Write a short market summary' }) } : {}) };
+      const init: RequestInit = {
+        method,
+        ...(method === 'POST'
+          ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description: 'Write a short market summary' }) }
+          : {}),
+      };
       const answer = await fetch(`${api.baseUrl}${path}?${q(key)}`, init);
       expect(answer.status, `${method} ${path}`).toBe(401);
       await answer.body?.cancel();
@@ -137,7 +148,7 @@ describe('access_token on the event streams', () => {
     expect(((await withHeader.json()) as { status: string }).status).not.toBe('cancelled');
   });
 
-  it('the request log names the stream\'s path without its query: the token is never logged', async () => {
+  it("the request log names the stream's path without its query: the token is never logged", async () => {
     const lines: string[] = [];
     const logger = createLogger('DEBUG', 'test', (line) => lines.push(line));
     // The same runtime behind a second app whose log this test reads.
@@ -153,7 +164,12 @@ describe('access_token on the event streams', () => {
       expect(refused.status).toBe(401);
       await expect.poll(() => lines.filter((l) => l.includes('"message":"request"')).length, { timeout: 5_000 }).toBe(2);
       const logged = lines.filter((l) => l.includes('"message":"request"')).map((l) => JSON.parse(l) as { path: string; status: number });
-      expect(logged.map((l) => [l.path, l.status])).toEqual(expect.arrayContaining([['/v1/events', 200], ['/v1/workflows', 401]]));
+      expect(logged.map((l) => [l.path, l.status])).toEqual(
+        expect.arrayContaining([
+          ['/v1/events', 200],
+          ['/v1/workflows', 401],
+        ]),
+      );
       const secret = key.split('.')[1]!;
       for (const line of lines) expect(line).not.toContain(secret);
     } finally {

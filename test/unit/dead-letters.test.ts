@@ -35,7 +35,11 @@ describe('dead letters API', () => {
   it('lists a poison record with its reason, and re-drives it to its topic', async () => {
     const poison = { specversion: '1.0', id: 'poison-1', source: 'test', type: 'task.submitted', data: { workflowId: 'wf-x' } };
     await e.bus.publish('amas.tasks', [{ key: 'wf-x', event: poison as unknown as AnyCloudEvent }]);
-    const listed = await until('the dead letter', async () => (await e.get<Letters>('/v1/dead-letters')).body, (b) => b.total === 1);
+    const listed = await until(
+      'the dead letter',
+      async () => (await e.get<Letters>('/v1/dead-letters')).body,
+      (b) => b.total === 1,
+    );
     const letter = listed.deadLetters[0]!;
     expect(letter).toMatchObject({ topic: 'amas.tasks', consumer: 'decompose', original: poison, redrivenAt: null });
     expect(letter.reason).toMatch(/description/); // names what is wrong: the missing field
@@ -50,7 +54,11 @@ describe('dead letters API', () => {
     const redriven = await e.post<{ id: string; redrivenAt: string }>(`/v1/dead-letters/${letter.id}/redrive`);
     expect(redriven.status).toBe(202);
     // Still poison: it comes back as a second dead letter, and the first one says when it was re-driven.
-    const after = await until('the re-driven letter', async () => (await e.get<Letters>('/v1/dead-letters')).body, (b) => b.total === 2);
+    const after = await until(
+      'the re-driven letter',
+      async () => (await e.get<Letters>('/v1/dead-letters')).body,
+      (b) => b.total === 2,
+    );
     expect(after.deadLetters.find((l) => l.id === letter.id)!.redrivenAt).toBe(redriven.body.redrivenAt);
     expect(after.deadLetters.find((l) => l.id !== letter.id)!.original).toEqual(poison);
 

@@ -101,10 +101,14 @@ describe('defect 3: heartbeats renew leases', () => {
     const spawner = recordingSpawner();
     // The demo agents work for ever here, so their leases live only as long as they are renewed.
     const config: Partial<Config> = { ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: 1, ORCHESTRATION_DEMO_AGENT_DELAY_MS: 600_000 };
-    const h = await createHarness({ spawner, config, planner: fixedPlanner([
-      { key: 'a', specialty: 'data_analyst', phase: 'analysis', minutes: 600 },
-      { key: 'b', specialty: 'statistical_modeler', phase: 'analysis', minutes: 600 },
-    ]) });
+    const h = await createHarness({
+      spawner,
+      config,
+      planner: fixedPlanner([
+        { key: 'a', specialty: 'data_analyst', phase: 'analysis', minutes: 600 },
+        { key: 'b', specialty: 'statistical_modeler', phase: 'analysis', minutes: 600 },
+      ]),
+    });
     const { loop, bus, published } = recoveryOf(h);
     const demo = createDemoAgents({ bus, directory: h.directory, leases: h.leases, context: h.context, config: h.config, logger: silentLogger });
     try {
@@ -113,7 +117,10 @@ describe('defect 3: heartbeats renew leases', () => {
       const dispatched = await h.pump();
       expect(dispatched.map((d) => d.data.agentId).sort()).toEqual(['demo-data_analyst-1', 'demo-statistical_modeler-1']);
       // Hand the work to the agents' inbox; renewals (every third of the lease TTL) keep the leases of work in hand.
-      await bus.publish(topics.subtaskDispatched, dispatched.map((event) => ({ key: event.data.workflowId, event })));
+      await bus.publish(
+        topics.subtaskDispatched,
+        dispatched.map((event) => ({ key: event.data.workflowId, event })),
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
       const ttl = leaseTtlMs(h.config);
       const renewal = leaseRenewalMs(h.config);
@@ -245,7 +252,12 @@ async function serve(runtime: Runtime): Promise<{ url: string; close: () => Prom
 async function embedded(h: Harness, config: Partial<Config>, options: { functions?: [] } = {}) {
   const runtime = await startRuntime({
     config: defaultConfig({ ORCHESTRATION_PLAN_APPROVAL: 'OFF', ...config }),
-    adapters: { bus: createMemoryEventBus(), store: h.store, leases: createMemoryLeaseStore(systemClock), directory: createMemoryAgentDirectory({ maxTasksPerAgent: 3 }) },
+    adapters: {
+      bus: createMemoryEventBus(),
+      store: h.store,
+      leases: createMemoryLeaseStore(systemClock),
+      directory: createMemoryAgentDirectory({ maxTasksPerAgent: 3 }),
+    },
     logger: silentLogger,
     demoAgents: options.functions === undefined,
     recovery: false,
@@ -256,7 +268,8 @@ async function embedded(h: Harness, config: Partial<Config>, options: { function
 }
 
 const post = (url: string, body: unknown = {}) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const metricValues = async (metric: { get(): Promise<{ values: { metricName?: string; value: number; labels: Record<string, unknown> }[] }> }) => (await metric.get()).values;
+const metricValues = async (metric: { get(): Promise<{ values: { metricName?: string; value: number; labels: Record<string, unknown> }[] }> }) =>
+  (await metric.get()).values;
 
 describe('defect 7 (and 8, 4): submitting does not block; cancel, pause and resume work over HTTP', () => {
   it('returns 202 pending before the work finishes, and controls the running workflow', async () => {
@@ -308,7 +321,11 @@ describe('defect 7 (and 8, 4): submitting does not block; cancel, pause and resu
 describe('defect 9: backlog thresholds, spawn-rate limit and backpressure are implemented', () => {
   it('turns readiness 503 at ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL and refuses new tasks with 429 past ORCHESTRATION_MAX_WORKFLOWS', async () => {
     const h = await createHarness();
-    const { runtime, http } = await embedded(h, { ORCHESTRATION_MESSAGE_BACKLOG_WARNING: 1, ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL: 2, ORCHESTRATION_MAX_WORKFLOWS: 2 }, { functions: [] });
+    const { runtime, http } = await embedded(
+      h,
+      { ORCHESTRATION_MESSAGE_BACKLOG_WARNING: 1, ORCHESTRATION_MESSAGE_BACKLOG_CRITICAL: 2, ORCHESTRATION_MAX_WORKFLOWS: 2 },
+      { functions: [] },
+    );
     try {
       expect((await fetch(`${http.url}/ready/orchestration`)).status).toBe(200);
       expect((await post(`${http.url}/v1/tasks`, { description: 'one' })).status).toBe(202);
@@ -333,7 +350,11 @@ describe('defect 9: backlog thresholds, spawn-rate limit and backpressure are im
   it('limits spawning to ORCHESTRATION_MAX_AGENT_SPAWN_RATE', async () => {
     const spawner = recordingSpawner({ capacity: 1 });
     const steps = ['a', 'b'].map((key) => ({ key, specialty: 'data_analyst' as const, phase: 'analysis' as const }));
-    const h = await createHarness({ spawner, planner: fixedPlanner(steps), config: { ORCHESTRATION_MAX_AGENT_SPAWN_RATE: 1, ORCHESTRATION_MAX_TASKS_PER_AGENT: 1 } });
+    const h = await createHarness({
+      spawner,
+      planner: fixedPlanner(steps),
+      config: { ORCHESTRATION_MAX_AGENT_SPAWN_RATE: 1, ORCHESTRATION_MAX_TASKS_PER_AGENT: 1 },
+    });
     const { workflowId } = await h.start('analyse');
     expect(await h.pump()).toHaveLength(1);
     expect(spawner.calls).toHaveLength(1);

@@ -80,7 +80,7 @@ describe('embedded persistence (AMAS_DATA_DIR)', () => {
     const listed = await second.get<{ workflows: { workflowId: string; status: string }[] }>('/v1/workflows?status=completed');
     expect(listed.body.workflows.map((w) => w.workflowId)).toContain(id);
     expect((await second.get(`/v1/workflows/${id}`)).body).toEqual(before);
-    }, 60_000);
+  }, 60_000);
 
   it('a crash mid-flight: the next process completes every workflow, each subtask completed exactly once', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'amas-data-'));
@@ -123,7 +123,8 @@ describe('embedded persistence (AMAS_DATA_DIR)', () => {
     const final = await second.runtime.ports.store.getSubtasks(midFlight);
     expect(final.map((s) => s.status)).toEqual(final.map(() => 'completed'));
     // Work done before the crash stands; work lost with the crash ran once more, on a live agent.
-    for (const s of doneBefore) expect(final.find((f) => f.id === s.id)).toMatchObject({ attempts: s.attempts, assignedAgent: s.assignedAgent, output: s.output });
+    for (const s of doneBefore)
+      expect(final.find((f) => f.id === s.id)).toMatchObject({ attempts: s.attempts, assignedAgent: s.assignedAgent, output: s.output });
     for (const s of lostInFlight) expect(final.find((f) => f.id === s.id)?.attempts).toBe(s.attempts + 1);
     for (const s of final) expect(agentsOf(second)).toContain(s.assignedAgent);
     await stop(second);
@@ -131,11 +132,35 @@ describe('embedded persistence (AMAS_DATA_DIR)', () => {
     const completedTimes = await completions(dataDir, midFlight);
     expect([...completedTimes.keys()].sort()).toEqual(final.map((s) => s.id).sort());
     expect([...completedTimes.values()]).toEqual(final.map(() => 1));
-    }, 60_000);
+  }, 60_000);
 
   it('work lost with the process is handed back: in progress reported lost to complete, assigned-not-dispatched to assign', () => {
     const subtask = (id: string, patch: Partial<Subtask>): Subtask =>
-      ({ id, workflowId: 'wf_1', title: id, description: id, specialty: 'data_analyst', phase: 'analysis', estimatedMinutes: 1, priority: 1, dependsOn: [], successCriteria: [], qualityCheckpoints: [], reviewRequired: false, status: 'pending', assignedAgent: null, attempts: 0, leaseToken: null, deadline: null, quality: null, output: null, lastError: null, version: 3, updatedAt: '2025-01-01T00:00:00.000Z', ...patch }) as Subtask;
+      ({
+        id,
+        workflowId: 'wf_1',
+        title: id,
+        description: id,
+        specialty: 'data_analyst',
+        phase: 'analysis',
+        estimatedMinutes: 1,
+        priority: 1,
+        dependsOn: [],
+        successCriteria: [],
+        qualityCheckpoints: [],
+        reviewRequired: false,
+        status: 'pending',
+        assignedAgent: null,
+        attempts: 0,
+        leaseToken: null,
+        deadline: null,
+        quality: null,
+        output: null,
+        lastError: null,
+        version: 3,
+        updatedAt: '2025-01-01T00:00:00.000Z',
+        ...patch,
+      }) as Subtask;
     const subtasks = [
       subtask('st_done', { status: 'completed', attempts: 1, assignedAgent: 'demo-data_analyst-1', leaseToken: 1 }),
       subtask('st_running', { status: 'in_progress', attempts: 2, assignedAgent: 'demo-data_analyst-abc', leaseToken: 2 }),
@@ -145,9 +170,18 @@ describe('embedded persistence (AMAS_DATA_DIR)', () => {
     ];
     const deps = { store: {} as never, clock: systemClock, ids: createIds(), source: 'test' };
     const change = reclaimLostWork({ id: 'wf_1' } as Workflow, subtasks, 'resume_x:wf_1', deps)!;
-    expect(change).toMatchObject({ consumer: 'resume', eventId: 'resume_x:wf_1', subtaskUpdates: [{ id: 'st_assigned', expectedVersion: 3, patch: { assignedAgent: null } }] });
+    expect(change).toMatchObject({
+      consumer: 'resume',
+      eventId: 'resume_x:wf_1',
+      subtaskUpdates: [{ id: 'st_assigned', expectedVersion: 3, patch: { assignedAgent: null } }],
+    });
     expect(change.outbox!.map((m) => [m.topic, m.key, m.event.type, m.event.data])).toEqual([
-      ['amas.subtasks.results', 'wf_1', 'subtask.failed', expect.objectContaining({ subtaskId: 'st_running', attempt: 2, agentId: 'demo-data_analyst-abc', leaseToken: 2, cause: 'agent_lost' })],
+      [
+        'amas.subtasks.results',
+        'wf_1',
+        'subtask.failed',
+        expect.objectContaining({ subtaskId: 'st_running', attempt: 2, agentId: 'demo-data_analyst-abc', leaseToken: 2, cause: 'agent_lost' }),
+      ],
       ['amas.subtasks.ready', 'wf_1', 'subtask.ready', expect.objectContaining({ subtaskId: 'st_assigned', attempt: 2, excludeAgents: [] })],
     ]);
     expect(reclaimLostWork({ id: 'wf_1' } as Workflow, [subtasks[0]!, subtasks[3]!], 'resume_y:wf_1', deps)).toBeNull();
@@ -190,7 +224,11 @@ describe('`npm start` killed mid-flight (SIGKILL) resumes on the next start', ()
     const first = await serve(join(dataDir, 'nested', 'store'), { ORCHESTRATION_DEMO_AGENT_DELAY_MS: '1500' });
     children.push(first.child);
     expect(first.output()).toMatch(/state {5}: PGlite \(in-process PostgreSQL\) at .*nested\/store: kept across restarts/);
-    const submitted = await fetch(`${first.url}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description }) });
+    const submitted = await fetch(`${first.url}/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ description }),
+    });
     const { workflowId } = (await submitted.json()) as { workflowId: string };
     const before = await until('a subtask completed while another runs', async () => {
       const view = await getJson<View>(`${first.url}/v1/workflows/${workflowId}`);
@@ -202,10 +240,14 @@ describe('`npm start` killed mid-flight (SIGKILL) resumes on the next start', ()
 
     const second = await serve(join(dataDir, 'nested', 'store'), { ORCHESTRATION_DEMO_AGENT_DELAY_MS: '20' });
     children.push(second.child);
-    const after = await until('the workflow completes', async () => {
-      const view = await getJson<View>(`${second.url}/v1/workflows/${workflowId}`);
-      return view.status === 'completed' ? view : undefined;
-    }, 30_000);
+    const after = await until(
+      'the workflow completes',
+      async () => {
+        const view = await getJson<View>(`${second.url}/v1/workflows/${workflowId}`);
+        return view.status === 'completed' ? view : undefined;
+      },
+      30_000,
+    );
     expect(after.subtasks.map((s) => s.status)).toEqual(after.subtasks.map(() => 'completed'));
     // A subtask completed before the kill was not run again; one in progress ran once more.
     for (const s of before.subtasks.filter((b) => b.status === 'completed')) expect(after.subtasks.find((a) => a.id === s.id)?.attempts).toBe(s.attempts);

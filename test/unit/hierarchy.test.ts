@@ -3,7 +3,17 @@ import { issueAgentToken } from '../../shared/messaging/message-auth.js';
 import { startEmbedded, terminal, type Embedded, type WorkflowBody } from './helpers/embedded.js';
 import { control, InvalidTransitionError } from '../../functions/index.js';
 import { orchestratorId } from '../../functions/index.js';
-import { agentLost, agentMessage, isoTime, makeEvent, subtaskReady, taskSubmitted, topics, type EventOf, type OrchestrationEvent } from '../../shared/events/index.js';
+import {
+  agentLost,
+  agentMessage,
+  isoTime,
+  makeEvent,
+  subtaskReady,
+  taskSubmitted,
+  topics,
+  type EventOf,
+  type OrchestrationEvent,
+} from '../../shared/events/index.js';
 import { toOutbox } from '../../shared/engine/process-event.js';
 import { createHarness, fixedPlanner, uniqueId, type Harness, type StepSpec } from './helpers/fixture.js';
 
@@ -17,7 +27,14 @@ async function startApproval(h: Harness, requireApproval = true): Promise<string
   const workflowId = uniqueId();
   const event = makeEvent(taskSubmitted, { workflowId, description: 'needs sign-off', priority: 'HIGH', metadata: {}, requireApproval }, h.context);
   await h.store.createWorkflow(
-    { id: workflowId, description: 'needs sign-off', priority: 'HIGH', metadata: requireApproval ? { requireApproval: true } : {}, idempotencyKey: null, createdAt: isoTime(h.clock.now()) },
+    {
+      id: workflowId,
+      description: 'needs sign-off',
+      priority: 'HIGH',
+      metadata: requireApproval ? { requireApproval: true } : {},
+      idempotencyKey: null,
+      createdAt: isoTime(h.clock.now()),
+    },
     toOutbox([event as OrchestrationEvent]),
   );
   await h.take();
@@ -34,7 +51,8 @@ async function passAll(h: Harness, workflowId: string): Promise<void> {
   throw new Error('the workflow kept running');
 }
 
-const messages = (events: OrchestrationEvent[]): Message[] => events.filter((e): e is EventOf<'agent.message'> => e.type === 'agent.message').map((e) => e.data);
+const messages = (events: OrchestrationEvent[]): Message[] =>
+  events.filter((e): e is EventOf<'agent.message'> => e.type === 'agent.message').map((e) => e.data);
 
 async function decide(h: Harness, command: 'approve' | 'reject', workflowId: string, reason?: string) {
   const commandId = `${command}:${uniqueId('cmd')}`;
@@ -57,7 +75,13 @@ describe('approval before delivery', () => {
     const emitted = await h.take();
     expect(emitted.filter((e) => e.type === 'workflow.completed')).toEqual([]);
     expect(messages(emitted)).toEqual([
-      expect.objectContaining({ senderId: orchestratorId, recipientId: 'qs', messageType: 'APPROVAL_REQUEST', priority: 'HIGH', payload: expect.objectContaining({ workflowId, subtaskCount: 2 }) }),
+      expect.objectContaining({
+        senderId: orchestratorId,
+        recipientId: 'qs',
+        messageType: 'APPROVAL_REQUEST',
+        priority: 'HIGH',
+        payload: expect.objectContaining({ workflowId, subtaskCount: 2 }),
+      }),
     ]);
 
     await expect(control('reject', uniqueId(), 'reject:x', h.ports)).resolves.toMatchObject({ skipped: 'unknown workflow' });
@@ -98,7 +122,8 @@ describe('approval before delivery', () => {
 describe('the management lead is consulted for assignment', () => {
   async function withTeam(lead: boolean): Promise<{ h: Harness; ready: EventOf<'subtask.ready'> }> {
     const h = await createHarness({ planner: fixedPlanner(oneStep) });
-    if (lead) await h.directory.register({ id: 'lead', layer: 'MANAGEMENT', role: 'analysis_team_lead', specialties: [], capacity: 5, demo: false }, h.clock.now());
+    if (lead)
+      await h.directory.register({ id: 'lead', layer: 'MANAGEMENT', role: 'analysis_team_lead', specialties: [], capacity: 5, demo: false }, h.clock.now());
     // Equal scores: by id alone the outsider would win.
     await h.agent('a-outsider', 'data_analyst');
     await h.agent('b-team', 'data_analyst', { supervisorId: 'lead' });
@@ -148,7 +173,13 @@ describe('escalation up REPORTS_TO and who worked on what', () => {
     const low = h.completed(second!, 0.3);
     await h.run('complete', low);
     const [escalation] = messages(await h.outbox());
-    expect(escalation).toMatchObject({ senderId: orchestratorId, recipientId: 'other-lead', messageType: 'ESCALATION', priority: 'HIGH', correlationId: low.id });
+    expect(escalation).toMatchObject({
+      senderId: orchestratorId,
+      recipientId: 'other-lead',
+      messageType: 'ESCALATION',
+      priority: 'HIGH',
+      correlationId: low.id,
+    });
     expect(escalation!.payload).toEqual({
       reason: 'subtask_failed_repeatedly',
       workflowId,
@@ -163,8 +194,12 @@ describe('escalation up REPORTS_TO and who worked on what', () => {
       agentHealthy: true,
     });
 
-    expect(await h.directory.workOf!('s1')).toEqual([{ subtaskId: `${workflowId}.a`, workflowId, success: false, quality: 0, durationMs: 0, at: h.clock.now() }]);
-    expect(await h.directory.workOf!('s2')).toEqual([{ subtaskId: `${workflowId}.a`, workflowId, success: false, quality: 0.3, durationMs: 1000, at: h.clock.now() }]);
+    expect(await h.directory.workOf!('s1')).toEqual([
+      { subtaskId: `${workflowId}.a`, workflowId, success: false, quality: 0, durationMs: 0, at: h.clock.now() },
+    ]);
+    expect(await h.directory.workOf!('s2')).toEqual([
+      { subtaskId: `${workflowId}.a`, workflowId, success: false, quality: 0.3, durationMs: 1000, at: h.clock.now() },
+    ]);
   });
 
   it('reaching the failure threshold makes the agent unhealthy (no more work) and says so; the last failure is URGENT; no supervisor falls back to the lead', async () => {
@@ -179,7 +214,15 @@ describe('escalation up REPORTS_TO and who worked on what', () => {
     await h.run('complete', h.failed(second!, 'agent_error', 'second'));
     const [escalation] = messages(await h.outbox());
     expect(escalation).toMatchObject({ recipientId: 'lead', priority: 'URGENT' });
-    expect(escalation!.payload).toMatchObject({ agentId: 'solo', attempts: 2, maxAttempts: 2, retrying: false, consecutiveFailures: 2, agentHealthy: false, reasons: ['agent_error: first', 'agent_error: second'] });
+    expect(escalation!.payload).toMatchObject({
+      agentId: 'solo',
+      attempts: 2,
+      maxAttempts: 2,
+      retrying: false,
+      consecutiveFailures: 2,
+      agentHealthy: false,
+      reasons: ['agent_error: first', 'agent_error: second'],
+    });
     expect((await h.workflow(workflowId)).status).toBe('failed');
 
     // Past the threshold solo gets no more work while a healthy agent exists (only a probation task
@@ -197,7 +240,9 @@ describe('escalation up REPORTS_TO and who worked on what', () => {
     const done = h.completed(d!, 0.9);
     await h.run('complete', done);
     await h.run('complete', done);
-    expect(await h.directory.workOf!('s1')).toEqual([{ subtaskId: `${workflowId}.a`, workflowId, success: true, quality: 0.9, durationMs: 1000, at: h.clock.now() }]);
+    expect(await h.directory.workOf!('s1')).toEqual([
+      { subtaskId: `${workflowId}.a`, workflowId, success: true, quality: 0.9, durationMs: 1000, at: h.clock.now() },
+    ]);
   });
 });
 
@@ -249,12 +294,22 @@ describe('approval and messages over HTTP (embedded runtime)', () => {
     const body = { senderId: 'agent_1', recipientId: 'agent_2', messageType: 'SHARE_FINDINGS', payload: { data: 'test' }, priority: 'NORMAL' };
     expect((await api.post('/v1/messages', body)).status).toBe(401);
     const token = await issueAgentToken(messageKeys, 'agent_1', Date.now());
-    const response = await fetch(`${api.baseUrl}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    const response = await fetch(`${api.baseUrl}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
     const sent = (await response.json()) as { messageId: string; recipients: string[] };
     expect(response.status).toBe(202);
     expect(sent).toEqual({ messageId: expect.stringMatching(/\S/), recipients: ['agent_2'] });
     await expect.poll(() => received.length, { timeout: 5_000 }).toBe(1);
-    expect(received[0]).toMatchObject({ messageId: sent.messageId, senderId: 'agent_1', messageType: 'SHARE_FINDINGS', priority: 'NORMAL', payload: { data: 'test' } });
+    expect(received[0]).toMatchObject({
+      messageId: sent.messageId,
+      senderId: 'agent_1',
+      messageType: 'SHARE_FINDINGS',
+      priority: 'NORMAL',
+      payload: { data: 'test' },
+    });
     close();
   });
 
@@ -266,14 +321,34 @@ describe('approval and messages over HTTP (embedded runtime)', () => {
     await directory.register({ id: 'worker', layer: 'SPECIALIST', specialties: ['data_analyst'], supervisorId: 'boss', capacity: 1, demo: false }, Date.now());
     const got: Message[] = [];
     const close = await messages.onMessage('boss', (m) => void got.push(m));
-    const lost = makeEvent(agentLost, { agentId: 'worker', reason: 'heartbeats stopped; leases expired', subtaskIds: ['st-1'] }, { ids: api.runtime.ports.ids, clock: api.runtime.ports.clock, source: 'amas/test' });
+    const lost = makeEvent(
+      agentLost,
+      { agentId: 'worker', reason: 'heartbeats stopped; leases expired', subtaskIds: ['st-1'] },
+      { ids: api.runtime.ports.ids, clock: api.runtime.ports.clock, source: 'amas/test' },
+    );
     await api.bus.publish(topics.agents, [{ key: 'worker', event: lost }]);
     // What a handler emits (an agent.message on amas.messages, unsigned) reaches the inbox signed by the relay.
-    const fromHandler = makeEvent(agentMessage, { messageId: 'm-1', senderId: orchestratorId, recipientId: 'boss', messageType: 'STATUS_UPDATE', priority: 'LOW', payload: { note: 'from a handler' }, sentAt: new Date().toISOString() }, { ids: api.runtime.ports.ids, clock: api.runtime.ports.clock, source: 'amas/test' });
+    const fromHandler = makeEvent(
+      agentMessage,
+      {
+        messageId: 'm-1',
+        senderId: orchestratorId,
+        recipientId: 'boss',
+        messageType: 'STATUS_UPDATE',
+        priority: 'LOW',
+        payload: { note: 'from a handler' },
+        sentAt: new Date().toISOString(),
+      },
+      { ids: api.runtime.ports.ids, clock: api.runtime.ports.clock, source: 'amas/test' },
+    );
     await api.bus.publish(topics.messages, [{ key: 'boss', event: fromHandler }]);
     await expect.poll(() => got.length, { timeout: 5_000 }).toBe(2);
     const byType = Object.fromEntries(got.map((m) => [m.messageType, m]));
-    expect(byType.ESCALATION).toMatchObject({ senderId: orchestratorId, priority: 'HIGH', payload: { reason: 'agent_lost', agentId: 'worker', subtaskIds: ['st-1'] } });
+    expect(byType.ESCALATION).toMatchObject({
+      senderId: orchestratorId,
+      priority: 'HIGH',
+      payload: { reason: 'agent_lost', agentId: 'worker', subtaskIds: ['st-1'] },
+    });
     expect(byType.STATUS_UPDATE).toMatchObject({ senderId: orchestratorId, priority: 'LOW', payload: { note: 'from a handler' } });
     close();
   });

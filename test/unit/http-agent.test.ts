@@ -25,9 +25,19 @@ const agents: HttpAgent[] = [];
 beforeAll(async () => {
   keysDb = await createPgliteClient();
   await runMigrations(keysDb);
-  const auth = apiAuthFromInfra(loadInfra({ AMAS_AUTH: 'keys', AMAS_ADMIN_KEY: adminKey, AMAS_RATE_LIMIT_PER_SECOND: '0' }), { keys: createSqlApiKeyStore(keysDb) });
+  const auth = apiAuthFromInfra(loadInfra({ AMAS_AUTH: 'keys', AMAS_ADMIN_KEY: adminKey, AMAS_RATE_LIMIT_PER_SECOND: '0' }), {
+    keys: createSqlApiKeyStore(keysDb),
+  });
   // No demo specialists, and pools of one: every subtask can only go to the HTTP agents below (no demo spawns).
-  api = await startEmbedded({ ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: '0', ORCHESTRATION_MAX_AGENTS_PER_POOL: '1', ORCHESTRATION_HEARTBEAT_INTERVAL: '1', ORCHESTRATION_LEASE_TTL_SECONDS: '3' }, { auth });
+  api = await startEmbedded(
+    {
+      ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: '0',
+      ORCHESTRATION_MAX_AGENTS_PER_POOL: '1',
+      ORCHESTRATION_HEARTBEAT_INTERVAL: '1',
+      ORCHESTRATION_LEASE_TTL_SECONDS: '3',
+    },
+    { auth },
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -79,9 +89,16 @@ describe('agents as remote HTTP clients (AMAS_AUTH=keys)', () => {
     // An executive may approve workflows: not a layer an agent declares for itself over HTTP.
     expect((await call('POST', '/v1/agents/register', slowKey.key, { agentId: 'http-slow', layer: 'EXECUTIVE', specialties: [] })).status).toBe(400);
 
-    const registered = await call<{ agent: { id: string; demo: boolean; specialties: string[] } }>('POST', '/v1/agents/register', slowKey.key, { agentId: 'http-slow', specialties, capacity: 1 });
+    const registered = await call<{ agent: { id: string; demo: boolean; specialties: string[] } }>('POST', '/v1/agents/register', slowKey.key, {
+      agentId: 'http-slow',
+      specialties,
+      capacity: 1,
+    });
     // Health every heartbeat interval; lease renewals every third of the lease TTL.
-    expect(registered).toMatchObject({ status: 201, body: { agent: { id: 'http-slow', demo: false }, heartbeatIntervalSeconds: 1, leaseTtlSeconds: 3, leaseRenewalSeconds: 1 } });
+    expect(registered).toMatchObject({
+      status: 201,
+      body: { agent: { id: 'http-slow', demo: false }, heartbeatIntervalSeconds: 1, leaseTtlSeconds: 3, leaseRenewalSeconds: 1 },
+    });
     expect((await call<{ agents: { id: string }[] }>('GET', '/v1/agents', adminKey)).body.agents.map((a) => a.id)).toContain('http-slow');
 
     firstWorkflow = await submit('Research the market for electric bikes, analyse the data and write a report');
@@ -95,21 +112,40 @@ describe('agents as remote HTTP clients (AMAS_AUTH=keys)', () => {
     // Another agent can neither read this agent's work nor report or heartbeat for it.
     expect((await call('GET', '/v1/agents/http-slow/work', other.key)).status).toBe(403);
     expect((await call('POST', '/v1/agents/http-slow/heartbeat', other.key, {})).status).toBe(403);
-    expect((await call('POST', '/v1/agents/http-slow/leases', other.key, { working: [{ subtaskId: held.subtaskId, leaseToken: held.leaseToken }] })).status).toBe(403);
+    expect(
+      (await call('POST', '/v1/agents/http-slow/leases', other.key, { working: [{ subtaskId: held.subtaskId, leaseToken: held.leaseToken }] })).status,
+    ).toBe(403);
     // Even as itself, another agent renews only its own leases.
-    expect((await call('POST', '/v1/agents/http-other/leases', other.key, { working: [{ subtaskId: held.subtaskId, leaseToken: held.leaseToken }] })).body).toMatchObject({ renewed: [], lost: [held.subtaskId] });
-    const forged = { status: 'completed', subtaskId: held.subtaskId, attempt: held.attempt, leaseToken: held.leaseToken, quality: 1, output: 'forged', durationMs: 1 };
+    expect(
+      (await call('POST', '/v1/agents/http-other/leases', other.key, { working: [{ subtaskId: held.subtaskId, leaseToken: held.leaseToken }] })).body,
+    ).toMatchObject({ renewed: [], lost: [held.subtaskId] });
+    const forged = {
+      status: 'completed',
+      subtaskId: held.subtaskId,
+      attempt: held.attempt,
+      leaseToken: held.leaseToken,
+      quality: 1,
+      output: 'forged',
+      durationMs: 1,
+    };
     expect((await call('POST', '/v1/agents/http-slow/results', other.key, forged)).status).toBe(403);
     // Reporting as itself on work that is not its own: unknown to it.
     expect((await call('POST', '/v1/agents/http-other/results', other.key, forged)).status).toBe(404);
 
-    const beat = await call<{ renewed: string[]; lost: string[] }>('POST', '/v1/agents/http-slow/heartbeat', slowKey.key, { working: [{ subtaskId: held.subtaskId, leaseToken: held.leaseToken }] });
+    const beat = await call<{ renewed: string[]; lost: string[] }>('POST', '/v1/agents/http-slow/heartbeat', slowKey.key, {
+      working: [{ subtaskId: held.subtaskId, leaseToken: held.leaseToken }],
+    });
     expect(beat).toMatchObject({ status: 200, body: { renewed: [held.subtaskId], lost: [] } });
     // Renewal alone: the lease moves on, no agent.heartbeat is published.
     const beatsBefore = (await api.bus.read(topics.agents)).length;
     const before = (await api.runtime.ports.leases.get(`subtask:${held.subtaskId}`))!.expiresAt;
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const renewed = await call<{ renewed: string[]; lost: string[] }>('POST', '/v1/agents/http-slow/leases', slowKey.key, { working: [{ subtaskId: held.subtaskId, leaseToken: held.leaseToken + 1 }, { subtaskId: held.subtaskId, leaseToken: held.leaseToken }] });
+    const renewed = await call<{ renewed: string[]; lost: string[] }>('POST', '/v1/agents/http-slow/leases', slowKey.key, {
+      working: [
+        { subtaskId: held.subtaskId, leaseToken: held.leaseToken + 1 },
+        { subtaskId: held.subtaskId, leaseToken: held.leaseToken },
+      ],
+    });
     expect(renewed).toMatchObject({ status: 200, body: { renewed: [held.subtaskId], lost: [held.subtaskId] } });
     expect((await api.runtime.ports.leases.get(`subtask:${held.subtaskId}`))!.expiresAt).toBeGreaterThan(before);
     expect((await api.bus.read(topics.agents)).length).toBe(beatsBefore);
@@ -117,15 +153,27 @@ describe('agents as remote HTTP clients (AMAS_AUTH=keys)', () => {
 
   it('a report with a stale fencing token or attempt is refused (409) and changes nothing', async () => {
     const report = { status: 'completed', subtaskId: held.subtaskId, quality: 0.9, output: 'late', durationMs: 5 };
-    expect((await call('POST', '/v1/agents/http-slow/results', slowKey.key, { ...report, attempt: held.attempt, leaseToken: held.leaseToken + 1 })).status).toBe(409);
-    expect((await call('POST', '/v1/agents/http-slow/results', slowKey.key, { ...report, attempt: held.attempt + 1, leaseToken: held.leaseToken })).status).toBe(409);
+    expect(
+      (await call('POST', '/v1/agents/http-slow/results', slowKey.key, { ...report, attempt: held.attempt, leaseToken: held.leaseToken + 1 })).status,
+    ).toBe(409);
+    expect(
+      (await call('POST', '/v1/agents/http-slow/results', slowKey.key, { ...report, attempt: held.attempt + 1, leaseToken: held.leaseToken })).status,
+    ).toBe(409);
     const subtask = await api.runtime.ports.store.getSubtask(held.subtaskId);
     expect(subtask).toMatchObject({ status: 'in_progress', assignedAgent: 'http-slow', leaseToken: held.leaseToken, attempts: held.attempt, output: null });
   });
 
   it('a revoked agent key is refused (401) for its report and heartbeat; the work goes to other agents', async () => {
     expect((await call('POST', `/v1/keys/${slowKey.id}/revoke`, adminKey, {})).status).toBe(200);
-    const report = { status: 'completed', subtaskId: held.subtaskId, attempt: held.attempt, leaseToken: held.leaseToken, quality: 0.99, output: 'from a revoked agent', durationMs: 5 };
+    const report = {
+      status: 'completed',
+      subtaskId: held.subtaskId,
+      attempt: held.attempt,
+      leaseToken: held.leaseToken,
+      quality: 0.99,
+      output: 'from a revoked agent',
+      durationMs: 5,
+    };
     expect((await call('POST', '/v1/agents/http-slow/results', slowKey.key, report)).status).toBe(401);
     expect((await call('POST', '/v1/agents/http-slow/heartbeat', slowKey.key, {})).status).toBe(401);
     expect((await call('GET', '/v1/agents/http-slow/work', slowKey.key)).status).toBe(401);

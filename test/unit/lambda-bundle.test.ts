@@ -17,14 +17,23 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 /** serverless.yml's build.esbuild as esbuild JS API options: Serverless-only keys mapped, every other key passed as is. */
 function esbuildOptions(declared: Record<string, unknown>): BuildOptions {
-  const { exclude = [], external = [], buildConcurrency: _concurrency, ...rest } = declared as { exclude?: string[]; external?: string[]; buildConcurrency?: number };
+  const {
+    exclude = [],
+    external = [],
+    buildConcurrency: _concurrency,
+    ...rest
+  } = declared as { exclude?: string[]; external?: string[]; buildConcurrency?: number };
   return { ...rest, external: [...external, ...exclude] } as BuildOptions;
 }
 
 /** Imports the bundle in a fresh ES module process (no CommonJS `require` global, as on Lambda) and lists its exports. */
 async function loadInChild(file: string): Promise<string[]> {
   const script = `const m = await import(${JSON.stringify(pathToFileURL(file).href)}); console.log(JSON.stringify(Object.keys(m)));`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: out, env: { PATH: process.env.PATH ?? '' }, timeout: 60_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: out,
+    env: { PATH: process.env.PATH ?? '' },
+    timeout: 60_000,
+  });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as string[];
 }
 

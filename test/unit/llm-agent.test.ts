@@ -28,9 +28,14 @@ beforeAll(async () => {
   model = await startOpenAiServer();
   keysDb = await createPgliteClient();
   await runMigrations(keysDb);
-  const auth = apiAuthFromInfra(loadInfra({ AMAS_AUTH: 'keys', AMAS_ADMIN_KEY: adminKey, AMAS_RATE_LIMIT_PER_SECOND: '0' }), { keys: createSqlApiKeyStore(keysDb) });
+  const auth = apiAuthFromInfra(loadInfra({ AMAS_AUTH: 'keys', AMAS_ADMIN_KEY: adminKey, AMAS_RATE_LIMIT_PER_SECOND: '0' }), {
+    keys: createSqlApiKeyStore(keysDb),
+  });
   // No demo specialists and pools of one: every subtask can only go to the LLM agent (no demo spawns).
-  api = await startEmbedded({ ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: '0', ORCHESTRATION_MAX_AGENTS_PER_POOL: '1', ORCHESTRATION_HEARTBEAT_INTERVAL: '1' }, { auth });
+  api = await startEmbedded(
+    { ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: '0', ORCHESTRATION_MAX_AGENTS_PER_POOL: '1', ORCHESTRATION_HEARTBEAT_INTERVAL: '1' },
+    { auth },
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -110,7 +115,7 @@ describe('an LLM specialist agent process over HTTP (npm run agent:llm, AMAS_AUT
     agent.stdout!.on('data', (chunk: Buffer) => void (agentLog += chunk.toString()));
     agent.stderr!.on('data', (chunk: Buffer) => void (agentLog += chunk.toString()));
     // Submit only once it is registered: an empty pool would get a demo agent spawned into it.
-    for (const until = Date.now() + 20_000; !agentLog.includes('llm agent running'); ) {
+    for (const until = Date.now() + 20_000; !agentLog.includes('llm agent running');) {
       if (Date.now() > until || agent.exitCode !== null) throw new Error(`the agent did not start:\n${agentLog}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -133,7 +138,13 @@ describe('an LLM specialist agent process over HTTP (npm run agent:llm, AMAS_AUT
       expect(s.assignedAgent).toBe(agentId);
       // The answer claims confidence 1.0; the quality is the grader's.
       expect(s.quality).toBe(0.96);
-      expect(s.output).toMatchObject({ text: `RESULT OF "${s.title}". Confidence 1.0.`, model: 'scripted-model', title: s.title, specialty: s.specialty, grading: { score: 0.96, reasons: ['meets the criteria'], model: 'scripted-model' } } satisfies LlmOutput);
+      expect(s.output).toMatchObject({
+        text: `RESULT OF "${s.title}". Confidence 1.0.`,
+        model: 'scripted-model',
+        title: s.title,
+        specialty: s.specialty,
+        grading: { score: 0.96, reasons: ['meets the criteria'], model: 'scripted-model' },
+      } satisfies LlmOutput);
     }
 
     // Every dependent's prompt carried its dependencies' answers, labelled, and its own success criteria.
@@ -142,7 +153,8 @@ describe('an LLM specialist agent process over HTTP (npm run agent:llm, AMAS_AUT
     expect(dependent, 'the plan has a subtask with dependencies').toBeDefined();
     for (const s of subtasks.filter((x) => x.dependsOn.length > 0)) {
       const prompt = userPrompt(answers.find((r) => titleOf(r) === s.title)!);
-      for (const dep of s.dependsOn) expect(prompt).toContain(`<input from="${dep} (${byId.get(dep)!.title}, ${byId.get(dep)!.specialty})">\nRESULT OF "${byId.get(dep)!.title}"`);
+      for (const dep of s.dependsOn)
+        expect(prompt).toContain(`<input from="${dep} (${byId.get(dep)!.title}, ${byId.get(dep)!.specialty})">\nRESULT OF "${byId.get(dep)!.title}"`);
       for (const criterion of s.successCriteria) expect(prompt).toContain(`- ${criterion}`);
     }
 
@@ -151,11 +163,20 @@ describe('an LLM specialist agent process over HTTP (npm run agent:llm, AMAS_AUT
     expect(rerun.attempts).toBe(2);
 
     // Usage arrives with each result: 100 + 50 tokens a call, at $2 / $10 per million.
-    const isResult = (e: OrchestrationEvent): e is EventOf<'subtask.completed'> | EventOf<'subtask.failed'> => e.type === 'subtask.completed' || e.type === 'subtask.failed';
-    const results = (await api.bus.read(topics.subtaskResults)).map((d) => parseEvent(d.value)).filter(isResult).filter((e) => e.data.workflowId === workflowId);
+    const isResult = (e: OrchestrationEvent): e is EventOf<'subtask.completed'> | EventOf<'subtask.failed'> =>
+      e.type === 'subtask.completed' || e.type === 'subtask.failed';
+    const results = (await api.bus.read(topics.subtaskResults))
+      .map((d) => parseEvent(d.value))
+      .filter(isResult)
+      .filter((e) => e.data.workflowId === workflowId);
     const failed = results.filter((e) => e.type === 'subtask.failed');
     expect(failed).toHaveLength(1);
-    expect(failed[0]!.data).toMatchObject({ subtaskId: rerun.id, cause: 'agent_error', reason: expect.stringMatching(/^LLM_GRADE_INVALID: /) as string, usage: { inputTokens: 300, outputTokens: 150 } });
+    expect(failed[0]!.data).toMatchObject({
+      subtaskId: rerun.id,
+      cause: 'agent_error',
+      reason: expect.stringMatching(/^LLM_GRADE_INVALID: /) as string,
+      usage: { inputTokens: 300, outputTokens: 150 },
+    });
     const completed = results.filter((e) => e.type === 'subtask.completed');
     expect(completed).toHaveLength(subtasks.length);
     for (const e of completed) expect(e.data.usage).toEqual({ inputTokens: 200, outputTokens: 100, costUsd: expect.closeTo(0.0014, 10) as number });

@@ -32,7 +32,12 @@ describe('the LLM planner in the embedded orchestrator', () => {
       expect((await app.settle(workflowId)).status).toBe('completed');
       const { body } = await app.get<WorkflowBody>(`/v1/workflows/${workflowId}`);
       expect(workflowUsageViewSchema.parse(body.usage)).toEqual({ inputTokens: 100, outputTokens: 50, costUsd: 0.00105, budgetUsd: null });
-      expect(planProvenanceViewSchema.parse(body.plan?.provenance)).toEqual({ planner: 'llm', model: 'planner-model', repaired: false, usage: { inputTokens: 100, outputTokens: 50, costUsd: 0.00105 } });
+      expect(planProvenanceViewSchema.parse(body.plan?.provenance)).toEqual({
+        planner: 'llm',
+        model: 'planner-model',
+        repaired: false,
+        usage: { inputTokens: 100, outputTokens: 50, costUsd: 0.00105 },
+      });
       expect(body.subtasks.map((s) => s.title)).toContain('Analyse growth and segments');
       expect(describeWorkflow(body)).toContain('  planner: llm, planner-model\n  model usage: 100 input + 50 output tokens, $0.00105\n');
 
@@ -67,7 +72,9 @@ describe('the LLM planner in the embedded orchestrator', () => {
     // Agents report what their model cost, as an LLM agent does: here each demo result says $0.002.
     const publish = app.bus.publish.bind(app.bus);
     const reporting = (m: OutgoingMessage): OutgoingMessage =>
-      m.event.type === 'subtask.completed' ? { ...m, event: { ...m.event, data: { ...(m.event.data as object), usage: { inputTokens: 2_000, outputTokens: 500, costUsd: 0.002 } } } } : m;
+      m.event.type === 'subtask.completed'
+        ? { ...m, event: { ...m.event, data: { ...(m.event.data as object), usage: { inputTokens: 2_000, outputTokens: 500, costUsd: 0.002 } } } }
+        : m;
     app.bus.publish = (topic, messages, headers) => publish(topic, messages.map(reporting), headers);
     try {
       server.enqueue({ content: good });

@@ -21,7 +21,15 @@ beforeEach(() => {
 const sent = () => server.requests().slice(requestsBefore);
 
 const settings = (extra: Record<string, string> = {}) =>
-  llmSettingsSchema.parse({ LLM_BASE_URL: server.baseUrl, LLM_API_KEY: 'sk-test', LLM_MODEL: 'test-model', LLM_TIMEOUT_SECONDS: '5', LLM_PRICE_INPUT_PER_MTOK: '2', LLM_PRICE_OUTPUT_PER_MTOK: '10', ...extra });
+  llmSettingsSchema.parse({
+    LLM_BASE_URL: server.baseUrl,
+    LLM_API_KEY: 'sk-test',
+    LLM_MODEL: 'test-model',
+    LLM_TIMEOUT_SECONDS: '5',
+    LLM_PRICE_INPUT_PER_MTOK: '2',
+    LLM_PRICE_OUTPUT_PER_MTOK: '10',
+    ...extra,
+  });
 
 const task = (over: Partial<AgentTask> = {}): AgentTask => ({
   workflowId: 'wf_1',
@@ -37,13 +45,17 @@ const task = (over: Partial<AgentTask> = {}): AgentTask => ({
 });
 
 const grade = (score: number, reasons = ['covers the markets']) => ({ content: JSON.stringify({ score, reasons }) });
-const work = (extra: Parameters<typeof llmWork>[0] extends infer O ? Partial<O> : never = {}) => llmWork({ model: openAiLanguageModel(settings()), retryDelayMs: 10, ...extra });
+const work = (extra: Parameters<typeof llmWork>[0] extends infer O ? Partial<O> : never = {}) =>
+  llmWork({ model: openAiLanguageModel(settings()), retryDelayMs: 10, ...extra });
 
 describe('llmWork: an LLM specialist over the LanguageModel port', () => {
   it('passes dependency outputs to the model as labelled context, and the task and criteria to both calls', async () => {
     server.enqueue({ content: 'Germany, France and the Netherlands lead.' }, grade(0.9));
     const inputs = [
-      { subtaskId: 'wf_1.s1', output: { text: 'Germany sold 2.1M e-bikes in 2024.', title: 'Market research', specialty: 'competitive_intelligence', model: 'm' } },
+      {
+        subtaskId: 'wf_1.s1',
+        output: { text: 'Germany sold 2.1M e-bikes in 2024.', title: 'Market research', specialty: 'competitive_intelligence', model: 'm' },
+      },
       { subtaskId: 'wf_1.s2', output: { rows: [{ country: 'FR', units: 738000 }] } },
     ];
     const result = await work()(task({ inputs }));
@@ -60,17 +72,32 @@ describe('llmWork: an LLM specialist over the LanguageModel port', () => {
     expect(gradePrompt).toContain('Germany, France and the Netherlands lead.');
     expect(gradePrompt).toContain('- Under 300 words');
     expect(gradePrompt).not.toContain('2.1M e-bikes');
-    expect(grading!.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'grade', schema: { type: 'object', required: ['score', 'reasons'], additionalProperties: false } } });
+    expect(grading!.response_format).toMatchObject({
+      type: 'json_schema',
+      json_schema: { name: 'grade', schema: { type: 'object', required: ['score', 'reasons'], additionalProperties: false } },
+    });
 
     expect(result.quality).toBe(0.9);
     const output = result.output as LlmOutput;
-    expect(output).toMatchObject({ text: 'Germany, France and the Netherlands lead.', model: 'test-model', title: 'Write the market summary', grading: { score: 0.9, reasons: ['covers the markets'] } });
+    expect(output).toMatchObject({
+      text: 'Germany, France and the Netherlands lead.',
+      model: 'test-model',
+      title: 'Write the market summary',
+      grading: { score: 0.9, reasons: ['covers the markets'] },
+    });
   });
 
   it('truncates long dependency outputs to the context budget', async () => {
     server.enqueue({ content: 'ok' }, grade(0.9));
     const long = 'x'.repeat(50_000);
-    await work({ contextChars: 1_000 })(task({ inputs: [{ subtaskId: 'a', output: long }, { subtaskId: 'b', output: long }] }));
+    await work({ contextChars: 1_000 })(
+      task({
+        inputs: [
+          { subtaskId: 'a', output: long },
+          { subtaskId: 'b', output: long },
+        ],
+      }),
+    );
     const prompt = sent()[0]!.messages[1]!.content;
     expect(prompt.length).toBeLessThan(2_500);
     expect(prompt).toContain('[… 49500 more characters cut]');
@@ -129,12 +156,16 @@ describe('llmWork: an LLM specialist over the LanguageModel port', () => {
 
   it('a model that does not answer in time fails the attempt (TIMEOUT, no retry); the grading cost of a failure is reported', async () => {
     server.enqueue({ content: 'late', delayMs: 2_000 });
-    const failure = (await llmWork({ model: openAiLanguageModel(settings({ LLM_TIMEOUT_SECONDS: '0.2' })) })(task()).catch((error: unknown) => error)) as AgentTaskError;
+    const failure = (await llmWork({ model: openAiLanguageModel(settings({ LLM_TIMEOUT_SECONDS: '0.2' })) })(task()).catch(
+      (error: unknown) => error,
+    )) as AgentTaskError;
     expect(failure.message).toMatch(/^LLM_TIMEOUT: /);
     expect(sent()).toHaveLength(1);
 
     server.enqueue({ content: 'answer' }, { content: 'x', delayMs: 2_000 });
-    const late = (await llmWork({ model: openAiLanguageModel(settings({ LLM_TIMEOUT_SECONDS: '0.2' })) })(task()).catch((error: unknown) => error)) as AgentTaskError;
+    const late = (await llmWork({ model: openAiLanguageModel(settings({ LLM_TIMEOUT_SECONDS: '0.2' })) })(task()).catch(
+      (error: unknown) => error,
+    )) as AgentTaskError;
     expect(late.message).toMatch(/^LLM_TIMEOUT: /);
     expect(late.usage).toMatchObject({ inputTokens: 100, outputTokens: 50 });
   });

@@ -57,7 +57,11 @@ describe('createLogger (pino)', () => {
 
   it('writes to stderr and leaves stdout alone', () => {
     const script = "import { createLogger } from './shared/observability/logger.ts'; createLogger('INFO', 'cli').info('hello', { k: 1 });";
-    const run = spawnSync(process.execPath, ['--import', 'tsx/esm', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: process.cwd(), timeout: 20_000 });
+    const run = spawnSync(process.execPath, ['--import', 'tsx/esm', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: process.cwd(),
+      timeout: 20_000,
+    });
     expect(run.status).toBe(0);
     expect(run.stdout).toBe('');
     expect(JSON.parse(run.stderr.trim())).toMatchObject({ level: 'INFO', logger: 'cli', message: 'hello', k: 1 });
@@ -76,7 +80,13 @@ describe('state change and request logs over the embedded runtime', () => {
     const bus = createMemoryEventBus({ partitions: 6, retryDelayMs: 10 });
     store = createSqlWorkflowStore(await createPgliteClient());
     const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
-    runtime = await startRuntime({ config, adapters: { bus, store, leases: createMemoryLeaseStore(systemClock), directory }, logger, demoAgents: true, relayIntervalMs: 50 });
+    runtime = await startRuntime({
+      config,
+      adapters: { bus, store, leases: createMemoryLeaseStore(systemClock), directory },
+      logger,
+      demoAgents: true,
+      relayIntervalMs: 50,
+    });
     server = await new Promise((resolve) => {
       const listening = createApiApp(runtime).listen(0, '127.0.0.1', () => resolve(listening));
     });
@@ -89,7 +99,8 @@ describe('state change and request logs over the embedded runtime', () => {
     await store?.close();
   });
 
-  const changes = (workflowId: string) => lines.filter((l) => (l.message === 'workflow changed' || l.message === 'subtask changed') && l.workflowId === workflowId);
+  const changes = (workflowId: string) =>
+    lines.filter((l) => (l.message === 'workflow changed' || l.message === 'subtask changed') && l.workflowId === workflowId);
   const settle = async (workflowId: string) => {
     for (const until = Date.now() + 20_000; Date.now() < until; await new Promise((r) => setTimeout(r, 25))) {
       if (changes(workflowId).some((l) => l.message === 'workflow changed' && l.status === 'completed')) return;
@@ -98,13 +109,18 @@ describe('state change and request logs over the embedded runtime', () => {
   };
 
   it('logs every workflow and subtask state change once, at INFO, with workflowId, subtaskId, agentId and attempt', async () => {
-    const submitted = await fetch(`${baseUrl}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description: 'Research AI market trends and create presentation' }) });
+    const submitted = await fetch(`${baseUrl}/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ description: 'Research AI market trends and create presentation' }),
+    });
     const { workflowId } = (await submitted.json()) as { workflowId: string };
     await settle(workflowId);
     const logged = changes(workflowId);
     for (const line of logged) {
       expect(line.level).toBe('INFO');
-      for (const key of ['workflowId', 'subtaskId', 'agentId', 'attempt', 'status', 'previousStatus', 'quality', 'error']) expect(line, key).toHaveProperty(key);
+      for (const key of ['workflowId', 'subtaskId', 'agentId', 'attempt', 'status', 'previousStatus', 'quality', 'error'])
+        expect(line, key).toHaveProperty(key);
     }
     const workflowStatuses = logged.filter((l) => l.message === 'workflow changed').map((l) => [l.previousStatus, l.status]);
     expect(workflowStatuses[0]).toEqual([null, 'pending']);
@@ -126,11 +142,27 @@ describe('state change and request logs over the embedded runtime', () => {
 
   it('logs a command with the status it moved from, and a redelivered commit not at all', async () => {
     const workflowId = 'wf_logged_dup';
-    await store.createWorkflow({ id: workflowId, description: 'Write technical documentation', priority: 'NORMAL', metadata: {}, idempotencyKey: null, createdAt: new Date().toISOString() }, []);
-    const event = makeEvent(taskSubmitted, { workflowId, description: 'Write technical documentation', priority: 'NORMAL', metadata: {}, requireApproval: false }, { ids: runtime.ports.ids, clock: runtime.ports.clock, source: 'test' });
+    await store.createWorkflow(
+      {
+        id: workflowId,
+        description: 'Write technical documentation',
+        priority: 'NORMAL',
+        metadata: {},
+        idempotencyKey: null,
+        createdAt: new Date().toISOString(),
+      },
+      [],
+    );
+    const event = makeEvent(
+      taskSubmitted,
+      { workflowId, description: 'Write technical documentation', priority: 'NORMAL', metadata: {}, requireApproval: false },
+      { ids: runtime.ports.ids, clock: runtime.ports.clock, source: 'test' },
+    );
     // Paused before it is decomposed: decompose plans it and leaves it paused; the function consumers never see the event.
     await fetch(`${baseUrl}/v1/workflows/${workflowId}/pause`, { method: 'POST' });
-    expect(changes(workflowId)).toEqual([expect.objectContaining({ message: 'workflow changed', status: 'paused', previousStatus: 'pending', consumer: 'api' })]);
+    expect(changes(workflowId)).toEqual([
+      expect.objectContaining({ message: 'workflow changed', status: 'paused', previousStatus: 'pending', consumer: 'api' }),
+    ]);
     expect((await processEvent('decompose', event, runtime.ports, { logger })).status).not.toBe('duplicate');
     const afterFirst = changes(workflowId).length;
     expect(afterFirst).toBeGreaterThan(1);
@@ -144,14 +176,16 @@ describe('state change and request logs over the embedded runtime', () => {
     await fetch(`${baseUrl}/health/orchestration`);
     await fetch(`${baseUrl}/metrics`);
     const requests = () => lines.filter((l) => l.message === 'request');
-    for (const until = Date.now() + 2_000; requests().length < 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
+    for (const until = Date.now() + 2_000; requests().length < 2 && Date.now() < until;) await new Promise((r) => setTimeout(r, 10));
     const logged = requests().filter((l) => l.method === 'GET');
     expect(logged).toContainEqual(expect.objectContaining({ level: 'INFO', method: 'GET', path: '/v1/workflows', status: 200, ms: expect.any(Number) }));
     expect(logged).toContainEqual(expect.objectContaining({ path: '/v1/workflows/wf_unknown', status: 404 }));
     expect(logged.some((l) => String(l.path).startsWith('/health') || l.path === '/metrics')).toBe(false);
 
     const debug = capture('DEBUG');
-    const probes = express().use(requestLog(debug.logger)).get('/health/orchestration', (_req, res) => void res.json({ ok: true }));
+    const probes = express()
+      .use(requestLog(debug.logger))
+      .get('/health/orchestration', (_req, res) => void res.json({ ok: true }));
     const probeServer: Server = await new Promise((resolve) => {
       const s = probes.listen(0, '127.0.0.1', () => resolve(s));
     });

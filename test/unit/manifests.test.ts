@@ -21,7 +21,10 @@ import { tracingProblems } from './helpers/tracing-env.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped YAML trees */
 type Doc = Record<string, any>;
-interface Loaded { file: string; doc: Doc }
+interface Loaded {
+  file: string;
+  doc: Doc;
+}
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const k8s = join(root, 'k8s');
@@ -30,10 +33,12 @@ const yamlFiles = (dir: string): string[] =>
     e.isDirectory() ? yamlFiles(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : [],
   );
 const parseFile = (path: string): Doc[] =>
-  parseAllDocuments(readFileSync(path, 'utf8')).map((d) => {
-    if (d.errors.length > 0) throw new Error(`${path}: ${d.errors.map((e) => e.message).join('; ')}`);
-    return d.toJS() as Doc;
-  }).filter((d) => d !== null);
+  parseAllDocuments(readFileSync(path, 'utf8'))
+    .map((d) => {
+      if (d.errors.length > 0) throw new Error(`${path}: ${d.errors.map((e) => e.message).join('; ')}`);
+      return d.toJS() as Doc;
+    })
+    .filter((d) => d !== null);
 const docs: Loaded[] = yamlFiles(k8s).flatMap((path) => parseFile(path).map((doc) => ({ file: relative(k8s, path), doc })));
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -95,7 +100,9 @@ describe('every manifest under k8s/ passes its schema', () => {
   });
   it('namespaced objects live in amas', () => {
     // Knative's own ConfigMap (a patch, applied to knative-eventing) is the one exception.
-    const namespaced = docs.filter(({ file, doc }) => !['Namespace', 'Kustomization', 'Component'].includes(doc.kind) && !file.startsWith('knative/eventing-config/'));
+    const namespaced = docs.filter(
+      ({ file, doc }) => !['Namespace', 'Kustomization', 'Component'].includes(doc.kind) && !file.startsWith('knative/eventing-config/'),
+    );
     expect(namespaced.filter(({ doc }) => doc.metadata?.namespace !== 'amas').map(({ file, doc }) => `${file} ${doc.kind}`)).toEqual([]);
   });
 });
@@ -106,9 +113,17 @@ describe('the validation catches real mistakes', () => {
     ['ScaledObject without scaleTargetRef', so, (d) => delete d.spec.scaleTargetRef],
     ['ScaledObject with minReplicaCount "zero"', so, (d) => (d.spec.minReplicaCount = 'zero')],
     ['ScaledObject trigger without type', so, (d) => delete d.spec.triggers[0].type],
-    ['Deployment with a named containerPort number', one('Deployment', 'amas-orchestration'), (d) => (d.spec.template.spec.containers[0].ports[0].containerPort = '8000')],
+    [
+      'Deployment with a named containerPort number',
+      one('Deployment', 'amas-orchestration'),
+      (d) => (d.spec.template.spec.containers[0].ports[0].containerPort = '8000'),
+    ],
     ['Deployment without selector', one('Deployment', 'amas-orchestration'), (d) => delete d.spec.selector],
-    ['HPA with a percentage string', one('HorizontalPodAutoscaler', 'amas-orchestration-hpa'), (d) => (d.spec.metrics[0].resource.target.averageUtilization = '70%')],
+    [
+      'HPA with a percentage string',
+      one('HorizontalPodAutoscaler', 'amas-orchestration-hpa'),
+      (d) => (d.spec.metrics[0].resource.target.averageUtilization = '70%'),
+    ],
     ['ServiceMonitor with a numeric port', one('ServiceMonitor', 'amas-orchestration'), (d) => (d.spec.endpoints[0].port = 9090)],
     ['Knative Service with a numeric image', one('Service', 'amas-kn-assign', 'serving.knative.dev/v1'), (d) => (d.spec.template.spec.containers[0].image = 1)],
     ['KafkaSource without topics', one('KafkaSource', 'amas-src-assign'), (d) => delete d.spec.topics],
@@ -135,13 +150,25 @@ describe('orchestration base', () => {
     for (const key of configKeys) expect(data[key], key).toBe(key === 'ORCHESTRATION_DEMO_AGENTS' ? 'false' : configEntries[key].default);
   });
 
-  it('the Deployment has the guide\'s replicas, labels, port, probes and resources', () => {
+  it("the Deployment has the guide's replicas, labels, port, probes and resources", () => {
     expect(deployment.spec.replicas).toBe(3);
     expect(pod.containers).toHaveLength(1);
     expect(deployment.spec.template.metadata.labels).toMatchObject({ app: 'amas-orchestration', component: 'orchestration' });
     expect(container.ports).toContainEqual({ name: 'http', containerPort: 8000, protocol: 'TCP' });
-    expect(container.livenessProbe).toEqual({ httpGet: { path: '/health/orchestration', port: 8000 }, initialDelaySeconds: 90, periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 5 });
-    expect(container.readinessProbe).toEqual({ httpGet: { path: '/ready/orchestration', port: 8000 }, initialDelaySeconds: 45, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 });
+    expect(container.livenessProbe).toEqual({
+      httpGet: { path: '/health/orchestration', port: 8000 },
+      initialDelaySeconds: 90,
+      periodSeconds: 30,
+      timeoutSeconds: 10,
+      failureThreshold: 5,
+    });
+    expect(container.readinessProbe).toEqual({
+      httpGet: { path: '/ready/orchestration', port: 8000 },
+      initialDelaySeconds: 45,
+      periodSeconds: 10,
+      timeoutSeconds: 10,
+      failureThreshold: 3,
+    });
     expect(container.startupProbe.httpGet).toEqual({ path: '/health/orchestration', port: 8000 });
     expect(container.resources).toEqual({ requests: { cpu: '1000m', memory: '2Gi' }, limits: { cpu: '4000m', memory: '8Gi' } });
   });
@@ -161,7 +188,11 @@ describe('orchestration base', () => {
     const readme = readFileSync(join(k8s, 'README.md'), 'utf8');
     const command = readme.slice(readme.indexOf('kubectl create secret generic amas-secrets'));
     const created = [...command.slice(0, command.search(/\n(?![ ]*--from-literal)[^\n]*\n/) + 1).matchAll(/--from-literal=([A-Z0-9_]+)=/g)].map((m) => m[1]!);
-    const read = new Set(JSON.stringify(docs.map((d) => d.doc)).match(/"secretKeyRef":\{"name":"amas-secrets","key":"[A-Z0-9_]+"/g)!.map((m) => m.split('"key":"')[1]!.slice(0, -1)));
+    const read = new Set(
+      JSON.stringify(docs.map((d) => d.doc))
+        .match(/"secretKeyRef":\{"name":"amas-secrets","key":"[A-Z0-9_]+"/g)!
+        .map((m) => m.split('"key":"')[1]!.slice(0, -1)),
+    );
     expect(created.length).toBeGreaterThan(3);
     expect(created.filter((key) => !read.has(key))).toEqual([]);
     expect([...read].filter((key) => !created.includes(key))).toEqual([]);
@@ -170,17 +201,22 @@ describe('orchestration base', () => {
   it('the Service and ServiceMonitor expose http and metrics of the pods', () => {
     const svc = one('Service', 'amas-orchestration', 'v1');
     expect(svc.spec.selector).toEqual(deployment.spec.selector.matchLabels);
-    expect(svc.spec.ports.map((p: Doc) => [p.name, p.targetPort])).toEqual([['http', 'http'], ['metrics', 'http']]);
+    expect(svc.spec.ports.map((p: Doc) => [p.name, p.targetPort])).toEqual([
+      ['http', 'http'],
+      ['metrics', 'http'],
+    ]);
     const monitor = one('ServiceMonitor', 'amas-orchestration');
     expect(monitor.spec.selector.matchLabels).toEqual(svc.metadata.labels);
     expect(monitor.spec.endpoints[0]).toMatchObject({ port: 'metrics', path: '/metrics' });
   });
 
-  it('the HPA has the guide\'s targets and behaviour', () => {
+  it("the HPA has the guide's targets and behaviour", () => {
     const hpa = one('HorizontalPodAutoscaler', 'amas-orchestration-hpa');
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'amas-orchestration' });
     expect(hpa.spec.minReplicas).toBe(3);
-    const byName = Object.fromEntries(hpa.spec.metrics.map((m: Doc) => (m.type === 'Resource' ? [m.resource.name, m.resource.target] : [m.external.metric.name, m.external.target])));
+    const byName = Object.fromEntries(
+      hpa.spec.metrics.map((m: Doc) => (m.type === 'Resource' ? [m.resource.name, m.resource.target] : [m.external.metric.name, m.external.target])),
+    );
     expect(byName).toEqual({
       cpu: { type: 'Utilization', averageUtilization: 70 },
       memory: { type: 'Utilization', averageUtilization: 80 },
@@ -188,8 +224,22 @@ describe('orchestration base', () => {
       orchestration_message_queue_depth: { type: 'AverageValue', averageValue: '1000' },
       orchestration_active_agents: { type: 'AverageValue', averageValue: '50' },
     });
-    expect(hpa.spec.behavior.scaleUp).toEqual({ stabilizationWindowSeconds: 60, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }, { type: 'Pods', value: 3, periodSeconds: 60 }] });
-    expect(hpa.spec.behavior.scaleDown).toEqual({ stabilizationWindowSeconds: 300, selectPolicy: 'Min', policies: [{ type: 'Percent', value: 10, periodSeconds: 60 }, { type: 'Pods', value: 1, periodSeconds: 60 }] });
+    expect(hpa.spec.behavior.scaleUp).toEqual({
+      stabilizationWindowSeconds: 60,
+      selectPolicy: 'Max',
+      policies: [
+        { type: 'Percent', value: 50, periodSeconds: 60 },
+        { type: 'Pods', value: 3, periodSeconds: 60 },
+      ],
+    });
+    expect(hpa.spec.behavior.scaleDown).toEqual({
+      stabilizationWindowSeconds: 300,
+      selectPolicy: 'Min',
+      policies: [
+        { type: 'Percent', value: 10, periodSeconds: 60 },
+        { type: 'Pods', value: 1, periodSeconds: 60 },
+      ],
+    });
   });
 
   it('the HPA takes the cluster-wide gauges as External metrics, never as Pods metrics every pod reports alike', () => {
@@ -209,14 +259,20 @@ describe('orchestration base', () => {
     const logDirs = String(container.env.find((e: Doc) => e.name === 'KAFKA_LOG_DIRS').value).split(',');
     const mounts = (container.volumeMounts as Doc[]).map((m) => String(m.mountPath).replace(/\/$/, ''));
     for (const dir of logDirs) {
-      expect(mounts.some((m) => dir.startsWith(`${m}/`)), `${dir} under a mount`).toBe(true);
+      expect(
+        mounts.some((m) => dir.startsWith(`${m}/`)),
+        `${dir} under a mount`,
+      ).toBe(true);
       expect(mounts, dir).not.toContain(dir.replace(/\/$/, ''));
     }
   });
 
-  it('the topics Job creates every topic and each function input\'s dead-letter topic', () => {
+  it("the topics Job creates every topic and each function input's dead-letter topic", () => {
     const env = one('Job', 'kafka-topics').spec.template.spec.containers[0].env as Doc[];
-    const listed = String(env.find((e) => e.name === 'TOPICS')!.value).split(/\s+/).filter(Boolean).sort();
+    const listed = String(env.find((e) => e.name === 'TOPICS')!.value)
+      .split(/\s+/)
+      .filter(Boolean)
+      .sort();
     expect(listed).toEqual([...allTopics, ...Object.values(functionSubscriptions).map((s) => deadLetterTopic(s.topic))].sort());
   });
 
@@ -234,7 +290,9 @@ describe('authentication', () => {
   const containers = docs.flatMap(({ file, doc }) => {
     const spec = doc.spec?.template?.spec ?? doc.spec?.jobTemplate?.spec?.template?.spec;
     return ((spec?.containers ?? []) as Doc[]).map((c) => {
-      const fromMaps = ((c.envFrom ?? []) as Doc[]).flatMap((f) => (f.configMapRef ? [one('ConfigMap', f.configMapRef.name).data as Record<string, string>] : []));
+      const fromMaps = ((c.envFrom ?? []) as Doc[]).flatMap((f) =>
+        f.configMapRef ? [one('ConfigMap', f.configMapRef.name).data as Record<string, string>] : [],
+      );
       const env: Record<string, Doc> = Object.fromEntries((c.env ?? []).map((e: Doc) => [e.name, e]));
       const value = (name: string) => env[name]?.value ?? fromMaps.find((m) => name in m)?.[name];
       // No command runs the image's CMD: main-embedded.ts, which serves the API.
@@ -258,7 +316,7 @@ describe('authentication', () => {
 });
 
 describe('scale-to-zero layouts', () => {
-  it.each(names)('KEDA scales %s on its code\'s topic and consumer group', (name) => {
+  it.each(names)("KEDA scales %s on its code's topic and consumer group", (name) => {
     const so = one('ScaledObject', `amas-fn-${name}`);
     const { topic, groupId } = functionSubscriptions[name];
     expect(so.spec).toMatchObject({ minReplicaCount: 0, scaleTargetRef: { kind: 'Deployment', name: `amas-fn-${name}` } });
@@ -274,11 +332,14 @@ describe('scale-to-zero layouts', () => {
     expect(target.spec.template.spec.containers[0].command).toEqual(['node', 'shared/runtime/main-function.js', name]);
   });
 
-  it.each(names)('Knative runs %s from a KafkaSource on its code\'s topic and group, with retries and a dead-letter sink', (name) => {
+  it.each(names)("Knative runs %s from a KafkaSource on its code's topic and group, with retries and a dead-letter sink", (name) => {
     const { topic, groupId } = functionSubscriptions[name];
     const source = one('KafkaSource', `amas-src-${name}`);
     expect(source.spec).toMatchObject({ topics: [topic], consumerGroup: groupId, initialOffset: 'earliest', ordering: 'ordered' });
-    expect(source.metadata.annotations).toMatchObject({ 'kafka.eventing.knative.dev/delivery.order': 'ordered', 'autoscaling.eventing.knative.dev/class': 'keda.autoscaling.knative.dev' });
+    expect(source.metadata.annotations).toMatchObject({
+      'kafka.eventing.knative.dev/delivery.order': 'ordered',
+      'autoscaling.eventing.knative.dev/class': 'keda.autoscaling.knative.dev',
+    });
     expect(source.spec.delivery).toMatchObject({ backoffPolicy: 'exponential' });
     expect(source.spec.delivery.retry).toBeGreaterThan(0);
     const dls = source.spec.delivery.deadLetterSink.ref;
@@ -291,10 +352,16 @@ describe('scale-to-zero layouts', () => {
 
   it('no workload is scaled by two autoscalers', () => {
     const key = (apiVersion: string, kind: string, name: string) => `${apiVersion}/${kind}/${name}`;
-    const keda = ofKind('ScaledObject').map(({ doc: { spec } }) => key(spec.scaleTargetRef.apiVersion ?? 'apps/v1', spec.scaleTargetRef.kind ?? 'Deployment', spec.scaleTargetRef.name));
-    const hpa = ofKind('HorizontalPodAutoscaler').map(({ doc: { spec } }) => key(spec.scaleTargetRef.apiVersion, spec.scaleTargetRef.kind, spec.scaleTargetRef.name));
+    const keda = ofKind('ScaledObject').map(({ doc: { spec } }) =>
+      key(spec.scaleTargetRef.apiVersion ?? 'apps/v1', spec.scaleTargetRef.kind ?? 'Deployment', spec.scaleTargetRef.name),
+    );
+    const hpa = ofKind('HorizontalPodAutoscaler').map(({ doc: { spec } }) =>
+      key(spec.scaleTargetRef.apiVersion, spec.scaleTargetRef.kind, spec.scaleTargetRef.name),
+    );
     const knative = ofKind('Service', undefined, 'serving.knative.dev/v1').map(({ doc }) => key('serving.knative.dev/v1', 'Service', doc.metadata.name));
-    const kedaViaKnative = ofKind('KafkaSource').filter(({ doc }) => doc.metadata.annotations?.['autoscaling.eventing.knative.dev/class']).map(({ doc }) => key(doc.apiVersion, 'KafkaSource', doc.metadata.name));
+    const kedaViaKnative = ofKind('KafkaSource')
+      .filter(({ doc }) => doc.metadata.annotations?.['autoscaling.eventing.knative.dev/class'])
+      .map(({ doc }) => key(doc.apiVersion, 'KafkaSource', doc.metadata.name));
     const all = [...keda, ...hpa, ...knative, ...kedaViaKnative];
     expect(all.length).toBe(new Set(all).size);
     expect(ofKind('ScaledObject', 'knative')).toEqual([]);
@@ -328,7 +395,11 @@ describe('Grafana dashboard', () => {
   it('shows p50, p95 and p99 of every histogram through histogram_quantile', async () => {
     const histograms = (await createMetrics().registry.getMetricsAsJSON()).filter((m) => String(m.type) === 'histogram').map((m) => m.name);
     for (const h of histograms) {
-      for (const q of ['0.5', '0.95', '0.99']) expect(exprs.some((e) => e.startsWith(`histogram_quantile(${q},`) && e.includes(`${h}_bucket`)), `${h} ${q}`).toBe(true);
+      for (const q of ['0.5', '0.95', '0.99'])
+        expect(
+          exprs.some((e) => e.startsWith(`histogram_quantile(${q},`) && e.includes(`${h}_bucket`)),
+          `${h} ${q}`,
+        ).toBe(true);
     }
   });
 });
@@ -351,10 +422,16 @@ describe('one image setting for every layout', () => {
     const ours = docs.flatMap(({ file, doc }) => {
       const spec = doc.spec?.template?.spec ?? doc.spec?.jobTemplate?.spec?.template?.spec;
       const folder = file.includes('/') ? file.split('/')[0]! : 'base';
-      return ((spec?.containers ?? []) as Doc[]).map((c) => ({ folder, label: `${file} ${c.name}`, image: String(c.image) })).filter((c) => c.image.startsWith('amas/'));
+      return ((spec?.containers ?? []) as Doc[])
+        .map((c) => ({ folder, label: `${file} ${c.name}`, image: String(c.image) }))
+        .filter((c) => c.image.startsWith('amas/'));
     });
     expect(new Set(ours.map((c) => c.folder))).toEqual(new Set(['base', 'keda', 'knative']));
-    for (const { label, image } of ours) expect(names.filter((n) => image === n || image.startsWith(`${n}:`) || image.startsWith(`${n}@`)), label).toHaveLength(1);
+    for (const { label, image } of ours)
+      expect(
+        names.filter((n) => image === n || image.startsWith(`${n}:`) || image.startsWith(`${n}@`)),
+        label,
+      ).toHaveLength(1);
   });
 
   it('the README sets the image in k8s/image, not in one layout', () => {
@@ -371,13 +448,18 @@ describe('monitoring of the function pods', () => {
     const port = endpoint!.portNumber ?? endpoint!.targetPort;
     const matches = (labels: Record<string, string>) =>
       Object.entries(monitor.spec.selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v) &&
-      ((monitor.spec.selector.matchExpressions ?? []) as Doc[]).every((e) => (e.operator === 'Exists' ? e.key in labels : e.operator === 'In' ? (e.values as string[]).includes(labels[e.key]!) : false));
+      ((monitor.spec.selector.matchExpressions ?? []) as Doc[]).every((e) =>
+        e.operator === 'Exists' ? e.key in labels : e.operator === 'In' ? (e.values as string[]).includes(labels[e.key]!) : false,
+      );
     const pods = [...ofKind('Deployment', 'keda'), ...ofKind('Service', 'knative', 'serving.knative.dev/v1')];
     expect(pods).toHaveLength(names.length * 2);
     for (const { file, doc } of pods) {
       const template = doc.spec.template;
       expect(matches(template.metadata.labels), file).toBe(true);
-      expect(template.spec.containers[0].ports.map((p: Doc) => p.containerPort), file).toContain(port);
+      expect(
+        template.spec.containers[0].ports.map((p: Doc) => p.containerPort),
+        file,
+      ).toContain(port);
     }
     expect(matches(one('Deployment', 'amas-orchestration').spec.template.metadata.labels), 'the API has its ServiceMonitor').toBe(false);
     expect(monitor.spec.namespaceSelector.matchNames).toEqual(['amas']);
@@ -392,10 +474,13 @@ describe('tracing', () => {
       .map((c) => ({ label: `${file} ${doc.metadata.name}/${c.name}`, container: c })),
   );
   const effectiveEnv = (c: Doc): Record<string, string | undefined> => ({
-    ...Object.assign({}, ...((c.envFrom ?? []) as Doc[]).filter((f) => f.configMapRef).map((f) => one('ConfigMap', f.configMapRef.name).data as Record<string, string>)),
+    ...Object.assign(
+      {},
+      ...((c.envFrom ?? []) as Doc[]).filter((f) => f.configMapRef).map((f) => one('ConfigMap', f.configMapRef.name).data as Record<string, string>),
+    ),
     ...Object.fromEntries(((c.env ?? []) as Doc[]).filter((e) => 'value' in e).map((e) => [e.name, String(e.value)])),
   });
-  const partOf = (c: Doc): string => (String(c.command?.join(' ')).match(/main-function\.js (\w+)/)?.[1] ?? 'api');
+  const partOf = (c: Doc): string => String(c.command?.join(' ')).match(/main-function\.js (\w+)/)?.[1] ?? 'api';
 
   it('every process of the API and both function layouts exports spans, named amas-<part>, sampled by ORCHESTRATION_TRACE_SAMPLE_RATE', () => {
     expect(ours).toHaveLength(1 + names.length * 2);
@@ -426,8 +511,12 @@ describe('tracing', () => {
     const unnamed = clone(container);
     unnamed.env = unnamed.env.filter((e: Doc) => e.name !== 'OTEL_SERVICE_NAME');
     expect(tracingProblems(effectiveEnv(unnamed))).toEqual([expect.stringMatching(/^OTEL_SERVICE_NAME/)]);
-    expect(tracingProblems({ ...effectiveEnv(container), ORCHESTRATION_TRACE_SAMPLE_RATE: undefined })).toEqual([expect.stringMatching(/^ORCHESTRATION_TRACE_SAMPLE_RATE/)]);
-    expect(tracingProblems({ ...effectiveEnv(container), OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'http://zipkin:9411' })).toEqual([expect.stringMatching(/^zipkin exporter/)]);
+    expect(tracingProblems({ ...effectiveEnv(container), ORCHESTRATION_TRACE_SAMPLE_RATE: undefined })).toEqual([
+      expect.stringMatching(/^ORCHESTRATION_TRACE_SAMPLE_RATE/),
+    ]);
+    expect(tracingProblems({ ...effectiveEnv(container), OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'http://zipkin:9411' })).toEqual([
+      expect.stringMatching(/^zipkin exporter/),
+    ]);
   });
 });
 

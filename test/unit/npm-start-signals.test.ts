@@ -50,28 +50,36 @@ describe('npm start stops on a signal', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('%s to the npm process stops every process of its tree and the port', async (signal) => {
-    dataDir = mkdtempSync(join(tmpdir(), 'amas-npm-start-'));
-    // The embedded runtime whatever the calling shell has configured.
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', AMAS_DATA_DIR: dataDir };
-    for (const server of ['KAFKA_BROKERS', 'DATABASE_URL', 'REDIS_URL', 'NEO4J_URL']) delete env[server];
-    npm = spawn('npm', ['start'], { cwd: process.cwd(), env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    npm.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    npm.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<void>((resolve) => npm?.once('exit', () => resolve()));
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s to the npm process stops every process of its tree and the port',
+    async (signal) => {
+      dataDir = mkdtempSync(join(tmpdir(), 'amas-npm-start-'));
+      // The embedded runtime whatever the calling shell has configured.
+      const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', AMAS_DATA_DIR: dataDir };
+      for (const server of ['KAFKA_BROKERS', 'DATABASE_URL', 'REDIS_URL', 'NEO4J_URL']) delete env[server];
+      npm = spawn('npm', ['start'], { cwd: process.cwd(), env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      npm.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      npm.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<void>((resolve) => npm?.once('exit', () => resolve()));
 
-    await waitFor(`the listening line (stdout: ${stdout} stderr: ${stderr.slice(-2_000)})`, () => /listening on http:\/\/localhost:\d+/.test(stdout), 60_000);
-    const port = Number(/listening on http:\/\/localhost:(\d+)/.exec(stdout)?.[1]);
-    expect(await answers(port)).toBe(true);
-    const processes = tree(npm.pid!);
-    expect(processes.length).toBeGreaterThan(1);
+      await waitFor(`the listening line (stdout: ${stdout} stderr: ${stderr.slice(-2_000)})`, () => /listening on http:\/\/localhost:\d+/.test(stdout), 60_000);
+      const port = Number(/listening on http:\/\/localhost:(\d+)/.exec(stdout)?.[1]);
+      expect(await answers(port)).toBe(true);
+      const processes = tree(npm.pid!);
+      expect(processes.length).toBeGreaterThan(1);
 
-    process.kill(npm.pid!, signal);
-    await waitFor('npm exits', async () => (await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 50))])), 10_000);
-    await waitFor(`every process of the tree exits (${processes.join(', ')})`, () => processes.every((pid) => !alive(pid)), 10_000);
-    expect(await answers(port)).toBe(false);
-    expect(stderr).toContain(`"signal":"${signal}"`);
-  }, 90_000);
+      process.kill(npm.pid!, signal);
+      await waitFor(
+        'npm exits',
+        async () => await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 50))]),
+        10_000,
+      );
+      await waitFor(`every process of the tree exits (${processes.join(', ')})`, () => processes.every((pid) => !alive(pid)), 10_000);
+      expect(await answers(port)).toBe(false);
+      expect(stderr).toContain(`"signal":"${signal}"`);
+    },
+    90_000,
+  );
 });

@@ -61,7 +61,9 @@ describe('plan approval over HTTP (ORCHESTRATION_PLAN_APPROVAL=before_execution)
     expect(still.subtasks.every((s) => s.attempts === 0 && s.assignedAgent === null)).toBe(true);
     expect(await readyEvents(id)).toEqual([]);
     // The executive layer was asked, naming the stage.
-    expect((await approvalRequests(id)).map((m) => m.payload)).toEqual([expect.objectContaining({ stage: 'plan', workflowId: id, subtaskCount: waiting.subtasks.length })]);
+    expect((await approvalRequests(id)).map((m) => m.payload)).toEqual([
+      expect.objectContaining({ stage: 'plan', workflowId: id, subtaskCount: waiting.subtasks.length }),
+    ]);
     // `amas status` says what it waits for.
     expect((await amas(['status', id])).out).toContain(`awaiting plan approval: amas approve ${id}`);
 
@@ -84,7 +86,10 @@ describe('plan approval over HTTP (ORCHESTRATION_PLAN_APPROVAL=before_execution)
     const id = await submit();
     await statusOf(id, 'awaiting_approval');
     const rejected = await api.post<WorkflowBody>(`/v1/workflows/${id}/reject`, { reason: 'not during the freeze' });
-    expect(rejected).toMatchObject({ status: 200, body: { status: 'failed', failureReason: 'rejected at approval: not during the freeze', approvalStage: null } });
+    expect(rejected).toMatchObject({
+      status: 200,
+      body: { status: 'failed', failureReason: 'rejected at approval: not during the freeze', approvalStage: null },
+    });
     expect(rejected.body.subtasks.every((s) => s.status === 'cancelled' && s.attempts === 0)).toBe(true);
     expect((await api.post(`/v1/workflows/${id}/reject`, {})).status).toBe(200);
     await api.quiesce();
@@ -99,12 +104,21 @@ describe('plan approval over HTTP (ORCHESTRATION_PLAN_APPROVAL=before_execution)
   it("an executive agent's APPROVAL_RESPONSE for the plan starts it", async () => {
     const { messages, ports } = api.runtime;
     if (!messages) throw new Error('no communication bus');
-    await ports.directory.register({ id: 'exec-plan-approver', layer: 'EXECUTIVE', role: 'quality_supervisor', specialties: [], capacity: 1, demo: false }, Date.now());
+    await ports.directory.register(
+      { id: 'exec-plan-approver', layer: 'EXECUTIVE', role: 'quality_supervisor', specialties: [], capacity: 1, demo: false },
+      Date.now(),
+    );
     const replies: AgentMessage[] = [];
     const close = await messages.onMessage('exec-plan-approver', (m) => void replies.push(m));
     const id = await submit();
     await statusOf(id, 'awaiting_approval');
-    await messages.sendMessage({ senderId: 'exec-plan-approver', recipientId: orchestratorId, messageType: 'APPROVAL_RESPONSE', priority: 'HIGH', payload: { workflowId: id, approved: true, stage: 'plan' } });
+    await messages.sendMessage({
+      senderId: 'exec-plan-approver',
+      recipientId: orchestratorId,
+      messageType: 'APPROVAL_RESPONSE',
+      priority: 'HIGH',
+      payload: { workflowId: id, approved: true, stage: 'plan' },
+    });
     await expect.poll(() => replies.some((m) => m.messageType === 'MESSAGE_PROCESSED' && m.payload.workflowId === id), { timeout: 5_000 }).toBe(true);
     expect((await api.settle(id)).status).toBe('completed');
     close();

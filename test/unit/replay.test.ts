@@ -57,7 +57,11 @@ describe('replay of an exported event log', () => {
     for (const id of workflowIds) {
       const [before, after] = [await live.runtime.ports.store.getWorkflow(id), await replayed.store.getWorkflow(id)];
       expect(after?.status).toBe('completed');
-      expect({ status: after?.status, plan: after?.plan, complexity: after?.complexity }).toEqual({ status: before?.status, plan: before?.plan, complexity: before?.complexity });
+      expect({ status: after?.status, plan: after?.plan, complexity: after?.complexity }).toEqual({
+        status: before?.status,
+        plan: before?.plan,
+        complexity: before?.complexity,
+      });
       const liveSubtasks = (await live.runtime.ports.store.getSubtasks(id)).map(decided);
       expect((await replayed.store.getSubtasks(id)).map(decided)).toEqual(liveSubtasks);
       retried += liveSubtasks.filter((s) => s.attempts > 1).length;
@@ -90,7 +94,10 @@ describe('replay of an exported event log', () => {
       expect(err.join('')).toContain('--workflow "wf_nope" is not in the log');
 
       // The log claims another agent took the work than the handlers choose on replay.
-      const records = jsonl.trimEnd().split('\n').map((line) => JSON.parse(line) as { topic: string; value: { data: { agentId: string } } });
+      const records = jsonl
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { topic: string; value: { data: { agentId: string } } });
       records.find((r) => r.topic === 'amas.subtasks.assigned')!.value.data.agentId = 'someone-else';
       const tampered = join(dir, 'tampered.jsonl');
       await writeFile(tampered, records.map((r) => JSON.stringify(r)).join('\n'));

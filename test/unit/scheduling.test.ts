@@ -50,8 +50,15 @@ const waiting = async (e: Embedded) =>
 async function submitFor(e: Embedded, tenant: string, description: string, priority: Priority = 'NORMAL'): Promise<string> {
   const { store, ids, clock } = e.runtime.ports;
   const workflowId = ids.newId('wf');
-  const submitted = makeEvent(taskSubmitted, { workflowId, description, priority, metadata: {}, requireApproval: false }, { ids, clock, source: 'test/scheduling' });
-  await store.createWorkflow({ id: workflowId, description, priority, metadata: {}, idempotencyKey: null, createdAt: isoTime(clock.now()), tenant }, toOutbox([submitted]));
+  const submitted = makeEvent(
+    taskSubmitted,
+    { workflowId, description, priority, metadata: {}, requireApproval: false },
+    { ids, clock, source: 'test/scheduling' },
+  );
+  await store.createWorkflow(
+    { id: workflowId, description, priority, metadata: {}, idempotencyKey: null, createdAt: isoTime(clock.now()), tenant },
+    toOutbox([submitted]),
+  );
   e.runtime.relay.kick();
   return workflowId;
 }
@@ -63,13 +70,16 @@ async function post(e: Embedded, description: string, priority: Priority): Promi
 }
 
 describe('fair, priority-aware scheduling of waiting work', () => {
-  it('a HIGH workflow\'s first subtask takes the next freed slot of its specialty, ahead of 200 queued LOW workflows', async () => {
+  it("a HIGH workflow's first subtask takes the next freed slot of its specialty, ahead of 200 queued LOW workflows", async () => {
     const e = await startEmbedded({ ...scarce, ORCHESTRATION_DEMO_AGENT_DELAY_MS: '60' });
     try {
       const lows: string[] = [];
       for (let i = 0; i < 200; i += 25) lows.push(...(await Promise.all(Array.from({ length: 25 }, (_, j) => post(e, task(i + j), 'LOW')))));
       const ours = new Set(lows);
-      await until('all 200 LOW workflows are planned', async () => log(e).filter((ev) => ev.type === 'subtask.ready' && ours.has(ev.data.workflowId)).length >= 200);
+      await until(
+        'all 200 LOW workflows are planned',
+        async () => log(e).filter((ev) => ev.type === 'subtask.ready' && ours.has(ev.data.workflowId)).length >= 200,
+      );
       const queued = await waiting(e);
       expect(queued).toBeGreaterThanOrEqual(100);
 
@@ -137,10 +147,16 @@ describe('fair, priority-aware scheduling of waiting work', () => {
       expect(waitedPeriods).toBeGreaterThan(2);
       expect((await store.getSubtasks(blocker))[0]!.status).toBe('in_progress'); // nothing was freed yet
 
-      await until('the LOW or the NORMAL subtask is assigned', async () => (await Promise.all([low, normal].map((id) => store.getSubtasks(id)))).flat().some((s) => s.assignedAgent !== null), 15_000);
+      await until(
+        'the LOW or the NORMAL subtask is assigned',
+        async () => (await Promise.all([low, normal].map((id) => store.getSubtasks(id)))).flat().some((s) => s.assignedAgent !== null),
+        15_000,
+      );
       const [lowSubtask] = await store.getSubtasks(low);
       const [normalSubtask] = await store.getSubtasks(normal);
-      console.log(`LOW was ready ${waitedPeriods.toFixed(1)} aging periods (${agingSeconds} s) before the NORMAL; the freed slot went to: LOW ${lowSubtask!.assignedAgent ?? 'waiting'}, NORMAL ${normalSubtask!.assignedAgent ?? 'waiting'}`);
+      console.log(
+        `LOW was ready ${waitedPeriods.toFixed(1)} aging periods (${agingSeconds} s) before the NORMAL; the freed slot went to: LOW ${lowSubtask!.assignedAgent ?? 'waiting'}, NORMAL ${normalSubtask!.assignedAgent ?? 'waiting'}`,
+      );
       expect(lowSubtask!.assignedAgent).not.toBeNull();
       expect(normalSubtask!.assignedAgent).toBeNull();
     } finally {

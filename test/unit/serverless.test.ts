@@ -98,7 +98,10 @@ describe('serverless.yml', () => {
     expect(table.Type).toBe('AWS::DynamoDB::Table');
     expect(table.Properties).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: leaseTable.key, KeyType: 'HASH' }, { AttributeName: leaseTable.kind, KeyType: 'RANGE' }],
+      KeySchema: [
+        { AttributeName: leaseTable.key, KeyType: 'HASH' },
+        { AttributeName: leaseTable.kind, KeyType: 'RANGE' },
+      ],
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
     });
     expect(table.Properties.AttributeDefinitions).toContainEqual({ AttributeName: 'leaseKey', AttributeType: 'S' });
@@ -111,14 +114,31 @@ describe('serverless.yml', () => {
     expect(table.Properties).toMatchObject({
       TableName: '${self:custom.agentTable}',
       BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: agentTable.partitionKey, KeyType: 'HASH' }, { AttributeName: agentTable.sortKey, KeyType: 'RANGE' }],
+      KeySchema: [
+        { AttributeName: agentTable.partitionKey, KeyType: 'HASH' },
+        { AttributeName: agentTable.sortKey, KeyType: 'RANGE' },
+      ],
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
     });
-    expect(table.Properties.AttributeDefinitions).toEqual([{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }]);
+    expect(table.Properties.AttributeDefinitions).toEqual([
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+    ]);
     expect(sls.provider.environment.AGENT_TABLE).toBe('${self:custom.agentTable}');
     // reserve/release/recordWork are TransactWriteItems: IAM checks each item's own action.
-    const granted = (sls.provider.iam.role.statements as Doc[]).filter((st) => (st.Resource as Doc[]).some?.((r) => r['Fn::GetAtt']?.[0] === 'AgentTable')).flatMap((st) => st.Action as string[]);
-    expect(granted).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:Query']));
+    const granted = (sls.provider.iam.role.statements as Doc[])
+      .filter((st) => (st.Resource as Doc[]).some?.((r) => r['Fn::GetAtt']?.[0] === 'AgentTable'))
+      .flatMap((st) => st.Action as string[]);
+    expect(granted).toEqual(
+      expect.arrayContaining([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:Query',
+      ]),
+    );
   });
 
   it('every function exports spans under its own amas-<name>, sampled by ORCHESTRATION_TRACE_SAMPLE_RATE', () => {
@@ -135,7 +155,8 @@ describe('serverless.yml', () => {
 
   it('routes the API, including health and readiness, to the api function', () => {
     const routes = (sls.functions.api.events as Doc[]).map((e) => `${e.httpApi.method} ${e.httpApi.path}`);
-    for (const route of ['POST /v1/tasks', 'GET /v1/workflows', 'GET /v1/workflows/{id}', 'GET /health/orchestration', 'GET /ready/orchestration']) expect(routes).toContain(route);
+    for (const route of ['POST /v1/tasks', 'GET /v1/workflows', 'GET /v1/workflows/{id}', 'GET /health/orchestration', 'GET /ready/orchestration'])
+      expect(routes).toContain(route);
     for (const command of ['cancel', 'pause', 'resume', 'approve', 'reject']) expect(routes).toContain(`POST /v1/workflows/{id}/${command}`);
     expect(routes).toEqual(expect.arrayContaining(['GET /v1/dead-letters', 'POST /v1/dead-letters/{id}/redrive']));
     // Server-Sent Events cannot stream through API Gateway (it buffers the Lambda's response).
@@ -148,7 +169,9 @@ describe('serverless.yml', () => {
       expect(s.Effect).toBe('Allow');
       for (const action of s.Action as string[]) expect(action).toMatch(/^(sqs|dynamodb):[A-Za-z]+$/);
       if (s.Resource === '*') expect(s.Action).toEqual(['sqs:ListQueues']);
-      else for (const resource of s.Resource as Doc[]) expect(resources[getAttArn(resource['Fn::Join']?.[1]?.[0] ?? resource)], JSON.stringify(resource)).toBeDefined();
+      else
+        for (const resource of s.Resource as Doc[])
+          expect(resources[getAttArn(resource['Fn::Join']?.[1]?.[0] ?? resource)], JSON.stringify(resource)).toBeDefined();
     }
   });
 

@@ -100,7 +100,9 @@ describe('a stream client that stops reading', () => {
     try {
       const runBatch = async (n: number) => {
         const started = performance.now();
-        const ids = await Promise.all(Array.from({ length: n }, async () => (await e.post<{ workflowId: string }>('/v1/tasks', { description: crm })).body.workflowId));
+        const ids = await Promise.all(
+          Array.from({ length: n }, async () => (await e.post<{ workflowId: string }>('/v1/tasks', { description: crm })).body.workflowId),
+        );
         for (const id of ids) expect((await e.settle(id, 60_000)).status).toBe('completed');
         return performance.now() - started;
       };
@@ -121,7 +123,9 @@ describe('a stream client that stops reading', () => {
 
       const metrics = (await e.get<string>('/metrics')).body;
       const dropped = Number(/orchestration_stream_clients_dropped_total\{stream="all"\} (\d+)/.exec(metrics)?.[1] ?? 0);
-      process.stdout.write(`slow SSE client: 10 workflows in ${baseline.toFixed(0)} ms without it, ${withStalled.toFixed(0)} ms with it (${(withStalled / baseline).toFixed(2)}x); dropped ${dropped}\n`);
+      process.stdout.write(
+        `slow SSE client: 10 workflows in ${baseline.toFixed(0)} ms without it, ${withStalled.toFixed(0)} ms with it (${(withStalled / baseline).toFixed(2)}x); dropped ${dropped}\n`,
+      );
       expect(dropped).toBe(1);
       expect(closedByServer).toBe(true);
       // Generous bound for a noisy shared machine: a blocking fan-out would stall the run outright.

@@ -68,7 +68,11 @@ describe('what a handler takes before a commit that does not happen is given bac
     const h = await createHarness({ planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]) });
     await h.agent('analyst-1', 'data_analyst');
     const { workflowId } = await h.start('one subtask');
-    await processEvent('assign', (await h.take()).find((e) => e.type === 'subtask.ready'), h.ports);
+    await processEvent(
+      'assign',
+      (await h.take()).find((e) => e.type === 'subtask.ready'),
+      h.ports,
+    );
     const assigned = (await h.take()).find((e) => e.type === 'subtask.assigned') as EventOf<'subtask.assigned'>;
     const subtaskId = assigned.data.subtaskId;
 

@@ -23,14 +23,25 @@ function llmLike(spent: ModelUsage | null, seen: PlanRequest[] = []): Planner {
     },
   };
 }
-const withUsage = <E extends EventOf<'subtask.completed'> | EventOf<'subtask.failed'>>(event: E, spent: ModelUsage): E => ({ ...event, data: { ...event.data, usage: spent } });
+const withUsage = <E extends EventOf<'subtask.completed'> | EventOf<'subtask.failed'>>(event: E, spent: ModelUsage): E => ({
+  ...event,
+  data: { ...event.data, usage: spent },
+});
 
 describe('workflow budget: decompose', () => {
   it("adds the planner's usage to the workflow in the commit that stores the plan, and hands the planner its time and budget", async () => {
     const seen: PlanRequest[] = [];
-    const h = await createHarness({ planner: llmLike(usage(0.004), seen), config: { ORCHESTRATION_WORKFLOW_BUDGET_USD: 0.01, ORCHESTRATION_DECOMPOSITION_TIMEOUT: 30 } });
+    const h = await createHarness({
+      planner: llmLike(usage(0.004), seen),
+      config: { ORCHESTRATION_WORKFLOW_BUDGET_USD: 0.01, ORCHESTRATION_DECOMPOSITION_TIMEOUT: 30 },
+    });
     const { workflowId } = await h.start('analyse and write');
-    expect(await h.workflow(workflowId)).toMatchObject({ status: 'running', version: 2, usage: usage(0.004), plan: { provenance: { planner: 'llm', usage: usage(0.004) } } });
+    expect(await h.workflow(workflowId)).toMatchObject({
+      status: 'running',
+      version: 2,
+      usage: usage(0.004),
+      plan: { provenance: { planner: 'llm', usage: usage(0.004) } },
+    });
     expect(seen[0]).toMatchObject({ workflowId, maxSubtasks: h.config.ORCHESTRATION_MAX_SUBTASKS, timeoutMs: 30_000, budgetUsd: 0.01 });
     expect(seen[0]?.signal?.aborted).toBe(false);
   });
@@ -98,7 +109,11 @@ describe('workflow budget: complete', () => {
     expect(result.status).toBe('applied');
 
     const workflow = await h.workflow(workflowId);
-    expect(workflow).toMatchObject({ status: 'failed', failureReason: 'budget exceeded: $0.0105 of $0.01', usage: { costUsd: expect.closeTo(0.0105, 9) as number } });
+    expect(workflow).toMatchObject({
+      status: 'failed',
+      failureReason: 'budget exceeded: $0.0105 of $0.01',
+      usage: { costUsd: expect.closeTo(0.0105, 9) as number },
+    });
     expect((await h.subtasks(workflowId)).map((s) => [s.id, s.status])).toEqual([
       [id('a'), 'completed'],
       [id('b'), 'cancelled'],

@@ -6,7 +6,17 @@ import { clockTime, duration, timelines, type Attempt } from '../model.js';
 const outcomeText: Record<string, string> = { ready: 'retried', pending: 'retried', superseded: 'superseded' };
 
 /** One row per attempt of each subtask (one row for a subtask not started yet), timings from the change stream. */
-export function AttemptsTable({ view, changes, selected, onSelect }: { view: WorkflowView; changes: readonly Change[]; selected: string | null; onSelect(id: string | null): void }) {
+export function AttemptsTable({
+  view,
+  changes,
+  selected,
+  onSelect,
+}: {
+  view: WorkflowView;
+  changes: readonly Change[];
+  selected: string | null;
+  onSelect(id: string | null): void;
+}) {
   const lines = timelines(changes);
   useEffect(() => {
     if (selected) document.querySelector(`tr[data-row-subtask="${CSS.escape(selected)}"]`)?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
@@ -41,7 +51,9 @@ export function AttemptsTable({ view, changes, selected, onSelect }: { view: Wor
             >
               <td class="task">{i === 0 ? <span title={s.id}>{s.title}</span> : null}</td>
               <td class="muted">{i === 0 ? s.phase : null}</td>
-              <td>{a === null || i === rows.length - 1 ? <StatusBadge status={s.status} /> : <span class="muted">{outcomeText[a.outcome] ?? a.outcome}</span>}</td>
+              <td>
+                {a === null || i === rows.length - 1 ? <StatusBadge status={s.status} /> : <span class="muted">{outcomeText[a.outcome] ?? a.outcome}</span>}
+              </td>
               <td class="num">{a?.attempt ?? (s.attempts || '—')}</td>
               <td class="agent-cell">{a?.agentId ?? s.assignedAgent ?? <span class="muted">—</span>}</td>
               <td class="num">{quality(a?.quality ?? (i === rows.length - 1 ? s.quality : null))}</td>

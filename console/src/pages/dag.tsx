@@ -16,7 +16,14 @@ export function Dag({ view, selected, onSelect }: { view: WorkflowView; selected
   const byId = new Map(view.subtasks.map((s) => [s.id, s]));
   return (
     <div class="dag-scroll">
-      <svg class="dag" data-testid="dag" viewBox={`0 0 ${dag.width} ${dag.height}`} style={{ maxWidth: `${dag.width}px` }} role="img" aria-label="Subtask dependency graph">
+      <svg
+        class="dag"
+        data-testid="dag"
+        viewBox={`0 0 ${dag.width} ${dag.height}`}
+        style={{ maxWidth: `${dag.width}px` }}
+        role="img"
+        aria-label="Subtask dependency graph"
+      >
         <defs>
           <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
             <path d="M0,0 L10,5 L0,10 z" />

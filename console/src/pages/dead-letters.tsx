@@ -52,7 +52,12 @@ export function DeadLettersPage() {
           all topics <b>{letters?.length ?? '…'}</b>
         </button>
         {allTopics.map((t) => (
-          <button key={t} class={`chip ${topic === t ? 'active' : ''} ${countOf(t) > 0 ? 'chip-alert' : ''}`} data-testid={`dlq-topic-${t}`} onClick={() => setTopic(t)}>
+          <button
+            key={t}
+            class={`chip ${topic === t ? 'active' : ''} ${countOf(t) > 0 ? 'chip-alert' : ''}`}
+            data-testid={`dlq-topic-${t}`}
+            onClick={() => setTopic(t)}
+          >
             {t.replace(/^amas\./, '')} <b>{countOf(t)}</b>
           </button>
         ))}

@@ -59,7 +59,12 @@ export function HierarchyPage() {
             detail={`${hierarchy.health.degraded} degraded · ${hierarchy.health.failed} failed · ${hierarchy.health.offline} offline`}
             tone={hierarchy.health.failed + hierarchy.health.offline > 0 ? 'bad' : 'ok'}
           />
-          <Tile name="Load" value={`${hierarchy.load.busy} busy`} detail={`${hierarchy.load.available} available · ${hierarchy.load.overloaded} overloaded`} tone={hierarchy.load.overloaded > 0 ? 'warn' : 'ok'} />
+          <Tile
+            name="Load"
+            value={`${hierarchy.load.busy} busy`}
+            detail={`${hierarchy.load.available} available · ${hierarchy.load.overloaded} overloaded`}
+            tone={hierarchy.load.overloaded > 0 ? 'warn' : 'ok'}
+          />
           <Tile name="Leases held" value={`${held} / ${capacity}`} detail="subtask slots taken / capacity" />
         </div>
       )}
@@ -121,7 +126,12 @@ function Pools({ hierarchy, agents }: { hierarchy: HierarchyStatus; agents: Agen
             <table class="pool-agents">
               <tbody>
                 {members.map((a) => (
-                  <tr key={a.id} data-agent-id={a.id} class={`agent-${a.status.toLowerCase()}`} title={`${a.id} · ${a.status.toLowerCase()} · ${a.failed} failed · reports to ${a.supervisorId ?? 'nobody'} · heartbeat ${ago(a.lastHeartbeat)}`}>
+                  <tr
+                    key={a.id}
+                    data-agent-id={a.id}
+                    class={`agent-${a.status.toLowerCase()}`}
+                    title={`${a.id} · ${a.status.toLowerCase()} · ${a.failed} failed · reports to ${a.supervisorId ?? 'nobody'} · heartbeat ${ago(a.lastHeartbeat)}`}
+                  >
                     <td>
                       <span class={`dot agent-status-${a.status.toLowerCase()}`} />
                     </td>
@@ -157,7 +167,12 @@ function AgentGrid({ agents }: { agents: AgentRecord[] }) {
   return (
     <div class="agents">
       {agents.map((a) => (
-        <div key={a.id} class={`agent agent-${a.status.toLowerCase()}`} data-agent-id={a.id} title={`${a.id}\nreports to ${a.supervisorId ?? 'nobody'}\nheartbeat ${ago(a.lastHeartbeat)}`}>
+        <div
+          key={a.id}
+          class={`agent agent-${a.status.toLowerCase()}`}
+          data-agent-id={a.id}
+          title={`${a.id}\nreports to ${a.supervisorId ?? 'nobody'}\nheartbeat ${ago(a.lastHeartbeat)}`}
+        >
           <div class="agent-head">
             <span class={`dot agent-status-${a.status.toLowerCase()}`} title={a.status.toLowerCase()} />
             <span class="agent-name">{name(a)}</span>

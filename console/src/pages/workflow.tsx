@@ -64,7 +64,9 @@ export function WorkflowPage({ id }: { id: string }) {
   if (!view) {
     return (
       <div class="page">
-        <a class="back" href="#/workflows">← Workflows</a>
+        <a class="back" href="#/workflows">
+          ← Workflows
+        </a>
         {error ? <ErrorNote error={error} /> : <p class="empty">Loading workflow…</p>}
       </div>
     );
@@ -73,7 +75,9 @@ export function WorkflowPage({ id }: { id: string }) {
   const { progress } = view;
   return (
     <div class="page" data-workflow-id={view.workflowId}>
-      <a class="back" href="#/workflows">← Workflows</a>
+      <a class="back" href="#/workflows">
+        ← Workflows
+      </a>
       <div class="page-head">
         <div class="title-block">
           <h1>{view.description}</h1>
@@ -101,9 +105,7 @@ export function WorkflowPage({ id }: { id: string }) {
             <span class={`priority priority-${view.priority}`}>{view.priority.toLowerCase()}</span>
           </Fact>
           <Fact name="Complexity">{view.complexity?.toLowerCase() ?? '—'}</Fact>
-          <Fact name="Plan">
-            {view.plan ? `${view.plan.phases.length} phases · risk ${view.plan.risk} · ${view.plan.estimatedHours} h est.` : '—'}
-          </Fact>
+          <Fact name="Plan">{view.plan ? `${view.plan.phases.length} phases · risk ${view.plan.risk} · ${view.plan.estimatedHours} h est.` : '—'}</Fact>
           <Fact name="Created">{clockTime(view.createdAt)}</Fact>
           <Fact name={isTerminal(view.status) ? 'Took' : 'Running for'}>{duration(view.createdAt, view.completedAt)}</Fact>
         </div>

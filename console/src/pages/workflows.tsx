@@ -51,7 +51,13 @@ export function WorkflowsPage({ status }: { status: string | null }) {
           all <b>{counts.all ?? '…'}</b>
         </a>
         {workflowStatuses.map((s) => (
-          <a key={s} href={`#/workflows?status=${s}`} class={`chip chip-${s} ${filter === s ? 'active' : ''}`} data-testid={`count-${s}`} data-count={counts[s]}>
+          <a
+            key={s}
+            href={`#/workflows?status=${s}`}
+            class={`chip chip-${s} ${filter === s ? 'active' : ''}`}
+            data-testid={`count-${s}`}
+            data-count={counts[s]}
+          >
             <span class={`dot status-${s}`} />
             {label(s)} <b>{counts[s] ?? '…'}</b>
           </a>

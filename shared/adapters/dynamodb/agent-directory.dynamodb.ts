@@ -66,7 +66,10 @@ export function createDynamoAgentDirectory(options: DynamoAgentDirectoryOptions)
     }
   }
 
-  async function update(agentId: string, input: { UpdateExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues?: items.Item; ConditionExpression?: string }): Promise<AgentRecord | null> {
+  async function update(
+    agentId: string,
+    input: { UpdateExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues?: items.Item; ConditionExpression?: string },
+  ): Promise<AgentRecord | null> {
     try {
       const { Attributes } = await client.send(new UpdateItemCommand({ TableName, Key: agentKey(agentId), ReturnValues: 'ALL_NEW', ...input }));
       return Attributes ? toRecord(Attributes) : null;
@@ -129,12 +132,23 @@ export function createDynamoAgentDirectory(options: DynamoAgentDirectoryOptions)
     list,
 
     async candidates(specialty, tenant) {
-      const found = await query(agentTable.agentsPartition, { FilterExpression: 'contains(#specialties, :specialty)', ExpressionAttributeValues: { ':specialty': S(specialty) } });
-      return found.map(toRecord).filter((r) => servesTenant(r, tenant)).sort(byId);
+      const found = await query(agentTable.agentsPartition, {
+        FilterExpression: 'contains(#specialties, :specialty)',
+        ExpressionAttributeValues: { ':specialty': S(specialty) },
+      });
+      return found
+        .map(toRecord)
+        .filter((r) => servesTenant(r, tenant))
+        .sort(byId);
     },
 
     async reserve(agentId, workKey) {
-      const loadCondition = ['attribute_exists(#pk)', 'attribute_not_exists(#explicit)', '#load < #capacity', ...(options.maxTasksPerAgent === undefined ? [] : ['#load < :max'])];
+      const loadCondition = [
+        'attribute_exists(#pk)',
+        'attribute_not_exists(#explicit)',
+        '#load < #capacity',
+        ...(options.maxTasksPerAgent === undefined ? [] : ['#load < :max']),
+      ];
       const cancelled = await transact([
         { Put: { TableName, Item: slotKey(agentId, workKey), ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: names('pk') } },
         {
@@ -157,8 +171,23 @@ export function createDynamoAgentDirectory(options: DynamoAgentDirectoryOptions)
         const ttl = N(Math.ceil((Date.now() + retainMs) / 1_000));
         const counted = items.outcomeUpdate(outcome);
         await transact([
-          { Put: { TableName, Item: { ...outcomeKey(agentId, workKey), ttl }, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: names('pk') } },
-          { Update: { TableName, Key: agentKey(agentId), ...counted, ConditionExpression: 'attribute_exists(#pk)', ExpressionAttributeNames: { ...counted.ExpressionAttributeNames, ...names('pk') } } },
+          {
+            Put: {
+              TableName,
+              Item: { ...outcomeKey(agentId, workKey), ttl },
+              ConditionExpression: 'attribute_not_exists(#pk)',
+              ExpressionAttributeNames: names('pk'),
+            },
+          },
+          {
+            Update: {
+              TableName,
+              Key: agentKey(agentId),
+              ...counted,
+              ConditionExpression: 'attribute_exists(#pk)',
+              ExpressionAttributeNames: { ...counted.ExpressionAttributeNames, ...names('pk') },
+            },
+          },
         ]);
       }
       await transact([
@@ -177,7 +206,11 @@ export function createDynamoAgentDirectory(options: DynamoAgentDirectoryOptions)
     },
 
     async heartbeat(agentId, now) {
-      const record = await update(agentId, { UpdateExpression: 'SET #lastHeartbeat = :now', ExpressionAttributeValues: { ':now': N(now) }, ...withExists('lastHeartbeat') });
+      const record = await update(agentId, {
+        UpdateExpression: 'SET #lastHeartbeat = :now',
+        ExpressionAttributeValues: { ':now': N(now) },
+        ...withExists('lastHeartbeat'),
+      });
       await liftOffline(must(record, agentId));
     },
 
@@ -216,7 +249,14 @@ export function createDynamoAgentDirectory(options: DynamoAgentDirectoryOptions)
         {
           Put: {
             TableName,
-            Item: { ...workKeyOf(agentId, subtaskId), workflowId: S(workflowId), success: { BOOL: outcome.success }, quality: N(outcome.quality), durationMs: N(outcome.durationMs), at: N(at) },
+            Item: {
+              ...workKeyOf(agentId, subtaskId),
+              workflowId: S(workflowId),
+              success: { BOOL: outcome.success },
+              quality: N(outcome.quality),
+              durationMs: N(outcome.durationMs),
+              at: N(at),
+            },
             ConditionExpression: 'attribute_not_exists(#pk)',
             ExpressionAttributeNames: names('pk'),
           },

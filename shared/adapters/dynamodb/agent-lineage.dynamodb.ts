@@ -28,7 +28,10 @@ export function createDynamoLineage(client: DynamoDBClient, TableName: string) {
   return {
     /** Records the subtask's edges and, when it produced one, the attempt's output; true when the output is new. */
     async record(agentId: string, subtaskId: string, workflowId: string, outcome: WorkOutcome, at: number, lineage: WorkLineage): Promise<boolean> {
-      await Promise.all([addSubtask(workflowId, subtaskId, lineage.dependsOn), ...lineage.dependsOn.map((dependency) => addSubtask(workflowId, dependency, []))]);
+      await Promise.all([
+        addSubtask(workflowId, subtaskId, lineage.dependsOn),
+        ...lineage.dependsOn.map((dependency) => addSubtask(workflowId, dependency, [])),
+      ]);
       if (!lineage.produced) return false;
       const id = outputIdOf(subtaskId, lineage.attempt);
       const item: Item = {
@@ -43,7 +46,9 @@ export function createDynamoLineage(client: DynamoDBClient, TableName: string) {
         at: N(at),
       };
       try {
-        await client.send(new PutItemCommand({ TableName, Item: item, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: names('pk') }));
+        await client.send(
+          new PutItemCommand({ TableName, Item: item, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: names('pk') }),
+        );
         return true;
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) return false;
@@ -56,7 +61,14 @@ export function createDynamoLineage(client: DynamoDBClient, TableName: string) {
       let ExclusiveStartKey: Item | undefined;
       do {
         const page = await client.send(
-          new QueryCommand({ TableName, ConsistentRead: true, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: names('pk'), ExpressionAttributeValues: { ':pk': pk(workflowId) }, ExclusiveStartKey }),
+          new QueryCommand({
+            TableName,
+            ConsistentRead: true,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: names('pk'),
+            ExpressionAttributeValues: { ':pk': pk(workflowId) },
+            ExclusiveStartKey,
+          }),
         );
         found.push(...(page.Items ?? []));
         ExclusiveStartKey = page.LastEvaluatedKey;

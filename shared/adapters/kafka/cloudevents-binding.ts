@@ -80,8 +80,7 @@ export function decodeRecord(value: Buffer | string | null, rawHeaders: KafkaHea
   return { value: parsed.value, headers };
 }
 
-const isJson = (contentType: string | undefined): boolean =>
-  contentType === undefined || /^application\/(?:[\w.+-]+\+)?json\b/.test(contentType);
+const isJson = (contentType: string | undefined): boolean => contentType === undefined || /^application\/(?:[\w.+-]+\+)?json\b/.test(contentType);
 
 function tryParse(text: string): { ok: true; value: unknown } | { ok: false } {
   try {

@@ -58,7 +58,12 @@ export interface KafkaEventBusOptions {
 export const DEFAULT_KEYS_CONCURRENCY = 4;
 
 /** kafkajs's own defaults, except a 1 s fetch wait so stop() and rebalances are not held up 5 s. */
-export const defaultConsumerTimings: KafkaConsumerTimings = { sessionTimeout: 30_000, heartbeatInterval: 3_000, rebalanceTimeout: 60_000, maxWaitTimeInMs: 1_000 };
+export const defaultConsumerTimings: KafkaConsumerTimings = {
+  sessionTimeout: 30_000,
+  heartbeatInterval: 3_000,
+  rebalanceTimeout: 60_000,
+  maxWaitTimeInMs: 1_000,
+};
 
 /**
  * Bounded settings for tests on a small machine: 6 s is the broker's minimum session
@@ -88,7 +93,12 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
     ...(options.requestTimeout ? { requestTimeout: options.requestTimeout } : {}),
   });
   const consumerConfig: Omit<ConsumerConfig, 'groupId'> = { ...timings, allowAutoTopicCreation: false, ...(options.retry ? { retry: options.retry } : {}) };
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
   const enqueue = createSendQueue(async (topicMessages) => void (await producer.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None })));
   const admin = kafka.admin();
   const connected = { producer: lazy(() => producer.connect()), admin: lazy(() => admin.connect()) };
@@ -164,27 +174,30 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
         });
         await consumer.connect();
         await consumer.subscribe({ topics: [topic], fromBeginning: true });
-        await Promise.race([abandoned, consumer.run({
-          // Partitions in parallel, and within a partition keys in parallel, each key strictly in
-          // order: one workflow's events never overtake each other.
-          partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? options.partitions ?? 6,
-          eachBatchAutoResolve: false,
-          eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
-            // A slow handler must not let the session lapse and hand its partition to another member mid-work.
-            const beat = setInterval(() => void heartbeat().catch(() => undefined), timings.heartbeatInterval);
-            try {
-              await runKeyChains(batch.messages, {
-                concurrency: options.keysConsumedConcurrently ?? DEFAULT_KEYS_CONCURRENCY,
-                handle: (message) => subscription.handler(toDelivery(batch.topic, batch.partition, message)),
-                resolve: resolveOffset,
-                proceed: () => isRunning() && !isStale(),
-              });
-            } finally {
-              clearInterval(beat);
-            }
-            await commitOffsetsIfNecessary();
-          },
-        })]);
+        await Promise.race([
+          abandoned,
+          consumer.run({
+            // Partitions in parallel, and within a partition keys in parallel, each key strictly in
+            // order: one workflow's events never overtake each other.
+            partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? options.partitions ?? 6,
+            eachBatchAutoResolve: false,
+            eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+              // A slow handler must not let the session lapse and hand its partition to another member mid-work.
+              const beat = setInterval(() => void heartbeat().catch(() => undefined), timings.heartbeatInterval);
+              try {
+                await runKeyChains(batch.messages, {
+                  concurrency: options.keysConsumedConcurrently ?? DEFAULT_KEYS_CONCURRENCY,
+                  handle: (message) => subscription.handler(toDelivery(batch.topic, batch.partition, message)),
+                  resolve: resolveOffset,
+                  proceed: () => isRunning() && !isStale(),
+                });
+              } finally {
+                clearInterval(beat);
+              }
+              await commitOffsetsIfNecessary();
+            },
+          }),
+        ]);
       };
 
       await start();

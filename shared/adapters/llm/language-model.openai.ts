@@ -33,7 +33,12 @@ export function openAiLanguageModel(settings: LlmSettings): LanguageModel {
             ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
             ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
             ...(request.jsonSchema
-              ? { response_format: { type: 'json_schema' as const, json_schema: { name: request.jsonSchema.name, schema: request.jsonSchema.schema, strict: true } } }
+              ? {
+                  response_format: {
+                    type: 'json_schema' as const,
+                    json_schema: { name: request.jsonSchema.name, schema: request.jsonSchema.schema, strict: true },
+                  },
+                }
               : {}),
           },
           { signal: request.signal },
@@ -46,7 +51,11 @@ export function openAiLanguageModel(settings: LlmSettings): LanguageModel {
         return {
           content,
           model: completion.model || settings.LLM_MODEL,
-          usage: { inputTokens, outputTokens, costUsd: price(inputTokens, settings.LLM_PRICE_INPUT_PER_MTOK) + price(outputTokens, settings.LLM_PRICE_OUTPUT_PER_MTOK) },
+          usage: {
+            inputTokens,
+            outputTokens,
+            costUsd: price(inputTokens, settings.LLM_PRICE_INPUT_PER_MTOK) + price(outputTokens, settings.LLM_PRICE_OUTPUT_PER_MTOK),
+          },
         };
       } catch (error) {
         throw classify(error);
@@ -63,7 +72,8 @@ function classify(error: unknown): unknown {
     const seconds = Number(error.headers?.get('retry-after'));
     return new LanguageModelError('RATE_LIMITED', 'the model endpoint answered 429', Number.isFinite(seconds) ? seconds * 1000 : undefined, error);
   }
-  if (error instanceof OpenAI.APIConnectionError) return new LanguageModelError('UNAVAILABLE', `the model endpoint is unreachable: ${error.message}`, undefined, error);
+  if (error instanceof OpenAI.APIConnectionError)
+    return new LanguageModelError('UNAVAILABLE', `the model endpoint is unreachable: ${error.message}`, undefined, error);
   if (error instanceof OpenAI.APIError) {
     const status = error.status ?? 0;
     return new LanguageModelError(status >= 500 ? 'UNAVAILABLE' : 'REFUSED', `the model endpoint answered ${status}: ${error.message}`, undefined, error);

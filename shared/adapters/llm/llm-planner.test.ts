@@ -25,7 +25,9 @@ beforeEach(() => (seen = server.requests().length));
 const requests = () => server.requests().slice(seen);
 
 const model = () =>
-  openAiLanguageModel(llmSettingsSchema.parse({ LLM_BASE_URL: server.baseUrl, LLM_MODEL: 'planner-model', LLM_PRICE_INPUT_PER_MTOK: '3', LLM_PRICE_OUTPUT_PER_MTOK: '15' }));
+  openAiLanguageModel(
+    llmSettingsSchema.parse({ LLM_BASE_URL: server.baseUrl, LLM_MODEL: 'planner-model', LLM_PRICE_INPUT_PER_MTOK: '3', LLM_PRICE_OUTPUT_PER_MTOK: '15' }),
+  );
 const planner = () => plannerWithFallback(llmPlanner(model()), deterministicPlanner);
 
 describe('LLM planner on an OpenAI-compatible server (recorded answers)', () => {
@@ -123,6 +125,10 @@ describe('LLM planner on an OpenAI-compatible server (recorded answers)', () => 
     server.enqueue({ content: recorded('malformed-plan.txt') });
     const once = await planner().plan({ ...task, budgetUsd: 0.001 });
     expect(requests()).toHaveLength(1);
-    expect(once.provenance).toEqual({ planner: 'deterministic', fallbackReason: 'model budget exhausted: planning spent $0.00105 of the $0.001 left', usage: perCall });
+    expect(once.provenance).toEqual({
+      planner: 'deterministic',
+      fallbackReason: 'model budget exhausted: planning spent $0.00105 of the $0.001 left',
+      usage: perCall,
+    });
   });
 });

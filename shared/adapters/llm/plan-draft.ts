@@ -11,10 +11,12 @@ import type { PlanRequest } from '../../ports/planner.port.js';
  */
 export const planDraftSchema = planSchema.pick({ complexity: true, confidence: true, risk: true, approvalRequired: true }).extend({
   subtasks: z.array(
-    plannedSubtaskSchema.pick({ id: true, title: true, description: true, phase: true, dependsOn: true, estimatedMinutes: true, successCriteria: true }).extend({
-      // The same 30 values, with a message a repair prompt can act on.
-      specialty: z.enum(specialtySchema.options, { error: (issue) => `unknown specialty ${JSON.stringify(issue.input)}` }),
-    }),
+    plannedSubtaskSchema
+      .pick({ id: true, title: true, description: true, phase: true, dependsOn: true, estimatedMinutes: true, successCriteria: true })
+      .extend({
+        // The same 30 values, with a message a repair prompt can act on.
+        specialty: z.enum(specialtySchema.options, { error: (issue) => `unknown specialty ${JSON.stringify(issue.input)}` }),
+      }),
   ),
 });
 export type PlanDraft = z.infer<typeof planDraftSchema>;
@@ -65,7 +67,12 @@ export function planFromDraft(draft: PlanDraft, request: PlanRequest, provenance
     risk: draft.risk,
     // The model may ask for approval; it may not waive what the spec's rule requires.
     approvalRequired:
-      draft.approvalRequired || estimatedCost > 15 || estimatedHours > 12 || draft.risk === 'high' || draft.risk === 'critical' || draft.complexity === 'INVESTIGATION',
+      draft.approvalRequired ||
+      estimatedCost > 15 ||
+      estimatedHours > 12 ||
+      draft.risk === 'high' ||
+      draft.risk === 'critical' ||
+      draft.complexity === 'INVESTIGATION',
     provenance,
   };
 }
@@ -73,5 +80,9 @@ export function planFromDraft(draft: PlanDraft, request: PlanRequest, provenance
 function withoutKeys(value: unknown, drop: ReadonlySet<string>): unknown {
   if (Array.isArray(value)) return value.map((item) => withoutKeys(item, drop));
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).filter(([key]) => !drop.has(key)).map(([key, item]) => [key, withoutKeys(item, drop)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !drop.has(key))
+      .map(([key, item]) => [key, withoutKeys(item, drop)]),
+  );
 }

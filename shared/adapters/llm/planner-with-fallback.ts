@@ -37,7 +37,12 @@ export function plannerWithFallback(primary: Planner, fallback: Planner, options
       });
       try {
         const plan = await Promise.race([attempt, late]);
-        options.logger?.info('plan made', { workflowId: request.workflowId, planner: plan.provenance?.planner ?? 'unknown', ...plan.provenance, subtasks: plan.subtasks.length });
+        options.logger?.info('plan made', {
+          workflowId: request.workflowId,
+          planner: plan.provenance?.planner ?? 'unknown',
+          ...plan.provenance,
+          subtasks: plan.subtasks.length,
+        });
         return plan;
       } catch (error) {
         // The whole decomposition was given up: there is no time left for a fallback either.

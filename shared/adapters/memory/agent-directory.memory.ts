@@ -21,8 +21,7 @@ interface Entry {
   recorded: Set<string>;
 }
 
-const inGroup = (record: AgentRecord, group: SpecialtyGroup): boolean =>
-  record.specialties.some((specialty) => groupOf(specialty) === group);
+const inGroup = (record: AgentRecord, group: SpecialtyGroup): boolean => record.specialties.some((specialty) => groupOf(specialty) === group);
 
 export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions = {}): AgentDirectory {
   const agents = new Map<string, Entry>();
@@ -75,7 +74,18 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
       // Re-registering (an agent restarting) keeps its track record and its reservations.
       const record: AgentRecord = existing
         ? { ...existing.record, ...agent, lastHeartbeat: now }
-        : { ...agent, status: 'AVAILABLE', load: 0, completed: 0, failed: 0, consecutiveFailures: 0, averageQuality: 0, averageDurationMs: 0, lastHeartbeat: now, registeredAt: now };
+        : {
+            ...agent,
+            status: 'AVAILABLE',
+            load: 0,
+            completed: 0,
+            failed: 0,
+            consecutiveFailures: 0,
+            averageQuality: 0,
+            averageDurationMs: 0,
+            lastHeartbeat: now,
+            registeredAt: now,
+          };
       // The registration decides the tenant, as the graph's SET does: re-registering without one makes the agent shared.
       if (agent.tenant === undefined) delete record.tenant;
       // A (re-)registering agent is alive: OFFLINE no longer holds; FAILED and MAINTENANCE are decisions and stay.
@@ -145,7 +155,12 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
     },
 
     async hierarchyStatus(now, heartbeatTimeoutMs) {
-      return summariseHierarchy(sorted().map((entry) => entry.record), now, heartbeatTimeoutMs, capacityOf);
+      return summariseHierarchy(
+        sorted().map((entry) => entry.record),
+        now,
+        heartbeatTimeoutMs,
+        capacityOf,
+      );
     },
 
     async supervisorOf(agentId) {
@@ -183,7 +198,10 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
     },
 
     async lineageOf(workflowId) {
-      const ids = [...subtasks].filter(([, s]) => s.workflowId === workflowId).map(([id]) => id).sort();
+      const ids = [...subtasks]
+        .filter(([, s]) => s.workflowId === workflowId)
+        .map(([id]) => id)
+        .sort();
       return {
         subtasks: ids.map((id) => ({ id, dependsOn: [...subtasks.get(id)!.dependsOn].sort() })),
         outputs: [...outputs.values()]

@@ -168,8 +168,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Memor
     });
   };
 
-  const lagOf = (group: Group): number =>
-    group.logs.reduce((sum, log, p) => sum + log.end - Math.max(group.committed[p]!, firstOffset(log)), 0);
+  const lagOf = (group: Group): number => group.logs.reduce((sum, log, p) => sum + log.end - Math.max(group.committed[p]!, firstOffset(log)), 0);
 
   const stopMember = async (group: Group, member: Member): Promise<void> => {
     const index = group.members.indexOf(member);

@@ -70,11 +70,7 @@ export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDir
   const capacityOf = (record: AgentRecord): number => Math.min(record.capacity, cap);
 
   const run = async <T extends RecordShape>(query: string, params: Record<string, unknown>, write = true): Promise<T[]> => {
-    const { records } = await driver.executeQuery(
-      query,
-      { ns, cap, ...params },
-      { database: options.database, routing: write ? routing.WRITE : routing.READ },
-    );
+    const { records } = await driver.executeQuery(query, { ns, cap, ...params }, { database: options.database, routing: write ? routing.WRITE : routing.READ });
     return records.map((record) => record.toObject() as T);
   };
   const agents = async (query: string, params: Record<string, unknown>, write = false): Promise<AgentRecord[]> => {
@@ -132,7 +128,9 @@ export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDir
       // One list per specialty for every tenant, filtered here: a tenant's pool is usually a few agents among the shared ones.
       const fetch = fetchVersioned(q.candidatesFor, { specialty });
       const mine = (records: AgentRecord[]) => records.filter((r) => servesTenant(r, tenant));
-      const records = cache ? await cache.read(`candidates:${specialty}`, fetch, (cached) => someoneFree(mine(cached))) : (await fetch()).map((row) => row.record);
+      const records = cache
+        ? await cache.read(`candidates:${specialty}`, fetch, (cached) => someoneFree(mine(cached)))
+        : (await fetch()).map((row) => row.record);
       return mine(records).map(copy).sort(byId);
     },
 
@@ -181,7 +179,16 @@ export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDir
 
     async recordWork(agentId, subtaskId, workflowId, outcome, at = Date.now(), lineage) {
       const outputId = lineage?.produced ? outputIdOf(subtaskId, lineage.attempt) : null;
-      const params = { id: agentId, subtaskId, workflowId, outcome, at, dependsOn: [...(lineage?.dependsOn ?? [])], outputId, attempt: lineage?.attempt ?? null };
+      const params = {
+        id: agentId,
+        subtaskId,
+        workflowId,
+        outcome,
+        at,
+        dependsOn: [...(lineage?.dependsOn ?? [])],
+        outputId,
+        attempt: lineage?.attempt ?? null,
+      };
       const rows = await run<{ created: boolean }>(q.recordWork, params);
       mustExist(rows, agentId);
       return rows[0]?.created ?? false;

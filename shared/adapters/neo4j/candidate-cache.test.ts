@@ -3,13 +3,29 @@ import type { AgentRecord } from '../../ports/agent-directory.port.js';
 import { createCandidateCache, type Versioned } from './candidate-cache.js';
 
 const record = (id: string, extra: Partial<AgentRecord> = {}): AgentRecord => ({
-  id, layer: 'SPECIALIST', specialties: ['data_analyst'], capacity: 2, demo: false, status: 'AVAILABLE', load: 0, completed: 0,
-  failed: 0, consecutiveFailures: 0, averageQuality: 0, averageDurationMs: 0, lastHeartbeat: 0, registeredAt: 0, ...extra,
+  id,
+  layer: 'SPECIALIST',
+  specialties: ['data_analyst'],
+  capacity: 2,
+  demo: false,
+  status: 'AVAILABLE',
+  load: 0,
+  completed: 0,
+  failed: 0,
+  consecutiveFailures: 0,
+  averageQuality: 0,
+  averageDurationMs: 0,
+  lastHeartbeat: 0,
+  registeredAt: 0,
+  ...extra,
 });
 
 function setup(ttlMs = 1_000) {
   let clock = 0;
-  let rows: Versioned[] = [{ rev: 1, record: record('a') }, { rev: 1, record: record('b') }];
+  let rows: Versioned[] = [
+    { rev: 1, record: record('a') },
+    { rev: 1, record: record('b') },
+  ];
   let fetches = 0;
   let gate: Promise<void> | undefined;
   const fetch = async () => {
@@ -20,7 +36,8 @@ function setup(ttlMs = 1_000) {
   };
   const cache = createCandidateCache({ ttlMs, now: () => clock });
   return {
-    cache, fetch,
+    cache,
+    fetch,
     advance: (ms: number) => void (clock += ms),
     setRows: (next: Versioned[]) => void (rows = next),
     hold: () => {
@@ -42,7 +59,11 @@ describe('candidate cache', () => {
   it('serves a list while younger than the TTL, refreshes it in the background past half, and never serves it past the TTL', async () => {
     const t = setup();
     expect(ids(await t.cache.read('k', t.fetch))).toEqual(['a', 'b']);
-    t.setRows([{ rev: 1, record: record('a') }, { rev: 1, record: record('b') }, { rev: 1, record: record('c') }]);
+    t.setRows([
+      { rev: 1, record: record('a') },
+      { rev: 1, record: record('b') },
+      { rev: 1, record: record('c') },
+    ]);
     t.advance(400);
     expect(ids(await t.cache.read('k', t.fetch))).toEqual(['a', 'b']);
     expect(t.fetches()).toBe(1);
@@ -57,7 +78,7 @@ describe('candidate cache', () => {
     expect(t.fetches()).toBe(3);
   });
 
-  it('applies its own writes\' answers at once and ignores an answer older than what it holds', async () => {
+  it("applies its own writes' answers at once and ignores an answer older than what it holds", async () => {
     const t = setup();
     await t.cache.read('k', t.fetch);
     t.cache.observe({ rev: 3, record: record('a', { load: 2, status: 'OVERLOADED' }) });
@@ -74,7 +95,10 @@ describe('candidate cache', () => {
     await t.cache.read('k', t.fetch, free);
     t.cache.observe({ rev: 2, record: record('a', { status: 'OVERLOADED' }) });
     t.cache.observe({ rev: 2, record: record('b', { status: 'OVERLOADED' }) });
-    t.setRows([{ rev: 3, record: record('a') }, { rev: 3, record: record('b', { status: 'OVERLOADED' }) }]);
+    t.setRows([
+      { rev: 3, record: record('a') },
+      { rev: 3, record: record('b', { status: 'OVERLOADED' }) },
+    ]);
     expect((await t.cache.read('k', t.fetch, free)).map((r) => r.status)).toEqual(['AVAILABLE', 'OVERLOADED']);
     expect(t.fetches()).toBe(2);
   });
@@ -86,7 +110,11 @@ describe('candidate cache', () => {
     t.cache.invalidate();
     open();
     expect(ids(await reading)).toEqual(['a', 'b']);
-    t.setRows([{ rev: 1, record: record('a') }, { rev: 1, record: record('b') }, { rev: 1, record: record('new') }]);
+    t.setRows([
+      { rev: 1, record: record('a') },
+      { rev: 1, record: record('b') },
+      { rev: 1, record: record('new') },
+    ]);
     expect(ids(await t.cache.read('k', t.fetch))).toEqual(['a', 'b', 'new']);
     expect(t.fetches()).toBe(2);
   });

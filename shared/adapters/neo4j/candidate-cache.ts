@@ -59,7 +59,9 @@ export function createCandidateCache(options: CandidateCacheOptions) {
         const cached = list.ids.map((id) => records.get(id)!.record);
         if (usable(cached)) {
           if (age >= options.ttlMs / 2 && !list.refreshing) {
-            list.refreshing = load(key, fetch).catch(() => undefined).finally(() => delete list.refreshing);
+            list.refreshing = load(key, fetch)
+              .catch(() => undefined)
+              .finally(() => delete list.refreshing);
           }
           return cached;
         }

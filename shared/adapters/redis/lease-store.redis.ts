@@ -71,8 +71,7 @@ export function createRedisLeaseStore(redis: Redis, options: RedisLeaseStoreOpti
   return {
     async acquire(key, holder, ttlMs) {
       const reply = (await commands.amasLeaseAcquire(leaseKey(key), `${prefix}fence:${key}`, expiries, key, holder, ttl(ttlMs), retainMs, holderPrefix)) as
-        | [string, string]
-        | null;
+        [string, string] | null;
       return reply ? { key, holder, token: Number(reply[0]), expiresAt: Number(reply[1]) } : null;
     },
 

@@ -33,7 +33,11 @@ interface RateCommands {
 }
 
 /** One limit per credential for every API replica that shares the Redis server. */
-export function createRedisRateLimiter(redis: Redis, settings: RateLimitSettings, options: RedisRateLimiterOptions = {}): RateLimiter & { close(): Promise<void> } {
+export function createRedisRateLimiter(
+  redis: Redis,
+  settings: RateLimitSettings,
+  options: RedisRateLimiterOptions = {},
+): RateLimiter & { close(): Promise<void> } {
   const prefix = options.prefix ?? 'amas:rate:';
   redis.defineCommand('amasRateTake', { numberOfKeys: 1, lua: gcra });
   const commands = redis as unknown as RateCommands;

@@ -45,9 +45,16 @@ export function createSqlChangeLog(client: SqlClient): ChangeLog {
     },
     async read({ after, upTo, workflowId, limit }) {
       const bounds = [after.txid.toString(), after.seq.toString(), upTo.txid.toString(), upTo.seq.toString()];
-      const { rows } = workflowId === undefined
-        ? await client.query<ChangeRow>(`SELECT ${COLUMNS} FROM state_changes WHERE ${RANGE} ORDER BY state_changes.txid, state_changes.seq LIMIT $5`, [...bounds, limit])
-        : await client.query<ChangeRow>(`SELECT ${COLUMNS} FROM state_changes WHERE workflow_id = $5 AND ${RANGE} ORDER BY state_changes.txid, state_changes.seq LIMIT $6`, [...bounds, workflowId, limit]);
+      const { rows } =
+        workflowId === undefined
+          ? await client.query<ChangeRow>(`SELECT ${COLUMNS} FROM state_changes WHERE ${RANGE} ORDER BY state_changes.txid, state_changes.seq LIMIT $5`, [
+              ...bounds,
+              limit,
+            ])
+          : await client.query<ChangeRow>(
+              `SELECT ${COLUMNS} FROM state_changes WHERE workflow_id = $5 AND ${RANGE} ORDER BY state_changes.txid, state_changes.seq LIMIT $6`,
+              [...bounds, workflowId, limit],
+            );
       return rows.map(toRecord);
     },
     async prune(olderThan) {
@@ -70,7 +77,10 @@ export function createSqlDeadLetterRedrives(client: SqlClient): DeadLetterRedriv
     },
     async redrivenAt(ids) {
       if (ids.length === 0) return new Map();
-      const { rows } = await client.query<{ id: string; at: Date | string }>('SELECT id, redriven_at AS at FROM dead_letter_redrives WHERE id = ANY($1::text[])', [[...ids]]);
+      const { rows } = await client.query<{ id: string; at: Date | string }>(
+        'SELECT id, redriven_at AS at FROM dead_letter_redrives WHERE id = ANY($1::text[])',
+        [[...ids]],
+      );
       return new Map(rows.map((r) => [r.id, iso(r.at)]));
     },
   };

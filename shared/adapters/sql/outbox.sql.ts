@@ -50,12 +50,17 @@ export async function drainOutbox(client: SqlClient, limit: number, publish: (ro
   if (!pending[0]?.pending) return 0;
   return client.transaction(async (tx) => {
     // One relay per schema at a time, so events leave in commit order and are not sent twice.
-    const { rows: lock } = await tx.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.amas-outbox-relay')) AS locked");
+    const { rows: lock } = await tx.query<{ locked: boolean }>(
+      "SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.amas-outbox-relay')) AS locked",
+    );
     if (!lock[0]?.locked) return 'busy';
     const rows = await unclaimedOutbox(tx, limit);
     if (rows.length === 0) return 0;
     await publish(rows);
-    await markPublished(tx, rows.map((row) => row.seq));
+    await markPublished(
+      tx,
+      rows.map((row) => row.seq),
+    );
     return rows.length;
   });
 }

@@ -1,25 +1,8 @@
 import { ConcurrencyConflictError } from '../../errors.js';
-import type {
-  EventSnapshot,
-  OutboxMessage,
-  OutboxRecord,
-  SnapshotScope,
-  StateChange,
-  WorkflowStore,
-} from '../../ports/workflow-store.port.js';
+import type { EventSnapshot, OutboxMessage, OutboxRecord, SnapshotScope, StateChange, WorkflowStore } from '../../ports/workflow-store.port.js';
 import { runMigrations } from './migrations.js';
 import { readAttempts } from './attempts.sql.js';
-import {
-  columnPatch,
-  json,
-  subtaskColumns,
-  subtaskRecord,
-  toSubtask,
-  toWorkflow,
-  workflowColumns,
-  type SubtaskRow,
-  type WorkflowRow,
-} from './rows.js';
+import { columnPatch, json, subtaskColumns, subtaskRecord, toSubtask, toWorkflow, workflowColumns, type SubtaskRow, type WorkflowRow } from './rows.js';
 import type { SqlClient } from './sql-client.js';
 import { createCoalescer, type Settled } from '../../coalesce.js';
 import { drainOutbox, markPublished, pendingOutbox } from './outbox.sql.js';
@@ -40,8 +23,7 @@ async function insertOutbox(tx: SqlClient, outbox: readonly OutboxMessage[]): Pr
   );
 }
 
-const byId = <T extends { id: string }>(updates: readonly T[]): T[] =>
-  [...updates].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+const byId = <T extends { id: string }>(updates: readonly T[]): T[] => [...updates].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
 /** The change as amas_commit takes it: patches keyed by column, each list of patches in lock order. */
 const commitArgument = (change: StateChange, claimMs: number): string =>
@@ -59,7 +41,8 @@ const commitArgument = (change: StateChange, claimMs: number): string =>
 // A lone change: amas_commit, cheaper than the set-based function for one. The guard runs first
 // (the CTE is scanned before the select list is computed), in the same statement.
 const COMMIT = 'SELECT amas_commit($1::text::jsonb, $2::integer) AS seqs';
-const GUARDED_COMMIT = 'WITH guard AS MATERIALIZED (SELECT amas_require_workflow_status($1::text::jsonb)) SELECT amas_commit($1::text::jsonb, $2::integer) AS seqs FROM guard';
+const GUARDED_COMMIT =
+  'WITH guard AS MATERIALIZED (SELECT amas_require_workflow_status($1::text::jsonb)) SELECT amas_commit($1::text::jsonb, $2::integer) AS seqs FROM guard';
 const COMMIT_SET = 'SELECT amas_commit_set($1::text::jsonb) AS result';
 /** The per-event statements: planned once per connection. */
 const PREPARED = { prepare: true } as const;
@@ -258,10 +241,8 @@ const BATCHES_IN_FLIGHT = 4;
 const MAX_BATCH = 64;
 
 export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
-  const workflows = async (sql: string, params: unknown[]) =>
-    (await client.query<WorkflowRow>(sql, params)).rows.map(toWorkflow);
-  const subtasks = async (sql: string, params: unknown[]) =>
-    (await client.query<SubtaskRow>(sql, params)).rows.map(toSubtask);
+  const workflows = async (sql: string, params: unknown[]) => (await client.query<WorkflowRow>(sql, params)).rows.map(toWorkflow);
+  const subtasks = async (sql: string, params: unknown[]) => (await client.query<SubtaskRow>(sql, params)).rows.map(toSubtask);
   // Concurrent consumers' reads and commits leave together (group commit), where the client allows it.
   const grouped = client.groupCommit === true;
   const read = grouped
@@ -291,9 +272,7 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
           return { workflow: toWorkflow(row), created: true };
         }
         // The key's owner committed before our insert gave way, so this statement's snapshot sees it.
-        const existing = await tx.query<WorkflowRow>('SELECT * FROM workflows WHERE idempotency_key = $1', [
-          input.idempotencyKey,
-        ]);
+        const existing = await tx.query<WorkflowRow>('SELECT * FROM workflows WHERE idempotency_key = $1', [input.idempotencyKey]);
         const [found] = existing.rows;
         if (!found) throw new ConcurrencyConflictError(`idempotency key ${input.idempotencyKey} is being created`);
         return { workflow: toWorkflow(found), created: false };
@@ -312,15 +291,19 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
       ),
 
     async countWorkflows({ status, tenant, submittedBy }) {
-      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflows WHERE ${LISTED}`, [status ?? null, tenant ?? null, submittedBy ?? null]);
+      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflows WHERE ${LISTED}`, [
+        status ?? null,
+        tenant ?? null,
+        submittedBy ?? null,
+      ]);
       return rows[0]?.n ?? 0;
     },
 
     async countActiveWorkflows(tenant) {
-      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM workflows WHERE status = ANY($1::text[]) AND ($2::text IS NULL OR tenant = $2::text)', [
-        ACTIVE,
-        tenant ?? null,
-      ]);
+      const { rows } = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM workflows WHERE status = ANY($1::text[]) AND ($2::text IS NULL OR tenant = $2::text)',
+        [ACTIVE, tenant ?? null],
+      );
       return rows[0]?.n ?? 0;
     },
 
@@ -343,16 +326,12 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
         [now, limit],
       ),
 
-    findSubtasksByAgent: (agentId) =>
-      subtasks(`${SUBTASKS} WHERE s.status = 'in_progress' AND s.assigned_agent = $1 ORDER BY s.seq`, [agentId]),
+    findSubtasksByAgent: (agentId) => subtasks(`${SUBTASKS} WHERE s.status = 'in_progress' AND s.assigned_agent = $1 ORDER BY s.seq`, [agentId]),
 
     readForEvent: (consumer, eventId, workflowId, scope) => read({ consumer, eventId, workflowId, scope }),
 
     async hasProcessed(consumer, eventId) {
-      const { rowCount } = await client.query('SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2', [
-        consumer,
-        eventId,
-      ]);
+      const { rowCount } = await client.query('SELECT 1 FROM processed_events WHERE consumer = $1 AND event_id = $2', [consumer, eventId]);
       return rowCount > 0;
     },
 

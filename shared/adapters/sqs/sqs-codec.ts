@@ -18,9 +18,7 @@ export function toEntries(messages: readonly OutgoingMessage[], headers: Record<
   }
   const bad = names.find((name) => !ATTRIBUTE_NAME.test(name));
   if (bad !== undefined) throw new OrchestrationError('SQS_BAD_HEADER', `header name ${JSON.stringify(bad)} is not a valid SQS attribute name`);
-  const attributes: Record<string, MessageAttributeValue> = Object.fromEntries(
-    names.map((name) => [name, { DataType: 'String', StringValue: headers[name] }]),
-  );
+  const attributes: Record<string, MessageAttributeValue> = Object.fromEntries(names.map((name) => [name, { DataType: 'String', StringValue: headers[name] }]));
   return messages.map((message, index) => ({
     Id: String(index),
     MessageBody: JSON.stringify(message.event),

@@ -25,5 +25,9 @@ export const sqsQueueGroups: readonly SqsQueueGroup[] = [
       ? { topic, groupId: entry[1].groupId, consumer: entry[0] as keyof typeof functionSubscriptions }
       : { topic, groupId: observerGroup, consumer: null };
   }),
-  ...Object.values(functionSubscriptions).map(({ topic }): SqsQueueGroup => ({ topic: deadLetterTopic(topic) as `${Topic}.dlq`, groupId: observerGroup, consumer: null })),
+  ...Object.values(functionSubscriptions).map(({ topic }): SqsQueueGroup => ({
+    topic: deadLetterTopic(topic) as `${Topic}.dlq`,
+    groupId: observerGroup,
+    consumer: null,
+  })),
 ];

@@ -43,10 +43,12 @@ function describeHierarchy(h: HierarchyStatus): string {
   const layers = Object.entries(h.layers).map(([layer, s]) => `${layer.toLowerCase()} ${s.count} (${s.available} available)`);
   const pools = Object.entries(h.pools).map(([group, p]) => `${group} ${p.count} (load ${p.load}/${p.capacity})`);
   const { healthy, degraded, failed, offline } = h.health;
-  return [
-    `${h.totalAgents} agents`,
-    `  layers: ${layers.join(', ')}`,
-    `  pools:  ${pools.join(', ')}`,
-    `  health: ${healthy} healthy, ${degraded} degraded, ${failed} failed, ${offline} offline`,
-  ].join('\n') + '\n';
+  return (
+    [
+      `${h.totalAgents} agents`,
+      `  layers: ${layers.join(', ')}`,
+      `  pools:  ${pools.join(', ')}`,
+      `  health: ${healthy} healthy, ${degraded} degraded, ${failed} failed, ${offline} offline`,
+    ].join('\n') + '\n'
+  );
 }

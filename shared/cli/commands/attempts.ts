@@ -8,9 +8,9 @@ import { decimal, renderTable } from '../table.js';
 export function registerHistoryCommands(program: Command, io: CliIo, exit: ExitCode): void {
   program
     .command('attempts')
-    .description('every attempt of a workflow\'s subtasks: agent, token, outcome, duration, and why it ran again')
+    .description("every attempt of a workflow's subtasks: agent, token, outcome, duration, and why it ran again")
     .argument('<id>', 'workflow id')
-    .option('--subtask <id>', 'only this subtask\'s attempts')
+    .option('--subtask <id>', "only this subtask's attempts")
     .option('--json', 'print the answer as JSON')
     .action(
       action<{ subtask?: string; json?: boolean }>(io, exit, async ({ args, options, client }) => {

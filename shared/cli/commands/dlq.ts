@@ -39,7 +39,7 @@ export function registerDeadLetterCommands(program: Command, io: CliIo, exit: Ex
     );
   dlq
     .command('redrive')
-    .description('publish a dead letter\'s original record to its topic again')
+    .description("publish a dead letter's original record to its topic again")
     .argument('<id>', 'dead letter id')
     .option('--json', 'print the answer as JSON')
     .action(

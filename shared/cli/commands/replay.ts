@@ -21,7 +21,7 @@ export function registerReplayCommand(program: Command, io: CliIo, exit: ExitCod
     .option('--topic <topic>', 'with --kafka: only this topic (repeatable; default every orchestration topic)', collect)
     .option('--from-offset <n>', 'with --kafka: from this offset')
     .option('--from-time <iso>', 'with --kafka: from this time')
-    .option('--workflow <id>', 'print only this workflow\'s state')
+    .option('--workflow <id>', "print only this workflow's state")
     .action(action<ReplayArgs>(io, exit, async ({ options }) => replay(options, io)));
 }
 
@@ -44,7 +44,8 @@ async function replaySourceFrom(values: ReplayArgs, io: CliIo): Promise<{ source
       range.fromTime = time;
     }
     const known = new Set<string>(allTopics);
-    for (const topic of values.topic ?? []) if (!known.has(topic)) throw new UsageError(`--topic "${topic}" is not an orchestration topic (${allTopics.join(', ')})`);
+    for (const topic of values.topic ?? [])
+      if (!known.has(topic)) throw new UsageError(`--topic "${topic}" is not an orchestration topic (${allTopics.join(', ')})`);
     const bus = createKafkaEventBus({ brokers: infra.KAFKA_BROKERS.split(','), clientId: 'amas-replay', topicPrefix: infra.KAFKA_TOPIC_PREFIX });
     return { source: busSource(bus, values.topic?.length ? values.topic : allTopics, range), close: () => bus.close() };
   }

@@ -34,7 +34,8 @@ export function registerSetupCommands(program: Command, io: CliIo, exit: ExitCod
         const effective = loadConfig(io.env);
         const infra = loadInfra(io.env);
         for (const key of configKeys) io.out(`${key}=${String(effective[key])}\n`);
-        for (const [key, value] of Object.entries(infra)) io.out(`${key}=${key === 'DATABASE_URL' ? String(value).replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@') : String(value)}\n`);
+        for (const [key, value] of Object.entries(infra))
+          io.out(`${key}=${key === 'DATABASE_URL' ? String(value).replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@') : String(value)}\n`);
         return 0;
       }),
     );

@@ -75,7 +75,11 @@ export function registerWorkflowCommands(program: Command, io: CliIo, exit: Exit
     .option('--json', 'print the answer as JSON')
     .action(
       action<{ status?: string; limit: number; offset: number; json?: boolean }>(io, exit, async ({ options, client }) => {
-        const query = new URLSearchParams({ limit: String(options.limit), offset: String(options.offset), ...(options.status ? { status: options.status } : {}) });
+        const query = new URLSearchParams({
+          limit: String(options.limit),
+          offset: String(options.offset),
+          ...(options.status ? { status: options.status } : {}),
+        });
         const list = await client().get<WorkflowList>(`/v1/workflows?${query}`);
         if (options.json) {
           printJson(io, list);

@@ -12,8 +12,21 @@ import type { RateLimiter } from '../../ports/rate-limiter.port.js';
 
 export type AuthInfra = Pick<
   InfraConfig,
-  | 'AMAS_AUTH' | 'AMAS_ADMIN_KEY' | 'HOST' | 'OIDC_ISSUER_URL' | 'OIDC_AUDIENCE' | 'OIDC_ALGORITHMS' | 'OIDC_CLOCK_TOLERANCE_SECONDS' | 'OIDC_JWKS_COOLDOWN_SECONDS'
-  | 'OIDC_ROLES_CLAIM' | 'OIDC_TENANT_CLAIM' | 'OIDC_DEFAULT_TENANT' | 'AMAS_RATE_LIMIT_PER_SECOND' | 'AMAS_RATE_LIMIT_BURST' | 'AMAS_METRICS_PUBLIC' | 'REDIS_URL'
+  | 'AMAS_AUTH'
+  | 'AMAS_ADMIN_KEY'
+  | 'HOST'
+  | 'OIDC_ISSUER_URL'
+  | 'OIDC_AUDIENCE'
+  | 'OIDC_ALGORITHMS'
+  | 'OIDC_CLOCK_TOLERANCE_SECONDS'
+  | 'OIDC_JWKS_COOLDOWN_SECONDS'
+  | 'OIDC_ROLES_CLAIM'
+  | 'OIDC_TENANT_CLAIM'
+  | 'OIDC_DEFAULT_TENANT'
+  | 'AMAS_RATE_LIMIT_PER_SECOND'
+  | 'AMAS_RATE_LIMIT_BURST'
+  | 'AMAS_METRICS_PUBLIC'
+  | 'REDIS_URL'
 >;
 
 export function isLoopback(host: string): boolean {
@@ -37,7 +50,9 @@ export function checkAuthSettings(infra: AuthInfra, loopback: boolean = isLoopba
     throw new ConfigError('Invalid configuration:\n  AMAS_AUTH=oidc needs OIDC_ISSUER_URL and OIDC_AUDIENCE');
   }
   if (infra.AMAS_AUTH === 'keys' && !infra.AMAS_ADMIN_KEY) {
-    throw new ConfigError('Invalid configuration:\n  AMAS_AUTH=keys needs AMAS_ADMIN_KEY (the admin credential that creates the first keys with `amas keys create`)');
+    throw new ConfigError(
+      'Invalid configuration:\n  AMAS_AUTH=keys needs AMAS_ADMIN_KEY (the admin credential that creates the first keys with `amas keys create`)',
+    );
   }
 }
 

@@ -45,11 +45,14 @@ function takeStreamToken(req: Request): string | undefined {
   const mark = req.url.indexOf('?');
   if (req.method !== 'GET' || mark < 0 || !streamPath.test(req.path)) return undefined;
   const given: string[] = [];
-  const kept = req.url.slice(mark + 1).split('&').filter((part) => {
-    const value = new URLSearchParams(part).get('access_token');
-    if (value !== null) given.push(value);
-    return value === null;
-  });
+  const kept = req.url
+    .slice(mark + 1)
+    .split('&')
+    .filter((part) => {
+      const value = new URLSearchParams(part).get('access_token');
+      if (value !== null) given.push(value);
+      return value === null;
+    });
   if (given.length === 0) return undefined;
   req.url = kept.length > 0 ? `${req.url.slice(0, mark)}?${kept.join('&')}` : req.url.slice(0, mark);
   return given.length === 1 ? given[0] : '';

@@ -49,14 +49,21 @@ export function createOidcVerifier(settings: OidcSettings): (token: string) => P
     const document = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
     if (typeof document.issuer !== 'string' || typeof document.jwks_uri !== 'string') throw new Error(`OIDC discovery at ${url} names no issuer or jwks_uri`);
     // The issuer must be the one configured (OpenID Connect Discovery 1.0, section 4.3).
-    if (trimSlash(document.issuer) !== trimSlash(settings.issuerUrl)) throw new Error(`OIDC discovery at ${url} names issuer ${document.issuer}, not OIDC_ISSUER_URL`);
-    return { issuer: document.issuer, jwks: createRemoteJWKSet(new URL(document.jwks_uri), { cooldownDuration: settings.jwksCooldownMs, cacheMaxAge: 10 * 60_000 }) };
+    if (trimSlash(document.issuer) !== trimSlash(settings.issuerUrl))
+      throw new Error(`OIDC discovery at ${url} names issuer ${document.issuer}, not OIDC_ISSUER_URL`);
+    return {
+      issuer: document.issuer,
+      jwks: createRemoteJWKSet(new URL(document.jwks_uri), { cooldownDuration: settings.jwksCooldownMs, cacheMaxAge: 10 * 60_000 }),
+    };
   };
 
   return async (token) => {
     discovery ??= discover().catch((error: unknown) => {
       discovery = undefined;
-      throw new OrchestrationError('DEPENDENCY_UNAVAILABLE', `the OIDC issuer cannot be reached: ${error instanceof Error ? error.message : String(error)}`, { retriable: true, cause: error });
+      throw new OrchestrationError('DEPENDENCY_UNAVAILABLE', `the OIDC issuer cannot be reached: ${error instanceof Error ? error.message : String(error)}`, {
+        retriable: true,
+        cause: error,
+      });
     });
     const { issuer, jwks } = await discovery;
     let payload: JWTPayload;

@@ -6,7 +6,9 @@ export type Role = z.infer<typeof roleSchema>;
 export const roles = roleSchema.options;
 
 /** A tenant name; `*` is every tenant (the bootstrap admin key, and `none` on loopback). */
-export const tenantSchema = z.string().regex(/^(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,62})$/, 'letters, digits, dot, underscore and dash (up to 63), or * for every tenant');
+export const tenantSchema = z
+  .string()
+  .regex(/^(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,62})$/, 'letters, digits, dot, underscore and dash (up to 63), or * for every tenant');
 export const allTenants = '*';
 export { defaultTenant };
 

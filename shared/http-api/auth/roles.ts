@@ -16,7 +16,17 @@ const grants: Record<Role, readonly Permission[]> = {
   submitter: ['workflows:submit', 'workflows:read'],
   operator: ['workflows:read', 'workflows:control', 'dead-letters:read', 'dead-letters:redrive', 'agents:read', 'metrics:read'],
   approver: ['workflows:read', 'workflows:decide'],
-  admin: ['workflows:submit', 'workflows:read', 'workflows:control', 'workflows:decide', 'dead-letters:read', 'dead-letters:redrive', 'agents:read', 'keys:manage', 'metrics:read'],
+  admin: [
+    'workflows:submit',
+    'workflows:read',
+    'workflows:control',
+    'workflows:decide',
+    'dead-letters:read',
+    'dead-letters:redrive',
+    'agents:read',
+    'keys:manage',
+    'metrics:read',
+  ],
   // `agents:act`: register, heartbeat, renew leases, poll work, report — each route also checks the agent is the caller's own (agent-routes.ts).
   agent: ['agents:read', 'agents:act'],
 };
@@ -24,8 +34,7 @@ const grants: Record<Role, readonly Permission[]> = {
 export const can = (principal: Principal, permission: Permission): boolean => principal.roles.some((role) => grants[role].includes(permission));
 
 /** A submitter and nothing more that reads workflows sees only those it submitted. */
-export const readsOwnOnly = (principal: Principal): boolean =>
-  !principal.roles.some((role) => role !== 'submitter' && grants[role].includes('workflows:read'));
+export const readsOwnOnly = (principal: Principal): boolean => !principal.roles.some((role) => role !== 'submitter' && grants[role].includes('workflows:read'));
 
 /**
  * Which permission each API route needs, in one table so it can be read in one place. A route not

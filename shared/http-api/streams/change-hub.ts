@@ -108,11 +108,14 @@ export function createChangeHub(log: ChangeLog, logger: Logger, options: ChangeH
 
   async function start(): Promise<void> {
     if (delivered) return;
-    starting ??= log.horizon().then((horizon) => {
-      delivered = { txid: horizon, seq: 0n };
-    }).finally(() => {
-      starting = null;
-    });
+    starting ??= log
+      .horizon()
+      .then((horizon) => {
+        delivered = { txid: horizon, seq: 0n };
+      })
+      .finally(() => {
+        starting = null;
+      });
     await starting;
   }
 

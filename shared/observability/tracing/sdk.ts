@@ -39,8 +39,13 @@ export async function startTracing(
   env: Env = process.env,
 ): Promise<Tracing | null> {
   if (!config.ORCHESTRATION_ENABLE_TRACING || !exporterConfigured(env)) return null;
-  const [{ NodeSDK }, { ParentBasedSampler, TraceIdRatioBasedSampler }] = await Promise.all([import('@opentelemetry/sdk-node'), import('@opentelemetry/sdk-trace-base')]);
-  const sampler = env.OTEL_TRACES_SAMPLER ? {} : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.ORCHESTRATION_TRACE_SAMPLE_RATE) }) };
+  const [{ NodeSDK }, { ParentBasedSampler, TraceIdRatioBasedSampler }] = await Promise.all([
+    import('@opentelemetry/sdk-node'),
+    import('@opentelemetry/sdk-trace-base'),
+  ]);
+  const sampler = env.OTEL_TRACES_SAMPLER
+    ? {}
+    : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.ORCHESTRATION_TRACE_SAMPLE_RATE) }) };
   const sdk = new NodeSDK({ serviceName: env.OTEL_SERVICE_NAME || serviceName, ...sampler, metricReaders: [], logRecordProcessors: [], instrumentations: [] });
   sdk.start();
   return { stop: () => sdk.shutdown() };

@@ -8,7 +8,10 @@ import { stampTrace, type TraceAttributes } from './propagation.js';
  * fresh W3C context sampled at that rate, which every event it causes copies on (ids in logs and
  * events still correlate). Nothing with ORCHESTRATION_ENABLE_TRACING off.
  */
-export function traceSubmitted<E extends TraceAttributes>(event: E, config: Pick<Config, 'ORCHESTRATION_ENABLE_TRACING' | 'ORCHESTRATION_TRACE_SAMPLE_RATE'>): E {
+export function traceSubmitted<E extends TraceAttributes>(
+  event: E,
+  config: Pick<Config, 'ORCHESTRATION_ENABLE_TRACING' | 'ORCHESTRATION_TRACE_SAMPLE_RATE'>,
+): E {
   if (!config.ORCHESTRATION_ENABLE_TRACING) return event;
   const stamped = stampTrace(event);
   if (stamped.traceparent) return stamped;

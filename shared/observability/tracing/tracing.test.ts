@@ -33,7 +33,14 @@ describe('when tracing starts', () => {
 
 describe('with the SDK running', () => {
   const exporter = new InMemorySpanExporter();
-  const sdk = new NodeSDK({ serviceName: 'amas-unit', spanProcessors: [new SimpleSpanProcessor(exporter)], metricReaders: [], logRecordProcessors: [], instrumentations: [], autoDetectResources: false });
+  const sdk = new NodeSDK({
+    serviceName: 'amas-unit',
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations: [],
+    autoDetectResources: false,
+  });
   let embedded: Embedded;
   beforeAll(async () => {
     sdk.start();
@@ -64,14 +71,19 @@ describe('with the SDK running', () => {
   it('marks a span failed when its work throws, and makes no child span outside a recording one', async () => {
     await expect(inEventSpan('doomed', parentEvent, {}, () => inSpan('step', () => Promise.reject(new Error('boom'))))).rejects.toThrow('boom');
     const doomed = exporter.getFinishedSpans().filter((s) => s.name === 'doomed' || s.name === 'step');
-    expect(doomed.map((s) => [s.name, s.status.code])).toEqual([['step', 2], ['doomed', 2]]);
+    expect(doomed.map((s) => [s.name, s.status.code])).toEqual([
+      ['step', 2],
+      ['doomed', 2],
+    ]);
     const before = exporter.getFinishedSpans().length;
     await inSpan('orphan', async () => undefined);
     expect(exporter.getFinishedSpans()).toHaveLength(before);
   });
 
   it('makes one workflow one trace: request → decompose → assign → dispatch → agent → complete', async () => {
-    const submitted = await embedded.post<{ workflowId: string; traceId: string }>('/v1/tasks', { description: 'Research AI market trends and create presentation' });
+    const submitted = await embedded.post<{ workflowId: string; traceId: string }>('/v1/tasks', {
+      description: 'Research AI market trends and create presentation',
+    });
     expect(submitted.status).toBe(202);
     const { workflowId, traceId } = submitted.body;
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);

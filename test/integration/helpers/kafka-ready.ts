@@ -7,7 +7,12 @@ import { Kafka, logLevel } from 'kafkajs';
  */
 export async function kafkaCoordinatorAnswers(brokers: string[], probeGroup: string, timeoutMs = 55_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const admin = new Kafka({ clientId: `${probeGroup}-admin`, brokers, logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 } }).admin();
+  const admin = new Kafka({
+    clientId: `${probeGroup}-admin`,
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 },
+  }).admin();
   let last: unknown = null;
   try {
     await admin.connect();

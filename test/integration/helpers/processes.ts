@@ -19,10 +19,7 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
   let lastError: unknown = null;
   for (;;) {
     const left = timeoutMs - (Date.now() - started);
-    const ok = await Promise.race([
-      check().catch((error: unknown) => ((lastError = error), false)),
-      pause(Math.max(0, left)).then(() => false),
-    ]);
+    const ok = await Promise.race([check().catch((error: unknown) => ((lastError = error), false)), pause(Math.max(0, left)).then(() => false)]);
     if (ok) return Date.now() - started;
     if (Date.now() - started >= timeoutMs) {
       throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}${lastError ? ` (last check failed: ${String(lastError)})` : ''}`);
@@ -98,7 +95,10 @@ export class Service {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGKILL');
-    await Promise.race([this.exited, pause(10_000).then(() => Promise.reject(new Error(`${this.spec.name} (pid ${child.pid}) did not exit 10 s after SIGKILL`)))]);
+    await Promise.race([
+      this.exited,
+      pause(10_000).then(() => Promise.reject(new Error(`${this.spec.name} (pid ${child.pid}) did not exit 10 s after SIGKILL`))),
+    ]);
   }
 
   /** Graceful stop (SIGTERM), SIGKILL after `graceMs`. */
@@ -114,7 +114,23 @@ export class Service {
 
 // ---- the machine's shared servers -------------------------------------------------------------
 
-const redisArgs = ['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no', '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log'];
+const redisArgs = [
+  '--daemonize',
+  'yes',
+  '--bind',
+  '127.0.0.1',
+  '-::1',
+  '--port',
+  '6379',
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+  '--dir',
+  '/var/lib/redis',
+  '--logfile',
+  '/var/log/redis/ci.log',
+];
 
 export async function redisAnswers(): Promise<boolean> {
   const { stdout } = await exec('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'ping'], { timeout: 1_000 });

@@ -29,17 +29,35 @@ const first = (deliveries: Delivery[], match: (e: Event) => boolean): Step | nul
  * topics: the lease's expiry (in the recovery event's reason), then each hop's event time and
  * Kafka timestamp. Null when an event of the chain is missing.
  */
-export function recoveryTimeline(onTopic: (topic: string) => Delivery[], topicNames: { results: string; ready: string; assigned: string; dispatched: string }, subtaskId: string, lostAttempt: number): RecoveryTimeline | null {
+export function recoveryTimeline(
+  onTopic: (topic: string) => Delivery[],
+  topicNames: { results: string; ready: string; assigned: string; dispatched: string },
+  subtaskId: string,
+  lostAttempt: number,
+): RecoveryTimeline | null {
   const ofSubtask = (e: Event) => e.data?.subtaskId === subtaskId;
-  const failed = first(onTopic(topicNames.results), (e) => ofSubtask(e) && e.type === 'subtask.failed' && e.data.cause === 'lease_expired' && e.data.attempt === lostAttempt);
+  const failed = first(
+    onTopic(topicNames.results),
+    (e) => ofSubtask(e) && e.type === 'subtask.failed' && e.data.cause === 'lease_expired' && e.data.attempt === lostAttempt,
+  );
   const ready = first(onTopic(topicNames.ready), (e) => ofSubtask(e) && e.data.attempt === lostAttempt + 1);
   const assigned = first(onTopic(topicNames.assigned), (e) => ofSubtask(e) && e.data.attempt === lostAttempt + 1);
   const dispatched = first(onTopic(topicNames.dispatched), (e) => ofSubtask(e) && e.data.attempt === lostAttempt + 1);
-  const failedEvent = onTopic(topicNames.results).map((d) => d.value as Event).find((e) => ofSubtask(e) && e.data.cause === 'lease_expired' && e.data.attempt === lostAttempt);
+  const failedEvent = onTopic(topicNames.results)
+    .map((d) => d.value as Event)
+    .find((e) => ofSubtask(e) && e.data.cause === 'lease_expired' && e.data.attempt === lostAttempt);
   const expiry = /lease expired at (\S+)/.exec(failedEvent?.data.reason ?? '')?.[1];
   if (!failed || !ready || !assigned || !dispatched || !expiry) return null;
-  const readyEvents = new Set(onTopic(topicNames.ready).map((d) => d.value as Event).filter((e) => ofSubtask(e) && e.data.attempt === lostAttempt + 1).map((e) => e.id)).size;
-  const assignedTo = onTopic(topicNames.assigned).map((d) => d.value as Event).find((e) => ofSubtask(e) && e.data.attempt === lostAttempt + 1)?.data.agentId ?? '?';
+  const readyEvents = new Set(
+    onTopic(topicNames.ready)
+      .map((d) => d.value as Event)
+      .filter((e) => ofSubtask(e) && e.data.attempt === lostAttempt + 1)
+      .map((e) => e.id),
+  ).size;
+  const assignedTo =
+    onTopic(topicNames.assigned)
+      .map((d) => d.value as Event)
+      .find((e) => ofSubtask(e) && e.data.attempt === lostAttempt + 1)?.data.agentId ?? '?';
   return { subtaskId, leaseExpiredAt: Date.parse(expiry), steps: { failed, ready, assigned, dispatched }, readyEvents, assignedTo };
 }
 

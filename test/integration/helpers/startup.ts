@@ -28,7 +28,10 @@ export function startupSteps(label: string, options: { slowMs?: number; write?: 
       current = `${name} (since ${new Date(t0).toISOString()})`;
       let timer: NodeJS.Timeout | undefined;
       const overrun = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${label}: start-up step "${name}" did not finish within ${boundMs / 1000} s (start-up running for ${since(started)})`)), boundMs);
+        timer = setTimeout(
+          () => reject(new Error(`${label}: start-up step "${name}" did not finish within ${boundMs / 1000} s (start-up running for ${since(started)})`)),
+          boundMs,
+        );
       });
       try {
         const value = await Promise.race([fn(), overrun]);

@@ -46,7 +46,11 @@ export const terminal = ['completed', 'failed', 'cancelled'];
  * The whole embedded orchestrator as `npm start` runs it (memory bus, PGlite, memory leases and
  * directory, demo agents, the HTTP API on a free port), configured from `env` like the process is.
  */
-export async function startEmbedded(env: Record<string, string> = {}, apiOptions: Parameters<typeof createApiApp>[1] = {}, dataDir?: string): Promise<Embedded> {
+export async function startEmbedded(
+  env: Record<string, string> = {},
+  apiOptions: Parameters<typeof createApiApp>[1] = {},
+  dataDir?: string,
+): Promise<Embedded> {
   // Plans run as planned unless a test is about plan approval (it passes ORCHESTRATION_PLAN_APPROVAL).
   const config = loadConfig({ ORCHESTRATION_PLAN_APPROVAL: 'off', ...env });
   const bus = createMemoryEventBus({ partitions: 6, retryDelayMs: 10 });
@@ -55,7 +59,22 @@ export async function startEmbedded(env: Record<string, string> = {}, apiOptions
   const store = createSqlWorkflowStore(sql);
   const leases = createMemoryLeaseStore(systemClock);
   const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
-  const runtime = await startRuntime({ config, adapters: { bus, store, leases, directory, planner: plannerFromEnv(silentLogger, env).planner, changeLog: createSqlChangeLog(sql), deadLetterRedrives: createSqlDeadLetterRedrives(sql) }, logger: silentLogger, demoAgents: true, relayIntervalMs: 50, resume: dataDir !== undefined });
+  const runtime = await startRuntime({
+    config,
+    adapters: {
+      bus,
+      store,
+      leases,
+      directory,
+      planner: plannerFromEnv(silentLogger, env).planner,
+      changeLog: createSqlChangeLog(sql),
+      deadLetterRedrives: createSqlDeadLetterRedrives(sql),
+    },
+    logger: silentLogger,
+    demoAgents: true,
+    relayIntervalMs: 50,
+    resume: dataDir !== undefined,
+  });
   const server: Server = await new Promise((resolve) => {
     const listening = createApiApp(runtime, apiOptions).listen(0, '127.0.0.1', () => resolve(listening));
   });

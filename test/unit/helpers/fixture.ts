@@ -21,15 +21,7 @@ import {
   type FunctionName,
   type OrchestrationEvent,
 } from '../../../shared/events/index.js';
-import type {
-  AgentDirectory,
-  AgentRecord,
-  AgentRegistration,
-  AgentSpawner,
-  LeaseStore,
-  Planner,
-  WorkflowStore,
-} from '../../../shared/ports/index.js';
+import type { AgentDirectory, AgentRecord, AgentRegistration, AgentSpawner, LeaseStore, Planner, WorkflowStore } from '../../../shared/ports/index.js';
 import type { RuntimePorts } from '../../../shared/engine/functions.js';
 import { processEvent, toOutbox, type ProcessResult } from '../../../shared/engine/process-event.js';
 import { deterministicPlanner } from '../../../functions/index.js';
@@ -181,11 +173,28 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       return directory.register({ id, layer: 'SPECIALIST', role: specialty, specialties: [specialty], capacity: 3, demo: false, ...extra }, clock.now());
     },
     completed(d, quality, output = { by: d.data.agentId, n: ++agentMessages }) {
-      const data = { workflowId: d.data.workflowId, subtaskId: d.data.subtaskId, attempt: d.data.attempt, agentId: d.data.agentId, leaseToken: d.data.leaseToken, quality, output, durationMs: 1000 };
+      const data = {
+        workflowId: d.data.workflowId,
+        subtaskId: d.data.subtaskId,
+        attempt: d.data.attempt,
+        agentId: d.data.agentId,
+        leaseToken: d.data.leaseToken,
+        quality,
+        output,
+        durationMs: 1000,
+      };
       return makeEvent(subtaskCompleted, data, context) as EventOf<'subtask.completed'>;
     },
     failed(d, cause, reason = 'it broke') {
-      const data = { workflowId: d.data.workflowId, subtaskId: d.data.subtaskId, attempt: d.data.attempt, agentId: d.data.agentId, leaseToken: d.data.leaseToken, reason, cause };
+      const data = {
+        workflowId: d.data.workflowId,
+        subtaskId: d.data.subtaskId,
+        attempt: d.data.attempt,
+        agentId: d.data.agentId,
+        leaseToken: d.data.leaseToken,
+        reason,
+        cause,
+      };
       return makeEvent(subtaskFailed, data, context) as EventOf<'subtask.failed'>;
     },
   };

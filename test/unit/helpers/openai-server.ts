@@ -31,7 +31,10 @@ export interface OpenAiServer {
 export async function startOpenAiServer(): Promise<OpenAiServer> {
   const queue: Recorded[] = [];
   const received: ReceivedRequest[] = [];
-  let otherwise: (request: ReceivedRequest) => Recorded = () => ({ status: 500, body: { error: { message: 'no recorded answer left', type: 'server_error' } } });
+  let otherwise: (request: ReceivedRequest) => Recorded = () => ({
+    status: 500,
+    body: { error: { message: 'no recorded answer left', type: 'server_error' } },
+  });
   const sockets = new Set<Socket>();
 
   const server: Server = createServer((req, res) => {

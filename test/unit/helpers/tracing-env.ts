@@ -16,8 +16,10 @@ export function tracingProblems(env: Record<string, string | undefined>): string
   if (!exporterConfigured(env)) problems.push('no trace exporter (OTEL_TRACES_EXPORTER or OTEL_EXPORTER_OTLP_ENDPOINT)');
   const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((e) => e.trim());
   const zipkin = env.OTEL_EXPORTER_ZIPKIN_ENDPOINT ?? '';
-  if (exporters.includes('zipkin') && !/^https?:\/\/[^/\s]+\/api\/v2\/spans$/.test(zipkin) && !deployTime.test(zipkin)) problems.push(`zipkin exporter without an OTEL_EXPORTER_ZIPKIN_ENDPOINT …/api/v2/spans (${zipkin || 'unset'})`);
-  if (exporters.includes('otlp') && !env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) problems.push('otlp exporter without OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (exporters.includes('zipkin') && !/^https?:\/\/[^/\s]+\/api\/v2\/spans$/.test(zipkin) && !deployTime.test(zipkin))
+    problems.push(`zipkin exporter without an OTEL_EXPORTER_ZIPKIN_ENDPOINT …/api/v2/spans (${zipkin || 'unset'})`);
+  if (exporters.includes('otlp') && !env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+    problems.push('otlp exporter without OTEL_EXPORTER_OTLP_ENDPOINT');
   if (!/^amas-[a-z-]+$/.test(env.OTEL_SERVICE_NAME ?? '')) problems.push(`OTEL_SERVICE_NAME is not amas-<part> (${env.OTEL_SERVICE_NAME ?? 'unset'})`);
   const rate = env.ORCHESTRATION_TRACE_SAMPLE_RATE;
   if (rate === undefined || !(Number(rate) >= 0 && Number(rate) <= 1)) problems.push(`ORCHESTRATION_TRACE_SAMPLE_RATE is not in [0, 1] (${rate ?? 'unset'})`);
