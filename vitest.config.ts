@@ -7,6 +7,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          globalSetup: ['test/pglite-template.setup.ts'],
           include: ['functions/**/*.test.ts', 'shared/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/contract/**/*.test.ts', 'console/src/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
@@ -16,7 +17,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          exclude: ['test/integration/chaos.test.ts', 'test/integration/hierarchy-e2e.test.ts'],
+          exclude: ['test/integration/chaos.test.ts', 'test/integration/broker-outage.test.ts', 'test/integration/hierarchy-e2e.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
@@ -26,6 +27,7 @@ export default defineConfig({
         // The web console in real headless Chromium (Debian's, at /usr/bin/chromium) against the embedded runtime.
         test: {
           name: 'browser',
+          globalSetup: ['test/pglite-template.setup.ts'],
           include: ['test/browser/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
@@ -48,7 +50,7 @@ export default defineConfig({
         // (alone: npm run test:chaos). Every wait in it is bounded and names what it waited for.
         test: {
           name: 'chaos',
-          include: ['test/integration/chaos.test.ts'],
+          include: ['test/integration/chaos.test.ts', 'test/integration/broker-outage.test.ts'],
           testTimeout: 300_000,
           hookTimeout: 180_000,
           fileParallelism: false,

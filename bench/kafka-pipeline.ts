@@ -6,6 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { createKafkaEventBus, testConsumerTimings } from '../shared/adapters/kafka/event-bus.kafka.js';
+import { createPlatformaticEventBus } from '../shared/adapters/kafka-platformatic/event-bus.platformatic.js';
+import { groupLag } from '../shared/adapters/kafka/kafka-topics.js';
 import { createPgClient } from '../shared/adapters/sql/sql-client.pg.js';
 import type { AnyCloudEvent } from '../shared/events/envelope.js';
 import type { EventBus } from '../shared/ports/index.js';
@@ -51,7 +53,8 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
         agentsPerSpecialty: 40,
       };
   // As deployed: KAFKA_KEYS_CONCURRENCY (default 4) keys at once per partition.
-  const keys = loadInfra().KAFKA_KEYS_CONCURRENCY;
+  const infra = loadInfra();
+  const keys = infra.KAFKA_KEYS_CONCURRENCY;
   const report = createReport(`Kafka pipeline benchmark${options.quick ? ' (--quick)' : ''}`);
   const kafka = new Kafka({ clientId: `bench-${run}`, brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -59,17 +62,24 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
   const sql = createPgClient(databaseUrl, { maxConnections: 1 });
   await sql.query(`CREATE SCHEMA ${schema}`);
   const buses: EventBus[] = [];
-  const openBus = (name: string): EventBus => {
-    const bus = createKafkaEventBus({
-      brokers,
-      clientId: `bench-${run}-${name}`,
-      topicPrefix: prefix,
-      consumer: testConsumerTimings,
-      keysConsumedConcurrently: keys,
-    });
-    buses.push(bus);
-    return bus;
-  };
+  const busFor =
+    (setting: ConsumerSetting, topicPrefix: string) =>
+    (name: string): EventBus => {
+      const common = { brokers, clientId: `bench-${run}-${name}`, topicPrefix, consumer: testConsumerTimings };
+      const bus =
+        setting.client === 'platformatic'
+          ? createPlatformaticEventBus(common)
+          : createKafkaEventBus({
+              ...common,
+              keysConsumedConcurrently: setting.keys,
+              batch: { maxRecords: setting.batchMaxRecords, lingerMs: setting.lingerMs },
+            });
+      buses.push(bus);
+      return bus;
+    };
+  const deployed: ConsumerSetting = { keys, batchMaxRecords: infra.KAFKA_BATCH_MAX_RECORDS, lingerMs: infra.KAFKA_BATCH_LINGER_MS, client: 'kafkajs' };
+  const openBus = busFor(deployed, prefix);
+  const schemas = [schema];
   try {
     // 1. Round trips, raw kafkajs and the adapter interleaved so neither gains from running second.
     const bus = openBus('adapter');
@@ -127,9 +137,64 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
       `${latency.count} steps measured over ${volume.sequentialWorkflows} sequential workflows; ${load.completed}/${volume.concurrentWorkflows} concurrent workflows completed (${load.failed} failed), ${load.eventsPerWorkflow.toFixed(1)} function events each`,
     );
     report.note(`events that changed nothing under load: ${load.skips.join('; ') || 'none'}`);
+
+    // 4. Side by side: the consumer settings against the same raw baselines, one fresh pipeline each.
+    const chosen = process.env.BENCH_SETTINGS?.split(',').map((tag) => tag.trim());
+    const compared = settingsCompared.filter((c) =>
+      chosen ? chosen.includes(c.tag) : !options.quick || (c.setting.keys === 4 && c.setting.client === 'kafkajs'),
+    );
+    const rows: ComparedRow[] = [];
+    for (const { tag, label, setting } of compared) {
+      const sameAsAbove =
+        setting.client === deployed.client &&
+        setting.keys === deployed.keys &&
+        setting.batchMaxRecords === deployed.batchMaxRecords &&
+        setting.lingerMs === deployed.lingerMs;
+      let figures = { latency, load };
+      if (!sameAsAbove) {
+        const tagged = `${schema}_${tag}`;
+        schemas.push(tagged);
+        await sql.query(`CREATE SCHEMA ${tagged}`);
+        figures = await runPipeline({ openBus: busFor(setting, `${prefix}${tag}.`), databaseUrl, schema: tagged, ...volume });
+      }
+      rows.push({ tag, label, ...figures });
+    }
+    for (const { tag, label, latency: l, load: w } of rows) {
+      report.figure(`cmp.${tag}.p50`, `${label}: step p50`, l.steps.p50, 'ms');
+      report.figure(`cmp.${tag}.p99`, `${label}: step p99`, l.steps.p99, 'ms');
+      report.ratio(`cmp.${tag}.p50/rt`, `${label}: step p50 / raw round trip p50`, l.steps.p50, rawRt.p50);
+      report.ratio(`cmp.${tag}.p99/rt`, `${label}: step p99 / raw round trip p99`, l.steps.p99, rawRt.p99);
+      report.figure(`cmp.${tag}.machine`, `${label}: machine CPU per event`, w.machineCpuMsPerEvent, 'ms');
+      report.figure(`cmp.${tag}.events`, `${label}: events/s`, w.eventsPerSecond, 'events/s');
+      report.figure(`cmp.${tag}.wf`, `${label}: workflows/s`, w.workflowsPerSecond, 'workflows/s');
+    }
+    report.note(
+      `side by side (raw round trip p50 ${rawRt.p50.toFixed(1)} ms, p99 ${rawRt.p99.toFixed(1)} ms; ${volume.concurrentWorkflows} concurrent workflows):`,
+    );
+    report.note('setting                       | step p50 (x raw) | step p99 (x raw) | CPU ms/event | events/s | workflows/s | completed');
+    for (const { label, latency: l, load: w } of rows) {
+      const cells = [
+        label.padEnd(29),
+        `${l.steps.p50.toFixed(1)} (${(l.steps.p50 / rawRt.p50).toFixed(1)}x)`.padStart(16),
+        `${l.steps.p99.toFixed(1)} (${(l.steps.p99 / rawRt.p99).toFixed(1)}x)`.padStart(16),
+        w.machineCpuMsPerEvent.toFixed(2).padStart(12),
+        w.eventsPerSecond.toFixed(0).padStart(8),
+        w.workflowsPerSecond.toFixed(1).padStart(11),
+        `${w.completed}/${volume.concurrentWorkflows}, ${w.eventsPerWorkflow.toFixed(1)} ev/wf`,
+      ];
+      report.note(cells.join(' | '));
+    }
+    const best = rows.reduce((a, b) => (b.load.workflowsPerSecond > a.load.workflowsPerSecond ? b : a));
+    const leanest = rows.reduce((a, b) => (b.load.machineCpuMsPerEvent < a.load.machineCpuMsPerEvent ? b : a));
+    report.target(
+      'whole-machine CPU per function event <= 0.8 ms',
+      leanest.load.machineCpuMsPerEvent <= 0.8,
+      `${leanest.load.machineCpuMsPerEvent.toFixed(2)} ms at best (${leanest.label})`,
+    );
+    report.target('>= 150 workflows/s', best.load.workflowsPerSecond >= 150, `${best.load.workflowsPerSecond.toFixed(1)} workflows/s at best (${best.label})`);
   } finally {
     await Promise.allSettled(buses.map((b) => b.close()));
-    await sql.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    for (const name of schemas) await sql.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`).catch(() => undefined);
     await sql.close();
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
     if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
@@ -140,6 +205,29 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
   printReport(report, options.print);
   return report;
 }
+
+interface ConsumerSetting {
+  keys: number;
+  batchMaxRecords: number;
+  lingerMs: number;
+  /** KAFKA_CLIENT: @platformatic/kafka runs a partition's records one at a time (no keys or batches). */
+  client: 'kafkajs' | 'platformatic';
+}
+
+/**
+ * KAFKA_KEYS_CONCURRENCY 4 (deployed) and 16, record at a time and in batches (KAFKA_BATCH_MAX_RECORDS,
+ * KAFKA_BATCH_LINGER_MS), and KAFKA_CLIENT=platformatic. BENCH_SETTINGS=k4,pf runs only those tags.
+ */
+const BENCH_BATCH = { batchMaxRecords: Number(process.env.BENCH_BATCH_MAX_RECORDS ?? 64), lingerMs: Number(process.env.BENCH_BATCH_LINGER_MS ?? 0) };
+const settingsCompared: { tag: string; label: string; setting: ConsumerSetting }[] = [
+  { tag: 'k4', label: 'keys 4, record at a time', setting: { keys: 4, batchMaxRecords: 1, lingerMs: 0, client: 'kafkajs' } },
+  { tag: 'k16', label: 'keys 16, record at a time', setting: { keys: 16, batchMaxRecords: 1, lingerMs: 0, client: 'kafkajs' } },
+  { tag: 'k4b', label: `keys 4, batches of ${BENCH_BATCH.batchMaxRecords}`, setting: { keys: 4, ...BENCH_BATCH, client: 'kafkajs' } },
+  { tag: 'k16b', label: `keys 16, batches of ${BENCH_BATCH.batchMaxRecords}`, setting: { keys: 16, ...BENCH_BATCH, client: 'kafkajs' } },
+  { tag: 'pf', label: '@platformatic/kafka', setting: { keys: 1, batchMaxRecords: 1, lingerMs: 0, client: 'platformatic' } },
+];
+
+type ComparedRow = { tag: string; label: string } & Awaited<ReturnType<typeof runPipeline>>;
 
 async function roundTrips(kafka: Kafka, admin: Admin, bus: EventBus, rawTopic: string, busTopic: string, count: number) {
   await admin.createTopics({ topics: [{ topic: rawTopic, numPartitions: 1 }], waitForLeaders: true });
@@ -323,8 +411,19 @@ class Tracer {
   }
 
   bus(inner: EventBus): EventBus {
+    // Receipt is stamped at delivery too: assign on carried state reads nothing (no readForEvent to stamp it).
+    const stamp = (value: unknown) => {
+      const id = (value as { id?: unknown } | null)?.id;
+      if (typeof id === 'string' && !this.received.has(id)) this.received.set(id, wallClock());
+    };
     return {
       ...inner,
+      subscribe: (options) =>
+        inner.subscribe({
+          ...options,
+          handler: (delivery) => (stamp(delivery.value), options.handler(delivery)),
+          ...(options.handleBatch ? { handleBatch: (deliveries) => (deliveries.forEach((d) => stamp(d.value)), options.handleBatch!(deliveries)) } : {}),
+        }),
       publish: async (topic, messages, headers) => {
         const start = wallClock();
         await inner.publish(topic, messages, headers);
@@ -390,6 +489,40 @@ const cpuPercent = (since: NodeJS.CpuUsage, ms: number): number => {
   const used = process.cpuUsage(since);
   return ((used.user + used.system) / 1000 / ms) * 100;
 };
+
+/** Every consumer group on the broker that has records left to read, with how many. */
+async function groupsBehind(): Promise<string> {
+  const admin = new Kafka({ clientId: 'bench-stall', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const behind: string[] = [];
+    for (const { groupId } of (await admin.listGroups()).groups) {
+      for (const { topic } of await admin.fetchOffsets({ groupId })) {
+        const lag = await groupLag(admin, groupId, topic);
+        if (lag > 0) behind.push(`${groupId} on ${topic}: ${lag}`);
+      }
+    }
+    return behind.join(', ') || 'none';
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A stalled run's state: workflows and subtasks by status, outbox rows not yet published. */
+async function whereItStopped(setup: { databaseUrl: string; schema: string }): Promise<string> {
+  const sql = createPgClient(setup.databaseUrl, { schema: setup.schema, maxConnections: 1 });
+  try {
+    const count = async (query: string) => (await sql.query<{ k: string; n: number }>(query)).rows.map((row) => `${row.k} ${row.n}`).join(', ') || 'none';
+    const workflows = await count('SELECT status AS k, count(*)::int AS n FROM workflows GROUP BY status ORDER BY status');
+    const subtasks = await count(
+      "SELECT status || CASE WHEN assigned_agent IS NULL THEN '' ELSE ' (assigned)' END AS k, count(*)::int AS n FROM subtasks GROUP BY 1 ORDER BY 1",
+    );
+    const outbox = await count('SELECT topic AS k, count(*)::int AS n FROM outbox WHERE published_at IS NULL GROUP BY topic ORDER BY topic');
+    return `workflows: ${workflows}; subtasks: ${subtasks}; unpublished outbox rows: ${outbox}; consumer groups behind: ${await groupsBehind()}`;
+  } finally {
+    await sql.close();
+  }
+}
 
 /** Group commit on unless DATABASE_GROUP_COMMIT=false (deployments default to off: see shared/config.ts). */
 const groupCommit = process.env.DATABASE_GROUP_COMMIT !== 'false';
@@ -472,7 +605,9 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
     const machine = await machineCpu();
     const started = now();
     const ids = await Promise.all(Array.from({ length: setup.concurrentWorkflows }, submit));
-    await waitUntil(settled(ids), 150_000, `${ids.length} concurrent workflows`);
+    await waitUntil(settled(ids), 150_000, `${ids.length} concurrent workflows`).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}; where it stopped: ${await whereItStopped(setup)}`);
+    });
     const ms = now() - started;
     const events = tracer.commits - commitsBefore;
     const load = tracer.steps.load;

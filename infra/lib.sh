@@ -82,7 +82,9 @@ ensure_classpath() {
   command -v mvn >/dev/null || infra_die "mvn not found (needed once to resolve $dir/pom.xml)"
   infra_log "resolving classpath for $name with Maven into ${lib#"$INFRA_ROOT"/}"
   rm -rf "$tmp" && mkdir -p "$tmp"
-  if ! mvn -B -q -f "$dir/pom.xml" \
+  # One Maven at a time (infra/up.sh starts servers in parallel): two resolvers writing the same
+  # artifact into ~/.m2 at once can leave a partial file behind.
+  if ! flock "$INFRA_STATE/maven.lock" mvn -B -q -f "$dir/pom.xml" \
       org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
       -DincludeScope=runtime -DoutputDirectory="$tmp" >"$mlog" 2>&1; then
     cat "$mlog" >&2

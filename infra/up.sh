@@ -14,6 +14,16 @@ export INFRA_STARTED_FILE="$INFRA_STATE/started-by-up"
 for server in "${servers[@]}"; do
   [[ -f $INFRA_ROOT/infra/$server/start.sh ]] || infra_die "unknown server '$server' (known: ${INFRA_SERVERS[*]})"
 done
+# In parallel: most of a start is a JVM booting and a probe waiting, and the servers do not need
+# each other (their Maven resolutions take turns, ensure_classpath). A failure names its server.
+mkdir -p "$INFRA_STATE"
+pids=()
 for server in "${servers[@]}"; do
-  bash "$INFRA_ROOT/infra/$server/start.sh"
+  bash "$INFRA_ROOT/infra/$server/start.sh" &
+  pids+=($!)
 done
+failed=()
+for i in "${!servers[@]}"; do
+  wait "${pids[$i]}" || failed+=("${servers[$i]}")
+done
+((${#failed[@]} == 0)) || infra_die "could not start: ${failed[*]} (their messages are above)"

@@ -82,6 +82,10 @@ export const configEntries = {
   },
   // Performance
   ORCHESTRATION_ENABLE_CACHE: boolean(true, 'Cache agent directory look-ups'),
+  ORCHESTRATION_EVENT_SNAPSHOTS: boolean(
+    true,
+    'subtask.ready carries the state assign decides on: assign runs without a read and its commit checks the version',
+  ),
   ORCHESTRATION_ENABLE_METRICS: boolean(true, 'Expose Prometheus metrics on /metrics'),
   ORCHESTRATION_ENABLE_BACKPRESSURE: boolean(true, 'Refuse new tasks (429) past MAX_WORKFLOWS'),
   ORCHESTRATION_GRACEFUL_DEGRADATION: boolean(true, 'Keep serving reads while a dependency is down'),

@@ -34,6 +34,13 @@ export const infraSchema = z.object({
     .default('./.amas-data')
     .transform((dir) => (dir.toLowerCase() === 'memory' ? null : dir)),
   /**
+   * A tarball of an initialised, empty PGlite cluster (writePgliteTemplate) that a new PGlite
+   * cluster (in memory, or a data directory without one) starts from instead of running initdb:
+   * about 1 s of CPU instead of 3–4. The test runs set it (test/pglite-template.setup.ts); read by
+   * the PGlite adapter itself, listed here to be checked.
+   */
+  AMAS_PGLITE_TEMPLATE: z.string().trim().min(1).optional(),
+  /**
    * Group commit on PostgreSQL: a process's concurrent snapshot reads and commits share statements
    * and transactions (about twice the events/s in bench:kafka). Off by default: with it on, the
    * chaos suite's re-dispatch of lost work exceeded its 5 s bound in 3 of 9 runs (worst 7.3 s).
@@ -59,8 +66,22 @@ export const infraSchema = z.object({
    * 16 the chaos suite once re-dispatched lost work in 7.3 s (bound 5 s), so 4 stays the default.
    */
   KAFKA_KEYS_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(4),
+  /**
+   * Records of a partition a function consumer handles as one batch: every key at once, their
+   * commits in one amas_commit_set (with DATABASE_GROUP_COMMIT) and their events in one produce
+   * request, then the offsets. 1 (default) keeps record-at-a-time with KAFKA_KEYS_CONCURRENCY keys
+   * at once (bench/README.md compares the two).
+   */
+  KAFKA_BATCH_MAX_RECORDS: z.coerce.number().int().min(1).max(1_000).default(1),
+  /** With batching on, how long the broker (or the in-process log) waits to fill a batch before handing over a smaller one. */
+  KAFKA_BATCH_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(0),
   /** How soon a killed consumer's partitions move to a live one (the broker's minimum is 6000). */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
+  /**
+   * The Kafka client under the EventBus: kafkajs, or @platformatic/kafka (pure JS; one partition at a
+   * time in order per consumer, no KAFKA_BATCH_* / KAFKA_KEYS_CONCURRENCY; bench/BYTES.md compares them).
+   */
+  KAFKA_CLIENT: z.enum(['kafkajs', 'platformatic']).default('kafkajs'),
   /** Names one demo-agents process among several: its agents are demo-<instance>-…, its inbox group its own. */
   AMAS_DEMO_AGENT_INSTANCE: z
     .string()

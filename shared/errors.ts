@@ -78,6 +78,13 @@ export class ConcurrencyConflictError extends OrchestrationError {
   }
 }
 
+/**
+ * A handler running on an event's carried state needs a read to decide (assign found no free slot:
+ * spawning or parking the work must not happen for a redelivered event, which only a read tells).
+ * processEvent runs the event again through the read path.
+ */
+export class CarriedStateNotEnoughError extends ConcurrencyConflictError {}
+
 /** A dependency (database, broker, cache) did not answer; worth retrying later. */
 export class DependencyUnavailableError extends OrchestrationError {
   constructor(dependency: string, cause?: unknown) {

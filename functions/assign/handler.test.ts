@@ -250,9 +250,13 @@ describe('assign', () => {
     const { h, ready } = await readyWork();
     await h.agent('analyst', 'data_analyst');
     const event = ready[0]!;
-    expect((await h.run('assign', { ...event, id: `${event.id}-x`, data: { ...event.data, attempt: 2 } })).status).toBe('skipped');
+    // Another attempt's event (from elsewhere: it carries no state of this attempt's row).
+    const { carried, ...data } = event.data;
+    expect(carried, 'decompose carries the row state').toBeDefined();
+    expect((await h.run('assign', { ...event, id: `${event.id}-x`, data: { ...data, attempt: 2 } })).status).toBe('skipped');
     await h.run('assign', event);
     await h.take();
+    // The same event again under another id: its carried version is stale, so assign reads and skips it.
     expect((await h.run('assign', { ...event, id: `${event.id}-y` })).status).toBe('skipped');
     expect((await h.directory.get('analyst'))?.load).toBe(1);
     expect(await h.outbox()).toEqual([]);

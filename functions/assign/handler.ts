@@ -1,7 +1,8 @@
 import { subtaskAssigned, type EventOf } from '../../shared/events/index.js';
 import { nothing, type Outcome } from '../../shared/ports/handler.port.js';
 import type { AgentRecord } from '../../shared/ports/index.js';
-import { NotFoundError } from '../../shared/errors.js';
+import type { Subtask } from '../../shared/domain/workflow.js';
+import { CarriedStateNotEnoughError, NotFoundError } from '../../shared/errors.js';
 import { groupOf, type Specialty } from '../../shared/domain/vocabulary.js';
 import { workKeyOf, type AssignDeps } from '../common/deps.js';
 import { Emitter } from '../common/emit.js';
@@ -12,16 +13,10 @@ import { healthRules, probationCandidates, rankCandidates } from './score.js';
 /** subtask.ready → the best healthy agent of the specialty (or a newly spawned one) takes a slot. */
 export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps): Promise<Outcome> {
   const { workflowId, subtaskId, attempt, excludeAgents } = event.data;
-  const [workflow, subtask] = await Promise.all([deps.store.getWorkflow(workflowId), deps.store.getSubtask(subtaskId)]);
-  if (!workflow || !subtask) throw new NotFoundError(`subtask ${subtaskId} of workflow ${workflowId}`);
-  if (subtask.status !== 'ready' || subtask.assignedAgent !== null || attempt !== subtask.attempts + 1) {
-    return nothing(`subtask is ${subtask.status} (attempt ${subtask.attempts}), event is for attempt ${attempt}`);
-  }
-  // A paused workflow keeps its ready work queued; resume emits subtask.ready again.
-  if (workflow.status !== 'running') return nothing(`workflow is ${workflow.status}`);
-
+  const state = await readyState(event, deps);
+  if ('waitReason' in state) return nothing(state.waitReason);
+  const { subtask, tenant, carried } = state;
   // Only the workflow's tenant's own agents and shared ones: never another tenant's.
-  const { tenant } = workflow;
   const [candidates, lead] = await Promise.all([
     deps.directory.candidates(subtask.specialty, tenant),
     deps.directory.leadFor?.(groupOf(subtask.specialty)) ?? null,
@@ -40,6 +35,10 @@ export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps):
 
   const workKey = workKeyOf(subtaskId, attempt);
   const picked = await reserveBest(ownFree ? own : candidates, lead?.id ?? null, excludeAgents, workKey, deps);
+  // Spawning an agent or parking the work are decisions a redelivered event must not make: read first.
+  if (!picked.agent && carried) {
+    throw new CarriedStateNotEnoughError(`no free ${subtask.specialty} slot: read before spawning or parking subtask ${subtaskId}`);
+  }
   const agent =
     picked.agent ?? (await spawnAndReserve(subtask.specialty, workKey, event.id, deps)) ?? (await reserveOnProbation(subtask.specialty, tenant, workKey, deps));
   if (!agent) return nothing(`no ${subtask.specialty} capacity; the subtask waits for a free slot`);
@@ -48,9 +47,46 @@ export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps):
   const leadId = picked.leadId ? { leadId: picked.leadId } : {};
   out.emit(subtaskAssigned, { workflowId, subtaskId, specialty: subtask.specialty, attempt, agentId: agent.id, ...leadId });
   return {
-    change: { subtaskUpdates: [{ id: subtaskId, expectedVersion: subtask.version, patch: { assignedAgent: agent.id } }] },
+    change: {
+      subtaskUpdates: [{ id: subtaskId, expectedVersion: subtask.version, patch: { assignedAgent: agent.id } }],
+      // Decided without reading the workflow: the commit checks it still runs.
+      ...(carried ? { requireWorkflowStatus: { id: workflowId, status: 'running' as const } } : {}),
+    },
     emit: out.events,
   };
+}
+
+type ReadyState =
+  | {
+      subtask: Pick<Subtask, 'id' | 'specialty' | 'version'>;
+      tenant: string;
+      /** Decided on the event's carried state: no read told whether the event was processed already. */
+      carried: boolean;
+    }
+  | { waitReason: string };
+
+/**
+ * What assign decides on. Carried by the event (its producer's commit wrote the subtask ready for
+ * this attempt at that version): taken as is, and the commit checks the version and (see assign)
+ * that the workflow still runs. Else read, and checked here.
+ */
+async function readyState(event: EventOf<'subtask.ready'>, deps: AssignDeps): Promise<ReadyState> {
+  const { workflowId, subtaskId, specialty, attempt, carried } = event.data;
+  if (carried) {
+    return {
+      subtask: { id: subtaskId, specialty, version: carried.subtaskVersion },
+      tenant: carried.tenant,
+      carried: true,
+    };
+  }
+  const [workflow, subtask] = await Promise.all([deps.store.getWorkflow(workflowId), deps.store.getSubtask(subtaskId)]);
+  if (!workflow || !subtask) throw new NotFoundError(`subtask ${subtaskId} of workflow ${workflowId}`);
+  if (subtask.status !== 'ready' || subtask.assignedAgent !== null || attempt !== subtask.attempts + 1) {
+    return { waitReason: `subtask is ${subtask.status} (attempt ${subtask.attempts}), event is for attempt ${attempt}` };
+  }
+  // A paused workflow keeps its ready work queued; resume emits subtask.ready again.
+  if (workflow.status !== 'running') return { waitReason: `workflow is ${workflow.status}` };
+  return { subtask, tenant: workflow.tenant, carried: false };
 }
 
 export type PickDeps = Pick<AssignDeps, 'directory' | 'clock'> & {

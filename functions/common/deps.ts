@@ -7,7 +7,7 @@ import type { AgentDirectory, AgentSpawner, Clock, Effect, Ids, LeaseStore, Plan
 export type WorkflowReader = Pick<WorkflowStore, 'getWorkflow' | 'getSubtask' | 'getSubtasks' | 'findWaitingSubtasks'>;
 
 /** The agent directory as a handler that only decides sees it: what it releases, it returns as effects. */
-export type DirectoryReader = Pick<AgentDirectory, 'get' | 'list' | 'supervisorOf' | 'leadFor'>;
+export type DirectoryReader = Pick<AgentDirectory, 'get' | 'list' | 'supervisorOf' | 'leadFor' | 'candidates'>;
 
 export interface CommonDeps {
   store: WorkflowReader;
@@ -59,6 +59,8 @@ export interface CompleteDeps extends CommonDeps {
     | 'ORCHESTRATION_TENANT_WEIGHTS'
     | 'ORCHESTRATION_PLAN_APPROVAL'
     | 'ORCHESTRATION_WORKFLOW_BUDGET_USD'
+    | 'ORCHESTRATION_HEARTBEAT_INTERVAL'
+    | 'ORCHESTRATION_MAX_TASKS_PER_AGENT'
   >;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isoTime, makeEvent, taskSubmitted, type EventOf } from '../../shared/events/index.js';
+import { isoTime, makeEvent, subtaskReady, taskSubmitted, type EventOf } from '../../shared/events/index.js';
 import { createHarness, expectIdempotent, fixedPlanner, type Harness, type HarnessOptions, type StepSpec, uniqueId } from '../../test/unit/helpers/fixture.js';
 import { leaseKeyOf, workKeyOf } from '../common/deps.js';
 import { complete } from './handler.js';
@@ -28,7 +28,8 @@ async function running(steps: StepSpec[], options: HarnessOptions & { gates?: Pa
   return { h, workflowId, dispatched, of, id: (key: string) => `${workflowId}.${key}` };
 }
 
-const readyEvents = async (h: Harness) => (await h.outbox('subtask.ready')).map((e) => e.data);
+/** What complete decided; the row state the engine adds for assign is tested in test/unit/carried-state.test.ts. */
+const readyEvents = async (h: Harness) => (await h.outbox('subtask.ready')).map(({ data: { carried: _carried, ...decided } }) => decided);
 
 describe('complete', () => {
   it('records a passing result, releases the lease and the slot, and readies dependents only when all their dependencies are done', async () => {
@@ -216,6 +217,42 @@ describe('complete', () => {
     expect(await readyEvents(h)).toEqual([{ workflowId: second, subtaskId: `${second}.a`, specialty: 'data_analyst', attempt: 1, excludeAgents: [] }]);
     const [woken] = await h.pump();
     expect(woken!.data).toMatchObject({ workflowId: second, agentId: 'analyst' });
+  });
+
+  it('each freed slot wakes the next waiting subtask, not the first again, and none once the free slots cover the queue', async () => {
+    const h = await createHarness({
+      planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]),
+      config: { ORCHESTRATION_MAX_TASKS_PER_AGENT: 1 },
+    });
+    for (const id of ['analyst-1', 'analyst-2', 'analyst-3']) await h.agent(id, 'data_analyst');
+    const busy: EventOf<'subtask.dispatched'>[] = [];
+    for (const name of ['busy-1', 'busy-2', 'busy-3']) {
+      await h.start(name);
+      busy.push(...(await h.pump()));
+    }
+    expect(busy).toHaveLength(3);
+    const { workflowId: third } = await h.start('third');
+    expect(await h.pump()).toEqual([]);
+    const { workflowId: fourth } = await h.start('fourth');
+    expect(await h.pump()).toEqual([]);
+
+    // Results land one after another while the wake-ups they sent are still on the way (not yet assigned).
+    const wokenBy = async (result: EventOf<'subtask.dispatched'>): Promise<string[]> => {
+      await h.run('complete', h.completed(result, 0.9));
+      return (await h.take()).flatMap((e) => (e.type === 'subtask.ready' ? [e.data.workflowId] : []));
+    };
+    expect(await wokenBy(busy[0]!)).toEqual([third]);
+    expect(await wokenBy(busy[1]!)).toEqual([fourth]);
+    expect(await wokenBy(busy[2]!)).toEqual([]);
+
+    // The two wake-ups arrive: both waiting subtasks are assigned to the freed agents.
+    for (const workflowId of [third, fourth]) {
+      await h.run(
+        'assign',
+        makeEvent(subtaskReady, { workflowId, subtaskId: `${workflowId}.a`, specialty: 'data_analyst', attempt: 1, excludeAgents: [] }, h.context),
+      );
+    }
+    expect((await h.pump()).map((d) => d.data.workflowId).sort()).toEqual([third, fourth].sort());
   });
 
   it("a tenant's agent freeing its slot wakes its own tenant's waiting work, even behind other tenants' older backlog", async () => {

@@ -4,6 +4,8 @@ import type { Effect } from '../../shared/ports/index.js';
 import { NotFoundError } from '../../shared/errors.js';
 import type { Subtask, Workflow, WorkflowPatch } from '../../shared/domain/workflow.js';
 import { waitingOrderOf } from '../../shared/domain/scheduling.js';
+import type { Specialty } from '../../shared/domain/vocabulary.js';
+import { freeSlots } from '../assign/queue.js';
 import { releasesOf, type CompleteDeps } from '../common/deps.js';
 import { Emitter } from '../common/emit.js';
 import { WorkingSet } from '../common/working-set.js';
@@ -177,12 +179,32 @@ async function releaseDependents(workflow: Workflow, work: WorkingSet, out: Emit
  * A slot was freed: wake one subtask (of any workflow) that waits for this agent's specialties. A
  * tenant's own agent asks only for its tenant's work: other tenants' backlog, which it may not take,
  * would otherwise fill the first places and its own work would wait for the recovery loop.
+ * Slots of these specialties that were already free (this one is released after the commit) were
+ * each freed by a result that woke a waiting subtask, or met no waiting one: the first that many
+ * waiting subtasks have their wake-ups on the way. This slot wakes the next one, and none when the
+ * queue is no longer than the free slots, instead of the first again (a wake-up that assign skips).
  */
 async function kickWaitingWork(agentId: string, work: WorkingSet, out: Emitter, deps: CompleteDeps): Promise<void> {
   const agent = await deps.directory.get(agentId);
   if (!agent) return;
+  const alreadyFree = await freeSlotsOf(agent.specialties, agent.tenant, deps);
+  if (alreadyFree > MAX_WAKE_LOOKAHEAD) return; // capacity is plentiful: nothing waits long enough to need waking
   const order = waitingOrderOf(deps.config, deps.clock.now());
-  const waiting = await deps.store.findWaitingSubtasks(agent.specialties, 4, agent.tenant === undefined ? order : { ...order, tenant: agent.tenant });
-  const next = waiting.find((s) => !work.get(s.id));
+  const waiting = await deps.store.findWaitingSubtasks(
+    agent.specialties,
+    alreadyFree + 4,
+    agent.tenant === undefined ? order : { ...order, tenant: agent.tenant },
+  );
+  const next = waiting.filter((s) => !work.get(s.id))[alreadyFree];
   if (next) out.ready(next);
+}
+
+/** Past this many free slots no subtask waits for a wake-up (assign takes a free slot at once). */
+const MAX_WAKE_LOOKAHEAD = 32;
+
+/** Free slots, before this result's release, among the healthy agents of these specialties (each agent once). */
+async function freeSlotsOf(specialties: readonly Specialty[], tenant: string | undefined, deps: CompleteDeps): Promise<number> {
+  const pools = await Promise.all(specialties.map((specialty) => deps.directory.candidates(specialty, tenant)));
+  const agents = new Map(pools.flat().map((agent) => [agent.id, agent]));
+  return freeSlots([...agents.values()], deps);
 }

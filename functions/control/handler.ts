@@ -1,4 +1,4 @@
-import { isoTime, subtaskAssigned, workflowCancelled, workflowCompleted, workflowFailed } from '../../shared/events/index.js';
+import { isoTime, subtaskAssigned, workflowCancelled, workflowCompleted, workflowFailed, type DataOf } from '../../shared/events/index.js';
 import { terminalWorkflowStatuses } from '../../shared/domain/vocabulary.js';
 import type { Subtask, Workflow } from '../../shared/domain/workflow.js';
 import { nothing, type Outcome } from '../../shared/ports/handler.port.js';
@@ -13,7 +13,8 @@ import type { Config } from '../../shared/config.js';
 /** The failure reason of a rejected plan or delivery; a repeated reject recognises its own decision by it. */
 export const rejectedPrefix = 'rejected at approval';
 
-export type ControlCommand = 'cancel' | 'pause' | 'resume' | 'approve' | 'reject';
+/** The commands of the `workflow.command.requested` event (its schema is the one definition). */
+export type ControlCommand = DataOf<'workflow.command.requested'>['command'];
 
 /** No lease store and no directory: what a cancel frees, it returns as effects for after the commit. */
 export interface ControlDeps extends CommonDeps {

@@ -34,7 +34,11 @@ describe('decompose', () => {
       data: { workflowId, complexity: workflow.complexity, subtaskIds: subtasks.map((s) => s.id), estimatedHours: workflow.plan?.estimatedHours },
     });
     const ready = emitted.filter((e) => e.type === 'subtask.ready');
-    expect(ready.map((e) => e.data)).toEqual(roots.map((s) => ({ workflowId, subtaskId: s.id, specialty: s.specialty, attempt: 1, excludeAgents: [] })));
+    // Each carries its row as the commit wrote it (version, tenant): assign needs no read.
+    const carried = { subtaskVersion: 1, tenant: workflow.tenant };
+    expect(ready.map((e) => e.data)).toEqual(
+      roots.map((s) => ({ workflowId, subtaskId: s.id, specialty: s.specialty, attempt: 1, excludeAgents: [], carried })),
+    );
     expect(emitted).toHaveLength(1 + roots.length);
   });
 

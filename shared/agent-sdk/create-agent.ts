@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Config } from '../config.js';
 import { agentHeartbeat, agentRegistered, makeEvent, msOf, subtaskCompleted, subtaskFailed, topics, type EventContext } from '../events/index.js';
 import type { Layer, Specialty } from '../domain/vocabulary.js';
@@ -30,7 +31,10 @@ export interface CreateAgentOptions {
   supervisorId?: string;
   /** Concurrent subtasks; default ORCHESTRATION_MAX_TASKS_PER_AGENT. */
   capacity?: number;
-  handle: (task: AgentTask) => Promise<AgentResult>;
+  /** Registers the agent as a labelled demo agent (its work is simulated); default false. */
+  demo?: boolean;
+  /** The work. `signal` aborts when the agent crashes or stops abandoning its work: no result is reported then. */
+  handle: (task: AgentTask, work: { signal: AbortSignal }) => Promise<AgentResult>;
   onMessage?: MessageHandler;
   bus: EventBus;
   directory: AgentDirectory;
@@ -51,8 +55,19 @@ export interface Agent {
   request(input: Omit<RequestInput, 'senderId'>): Promise<AgentMessage>;
   onMessage(handler: MessageHandler): void;
   heartbeat(): Promise<void>;
-  /** Stops taking work, finishes and reports what is in flight, tells its supervisor, goes OFFLINE. */
-  stop(): Promise<void>;
+  /** What the timer runs every third of the lease TTL: renews the leases of the work in hand. */
+  renewLeases(): Promise<void>;
+  /**
+   * Stops taking work, finishes and reports what is in flight, tells its supervisor, goes OFFLINE.
+   * `abandonWork`: aborts the work in hand instead and reports none of it (its leases lapse, the
+   * orchestrator re-dispatches it), for a process that must not linger.
+   */
+  stop(options?: { abandonWork?: boolean }): Promise<void>;
+  /**
+   * Dies as under kill -9, for fault drills: no more reports, heartbeats or renewals from now on,
+   * work in hand aborted, nothing said to anyone; the orchestrator finds out by missed heartbeats and lapsed leases.
+   */
+  crash(): void;
 }
 
 /** A real agent on the orchestrator's topics: registers, heartbeats, works its dispatches and reports with its fencing token. */
@@ -67,6 +82,10 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   const inFlight = new Map<string, Promise<void>>();
   let messageHandler = options.onMessage;
   let stopping = false;
+  let crashed = false;
+  /** Aborted when the work in hand is given up (crash, or stop abandoning work): such work reports nothing. */
+  const abandon = new AbortController();
+  setMaxListeners(0, abandon.signal); // one listener per subtask in hand, however many
 
   const messaging = (): CommunicationBus => {
     if (!messages) throw new Error(`agent ${id} was created without a communication bus`);
@@ -121,7 +140,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     const startedAt = clock.now();
     let outcome: { result: AgentResult } | { error: unknown };
     try {
-      const result = await options.handle({ ...task, workflowId, subtaskId, attempt, deadline });
+      const result = await options.handle({ ...task, workflowId, subtaskId, attempt, deadline }, { signal: abandon.signal });
       outcome =
         Number.isFinite(result.quality) && result.quality >= 0 && result.quality <= 1
           ? { result }
@@ -129,6 +148,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     } catch (error) {
       outcome = { error };
     }
+    if (abandon.signal.aborted) return logger.debug('abandoned work not reported', { agentId: id, subtaskId });
     if ('error' in outcome) logger.warn('agent task failed', { agentId: id, subtaskId, error: reasonOf(outcome.error) });
     await report(event, outcome, startedAt);
   }
@@ -141,9 +161,8 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     const lease = leaseKeyOf(event.data.subtaskId);
     held.set(lease, event.data.leaseToken);
     // The agent's span, a child of dispatch's: its result event carries it on to complete.
-    const job = inEventSpan('agent work', event, { 'amas.agent_id': id, 'amas.subtask_id': event.data.subtaskId, 'amas.attempt': event.data.attempt }, () =>
-      work(event),
-    )
+    const attributes = { 'amas.agent_id': id, 'amas.subtask_id': event.data.subtaskId, 'amas.attempt': event.data.attempt, 'amas.demo': options.demo === true };
+    const job = inEventSpan('agent work', event, attributes, () => work(event))
       .catch((error: unknown) => logger.error('agent could not report a result', { agentId: id, key, error: reasonOf(error) }))
       .finally(() => {
         inFlight.delete(key);
@@ -154,12 +173,17 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
 
   /** Lease renewal only (no directory write, no event): runs every third of the lease TTL. */
   async function renewLeases(): Promise<void> {
+    if (crashed) return;
     const ttl = leaseTtlMs(config);
-    for (const [lease, token] of held) await leases.renew(lease, token, ttl);
+    let lapsed = false;
+    for (const [lease, token] of held) lapsed = !(await leases.renew(lease, token, ttl)) || lapsed;
+    // A lapsed lease may have got this agent marked OFFLINE by the recovery loop: it is alive, say so now.
+    if (lapsed) await directory.heartbeat(id, clock.now());
   }
 
   /** The health report (every ORCHESTRATION_HEARTBEAT_INTERVAL); it renews the leases too. */
   async function heartbeat(): Promise<void> {
+    if (crashed) return;
     await directory.heartbeat(id, clock.now());
     await renewLeases();
     const record = await directory.get(id);
@@ -177,7 +201,7 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     layer: options.layer,
     specialties: options.specialties,
     capacity,
-    demo: false,
+    demo: options.demo === true,
     ...(options.role ? { role: options.role } : {}),
     ...(options.supervisorId ? { supervisorId: options.supervisorId } : {}),
   };
@@ -201,10 +225,12 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     request: (input) => messaging().request({ ...input, senderId: id }),
     onMessage: (handler) => void (messageHandler = handler),
     heartbeat,
-    async stop() {
+    renewLeases,
+    async stop(stopOptions) {
       if (stopping) return;
       stopping = true;
       inbox.remove(id);
+      if (stopOptions?.abandonWork) abandon.abort();
       if (ownInbox) await inbox.stop();
       await Promise.allSettled([...inFlight.values()]);
       clearInterval(timer);
@@ -216,6 +242,16 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
       }
       await directory.setStatus(id, 'OFFLINE');
       closeMessages?.();
+    },
+    crash() {
+      if (crashed) return;
+      crashed = stopping = true;
+      inbox.remove(id);
+      abandon.abort();
+      clearInterval(timer);
+      clearInterval(renewal);
+      closeMessages?.();
+      if (ownInbox) void inbox.stop().catch((error: unknown) => logger.warn('inbox stop failed', { agentId: id, error: reasonOf(error) }));
     },
   };
 }

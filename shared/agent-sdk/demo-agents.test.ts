@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createMemoryAgentDirectory } from '../adapters/memory/agent-directory.memory.js';
 import { createManualClock } from '../adapters/memory/clock.system.js';
 import { createMemoryEventBus } from '../adapters/memory/event-bus.memory.js';
@@ -6,7 +6,7 @@ import { createIds } from '../adapters/memory/ids.js';
 import { createMemoryLeaseStore } from '../adapters/memory/lease-store.memory.js';
 import { defaultConfig } from '../config.js';
 import { makeEvent, subtaskDispatched, topics } from '../events/index.js';
-import { createDemoAgents } from './demo-agents.js';
+import { createDemoAgents, demoHierarchy } from './demo-agents.js';
 import { silentLogger } from '../observability/logger.js';
 
 describe('demo agents', () => {
@@ -66,14 +66,9 @@ describe('demo agents', () => {
     const config = defaultConfig({ ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: 1, ORCHESTRATION_DEMO_AGENT_DELAY_MS: 0 });
     const context = { clock, ids: createIds(), source: 'test' };
     const bus = createMemoryEventBus();
-    const agents = createDemoAgents({
-      bus,
-      directory: createMemoryAgentDirectory(),
-      leases: createMemoryLeaseStore(clock),
-      context,
-      config,
-      logger: silentLogger,
-    });
+    const leases = createMemoryLeaseStore(clock);
+    const agentId = 'demo-data_analyst-1';
+    const agents = createDemoAgents({ bus, directory: createMemoryAgentDirectory(), leases, context, config, logger: silentLogger });
     await agents.start();
     const dispatch = (attempt: number, leaseToken: number) =>
       makeEvent(
@@ -82,30 +77,105 @@ describe('demo agents', () => {
           workflowId: 'wf',
           subtaskId: 's1',
           attempt,
-          agentId: 'demo-data_analyst-1',
+          agentId,
           leaseToken,
           deadline: new Date(clock.now() + 60_000).toISOString(),
           task: { title: 't', description: 'd', specialty: 'data_analyst', inputs: [] },
         },
         context,
       );
+    const answers = async () =>
+      (await bus.read(topics.subtaskResults)).map((d) => d.value as { data: { attempt: number; leaseToken: number; output: unknown; quality: number } });
+    const settle = async (count: number) => {
+      for (let i = 0; i < 100 && (await answers()).length < count; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    };
     try {
-      const first = dispatch(1, 7);
+      const first = await leases.acquire('subtask:s1', agentId, 60_000);
+      const event = dispatch(1, first!.token);
       // The same record twice (a redelivery), then a genuine re-dispatch under a new token.
       await bus.publish(topics.subtaskDispatched, [
-        { key: 'wf', event: first },
-        { key: 'wf', event: first },
-        { key: 'wf', event: dispatch(2, 8) },
+        { key: 'wf', event },
+        { key: 'wf', event },
       ]);
-      const answers = async () => (await bus.read(topics.subtaskResults)).map((d) => (d.value as { data: { attempt: number; leaseToken: number } }).data);
-      for (let i = 0; i < 100 && (await answers()).length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      expect((await answers()).map((a) => [a.attempt, a.leaseToken])).toEqual([
-        [1, 7],
-        [2, 8],
+      await settle(1);
+      await leases.release('subtask:s1', first!.token);
+      const second = await leases.acquire('subtask:s1', agentId, 60_000);
+      await bus.publish(topics.subtaskDispatched, [{ key: 'wf', event: dispatch(2, second!.token) }]);
+      await settle(2);
+      expect((await answers()).map((a) => [a.data.attempt, a.data.leaseToken])).toEqual([
+        [1, first!.token],
+        [2, second!.token],
       ]);
+      expect((await answers())[0]!.data).toMatchObject({
+        quality: config.ORCHESTRATION_DEMO_AGENT_QUALITY,
+        output: { demo: true, agent: agentId, summary: '[demo] data_analyst output for "t"', inputs: 0 },
+      });
     } finally {
       await agents.stop();
     }
+  });
+
+  it('are SDK agents registered as demo ones, sharing one inbox subscription per process', async () => {
+    const clock = createManualClock(1_000_000);
+    const config = defaultConfig({ ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: 1 });
+    const bus = createMemoryEventBus();
+    const subscribe = vi.spyOn(bus, 'subscribe');
+    const directory = createMemoryAgentDirectory();
+    const agents = createDemoAgents({
+      bus,
+      directory,
+      leases: createMemoryLeaseStore(clock),
+      context: { clock, ids: createIds(), source: 'test' },
+      config,
+      logger: silentLogger,
+      instance: 'a',
+    });
+    await agents.start();
+    try {
+      expect(subscribe.mock.calls.map(([s]) => [s.groupId, s.topic])).toEqual([['amas-demo-agents-a', topics.subtaskDispatched]]);
+      expect(agents.agentIds()).toEqual(demoHierarchy(1, 'a').map((a) => a.id));
+      expect(await directory.get('demo-a-data_analyst-1')).toMatchObject({ demo: true, capacity: 3, supervisorId: 'demo-a-analysis_team_lead' });
+      const registered = (await bus.read(topics.agents)).map((d) => d.value as { type: string; data: { demo: boolean } });
+      expect(registered).toHaveLength(agents.agentIds().length);
+      expect(registered.every((e) => e.type === 'agent.registered' && e.data.demo)).toBe(true);
+    } finally {
+      await agents.stop();
+    }
+  });
+
+  it('stop without answering the work in hand, which their leases give back', async () => {
+    const clock = createManualClock(1_000_000);
+    const config = defaultConfig({ ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: 1, ORCHESTRATION_DEMO_AGENT_DELAY_MS: 600_000 });
+    const context = { clock, ids: createIds(), source: 'test' };
+    const bus = createMemoryEventBus();
+    const leases = createMemoryLeaseStore(clock);
+    const directory = createMemoryAgentDirectory();
+    const agentId = 'demo-data_analyst-1';
+    const agents = createDemoAgents({ bus, directory, leases, context, config, logger: silentLogger });
+    await agents.start();
+    const lease = await leases.acquire('subtask:s1', agentId, 60_000);
+    await bus.publish(topics.subtaskDispatched, [
+      {
+        key: 'wf',
+        event: makeEvent(
+          subtaskDispatched,
+          {
+            workflowId: 'wf',
+            subtaskId: 's1',
+            attempt: 1,
+            agentId,
+            leaseToken: lease!.token,
+            deadline: new Date(clock.now() + 3_600_000).toISOString(),
+            task: { title: 't', description: 'd', specialty: 'data_analyst', inputs: [] },
+          },
+          context,
+        ),
+      },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await agents.stop(); // returns although the work had 600 s to go
+    expect(await bus.read(topics.subtaskResults)).toEqual([]);
+    expect((await directory.get(agentId))?.status).toBe('OFFLINE');
   });
 });

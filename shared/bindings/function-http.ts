@@ -1,5 +1,5 @@
 import express from 'express';
-import { functionSubscriptions, type FunctionName } from '../events/index.js';
+import { functionSubscriptions, type ConsumerName } from '../events/index.js';
 import { cloudEventFromHttp } from './cloudevents-http.js';
 import { handleDelivery } from '../engine/delivery.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -11,7 +11,7 @@ import type { Runtime } from '../runtime/runtime.js';
  * processed, and Knative hands it to the dead-letter sink with this response's body (the reason)
  * as its `knativeerrordata`.
  */
-export function createFunctionHttpApp(name: FunctionName, runtime: Runtime) {
+export function createFunctionHttpApp(name: ConsumerName, runtime: Runtime) {
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ type: ['application/json', 'application/cloudevents+json', 'application/*+json'], limit: '1mb' }));

@@ -1,4 +1,4 @@
-import { functionSubscriptions, type FunctionName } from '../events/index.js';
+import { functionSubscriptions, type ConsumerName } from '../events/index.js';
 import { InvalidEventError } from '../errors.js';
 import { sendToDeadLetter } from '../engine/dead-letter.js';
 import { handleDelivery, type DeliveryReason } from '../engine/delivery.js';
@@ -29,7 +29,7 @@ export interface SqsHandlerOptions {
  * record of its message group, which must not overtake it. A dead letter is published to
  * `<topic>.dlq` with its reason, and the record acknowledged.
  */
-export function createSqsHandler(name: FunctionName, runtime: () => Promise<Runtime>, options: SqsHandlerOptions = {}) {
+export function createSqsHandler(name: ConsumerName, runtime: () => Promise<Runtime>, options: SqsHandlerOptions = {}) {
   const maxAttempts = options.maxReceiveCount ?? 5;
   const { topic } = functionSubscriptions[name];
   return async (event: SqsEvent): Promise<SqsBatchResponse> => {
@@ -61,7 +61,7 @@ export function createSqsHandler(name: FunctionName, runtime: () => Promise<Runt
 }
 
 /** Publishes the record to `<topic>.dlq` with its reason; false (the record stays on its queue) when that fails. */
-async function deadLetter(rt: Runtime, name: FunctionName, record: SqsEvent['Records'][number], reason: DeliveryReason): Promise<boolean> {
+async function deadLetter(rt: Runtime, name: ConsumerName, record: SqsEvent['Records'][number], reason: DeliveryReason): Promise<boolean> {
   const headers = Object.fromEntries(
     Object.entries(record.messageAttributes ?? {}).flatMap(([k, v]) => (v.stringValue === undefined ? [] : [[k, v.stringValue]])),
   );

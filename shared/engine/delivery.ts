@@ -1,7 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { Config } from '../config.js';
 import { describeError, isRetriable, type ErrorCode } from '../errors.js';
-import { functionSubscriptions, type FunctionName } from '../events/index.js';
+import { inputTopicOf, type FunctionName } from '../events/index.js';
 import { backoffCeiling, retry } from '../retry.js';
 import type { RuntimePorts } from './functions.js';
 import type { Logger } from '../observability/logger.js';
@@ -18,7 +18,10 @@ export interface DeliveryReason {
 
 /** What a binding tells its transport about one record. */
 export type DeliveryDecision =
-  { kind: 'ack'; result: ProcessResult } | { kind: 'retry'; afterMs: number; reason: DeliveryReason } | { kind: 'deadLetter'; reason: DeliveryReason };
+  | { kind: 'ack'; result: ProcessResult }
+  | { kind: 'retry'; afterMs: number; reason: DeliveryReason }
+  | { kind: 'deadLetter'; reason: DeliveryReason }
+  | { kind: 'refused'; reason: DeliveryReason; error: unknown };
 
 /**
  * What the binding's transport can do with a record handed back:
@@ -27,9 +30,12 @@ export type DeliveryDecision =
  * - `counted`: SQS redelivers and says which receive this is; the last one is dead-lettered here,
  *   with its reason, before the redrive policy moves it without one;
  * - `transport`: Knative retries as its delivery spec says, then sends the event to its
- *   dead-letter sink with the response, reason included.
+ *   dead-letter sink with the response, reason included;
+ * - `caller`: someone waits for the answer (the API's commands): what still fails retriably after
+ *   the in-process retries is a `retry` for the caller to repeat, and what can never succeed (an
+ *   invalid transition) is `refused` with its error — the caller's answer, not a dead letter.
  */
-export type Redelivery = { kind: 'none' } | { kind: 'counted'; attempt: number; maxAttempts: number } | { kind: 'transport' };
+export type Redelivery = { kind: 'none' } | { kind: 'counted'; attempt: number; maxAttempts: number } | { kind: 'transport' } | { kind: 'caller' };
 
 export interface DeliveryContext {
   logger: Logger;
@@ -69,7 +75,7 @@ export async function handleDelivery(name: FunctionName, read: () => unknown, po
   }
   return inEventSpan(`${name} process`, value, attributes, async (): Promise<DeliveryDecision> => {
     const started = performance.now();
-    const topic = functionSubscriptions[name].topic;
+    const topic = inputTopicOf(name);
     try {
       if (unreadable) throw unreadable.error;
       const result = await retry(
@@ -88,6 +94,10 @@ export async function handleDelivery(name: FunctionName, read: () => unknown, po
     } catch (error) {
       markFailed(error);
       const reason = describeError(error);
+      if (context.redelivery.kind === 'caller' && !isRetriable(error)) {
+        logger.info('command refused', { function: name, ...attributes, ...logged(reason) });
+        return { kind: 'refused', reason, error };
+      }
       const afterMs = redeliverAfter(error, context.redelivery, ports.config);
       if (afterMs !== null) {
         logger.warn('event handed back for redelivery', { function: name, topic, ...attributes, afterMs, ...logged(reason) });
@@ -106,6 +116,7 @@ export async function handleDelivery(name: FunctionName, read: () => unknown, po
 function redeliverAfter(error: unknown, redelivery: Redelivery, config: Config): number | null {
   if (!isRetriable(error) || redelivery.kind === 'none') return null;
   if (redelivery.kind === 'counted' && redelivery.attempt >= redelivery.maxAttempts) return null;
+  // The caller repeats it (HTTP 503 with Retry-After): nobody else holds the record.
   // The back-off goes on where the in-process retries stopped.
   const policy = retryPolicy(config);
   const attempt = redelivery.kind === 'counted' ? redelivery.attempt : 1;

@@ -1,4 +1,4 @@
-import { assign } from '../../functions/index.js';
+import { assign, control } from '../../functions/index.js';
 import { complete } from '../../functions/index.js';
 import { decompose } from '../../functions/index.js';
 import { dispatch } from '../../functions/index.js';
@@ -50,6 +50,15 @@ export const orchestrationFunctions: Record<FunctionName, FunctionDefinition> = 
     accepts: ['subtask.completed', 'subtask.failed'],
     reads: 'all',
     run: (event, ports) => (when(event, 'subtask.completed', 'subtask.failed') ? complete(event, ports) : unexpected(event)),
+  },
+  // A user's command: the event's id is the command's idempotency key, which its emitted events derive from.
+  control: {
+    accepts: ['workflow.command.requested'],
+    reads: 'all',
+    run: (event, ports) =>
+      when(event, 'workflow.command.requested')
+        ? control(event.data.command, event.data.workflowId, event.id, ports, event.data.reason, event.data.stage)
+        : unexpected(event),
   },
 };
 

@@ -1,4 +1,4 @@
-import { functionSubscriptions, type FunctionName } from '../events/index.js';
+import { inputTopicOf, type FunctionName } from '../events/index.js';
 import { countFinished, countUsage, type Metrics } from '../observability/metrics.js';
 import type { ProcessResult } from './process-event.js';
 import { observeRecovery } from './recovery-timing.js';
@@ -9,7 +9,7 @@ export function observeTimings(name: FunctionName, result: ProcessResult, starte
   if (name === 'decompose' && result.status === 'applied') metrics.decompositionDuration.observe(seconds);
   if (name === 'assign' && result.status === 'applied') metrics.assignmentDuration.observe(seconds);
   const emittedAt = Date.parse(result.event.time);
-  if (Number.isFinite(emittedAt)) metrics.messageLatency.observe({ topic: functionSubscriptions[name].topic }, Math.max(0, (Date.now() - emittedAt) / 1000));
+  if (Number.isFinite(emittedAt)) metrics.messageLatency.observe({ topic: inputTopicOf(name) }, Math.max(0, (Date.now() - emittedAt) / 1000));
   if (result.status === 'applied') countFinished(metrics, result.outcome.emit);
   if (result.status === 'applied' || result.status === 'skipped') countSpending(name, result, metrics);
   if (name === 'dispatch' && result.status === 'applied') observeRecovery(metrics, result.event, result.outcome.emit, Date.now());

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { orchestrationEventSchema, topicOf, type FunctionName, type OrchestrationEvent } from '../events/index.js';
-import { InvalidEventError } from '../errors.js';
 import type { Subtask, Workflow } from '../domain/workflow.js';
 import type { EventSnapshot, OutboxMessage, OutboxRecord, Outcome, SnapshotScope, StateChange, WorkflowStore } from '../ports/index.js';
 import { orchestrationFunctions, type FunctionDefinition, type RuntimePorts } from './functions.js';
@@ -10,6 +9,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { inSpan, stampTrace } from '../observability/tracing/index.js';
 import { carryLoss } from './recovery-timing.js';
+import { carriedBefore, carriesState, withCarriedState, withoutCarriedState } from './carried-state.js';
+import { CarriedStateNotEnoughError, ConcurrencyConflictError, InvalidEventError } from '../errors.js';
 
 export type ProcessResult =
   | { status: 'applied'; event: OrchestrationEvent; outcome: Outcome; claimed: OutboxRecord[] }
@@ -41,8 +42,8 @@ export interface ProcessOptions {
   claimMs?: number;
   /** Logs each workflow and subtask state change of an applied commit (INFO), and a post-commit effect that failed (WARN). */
   logger?: Logger;
-  /** Counts the post-commit effects that failed. */
-  metrics?: Pick<Metrics, 'effectsFailed'>;
+  /** Counts the post-commit effects that failed, and the carried state used or found stale. */
+  metrics?: Pick<Metrics, 'effectsFailed'> & Partial<Pick<Metrics, 'carriedState'>>;
 }
 
 /**
@@ -55,37 +56,72 @@ export async function processEvent(name: FunctionName, value: unknown, ports: Ru
   const event = parseEvent(value);
   const definition = orchestrationFunctions[name];
   if (!definition.accepts.includes(event.type)) return { status: 'ignored', event };
+  if (carriesState(event)) {
+    // No read: the handler decides on the carried state, the commit checks it (and finds a duplicate).
+    try {
+      const result = await runTracked(name, event, definition, ports, carriedBefore(event), options);
+      options.metrics?.carriedState?.inc({ outcome: 'used' });
+      return result;
+    } catch (error) {
+      if (!(error instanceof ConcurrencyConflictError)) throw error;
+      options.metrics?.carriedState?.inc({ outcome: error instanceof CarriedStateNotEnoughError ? 'read' : 'stale' });
+      return processRead(name, withoutCarriedState(event), definition, ports, options);
+    }
+  }
+  return processRead(name, event, definition, ports, options);
+}
+
+/** The event's workflow (and the subtasks its handler reads) read in one round trip, with the duplicate check, then run. */
+async function processRead(
+  name: FunctionName,
+  event: OrchestrationEvent,
+  definition: FunctionDefinition,
+  ports: RuntimePorts,
+  options: ProcessOptions,
+): Promise<ProcessResult> {
   const workflowId = (event.data as { workflowId?: string }).workflowId;
-  let reading = ports;
-  let before: Before = {};
   if (workflowId === undefined) {
     if (await ports.store.hasProcessed(name, event.id)) return { status: 'duplicate', event };
-  } else {
-    const subtaskId = (event.data as { subtaskId?: string }).subtaskId;
-    const scope: SnapshotScope =
-      definition.reads === 'one' && subtaskId !== undefined ? { subtasks: 'one', subtaskId } : { subtasks: definition.reads === 'all' ? 'all' : 'none' };
-    const snapshot = await ports.store.readForEvent(name, event.id, workflowId, scope);
-    // A duplicate is dropped before the handler runs: it takes no lease and reserves no slot.
-    if (snapshot.processed) return { status: 'duplicate', event };
-    before = { workflow: snapshot.workflow, subtasks: snapshot.subtasks ?? [] };
-    reading = { ...ports, store: snapshotReader(ports.store, workflowId, snapshot, scope.subtasks === 'all') };
+    return runTracked(name, event, definition, ports, {}, options);
   }
-  // Slots and leases the handler takes are handed back if its commit does not happen (trackTaken).
+  const subtaskId = (event.data as { subtaskId?: string }).subtaskId;
+  const scope: SnapshotScope =
+    definition.reads === 'one' && subtaskId !== undefined ? { subtasks: 'one', subtaskId } : { subtasks: definition.reads === 'all' ? 'all' : 'none' };
+  const snapshot = await ports.store.readForEvent(name, event.id, workflowId, scope);
+  // A duplicate is dropped before the handler runs: it takes no lease and reserves no slot.
+  if (snapshot.processed) return { status: 'duplicate', event };
+  const before: Before = { workflow: snapshot.workflow, subtasks: snapshot.subtasks ?? [] };
+  const reading = { ...ports, store: snapshotReader(ports.store, workflowId, snapshot, scope.subtasks === 'all') };
+  return runTracked(name, event, definition, reading, before, { ...options, store: ports.store });
+}
+
+/** Runs the handler and commits; slots and leases it took are handed back if its commit does not happen (trackTaken). */
+async function runTracked(
+  name: FunctionName,
+  event: OrchestrationEvent,
+  definition: FunctionDefinition,
+  reading: RuntimePorts,
+  before: Before,
+  options: ProcessOptions & { store?: WorkflowStore },
+): Promise<ProcessResult> {
+  const store = options.store ?? reading.store;
   const taking = trackTaken(reading);
+  const carry = reading.config.ORCHESTRATION_EVENT_SNAPSHOTS;
   let committed: Awaited<ReturnType<typeof runAndCommit>>;
   try {
-    committed = await runAndCommit(name, event, definition, taking.ports, ports.store, options.claimMs ?? 0);
+    committed = await runAndCommit(name, event, definition, taking.ports, store, options.claimMs ?? 0, carry ? before : null);
   } catch (error) {
-    await taking.giveBack(ports.store, options.logger);
+    await taking.giveBack(store, options.logger);
     throw error;
   }
   if (committed.status === 'duplicate') {
-    await taking.giveBack(ports.store, options.logger);
+    await taking.giveBack(store, options.logger);
     return { status: 'duplicate', event };
   }
   const { outcome, change, claimed } = committed;
+  const workflowId = (event.data as { workflowId?: string }).workflowId;
   if (options.logger) logStateChange(options.logger, change, before, workflowId);
-  await runEffects(outcome.after, ports, options);
+  await runEffects(outcome.after, reading, options);
   return { status: outcome.skipped ? 'skipped' : 'applied', event, outcome, claimed };
 }
 
@@ -96,15 +132,14 @@ async function runAndCommit(
   reading: RuntimePorts,
   store: WorkflowStore,
   claimMs: number,
+  carryFrom: Before | null,
 ) {
   const outcome = await inSpan(`${name} handler`, () => definition.run(event, reading));
-  // The handler's events carry on the trace (from this event's span) and the loss time of re-driven work: the handler stays pure.
-  const change: StateChange = {
-    consumer: name,
-    eventId: event.id,
-    ...outcome.change,
-    outbox: toOutbox(outcome.emit.map((emitted) => stampTrace(carryLoss(event, emitted)))),
-  };
+  // The handler's events carry on the trace (from this event's span), the loss time of re-driven work
+  // and the state their consumer decides on (carryFrom: what was read, null when not to carry): the handler stays pure.
+  const change: StateChange = { consumer: name, eventId: event.id, ...outcome.change };
+  const emitted = carryFrom ? withCarriedState(outcome.emit, change, carryFrom) : outcome.emit;
+  change.outbox = toOutbox(emitted.map((e) => stampTrace(carryLoss(event, e))));
   if (claimMs > 0) {
     const committed = await inSpan(`${name} commit`, () => store.commitClaimed(change, claimMs));
     return committed.status === 'duplicate' ? ({ status: 'duplicate' } as const) : ({ status: 'applied', outcome, change, claimed: committed.outbox } as const);
@@ -130,7 +165,7 @@ function snapshotReader(store: WorkflowStore, workflowId: string, snapshot: Even
 /** What a handler read before its commit: the statuses a logged change moved from. */
 export interface Before {
   workflow?: Workflow | null;
-  subtasks?: readonly Subtask[];
+  subtasks?: readonly Pick<Subtask, 'id' | 'workflowId' | 'status' | 'assignedAgent' | 'attempts' | 'version'>[];
 }
 
 /**

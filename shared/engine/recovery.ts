@@ -4,7 +4,9 @@ import { waitingOrderOf } from '../domain/scheduling.js';
 import type { AgentDirectory, EventBus, LeaseStore, WorkflowStore } from '../ports/index.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import { heartbeatTimeoutMs } from '../domain/protocol.js';
+import { createSlotReconciler, defaultSlotGraceMs } from './slot-reconcile.js';
 
 /**
  * The full tick's interval: at most a second, a quarter of the lease TTL (a lease taken after a tick
@@ -24,6 +26,9 @@ export interface RecoveryOptions {
   config: Config;
   logger: Logger;
   intervalMs: number;
+  metrics?: Pick<Metrics, 'slotsReconciled'>;
+  /** How long a slot must look abandoned before the reconcile frees it (default 30 s). */
+  slotGraceMs?: number;
 }
 
 /**
@@ -40,6 +45,11 @@ export function createRecoveryLoop(options: RecoveryOptions) {
   let queue: Promise<void> = Promise.resolve();
   let tickQueued = false;
   const derived = (key: string) => ({ ...context, cause: { id: key } });
+  const slotGraceMs = options.slotGraceMs ?? defaultSlotGraceMs;
+  const reconcileSlots = createSlotReconciler({ store, directory, logger, metrics: options.metrics, slotGraceMs });
+  // A pass reads every held slot and its subtask: a few times per grace period is enough.
+  const reconcileEveryMs = Math.max(options.intervalMs, slotGraceMs / 3);
+  let lastReconcile = -Infinity;
 
   /** Leases only (one lease-store call when none ran out): what runs at each lease's expiry. */
   async function recoverExpired(now: number): Promise<number> {
@@ -72,9 +82,16 @@ export function createRecoveryLoop(options: RecoveryOptions) {
     }
     for (const [agentId, subtaskIds] of lostAgents) {
       const agent = await directory.get(agentId);
-      // Health is the heartbeat's verdict, not the lease's: an agent is lost after 3 missed heartbeats.
-      if (!agent || now - agent.lastHeartbeat < heartbeatTimeoutMs(config)) continue;
-      await directory.setStatus(agentId, 'OFFLINE');
+      if (!agent) continue;
+      // Its holder stopped renewing (every third of the TTL): OFFLINE now, so assign does not hand the
+      // re-dispatched work straight back to it. An agent in fact alive lifts it by its next heartbeat,
+      // or by its next renewal (which finds this lease lost). FAILED and MAINTENANCE are decisions and stay.
+      if (agent.status !== 'OFFLINE' && agent.status !== 'FAILED' && agent.status !== 'MAINTENANCE') {
+        await directory.setStatus(agentId, 'OFFLINE');
+        logger.warn('lease lapsed: agent marked OFFLINE until it heartbeats or renews again', { agentId, subtaskIds });
+      }
+      // Lost is still the heartbeat's verdict (3 missed heartbeats): only then is agent.lost reported.
+      if (now - agent.lastHeartbeat < heartbeatTimeoutMs(config)) continue;
       const lost = makeEvent(
         agentLost,
         { agentId, reason: 'heartbeats stopped; leases expired', subtaskIds },
@@ -86,7 +103,7 @@ export function createRecoveryLoop(options: RecoveryOptions) {
     return expired;
   }
 
-  async function tick(): Promise<{ expired: number; overdue: number; rekicked: number }> {
+  async function tick(): Promise<{ expired: number; overdue: number; rekicked: number; reconciled: number }> {
     const now = context.clock.now();
     const expired = await recoverExpired(now);
 
@@ -126,7 +143,13 @@ export function createRecoveryLoop(options: RecoveryOptions) {
       await bus.publish(topics.subtaskReady, [{ key: subtask.workflowId, event }]);
       rekicked++;
     }
-    return { expired, overdue, rekicked };
+
+    let reconciled = 0;
+    if (now - lastReconcile >= reconcileEveryMs) {
+      lastReconcile = now;
+      reconciled = await reconcileSlots(now);
+    }
+    return { expired, overdue, rekicked, reconciled };
   }
 
   const serially = (job: () => Promise<unknown>, what: string): Promise<void> =>

@@ -152,7 +152,8 @@ function schedule(records: readonly LogRecord[], firstSeq: Map<string, number>, 
 /** An emitted event as compared: its time and any deadline are wall-clock facts, not decisions. */
 const comparable = (event: unknown): unknown => {
   const { type, data } = event as { type: string; data: Record<string, unknown> };
-  const { deadline: _deadline, ...rest } = data;
+  // The deadline is clock-bound and the carried state is the engine's copy of what the commit wrote, not a decision.
+  const { deadline: _deadline, carried: _carried, ...rest } = data;
   return JSON.parse(JSON.stringify({ type, data: rest })) as unknown;
 };
 
@@ -170,7 +171,7 @@ export async function replayLog(records: readonly LogRecord[], ports: ReplayPort
   const firstSeq = new Map([...logged].map(([id, { seq }]) => [id, seq]));
   const summary: ReplaySummary = {
     records: ordered.length,
-    processed: { decompose: 0, assign: 0, dispatch: 0, complete: 0 },
+    processed: { decompose: 0, assign: 0, dispatch: 0, complete: 0, control: 0 },
     divergences: [],
     workflowIds: [],
   };

@@ -13,7 +13,7 @@ describe('event catalog', () => {
     expectTypeOf<EventOf<'subtask.completed'>>().toEqualTypeOf<z.infer<typeof subtaskCompleted.schema>>();
   });
 
-  it('defines the fourteen events of the contract, each routed to exactly one topic', () => {
+  it('defines the fifteen events of the contract, each routed to exactly one topic', () => {
     const types = eventDefinitions.map((d) => d.type).sort();
     expect(types).toEqual(
       [
@@ -28,6 +28,7 @@ describe('event catalog', () => {
         'subtask.ready',
         'task.submitted',
         'workflow.cancelled',
+        'workflow.command.requested',
         'workflow.completed',
         'workflow.decomposed',
         'workflow.failed',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineEvent } from './envelope.js';
 import { agentStatusSchema, complexitySchema, layerSchema, messageTypeSchema, prioritySchema, riskLevelSchema, specialtySchema } from '../domain/vocabulary.js';
 import { modelUsageSchema } from '../domain/usage.js';
+import { approvalStages } from '../domain/approval.js';
 
 const workflowId = z.string().min(1);
 const subtaskId = z.string().min(1);
@@ -33,9 +34,24 @@ export const workflowDecomposed = defineEvent(
   }),
 );
 
+/**
+ * What assign decides on, as its producer's commit wrote it (ORCHESTRATION_EVENT_SNAPSHOTS): the
+ * subtask's row version and its workflow's tenant. Assign then runs without a read; its commit checks
+ * that version (and that the workflow still runs), and on a conflict assign reads and runs again.
+ */
+export const carriedReadyState = z.object({ subtaskVersion: z.number().int(), tenant: z.string().min(1) });
+export type CarriedReadyState = z.infer<typeof carriedReadyState>;
+
 export const subtaskReady = defineEvent(
   'subtask.ready',
-  z.object({ workflowId, subtaskId, specialty: specialtySchema, attempt, excludeAgents: z.array(agentId) }),
+  z.object({
+    workflowId,
+    subtaskId,
+    specialty: specialtySchema,
+    attempt,
+    excludeAgents: z.array(agentId),
+    carried: carriedReadyState.optional(),
+  }),
 );
 
 export const subtaskAssigned = defineEvent(
@@ -111,6 +127,23 @@ export const workflowFailed = defineEvent('workflow.failed', z.object({ workflow
 
 export const workflowCancelled = defineEvent('workflow.cancelled', z.object({ workflowId, reason: z.string(), cancelledSubtaskIds: z.array(subtaskId) }));
 
+/**
+ * A user's command on a workflow (POST /v1/workflows/:id/<command>). Its CloudEvent id is the command's
+ * idempotency key: a repeated command is absorbed like any redelivered event.
+ */
+export const workflowCommandRequested = defineEvent(
+  'workflow.command.requested',
+  z.object({
+    workflowId,
+    command: z.enum(['cancel', 'pause', 'resume', 'approve', 'reject']),
+    reason: z.string().min(1).max(1_000).optional(),
+    /** approve / reject: the approval this decision is meant for. */
+    stage: z.enum(approvalStages).optional(),
+    /** Who asked (the principal's subject), for the record. */
+    requestedBy: z.string().min(1).optional(),
+  }),
+);
+
 export const agentRegistered = defineEvent(
   'agent.registered',
   z.object({
@@ -163,6 +196,7 @@ export const eventDefinitions = [
   workflowCompleted,
   workflowFailed,
   workflowCancelled,
+  workflowCommandRequested,
   agentRegistered,
   agentHeartbeat,
   agentLost,
@@ -183,6 +217,7 @@ export const orchestrationEventSchema = z.discriminatedUnion('type', [
   workflowCompleted.schema,
   workflowFailed.schema,
   workflowCancelled.schema,
+  workflowCommandRequested.schema,
   agentRegistered.schema,
   agentHeartbeat.schema,
   agentLost.schema,

@@ -20,6 +20,8 @@ export const topicOf: Record<EventType, Topic> = {
   'workflow.completed': topics.workflows,
   'workflow.failed': topics.workflows,
   'workflow.cancelled': topics.workflows,
+  // Applied by the API in process (the caller waits for the answer); never published.
+  'workflow.command.requested': topics.workflows,
   'subtask.ready': topics.subtaskReady,
   'subtask.assigned': topics.subtaskAssigned,
   'subtask.dispatched': topics.subtaskDispatched,
@@ -40,4 +42,11 @@ export const functionSubscriptions = {
   dispatch: { topic: topics.subtaskAssigned, groupId: 'amas-dispatch' },
   complete: { topic: topics.subtaskResults, groupId: 'amas-complete' },
 } as const;
-export type FunctionName = keyof typeof functionSubscriptions;
+/** A function deployed as a consumer of its topic (one Deployment, ScaledObject and queue each). */
+export type ConsumerName = keyof typeof functionSubscriptions;
+/** `control` applies a user's command: the API delivers it in process, through the same path as events. */
+export type FunctionName = ConsumerName | 'control';
+export const consumerNames = Object.keys(functionSubscriptions) as ConsumerName[];
+
+/** The topic a function's deliveries are labelled with in metrics and logs. */
+export const inputTopicOf = (name: FunctionName): Topic => (name === 'control' ? topics.workflows : functionSubscriptions[name].topic);

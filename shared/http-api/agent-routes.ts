@@ -90,7 +90,10 @@ export function createAgentRoutes(runtime: Runtime): Router {
     const { id } = agentIdParamSchema.parse(req.params);
     if (refuseImpostor(res, id)) return;
     const { working } = agentHeartbeatRequestSchema.parse(req.body ?? {});
-    res.json(await renew(id, working));
+    const answer = await renew(id, working);
+    // A lapsed lease may have got the agent marked OFFLINE by the recovery loop: this call proves it alive.
+    if (answer.lost.length > 0) await directory.heartbeat(id, clock.now()).catch(() => undefined);
+    res.json(answer);
   });
 
   router.post('/v1/agents/:id/heartbeat', async (req, res) => {

@@ -2,13 +2,11 @@ import { isDeepStrictEqual } from 'node:util';
 import express, { type Request, type Response } from 'express';
 import { cancelRequestSchema, decisionRequestSchema, listWorkflowsQuerySchema, submitTaskRequestSchema, workflowIdParamSchema } from '../api/requests.js';
 import { OrchestrationError, NotFoundError } from '../errors.js';
-import { isoTime, makeEvent, taskSubmitted } from '../events/index.js';
-import { retry } from '../retry.js';
-import { control, type ControlCommand } from '../../functions/index.js';
+import { isoTime, makeEvent, taskSubmitted, workflowCommandRequested } from '../events/index.js';
+import type { ControlCommand } from '../../functions/index.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { countFinished } from '../observability/metrics.js';
-import { logStateChange, rememberingReads, toOutbox } from '../engine/process-event.js';
-import { commitWithEffects } from '../engine/effects.js';
+import { toOutbox } from '../engine/process-event.js';
+import { handleDelivery } from '../engine/delivery.js';
 import { errorHandler } from './errors.js';
 import { createMessagesRouter } from './messages-routes.js';
 import { createLastKnownReads, type Read } from './last-known-reads.js';
@@ -174,19 +172,29 @@ export function createApiApp(runtime: Runtime, options: { stream?: StreamOptions
       // The key is the client's, so it is scoped to this command on this workflow.
       const key = req.get('Idempotency-Key');
       const commandId = key === undefined ? `${command}:${ids.newId(command)}` : `${command}:${id}:${key}`;
-      // A repeated Idempotency-Key answers like the first call instead of re-judging the command.
-      if (!(await store.hasProcessed('api', commandId))) {
-        // A concurrent handler may move the workflow between read and commit: re-read and retry.
-        await retry({ retries: 5, initialDelayMs: 10, maxDelayMs: 200 }, async () => {
-          const reading = rememberingReads(ports);
-          const outcome = await control(command, id, commandId, reading.ports, reason, decision.stage);
-          if (outcome.skipped === 'unknown workflow') throw new NotFoundError(`workflow ${id}`);
-          const change = { consumer: 'api', eventId: commandId, ...outcome.change, outbox: toOutbox(outcome.emit) };
-          if ((await commitWithEffects(change, outcome.after, ports, { logger, metrics: runtime.metrics })) === 'duplicate') return;
-          logStateChange(logger, change, reading.before, id);
-          countFinished(runtime.metrics, outcome.emit);
-        });
+      const principal = principalOf(res);
+      // Its id is the command's: the processed mark and the ids of what it emits derive from it.
+      const requested = makeEvent(
+        workflowCommandRequested,
+        { workflowId: id, command, reason, stage: decision.stage, requestedBy: principal.via === 'none' ? undefined : principal.subject },
+        { ids: { newId: () => commandId, derivedId: ids.derivedId.bind(ids) }, clock, source: 'amas/api' },
+      );
+      // The path of every event (parse, drop a repeated id, handler, one commit, effects): a repeated
+      // Idempotency-Key answers like the first call; a conflicting concurrent change is retried.
+      const outcome = await handleDelivery('control', () => requested, ports, {
+        logger,
+        metrics: runtime.metrics,
+        redelivery: { kind: 'caller' },
+        attributes: { 'amas.command': command, 'amas.workflow_id': id },
+      });
+      if (outcome.kind === 'retry') {
+        res.setHeader('Retry-After', String(Math.max(1, Math.ceil(outcome.afterMs / 1000))));
+        res.status(503).json({ error: 'retry_later', code: outcome.reason.code, message: `${command} could not be applied now: ${outcome.reason.message}` });
+        return;
       }
+      if (outcome.kind === 'refused') throw outcome.error;
+      if (outcome.kind === 'deadLetter') throw new OrchestrationError(outcome.reason.code, outcome.reason.message);
+      if (outcome.result.status === 'skipped' && outcome.result.outcome.skipped === 'unknown workflow') throw new NotFoundError(`workflow ${id}`);
       relay.kick();
       const workflow = await store.getWorkflow(id);
       if (!workflow) throw new NotFoundError(`workflow ${id}`);

@@ -1,10 +1,10 @@
 import { Router } from 'express';
-import { functionSubscriptions, type FunctionName } from '../events/index.js';
+import { functionSubscriptions, type ConsumerName } from '../events/index.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 export interface OpsOptions {
   /** Which consumer groups' backlog counts for readiness and the queue-depth gauge (default: all four). */
-  functions?: readonly FunctionName[];
+  functions?: readonly ConsumerName[];
   /** Extra readiness checks, e.g. the communication bus backlog. */
   extraChecks?: () => Promise<Record<string, { ok: boolean; detail?: string }>>;
   name?: string;
@@ -20,7 +20,7 @@ export interface OpsOptions {
 export function createOpsRoutes(runtime: Runtime, options: OpsOptions = {}): Router {
   const { ports, metrics, bus } = runtime;
   const { store, config } = ports;
-  const groups = (options.functions ?? (Object.keys(functionSubscriptions) as FunctionName[])).map((fn) => functionSubscriptions[fn]);
+  const groups = (options.functions ?? (Object.keys(functionSubscriptions) as ConsumerName[])).map((fn) => functionSubscriptions[fn]);
   const router = Router();
 
   router.get('/health/orchestration', (_req, res) => {

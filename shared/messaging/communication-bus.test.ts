@@ -86,11 +86,13 @@ describe('communication bus: priority delivery (defect 4)', () => {
     });
     for (let n = 0; n < 200; n++)
       await bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'STATUS_UPDATE', priority: 'LOW', payload: { n } });
+    // As above, the recipient works while the LOW ones are sent: count from those handled when CRITICAL is sent.
+    const handledBefore = order.length;
     await bus.sendMessage({ senderId: 'alice', recipientId: 'bob', messageType: 'ESCALATION', priority: 'CRITICAL' });
     await until(() => order.length === 201);
     expect(maxQueued).toBeLessThanOrEqual(10);
     expect(maxLag).toBeGreaterThan(100);
-    expect(order.indexOf('CRITICAL')).toBeLessThan(50);
+    expect(order.indexOf('CRITICAL') - handledBefore).toBeLessThan(Math.max(1, Math.min(50, (200 - handledBefore) / 4)));
   });
 });
 

@@ -56,6 +56,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['effect'],
       registers,
     }),
+    carriedState: new Counter({
+      name: 'orchestration_carried_state_total',
+      help: 'subtask.ready events assign ran on the state they carried: used (committed without a read), stale (a version moved: read and ran again) or read (no free slot: read before spawning or parking)',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    slotsReconciled: new Counter({
+      name: 'orchestration_slots_reconciled_total',
+      help: 'Agent slots the recovery loop freed because the store no longer has the agent doing that work (a crash between a commit and its effects)',
+      registers,
+    }),
     streamClients: new Gauge({ name: 'orchestration_stream_clients', help: 'Open Server-Sent Events streams', labelNames: ['stream'], registers }),
     streamClientsDropped: new Counter({
       name: 'orchestration_stream_clients_dropped_total',

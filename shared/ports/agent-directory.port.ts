@@ -91,6 +91,11 @@ export interface AgentDirectory {
   reserve(agentId: string, workKey: string): Promise<boolean>;
   /** Frees the slot of `workKey` and, the first time only, records the outcome. */
   release(agentId: string, workKey: string, outcome?: WorkOutcome): Promise<void>;
+  /**
+   * Every slot held, by agent and work key (no order). The recovery loop's reconcile reads it to free
+   * slots whose release effect was lost (a crash after the commit that ended the work).
+   */
+  heldWork(): Promise<{ agentId: string; workKey: string }[]>;
   heartbeat(agentId: string, now: number): Promise<void>;
   setStatus(agentId: string, status: AgentStatus): Promise<void>;
   /** How many agents of the group's pool were registered since `since` (ms): the spawn-rate window. */

@@ -24,6 +24,20 @@ export interface SubscribeOptions {
   fromBeginning?: boolean;
   /** Resolving commits the offset; throwing redelivers the same record later. */
   handler: (delivery: Delivery) => Promise<void>;
+  /**
+   * Records of one partition fetch to handle together, in offset order (a bus set to batch calls
+   * this instead of `handler`). Resolving commits the offsets of all of them; throwing delivers the
+   * whole batch again. The handler keeps per-key order and decides each record on its own.
+   */
+  handleBatch?: (deliveries: Delivery[]) => Promise<void>;
+}
+
+/** How a bus gathers records for `handleBatch`. */
+export interface BatchOptions {
+  /** Records per batch at most; 1 turns batching off (every record goes to `handler`). */
+  maxRecords: number;
+  /** How long a partition waits for more records to fill a batch once it has one. */
+  lingerMs: number;
 }
 
 export interface Subscription {

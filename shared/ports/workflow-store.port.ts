@@ -23,6 +23,15 @@ export interface StateChange {
   outbox?: OutboxMessage[];
   /** Commit only while this workflow is in this status (else a ConcurrencyConflictError: re-read). */
   requireWorkflowStatus?: { id: string; status: WorkflowStatus };
+  /** Commit only while every row the handler read is still at the version it read (else a ConcurrencyConflictError: re-read). */
+  expectVersions?: ExpectedVersion[];
+}
+
+/** A row a handler read, at the version it read it. */
+export interface ExpectedVersion {
+  table: 'workflows' | 'subtasks';
+  id: string;
+  version: number;
 }
 
 export interface OutboxMessage {

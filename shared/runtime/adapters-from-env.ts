@@ -23,6 +23,7 @@ import { createNeo4jAgentDirectory } from '../adapters/neo4j/agent-directory.neo
 import { directoryCacheOptions } from '../adapters/neo4j/candidate-cache.js';
 import { neo4jHealthCheck } from '../adapters/neo4j/health.js';
 import { createKafkaEventBus, defaultConsumerTimings } from '../adapters/kafka/event-bus.kafka.js';
+import { createPlatformaticEventBus } from '../adapters/kafka-platformatic/event-bus.platformatic.js';
 
 export interface ChosenAdapters extends Adapters {
   /** What each port runs on, for the start-up banner. */
@@ -65,17 +66,27 @@ export async function adaptersFromEnv({ config, infra, llm }: Env, logger: Logge
     leases = resilient;
   }
 
-  const bus: EventBus = infra.KAFKA_BROKERS
-    ? createKafkaEventBus({
-        brokers: infra.KAFKA_BROKERS.split(',').map((b) => b.trim()),
-        clientId: 'amas-orchestration',
-        partitions: infra.KAFKA_PARTITIONS,
-        keysConsumedConcurrently: infra.KAFKA_KEYS_CONCURRENCY,
-        topicPrefix: infra.KAFKA_TOPIC_PREFIX,
-        consumer: consumerTimings(infra.KAFKA_SESSION_TIMEOUT_MS),
-        logger,
-      })
-    : createMemoryEventBus({ partitions: infra.KAFKA_PARTITIONS });
+  const bus: EventBus = !infra.KAFKA_BROKERS
+    ? createMemoryEventBus({ partitions: infra.KAFKA_PARTITIONS, batch: { maxRecords: infra.KAFKA_BATCH_MAX_RECORDS, lingerMs: infra.KAFKA_BATCH_LINGER_MS } })
+    : infra.KAFKA_CLIENT === 'platformatic'
+      ? createPlatformaticEventBus({
+          brokers: infra.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+          clientId: 'amas-orchestration',
+          partitions: infra.KAFKA_PARTITIONS,
+          topicPrefix: infra.KAFKA_TOPIC_PREFIX,
+          consumer: consumerTimings(infra.KAFKA_SESSION_TIMEOUT_MS),
+          logger,
+        })
+      : createKafkaEventBus({
+          brokers: infra.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+          clientId: 'amas-orchestration',
+          partitions: infra.KAFKA_PARTITIONS,
+          keysConsumedConcurrently: infra.KAFKA_KEYS_CONCURRENCY,
+          batch: { maxRecords: infra.KAFKA_BATCH_MAX_RECORDS, lingerMs: infra.KAFKA_BATCH_LINGER_MS },
+          topicPrefix: infra.KAFKA_TOPIC_PREFIX,
+          consumer: consumerTimings(infra.KAFKA_SESSION_TIMEOUT_MS),
+          logger,
+        });
   let directory: AgentDirectory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
   let driver: Driver | undefined;
   if (infra.NEO4J_URL) {
@@ -101,7 +112,7 @@ export async function adaptersFromEnv({ config, infra, llm }: Env, logger: Logge
     deadLetterRedrives: createSqlDeadLetterRedrives(sql),
     apiKeys: createSqlApiKeyStore(sql),
     labels: {
-      bus: infra.KAFKA_BROKERS ? `Kafka (${infra.KAFKA_BROKERS})` : 'in-process event log',
+      bus: infra.KAFKA_BROKERS ? `Kafka (${infra.KAFKA_BROKERS}, ${infra.KAFKA_CLIENT})` : 'in-process event log',
       store: infra.DATABASE_URL
         ? `PostgreSQL (${redact(infra.DATABASE_URL)})`
         : infra.AMAS_DATA_DIR

@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { loadEnv, type Env } from '../env.js';
-import { functionSubscriptions, type FunctionName } from '../events/index.js';
+import { functionSubscriptions, type ConsumerName } from '../events/index.js';
 import { resumesAfterRestart } from '../engine/resume.js';
 import { checkAuthSettings } from '../http-api/auth/from-infra.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -10,9 +10,9 @@ import type { ChosenAdapters } from './adapters-from-env.js';
 import { startRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 
 /** Every process this repository starts, one composition for all (README, "Running on real servers"). */
-export type Role = 'embedded' | 'api' | 'agents' | 'lambda' | `function:${FunctionName}`;
+export type Role = 'embedded' | 'api' | 'agents' | 'lambda' | `function:${ConsumerName}`;
 
-export const functionNames = Object.keys(functionSubscriptions) as FunctionName[];
+export const functionNames = Object.keys(functionSubscriptions) as ConsumerName[];
 
 /** What a role runs on and runs, decided from the parsed environment alone (no I/O). */
 export interface RolePlan {
@@ -30,7 +30,7 @@ export interface RolePlan {
 
 export function planRole(role: Role, env: Env, vars: Record<string, string | undefined> = process.env): RolePlan {
   const { config, infra } = env;
-  const api = (name: string, functions: readonly FunctionName[]): RolePlan => {
+  const api = (name: string, functions: readonly ConsumerName[]): RolePlan => {
     checkAuthSettings(infra);
     return {
       name,
@@ -73,7 +73,7 @@ export function planRole(role: Role, env: Env, vars: Record<string, string | und
       runtime: { functions: [], demoAgents: false, recovery: false, processMetrics: false },
     };
   }
-  const fn = role.slice('function:'.length) as FunctionName;
+  const fn = role.slice('function:'.length) as ConsumerName;
   if (!functionNames.includes(fn)) throw new ConfigError(`unknown function ${JSON.stringify(fn)}: expected one of ${functionNames.join(', ')}`);
   const missing = (['KAFKA_BROKERS', 'DATABASE_URL', 'REDIS_URL', 'NEO4J_URL'] as const).filter((key) => !infra[key]);
   if (missing.length > 0) {

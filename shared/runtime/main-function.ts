@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { functionSubscriptions, type FunctionName } from '../events/index.js';
+import { functionSubscriptions, type ConsumerName } from '../events/index.js';
 import { createOpsRoutes } from '../http-api/ops-routes.js';
 import { createFunctionHttpApp } from '../bindings/function-http.js';
 import { boot, functionNames } from './boot.js';
@@ -16,13 +16,13 @@ import { exitGracefullyOnSignals } from './shutdown.js';
  */
 async function main(): Promise<void> {
   const name = process.argv[2];
-  if (!functionNames.includes(name as FunctionName)) {
+  if (!functionNames.includes(name as ConsumerName)) {
     process.stderr.write(
       `unknown function ${JSON.stringify(name ?? '')}: expected one of ${functionNames.join(', ')}\nusage: main-function.ts <${functionNames.join('|')}>\n`,
     );
     process.exit(2);
   }
-  const fn = name as FunctionName;
+  const fn = name as ConsumerName;
   const { plan, env, logger, runtime, stoppables } = await boot(`function:${fn}`);
   const app = createFunctionHttpApp(fn, runtime);
   app.use(createOpsRoutes(runtime, { functions: [fn], name: plan.name, backlogGatesReadiness: false }));

@@ -104,10 +104,12 @@ export function createApiHandler(runtime: () => Promise<Runtime>, env: Record<st
  * frozen Lambda container runs no timers. It only reports lost leases and deadlines as events.
  */
 export function createRecoverHandler(runtime: () => Promise<Runtime>) {
+  // Kept while the container is warm: the slot reconcile frees a slot seen abandoned on two invocations a grace apart.
+  let loop: ReturnType<typeof createRecoveryLoop> | undefined;
   return async (): Promise<{ expired: number; overdue: number; rekicked: number }> => {
     const rt = await runtime();
     const { store, leases, directory, clock, ids, config } = rt.ports;
-    const loop = createRecoveryLoop({
+    loop ??= createRecoveryLoop({
       store,
       leases,
       directory,
@@ -115,6 +117,7 @@ export function createRecoverHandler(runtime: () => Promise<Runtime>) {
       context: { clock, ids, source: 'amas/orchestration' },
       config,
       logger: rt.logger,
+      metrics: rt.metrics,
       intervalMs: 60_000,
     });
     return loop.tick();

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { FunctionName } from '../events/index.js';
+import type { ConsumerName } from '../events/index.js';
 import type { AgentDirectory, ChangeLog, Clock, DeadLetterRedrives, EventBus, Ids, LeaseStore, Planner, Subscription, WorkflowStore } from '../ports/index.js';
 import { createChangeHub, type ChangeHub } from '../http-api/streams/change-hub.js';
 import { deterministicPlanner } from '../../functions/index.js';
@@ -38,7 +38,7 @@ export interface RuntimeOptions {
   adapters: Adapters;
   logger: Logger;
   /** Which functions this process runs as consumers (all four in the embedded runtime). */
-  functions?: readonly FunctionName[];
+  functions?: readonly ConsumerName[];
   demoAgents?: boolean;
   /** Names this process's demo agents among several agents processes (AMAS_DEMO_AGENT_INSTANCE). */
   demoInstance?: string;
@@ -129,6 +129,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           context,
           config,
           logger,
+          metrics,
           intervalMs: options.recoveryIntervalMs ?? recoveryIntervalMs(config),
         });
   recovery?.start();

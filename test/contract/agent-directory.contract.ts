@@ -56,6 +56,31 @@ export function agentDirectoryContract(name: string, make: () => Promise<{ subje
       expect(await directory.reserve('missing', 'w1')).toBe(false);
     });
 
+    it('lists every held slot by agent and work key; a second release of one is a no-op', async () => {
+      await directory.register(agent('a', 'SPECIALIST', ['data_analyst'], 3), 0);
+      await directory.register(agent('b', 'SPECIALIST', ['data_analyst'], 3), 0);
+      await directory.register(agent('idle', 'SPECIALIST', ['data_analyst'], 3), 0);
+      expect(await directory.heldWork()).toEqual([]);
+      await directory.reserve('a', 's1#1');
+      await directory.reserve('a', 's2#1');
+      await directory.reserve('b', 's3#2');
+      const sorted = (held: { agentId: string; workKey: string }[]) =>
+        [...held].sort((x, y) => `${x.agentId} ${x.workKey}`.localeCompare(`${y.agentId} ${y.workKey}`));
+      expect(sorted(await directory.heldWork())).toEqual([
+        { agentId: 'a', workKey: 's1#1' },
+        { agentId: 'a', workKey: 's2#1' },
+        { agentId: 'b', workKey: 's3#2' },
+      ]);
+      await directory.release('a', 's1#1', success);
+      await directory.release('a', 's1#1');
+      await directory.release('a', 's1#1', success);
+      expect(await directory.get('a')).toMatchObject({ load: 1, completed: 1 });
+      expect(sorted(await directory.heldWork())).toEqual([
+        { agentId: 'a', workKey: 's2#1' },
+        { agentId: 'b', workKey: 's3#2' },
+      ]);
+    });
+
     it('records an outcome once per work key, with running averages', async () => {
       await directory.register(agent('a', 'SPECIALIST', ['data_analyst'], 3), 0);
       await directory.reserve('a', 'w1');

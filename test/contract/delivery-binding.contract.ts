@@ -205,6 +205,39 @@ export function deliveryBindingContract(name: string, make: (setup: BindingSetup
       expect(new Set(plannedFor(workflowId))).toEqual(new Set(['first: research AI market trends']));
     });
 
+    it("dead-letters a poison record between two of its workflow's records with its reason, and applies both", async () => {
+      const workflowId = await workflow();
+      // Keyed by the workflow like the others, so it lands in the same partition (and batch) between them.
+      const poison = { ...submitted(workflowId), id: `poison-${randomUUID()}`, data: { workflowId } };
+      const events = [submitted(workflowId, 'first: research AI market trends'), poison, submitted(workflowId, 'second: write a report')];
+      const told = await driver.deliver(events);
+      expect(told.map((t) => t.at(-1))).toEqual(['ack', 'dlq', 'ack']);
+      expect(await letterOf(poison.id)).toEqual([{ originalId: poison.id, code: 'INVALID_EVENT', message: expect.stringMatching(/data\.description/) }]);
+      expect(commits.filter((id) => id === events[0]!.id || id === events[2]!.id)).toEqual([events[0]!.id, events[2]!.id]);
+      expect(await driver.store.getWorkflow(workflowId)).toMatchObject({ status: 'running', plan: expect.any(Object) });
+    });
+
+    it("applies two records of one workflow delivered together one after the other, in order, beside another workflow's", async () => {
+      const [shared, other] = [await workflow(), await workflow()];
+      const events = [submitted(shared, 'first: research AI market trends'), submitted(other), submitted(shared, 'second: write a report')];
+      const told = await driver.deliver(events);
+      expect(told.map((t) => t.at(-1))).toEqual(['ack', 'ack', 'ack']);
+      expect(commits.filter((id) => id === events[0]!.id || id === events[2]!.id)).toEqual([events[0]!.id, events[2]!.id]);
+      expect(new Set(plannedFor(shared))).toEqual(new Set(['first: research AI market trends']));
+      expect(await driver.store.getWorkflow(other)).toMatchObject({ status: 'running', plan: expect.any(Object) });
+    });
+
+    it('loses nothing when the commits of records delivered together all fail once', async () => {
+      const ids = [await workflow(), await workflow(), await workflow()];
+      const events = ids.map((id) => submitted(id));
+      for (const event of events) failing.set(event.id, 1);
+      const told = await driver.deliver(events);
+      expect(told.map((t) => t.at(-1))).toEqual(['ack', 'ack', 'ack']);
+      for (const event of events) expect(commits.filter((id) => id === event.id)).toHaveLength(1);
+      for (const id of ids) expect(await driver.store.getWorkflow(id)).toMatchObject({ status: 'running', plan: expect.any(Object) });
+      for (const event of events) expect(await letterOf(event.id)).toEqual([]);
+    });
+
     it('dead-letters a non-retriable failure at once, with its reason', async () => {
       const event = submitted(`wf_missing_${randomUUID()}`);
       expect(await driver.deliver([event])).toEqual([['dlq']]);

@@ -37,22 +37,38 @@ async function runtimeOn(setup: BindingSetup, bus: EventBus, store: WorkflowStor
 /**
  * A log (Kafka, or the in-process log) and the decompose consumer group on it: the values are
  * published under their workflow's key; settled once the group has committed past them. The log
- * never redelivers, so what it was told is an ack, after a dead letter or not.
+ * never redelivers, so what it was told is an ack, after a dead letter or not. With `closeAdapters`
+ * (the suites that open a broker and a PostgreSQL pool for it), close() also closes the bus and then
+ * the store, after the runtime has stopped.
  */
-export async function logDriver(setup: BindingSetup, bus: EventBus, baseStore: WorkflowStore): Promise<BindingDriver> {
+export async function logDriver(
+  setup: BindingSetup,
+  bus: EventBus,
+  baseStore: WorkflowStore,
+  options: { closeAdapters?: boolean } = {},
+): Promise<BindingDriver> {
   const store = setup.wrap(baseStore);
   const runtime = await runtimeOn(setup, bus, store, true);
   return {
     redelivers: false,
     store,
     async deliver(values) {
-      for (const value of values) await bus.publish(topic, [{ key: keyOfValue(value), event: value as AnyCloudEvent }]);
+      // One produce request, as a burst arrives: a consumer that batches gets them together.
+      await bus.publish(
+        topic,
+        values.map((value) => ({ key: keyOfValue(value), event: value as AnyCloudEvent })),
+      );
       await waitFor(async () => (await bus.lag(groupId, topic)) === 0, 30_000, 'the decompose group to commit the records');
       const letters = await lettersOn(bus, topic);
       return values.map((value): Told[] => [letters.some((l) => l.originalId === value.id) ? 'dlq' : 'ack']);
     },
     deadLetters: () => lettersOn(bus, topic),
-    close: () => runtime.stop(),
+    async close() {
+      await runtime.stop();
+      if (!options.closeAdapters) return;
+      await bus.close();
+      await baseStore.close();
+    },
   };
 }
 

@@ -7,3 +7,8 @@ import { logDriver } from './delivery-binding.drivers.js';
 deliveryBindingContract('in-process log (function-consumer.ts)', async (setup) =>
   logDriver(setup, createMemoryEventBus(), createSqlWorkflowStore(await createPgliteClient())),
 );
+
+// One partition: the records of different workflows delivered together share a batch.
+deliveryBindingContract('in-process log, in batches (function-consumer.ts handleBatch)', async (setup) =>
+  logDriver(setup, createMemoryEventBus({ partitions: 1, batch: { maxRecords: 16, lingerMs: 20 } }), createSqlWorkflowStore(await createPgliteClient())),
+);

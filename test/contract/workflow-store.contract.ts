@@ -322,6 +322,48 @@ export function workflowStoreContract(name: string, make: Make): void {
       );
     });
 
+    it('a commit expecting the versions its handler read conflicts, writing nothing, once a row it only read moved (alone and in a group)', async () => {
+      await running('wf-1', [subtask('s1', 'wf-1'), subtask('s2', 'wf-1')]);
+      const assignOf = (id: string, workflowVersion: number): StateChange => ({
+        consumer: 'assign',
+        eventId: `assign-${id}`,
+        subtaskUpdates: [{ id, expectedVersion: 1, patch: { assignedAgent: 'ag-1' } }],
+        outbox: [message(`assigned-${id}`)],
+        expectVersions: [
+          { table: 'workflows', id: 'wf-1', version: workflowVersion },
+          { table: 'subtasks', id, version: 1 },
+        ],
+      });
+      const [first, other] = await Promise.all([
+        store.commit(assignOf('s1', 2)),
+        store.commit({ consumer: 'c', eventId: 'other', subtaskUpdates: [{ id: 's2', expectedVersion: 1, patch: { quality: 0.5 } }] }),
+      ]);
+      expect([first, other]).toEqual(['applied', 'applied']);
+      expect(
+        await store.commit({ consumer: 'api', eventId: 'pause', workflowUpdates: [{ id: 'wf-1', expectedVersion: 2, patch: { status: 'paused' } }] }),
+      ).toBe('applied');
+      // s2 is patched at its own version: only the read-set check sees that the workflow (read, not patched) moved.
+      const error = await store.commit({ ...assignOf('s2', 2), subtaskUpdates: [{ id: 's2', expectedVersion: 2, patch: { assignedAgent: 'ag-1' } }] }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ConcurrencyConflictError);
+      expect((error as Error).message).toMatch(/workflows wf-1 is no longer at version 2/);
+      expect(await store.getSubtask('s2')).toMatchObject({ assignedAgent: null, version: 2 });
+      expect(await store.hasProcessed('assign', 'assign-s2')).toBe(false);
+      expect((await allPending()).map((r) => r.event.id)).toEqual(['assigned-s1']);
+      await expect(store.commit({ ...assignOf('s2', 3), expectVersions: [{ table: 'subtasks', id: 'nope', version: 1 }] })).rejects.toBeInstanceOf(
+        ConcurrencyConflictError,
+      );
+      // Already processed: the redelivered change conflicts or is a duplicate, never applied twice.
+      const again = await store.commit(assignOf('s1', 3)).then(
+        (status) => status,
+        (e: unknown) => e,
+      );
+      expect(again === 'duplicate' || again instanceof ConcurrencyConflictError).toBe(true);
+      expect(await store.getSubtask('s1')).toMatchObject({ assignedAgent: 'ag-1', version: 2 });
+    });
+
     it('of two concurrent commits from the same version exactly one wins', async () => {
       await running('wf-1', [subtask('s1', 'wf-1')]);
       const claim = (agent: string): StateChange => ({

@@ -45,16 +45,21 @@ describe('benchmarks (--quick)', () => {
         'pipe.wf',
         'pipe.events',
         'pipe.records',
+        // --quick compares the deployed keys (4) record at a time and in batches; a full run adds keys 16.
+        ...['k4', 'k4b'].flatMap((tag) => ['p50', 'p99', 'machine', 'events', 'wf'].map((figure) => `cmp.${tag}.${figure}`)),
       ],
-      ['step/rt', 'step-mean/rt', 'bus-rt/rt', 'bus/raw', 'events/raw'],
+      ['step/rt', 'step-mean/rt', 'bus-rt/rt', 'bus/raw', 'events/raw', 'cmp.k4.p50/rt', 'cmp.k4.p99/rt', 'cmp.k4b.p50/rt', 'cmp.k4b.p99/rt'],
     );
     expect(report.targets.map((t) => t.label)).toEqual([
       'per-step latency <= 3x raw round trip',
       '>= 10,000 events/s through one broker (adapter)',
       '>= 10,000 events/s through one broker (orchestrator)',
+      'whole-machine CPU per function event <= 0.8 ms',
+      '>= 150 workflows/s',
     ]);
-    expect(output.match(/\[(PASS|MISS)\]/g)).toHaveLength(3);
-  }, 60_000);
+    expect(output.match(/\[(PASS|MISS)\]/g)).toHaveLength(5);
+    expect(output).toMatch(/keys 4, batches of \d+\s+\|/);
+  }, 120_000);
 
   it('state reports store and raw rates for PostgreSQL, PGlite and Redis with their ratios', async () => {
     const { report, output } = await quick(runStateBench);

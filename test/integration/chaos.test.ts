@@ -114,6 +114,40 @@ async function deleteTopics(): Promise<void> {
 
 const terminal = () => count(`SELECT count(*) AS n FROM workflows WHERE status IN ('completed', 'failed', 'cancelled')`);
 
+/**
+ * Waits until `measure()` reaches `target`, failing when it has not grown for `stallMs` or at `capMs`.
+ * The error lists the samples (seconds → count, subtasks by status, unpublished outbox rows).
+ */
+async function waitForProgress(what: string, options: { target: number; measure: () => Promise<number>; stallMs: number; capMs: number }): Promise<void> {
+  const started = Date.now();
+  const samples: string[] = [];
+  let best = -1;
+  let lastGrowth = started;
+  let lastSample = 0;
+  for (;;) {
+    const now = Date.now();
+    const value = await options.measure().catch(() => best);
+    if (value >= options.target) return;
+    if (value > best) [best, lastGrowth] = [value, now];
+    if (now - lastSample >= 10_000) {
+      lastSample = now;
+      const states = await sql
+        .query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM subtasks GROUP BY status ORDER BY status`)
+        .then((r) => r.rows.map((row) => `${row.status}=${row.n}`).join(' '))
+        .catch((error: unknown) => String(error));
+      const unpublished = await count(`SELECT count(*) AS n FROM outbox WHERE published_at IS NULL`).catch(() => -1);
+      samples.push(`+${((now - started) / 1000).toFixed(0)} s: ${value}/${options.target}; subtasks ${states}; outbox unpublished ${unpublished}`);
+    }
+    const stalled = now - lastGrowth >= options.stallMs;
+    if (stalled || now - started >= options.capMs) {
+      throw new Error(
+        `${stalled ? `no progress for ${options.stallMs} ms` : `not done after ${options.capMs} ms`} waiting until ${what} (at ${best})\n${samples.join('\n')}`,
+      );
+    }
+    await pause(500);
+  }
+}
+
 describe('chaos: processes killed and servers restarted while 200 workflows run', () => {
   beforeAll(async () => {
     await Promise.all([ensureRedisUp(), ensurePostgresUp(), ensureKafkaUp()]);
@@ -141,7 +175,7 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
     await deleteTopics().catch(() => undefined);
   });
 
-  it('completes every workflow exactly once through every fault', { timeout: 280_000 }, async () => {
+  it('completes every workflow exactly once through every fault', { timeout: 480_000 }, async () => {
     const started = Date.now();
     const workflowIds: string[] = [];
     for (let i = 0; i < batch; i += 20) {
@@ -246,12 +280,16 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
     await Promise.all(resumed);
     const faultsDone = Date.now();
 
-    await waitUntil(`all ${batch} workflows are terminal`, async () => (await terminal()) >= batch, 150_000, 500).catch(async (error: unknown) => {
-      const stuck = await sql.query(
-        `SELECT s.id, s.status, s.attempts, s.assigned_agent, s.last_error FROM subtasks s JOIN workflows w ON w.id = s.workflow_id WHERE w.status NOT IN ('completed','failed','cancelled') AND s.status <> 'completed' LIMIT 10`,
-      );
-      throw new Error(`${String(error)}\nstuck subtasks: ${JSON.stringify(stuck.rows, null, 1)}\n${all.map((s) => s.logTail(10)).join('\n')}`);
-    });
+    // Liveness, not speed: the wait fails when no workflow has ended for a whole stall window (or at a
+    // generous cap), and says how the count moved, so a slow machine is told apart from a stuck pipeline.
+    await waitForProgress(`all ${batch} workflows are terminal`, { target: batch, measure: terminal, stallMs: 75_000, capMs: 300_000 }).catch(
+      async (error: unknown) => {
+        const stuck = await sql.query(
+          `SELECT s.id, s.status, s.attempts, s.assigned_agent, s.last_error FROM subtasks s JOIN workflows w ON w.id = s.workflow_id WHERE w.status NOT IN ('completed','failed','cancelled') AND s.status <> 'completed' LIMIT 10`,
+        );
+        throw new Error(`${String(error)}\nstuck subtasks: ${JSON.stringify(stuck.rows, null, 1)}\n${all.map((s) => s.logTail(10)).join('\n')}`);
+      },
+    );
     figure('last fault → every workflow terminal', Date.now() - faultsDone);
     figure('total (submit → all terminal)', Date.now() - started);
 

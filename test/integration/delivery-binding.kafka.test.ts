@@ -9,6 +9,7 @@ import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
 import { createSqlWorkflowStore } from '../../shared/adapters/sql/workflow-store.sql.js';
 import { deliveryBindingContract } from '../contract/delivery-binding.contract.js';
 import { logDriver } from '../contract/delivery-binding.drivers.js';
+import { deleteKafkaPrefix } from './helpers/kafka-cleanup.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
@@ -24,34 +25,35 @@ beforeAll(async () => {
   await admin.connect();
   sqlAdmin = createPgClient(databaseUrl, { maxConnections: 1 });
   await sqlAdmin.query(`CREATE SCHEMA ${schema}`);
+  await sqlAdmin.query(`CREATE SCHEMA ${schema}_batch`);
 });
 afterAll(async () => {
   await sqlAdmin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await sqlAdmin.query(`DROP SCHEMA IF EXISTS ${schema}_batch CASCADE`);
   await sqlAdmin.close();
-  const topics = (await admin.listTopics()).filter((t) => t.startsWith(topicPrefix));
-  if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
-  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(topicPrefix));
-  if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+  await deleteKafkaPrefix(admin, topicPrefix);
   await admin.disconnect();
 });
 
-deliveryBindingContract('Kafka consumer group (function-consumer.ts)', async (setup) => {
-  const bus = createKafkaEventBus({
-    brokers,
-    clientId: `it-delivery-${run}`,
-    partitions: 3,
-    topicPrefix,
-    consumer: testConsumerTimings,
-    retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 5 },
+function kafkaContract(name: string, batched: boolean): void {
+  deliveryBindingContract(name, async (setup) => {
+    const bus = createKafkaEventBus({
+      brokers,
+      clientId: `it-delivery-${run}`,
+      // Batched, one partition: the records of different workflows delivered together share a batch.
+      partitions: batched ? 1 : 3,
+      topicPrefix: batched ? `${topicPrefix}batch.` : topicPrefix,
+      consumer: testConsumerTimings,
+      retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 5 },
+      ...(batched ? { batch: { maxRecords: 16, lingerMs: 20 } } : {}),
+    });
+    // Batched, the commits of a batch go to PostgreSQL together as one amas_commit_set (group commit).
+    const store = createSqlWorkflowStore(
+      createPgClient(databaseUrl, { schema: batched ? `${schema}_batch` : schema, maxConnections: 3, groupCommit: batched }),
+    );
+    return logDriver(setup, bus, store, { closeAdapters: true });
   });
-  const store = createSqlWorkflowStore(createPgClient(databaseUrl, { schema, maxConnections: 3 }));
-  const driver = await logDriver(setup, bus, store);
-  return {
-    ...driver,
-    async close() {
-      await driver.close();
-      await bus.close();
-      await store.close();
-    },
-  };
-});
+}
+
+kafkaContract('Kafka consumer group (function-consumer.ts)', false);
+kafkaContract('Kafka consumer group, in batches (function-consumer.ts handleBatch)', true);

@@ -7,6 +7,7 @@ import { createKafkaEventBus, testConsumerTimings } from '../../shared/adapters/
 import type { AnyCloudEvent } from '../../shared/events/envelope.js';
 import type { Delivery, EventBus } from '../../shared/ports/event-bus.port.js';
 import { eventBusContract, waitFor } from '../contract/event-bus.contract.js';
+import { deleteKafkaPrefix } from './helpers/kafka-cleanup.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const run = randomUUID().slice(0, 8);
@@ -23,11 +24,7 @@ beforeAll(async () => {
   await admin.connect();
 });
 afterAll(async () => {
-  const topics = (await admin.listTopics()).filter((t) => t.startsWith(topicPrefix));
-  if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
-  const { groups } = await admin.listGroups();
-  const ours = groups.map((g) => g.groupId).filter((g) => g.startsWith(topicPrefix));
-  if (ours.length > 0) await admin.deleteGroups(ours).catch(() => undefined);
+  await deleteKafkaPrefix(admin, topicPrefix);
   await admin.disconnect();
 });
 

@@ -25,6 +25,7 @@ import { silentLogger } from '../../shared/observability/logger.js';
 import { startRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 import { kafkaCoordinatorAnswers } from './helpers/kafka-ready.js';
 import { bounded, startupSteps } from './helpers/startup.js';
+import { deleteKafkaPrefix } from './helpers/kafka-cleanup.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
@@ -108,10 +109,7 @@ afterAll(async () => {
   await quietly('delete the topics and groups', 30_000, async () => {
     const admin = new Kafka({ clientId: `it-http-admin-${run}`, brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    const ours = (await admin.listTopics()).filter((t) => t.startsWith(topicPrefix));
-    if (ours.length > 0) await admin.deleteTopics({ topics: ours }).catch(() => undefined);
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(topicPrefix));
-    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    await deleteKafkaPrefix(admin, topicPrefix);
     await admin.disconnect();
   });
 }, 200_000);

@@ -15,7 +15,7 @@ import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
 import { createSqlWorkflowStore } from '../../shared/adapters/sql/workflow-store.sql.js';
 import { defaultConfig } from '../../shared/config.js';
 import type { Workflow } from '../../shared/domain/workflow.js';
-import { deadLetterTopic, makeEvent, taskSubmitted, topics, type FunctionName, type OrchestrationEvent } from '../../shared/events/index.js';
+import { deadLetterTopic, makeEvent, taskSubmitted, topics, type ConsumerName, type OrchestrationEvent } from '../../shared/events/index.js';
 import type { AnyCloudEvent } from '../../shared/events/envelope.js';
 import type { Delivery, EventBus, Subscription, WorkflowStore } from '../../shared/ports/index.js';
 import { deadLetterType } from '../../shared/engine/dead-letter.js';
@@ -24,6 +24,7 @@ import { silentLogger } from '../../shared/observability/logger.js';
 import { processEvent, toOutbox, type ProcessResult } from '../../shared/engine/process-event.js';
 import { startRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 import { waitFor } from '../contract/event-bus.contract.js';
+import { deleteKafkaPrefix } from './helpers/kafka-cleanup.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
@@ -78,10 +79,7 @@ afterAll(async () => {
   for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
   await sqlAdmin.query(`DROP SCHEMA IF EXISTS ${schema}, ${quietSchema} CASCADE`);
   await sqlAdmin.close();
-  const ours = (await admin.listTopics()).filter((t) => t.startsWith(topicPrefix));
-  if (ours.length > 0) await admin.deleteTopics({ topics: ours }).catch(() => undefined);
-  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(topicPrefix));
-  if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+  await deleteKafkaPrefix(admin, topicPrefix);
   await admin.disconnect();
 });
 
@@ -112,7 +110,7 @@ async function settle(store: WorkflowStore, workflowId: string, timeoutMs = 60_0
 describe('Kafka pipeline: one function per runtime', () => {
   const leases = createMemoryLeaseStore(systemClock);
   const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
-  const runtimes = new Map<FunctionName | 'agents', Runtime>();
+  const runtimes = new Map<ConsumerName | 'agents', Runtime>();
   let store: WorkflowStore;
   let bus: EventBus;
 
@@ -120,7 +118,7 @@ describe('Kafka pipeline: one function per runtime', () => {
     store = openStore();
     bus = openBus();
     // Leases and the directory are still in-memory adapters, so the "processes" share one of each.
-    const start = async (name: FunctionName | 'agents') => {
+    const start = async (name: ConsumerName | 'agents') => {
       const runtime = await startRuntime({
         config,
         adapters: { bus: openBus(), store: openStore(), leases, directory },

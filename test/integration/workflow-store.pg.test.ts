@@ -52,7 +52,7 @@ describe('SQL migrations on PostgreSQL', () => {
   it('several processes migrating at once apply each version exactly once', async () => {
     clients = Array.from({ length: 4 }, () => createPgClient(url, { schema }));
     const applied = await Promise.all(clients.map((c) => runMigrations(c)));
-    expect(applied.flat().sort()).toEqual(migrations.map((m) => m.version));
+    expect(applied.flat().sort((a, b) => a - b)).toEqual(migrations.map((m) => m.version));
     const { rows } = await clients[0]!.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
     expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
     expect(await runMigrations(clients[1]!)).toEqual([]);

@@ -165,6 +165,12 @@ describe('roles', () => {
     });
   });
 
+  it("the communication bus's metrics (counts over every tenant) are an operator's to read, not an agent's or a submitter's (403)", async () => {
+    expect((await call('GET', '/v1/messages/metrics', await userToken('olga', ['operator'], 'acme'))).status).toBe(200);
+    expect((await call('GET', '/v1/messages/metrics', await userToken('ada', ['agent'], 'acme'))).status).toBe(403);
+    expect((await call('GET', '/v1/messages/metrics', await userToken('sam', ['submitter'], 'acme'))).status).toBe(403);
+  });
+
   it('an approver approves a workflow awaiting approval; an operator may not (403)', async () => {
     const id = await submit(await userToken('sam', ['submitter'], 'acme'), { requireApproval: true });
     const approver = await userToken('ann', ['approver'], 'acme');

@@ -7,15 +7,14 @@ import { createMemoryEventBus } from '../../shared/adapters/memory/event-bus.mem
 import { createMemoryLeaseStore } from '../../shared/adapters/memory/lease-store.memory.js';
 import { defaultConfig, type Config } from '../../shared/config.js';
 import { specialtyGroups } from '../../shared/domain/vocabulary.js';
-import { topics, type EventOf, type OrchestrationEvent } from '../../shared/events/index.js';
+import { topics, type EventOf } from '../../shared/events/index.js';
 import { createApiApp } from '../../shared/http-api/app.js';
 import { createDemoAgents, demoHierarchy } from '../../shared/agent-sdk/demo-agents.js';
 import { silentLogger } from '../../shared/observability/logger.js';
-import { createRecoveryLoop } from '../../shared/engine/recovery.js';
 import { startRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 import { heartbeatTimeoutMs, leaseKeyOf, leaseRenewalMs, leaseTtlMs } from '../../shared/domain/protocol.js';
 import { planTask } from '../../functions/index.js';
-import { createHarness, fixedPlanner, recordingSpawner, type Harness } from './helpers/fixture.js';
+import { createHarness, fixedPlanner, recordingSpawner, recoveryOf, type Harness } from './helpers/fixture.js';
 
 const requests = [
   'Research AI market trends and create presentation',
@@ -25,22 +24,6 @@ const requests = [
   'Review the system architecture, code quality and performance of our platform',
   'Monitor social media sentiment and write a report with infographics',
 ];
-
-function recoveryOf(h: Harness) {
-  const bus = createMemoryEventBus({ clock: h.clock });
-  const loop = createRecoveryLoop({
-    store: h.store,
-    leases: h.leases,
-    directory: h.directory,
-    bus,
-    context: h.context,
-    config: h.config,
-    logger: silentLogger,
-    intervalMs: 1000,
-  });
-  const published = async (topic: string) => (await bus.read(topic)).map((d) => d.value as OrchestrationEvent);
-  return { loop, bus, published };
-}
 
 describe('defect 1: plans are acyclic DAGs (no self-dependencies, no duplicated dependency ids)', () => {
   it.each(requests)('holds for "%s" at every plan size', (description) => {

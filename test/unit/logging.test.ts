@@ -161,7 +161,7 @@ describe('state change and request logs over the embedded runtime', () => {
     // Paused before it is decomposed: decompose plans it and leaves it paused; the function consumers never see the event.
     await fetch(`${baseUrl}/v1/workflows/${workflowId}/pause`, { method: 'POST' });
     expect(changes(workflowId)).toEqual([
-      expect.objectContaining({ message: 'workflow changed', status: 'paused', previousStatus: 'pending', consumer: 'api' }),
+      expect.objectContaining({ message: 'workflow changed', status: 'paused', previousStatus: 'pending', consumer: 'control' }),
     ]);
     expect((await processEvent('decompose', event, runtime.ports, { logger })).status).not.toBe('duplicate');
     const afterFirst = changes(workflowId).length;

@@ -14,7 +14,7 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { configEntries, configKeys } from '../../shared/config.js';
 import { infraSchema } from '../../shared/env.js';
-import { allTopics, deadLetterTopic, functionSubscriptions, type FunctionName } from '../../shared/events/topics.js';
+import { allTopics, deadLetterTopic, functionSubscriptions, type ConsumerName } from '../../shared/events/topics.js';
 import { createMetrics } from '../../shared/observability/metrics.js';
 import { isLoopback } from '../../shared/http-api/auth/from-infra.js';
 import { tracingProblems } from './helpers/tracing-env.js';
@@ -88,7 +88,7 @@ const one = (kind: string, name: string, apiVersion?: string): Doc => {
   expect(found, `${kind} ${name}`).toHaveLength(1);
   return found[0]!.doc;
 };
-const names = Object.keys(functionSubscriptions) as FunctionName[];
+const names = Object.keys(functionSubscriptions) as ConsumerName[];
 const partitions = infraSchema.parse({}).KAFKA_PARTITIONS;
 
 describe('every manifest under k8s/ passes its schema', () => {

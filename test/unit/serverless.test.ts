@@ -7,7 +7,7 @@ import { agentTable } from '../../shared/adapters/dynamodb/agent-table.dynamodb.
 import { leaseTable } from '../../shared/adapters/dynamodb/lease-table.dynamodb.js';
 import { queueNames } from '../../shared/adapters/sqs/sqs-names.js';
 import { sqsQueueGroups } from '../../shared/adapters/sqs/sqs-topology.js';
-import { functionSubscriptions, type FunctionName } from '../../shared/events/topics.js';
+import { functionSubscriptions, type ConsumerName } from '../../shared/events/topics.js';
 import { tracingProblems } from './helpers/tracing-env.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- serverless.yml is an untyped YAML tree */
@@ -16,7 +16,7 @@ type Doc = Record<string, any>;
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const sls = parse(readFileSync(join(root, 'serverless.yml'), 'utf8')) as Doc;
 const resources = sls.resources.Resources as Record<string, Doc>;
-const names = Object.keys(functionSubscriptions) as FunctionName[];
+const names = Object.keys(functionSubscriptions) as ConsumerName[];
 const handlerModule = 'shared/runtime/main-lambda';
 const getAttArn = (ref: Doc): string => {
   const [logicalId, attribute] = ref['Fn::GetAtt'] as [string, string];

@@ -4,6 +4,7 @@ import type { EventOf } from '../../shared/events/index.js';
 import { leaseKeyOf } from '../../shared/domain/protocol.js';
 import type { AgentDirectory, LeaseStore, WorkflowStore } from '../../shared/ports/index.js';
 import { processEvent } from '../../shared/engine/process-event.js';
+import { withoutCarriedState } from '../../shared/engine/carried-state.js';
 import { createHarness, fixedPlanner, type Harness } from './helpers/fixture.js';
 
 /** The harness's ports with a store whose next commit fails as a concurrent writer's would. */
@@ -43,25 +44,46 @@ function countingReleases(ports: ReturnType<typeof failingNextCommit>) {
 
 const loads = async (h: Harness, ...ids: string[]) => Promise.all(ids.map(async (id) => (await h.directory.get(id))!.load));
 
+/** One ready subtask (its subtask.ready carries its row state) and two free analysts. */
+async function oneSubtaskTwoAnalysts() {
+  const h = await createHarness({ planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]) });
+  await h.agent('analyst-1', 'data_analyst');
+  await h.agent('analyst-2', 'data_analyst');
+  const { workflowId } = await h.start('one subtask');
+  const [ready] = await h.outbox('subtask.ready');
+  expect(ready?.data.carried).toBeDefined();
+  return { h, workflowId, ready: ready! };
+}
+
+/** Exactly the slot the committed assignment holds is taken: 1 in all, on the assigned agent. */
+async function expectOnlyTheAssignedSlotTaken(h: Harness, workflowId: string): Promise<void> {
+  const assigned = (await h.subtasks(workflowId))[0]!.assignedAgent;
+  const [one, two] = await loads(h, 'analyst-1', 'analyst-2');
+  expect(one! + two!).toBe(1);
+  expect((await h.directory.get(assigned!))!.load).toBe(1);
+}
+
 describe('what a handler takes before a commit that does not happen is given back', () => {
   it('a failed assign commit whose retry picks another agent leaves no slot taken', async () => {
-    const h = await createHarness({ planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]) });
-    await h.agent('analyst-1', 'data_analyst');
-    await h.agent('analyst-2', 'data_analyst');
-    const { workflowId } = await h.start('one subtask');
-    const [ready] = await h.outbox('subtask.ready');
-    expect(ready).toBeDefined();
+    const { h, workflowId, ready: carrying } = await oneSubtaskTwoAnalysts();
+    // The read path: a conflict is the caller's to retry (the carried path retries it itself: next test).
+    const ready = withoutCarriedState(carrying);
 
     await expect(processEvent('assign', ready, failingNextCommit(h))).rejects.toBeInstanceOf(ConcurrencyConflictError);
     expect(await loads(h, 'analyst-1', 'analyst-2')).toEqual([0, 0]);
 
     const retried = await processEvent('assign', ready, h.ports);
     expect(retried.status).toBe('applied');
-    const assigned = (await h.subtasks(workflowId))[0]!.assignedAgent;
-    const [one, two] = await loads(h, 'analyst-1', 'analyst-2');
-    // Exactly the slot the committed assignment holds is taken: 1 in all, on the assigned agent.
-    expect(one! + two!).toBe(1);
-    expect((await h.directory.get(assigned!))!.load).toBe(1);
+    await expectOnlyTheAssignedSlotTaken(h, workflowId);
+  });
+
+  it('an assign on carried state whose commit conflicts gives its slot back and runs again on a read: one slot taken in all', async () => {
+    const { h, workflowId, ready } = await oneSubtaskTwoAnalysts();
+    const { ports, released } = countingReleases(failingNextCommit(h));
+
+    expect((await processEvent('assign', ready, ports)).status).toBe('applied');
+    expect(released.slots).toBe(1);
+    await expectOnlyTheAssignedSlotTaken(h, workflowId);
   });
 
   it('a failed dispatch commit releases the lease it acquired, and the retry dispatches', async () => {

@@ -205,6 +205,15 @@ export function createDynamoAgentDirectory(options: DynamoAgentDirectoryOptions)
       ]);
     },
 
+    async heldWork() {
+      // The load counts the agent's slot items (one transaction writes both): only loaded agents hold any.
+      const loaded = (await list()).filter((record) => record.load > 0);
+      const held = await Promise.all(
+        loaded.map(async ({ id }) => (await query(agentTable.slotPartition(id))).map((item) => ({ agentId: id, workKey: item.sk?.S ?? '' }))),
+      );
+      return held.flat();
+    },
+
     async heartbeat(agentId, now) {
       const record = await update(agentId, {
         UpdateExpression: 'SET #lastHeartbeat = :now',

@@ -11,10 +11,10 @@ import {
   type RetryOptions,
 } from 'kafkajs';
 import { OrchestrationError } from '../../errors.js';
-import type { Delivery, EventBus, ReadRange, SubscribeOptions, Subscription } from '../../ports/event-bus.port.js';
+import type { BatchOptions, Delivery, EventBus, ReadRange, SubscribeOptions, Subscription } from '../../ports/event-bus.port.js';
 import type { Logger } from '../../observability/logger.js';
 import { decodeRecord, encodeBinary } from './cloudevents-binding.js';
-import { runKeyChains } from './key-chains.js';
+import { handleInBatches, runKeyChains } from './key-chains.js';
 import { createSendQueue } from './send-queue.js';
 import { readRetained } from './kafka-read.js';
 import { retry } from '../../retry.js';
@@ -23,6 +23,30 @@ import { createTopicEnsurer, groupLag } from './kafka-topics.js';
 
 // Just after a topic is created (or a broker restarts) KRaft briefly answers NOT_LEADER; kafkajs marks that retriable.
 const metadataRetry = { retries: 10, initialDelayMs: 100, maxDelayMs: 2_000 };
+/** A consumer that crashed for good is started again after 1 s, then every 2, 4 … up to 15 s while that fails. */
+const RESTART_FIRST_DELAY_MS = 1_000;
+const RESTART_MAX_DELAY_MS = 15_000;
+
+/**
+ * Runs `start` after 1 s and, while it fails, again after 2, 4 … up to 15 s, until it succeeds or
+ * `stopped()` (both buses' consumers: a restart while the broker is still down fails too, and giving
+ * up would leave the partitions unread for good). `onFailure` hears each failure and the next delay.
+ */
+export function restartWithBackoff(
+  start: () => Promise<void>,
+  stopped: () => boolean,
+  onFailure: (error: unknown, nextDelayMs: number) => void,
+  delayMs = RESTART_FIRST_DELAY_MS,
+): void {
+  setTimeout(() => {
+    if (stopped()) return;
+    start().catch((error: unknown) => {
+      const next = Math.min(delayMs * 2, RESTART_MAX_DELAY_MS);
+      onFailure(error, next);
+      restartWithBackoff(start, stopped, onFailure, next);
+    });
+  }, delayMs).unref();
+}
 
 export interface KafkaConsumerTimings {
   sessionTimeout: number;
@@ -52,7 +76,15 @@ export interface KafkaEventBusOptions {
   requestTimeout?: number;
   /** Upper bound of one read(). Default 30 s. */
   readTimeoutMs?: number;
+  /**
+   * Hand a subscriber that takes batches (handleBatch) up to `maxRecords` of a partition's fetch at
+   * once, of at most `keysConsumedConcurrently` different keys. `lingerMs` becomes the broker's fetch wait for a fuller fetch (minBytes). Default: off.
+   */
+  batch?: BatchOptions;
 }
+
+/** A fetch worth holding for while lingering: about `maxRecords` small CloudEvents. */
+const LINGER_BYTES_PER_RECORD = 512;
 
 /** Keys at once per partition (KAFKA_KEYS_CONCURRENCY): more gives larger groups but a longer chaos re-dispatch tail (shared/config.ts). */
 export const DEFAULT_KEYS_CONCURRENCY = 4;
@@ -92,7 +124,12 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
     ...(options.connectionTimeout ? { connectionTimeout: options.connectionTimeout } : {}),
     ...(options.requestTimeout ? { requestTimeout: options.requestTimeout } : {}),
   });
+  const batchMax = options.batch && options.batch.maxRecords > 1 ? options.batch.maxRecords : 1;
   const consumerConfig: Omit<ConsumerConfig, 'groupId'> = { ...timings, allowAutoTopicCreation: false, ...(options.retry ? { retry: options.retry } : {}) };
+  const lingerMs = batchMax > 1 ? (options.batch?.lingerMs ?? 0) : 0;
+  // The broker holds a fetch until it has about a batch or the linger ends; stop() waits at most that long more.
+  const lingering: Partial<ConsumerConfig> =
+    lingerMs > 0 ? { minBytes: batchMax * LINGER_BYTES_PER_RECORD, maxWaitTimeInMs: Math.min(lingerMs, timings.maxWaitTimeInMs) } : {};
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -154,7 +191,8 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
       if (subscription.fromBeginning === false) await retry(metadataRetry, () => startGroupAtEnd(groupId, topic));
 
       const start = async (): Promise<void> => {
-        const consumer = kafka.consumer({ ...consumerConfig, groupId });
+        const handleBatch = batchMax > 1 ? subscription.handleBatch : undefined;
+        const consumer = kafka.consumer({ ...consumerConfig, ...(handleBatch ? lingering : {}), groupId });
         current = consumer;
         consumers.add(consumer);
         // kafkajs restarts a crashed consumer only after a retriable error; after any other (e.g. the
@@ -168,12 +206,16 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
           logger?.error('kafka consumer crashed for good; starting a new one', { groupId: subscription.groupId, error: String(payload.error) });
           consumers.delete(consumer);
           abandonStart();
-          setTimeout(() => {
-            if (!stopping && !closed) void start().catch((error: unknown) => logger?.error('kafka consumer restart failed', { error: String(error) }));
-          }, 1_000).unref();
+          restartLater();
         });
-        await consumer.connect();
-        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        try {
+          await consumer.connect();
+          await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        } catch (error) {
+          consumers.delete(consumer);
+          await consumer.disconnect().catch(() => undefined);
+          throw error;
+        }
         await Promise.race([
           abandoned,
           consumer.run({
@@ -185,12 +227,22 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
               // A slow handler must not let the session lapse and hand its partition to another member mid-work.
               const beat = setInterval(() => void heartbeat().catch(() => undefined), timings.heartbeatInterval);
               try {
-                await runKeyChains(batch.messages, {
-                  concurrency: options.keysConsumedConcurrently ?? DEFAULT_KEYS_CONCURRENCY,
-                  handle: (message) => subscription.handler(toDelivery(batch.topic, batch.partition, message)),
-                  resolve: resolveOffset,
-                  proceed: () => isRunning() && !isStale(),
-                });
+                if (handleBatch) {
+                  await handleInBatches(batch.messages, {
+                    maxRecords: batchMax,
+                    maxKeys: options.keysConsumedConcurrently ?? DEFAULT_KEYS_CONCURRENCY,
+                    handle: (messages) => handleBatch(messages.map((message) => toDelivery(batch.topic, batch.partition, message))),
+                    resolve: resolveOffset,
+                    proceed: () => isRunning() && !isStale(),
+                  });
+                } else {
+                  await runKeyChains(batch.messages, {
+                    concurrency: options.keysConsumedConcurrently ?? DEFAULT_KEYS_CONCURRENCY,
+                    handle: (message) => subscription.handler(toDelivery(batch.topic, batch.partition, message)),
+                    resolve: resolveOffset,
+                    proceed: () => isRunning() && !isStale(),
+                  });
+                }
               } finally {
                 clearInterval(beat);
               }
@@ -199,6 +251,14 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
           }),
         ]);
       };
+
+      // kafkajs gives up connecting after its retries (seen: a 15 s broker restart in the chaos suite).
+      const restartLater = (): void =>
+        restartWithBackoff(
+          start,
+          () => stopping !== undefined || closed,
+          (error, inMs) => logger?.error('kafka consumer restart failed; trying again', { groupId: subscription.groupId, inMs, error: String(error) }),
+        );
 
       await start();
       return {

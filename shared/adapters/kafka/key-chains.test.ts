@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runKeyChains } from './key-chains.js';
+import { handleInBatches, runKeyChains } from './key-chains.js';
 
 const record = (key: string, offset: number) => ({ key: Buffer.from(key), offset: String(offset) });
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
@@ -63,5 +63,42 @@ describe('runKeyChains', () => {
       },
     });
     expect(handled).toEqual(['0']);
+  });
+});
+
+describe('handleInBatches', () => {
+  const records = ['a', 'a', 'b', 'c', 'a', 'd', 'e'].map((key, offset) => ({ key: Buffer.from(key), offset: String(offset) }));
+
+  it('slices in offset order by records and by different keys, resolving each slice once handled', async () => {
+    const slices: string[][] = [];
+    const resolved: string[] = [];
+    await handleInBatches(records, {
+      maxRecords: 4,
+      maxKeys: 2,
+      handle: async (slice) => void slices.push(slice.map((r) => `${r.key.toString()}${r.offset}`)),
+      resolve: (offset) => resolved.push(offset),
+      proceed: () => true,
+    });
+    expect(slices).toEqual([
+      ['a0', 'a1', 'b2'],
+      ['c3', 'a4'],
+      ['d5', 'e6'],
+    ]);
+    expect(resolved).toEqual(['2', '4', '6']);
+  });
+
+  it('stops at a throwing slice and rethrows, resolving nothing of it', async () => {
+    const resolved: string[] = [];
+    const failing = handleInBatches(records, {
+      maxRecords: 3,
+      maxKeys: 10,
+      handle: async (slice) => {
+        if (slice[0]?.offset === '3') throw new Error('boom');
+      },
+      resolve: (offset) => resolved.push(offset),
+      proceed: () => true,
+    });
+    await expect(failing).rejects.toThrow('boom');
+    expect(resolved).toEqual(['2']);
   });
 });

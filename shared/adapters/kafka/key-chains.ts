@@ -54,3 +54,35 @@ export async function runKeyChains<M extends KeyedRecord>(records: readonly M[],
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, queue.length)) }, worker));
   if (failure) throw (failure as { error: unknown }).error;
 }
+
+export interface BatchRunOptions<M extends KeyedRecord> {
+  maxRecords: number;
+  /** Different keys in one batch at most: the keys a batch works on at once. */
+  maxKeys: number;
+  handle(records: M[]): Promise<void>;
+  resolve(offset: string): void;
+  proceed(): boolean;
+}
+
+/**
+ * Hands a partition's fetch over in consecutive slices of at most `maxRecords` records and
+ * `maxKeys` different keys, in offset order, resolving each slice's last offset once it is handled.
+ * A throwing slice stops the rest and is rethrown: the consumer seeks back to its first record.
+ */
+export async function handleInBatches<M extends KeyedRecord>(records: readonly M[], options: BatchRunOptions<M>): Promise<void> {
+  let start = 0;
+  while (start < records.length) {
+    if (!options.proceed()) return;
+    const keys = new Set<string>();
+    let end = start;
+    for (; end < records.length && end - start < options.maxRecords; end += 1) {
+      const key = (records[end] as M).key?.toString('latin1') ?? '';
+      if (!keys.has(key) && keys.size >= options.maxKeys) break;
+      keys.add(key);
+    }
+    const slice = records.slice(start, end);
+    await options.handle(slice);
+    options.resolve((slice.at(-1) as M).offset);
+    start = end;
+  }
+}

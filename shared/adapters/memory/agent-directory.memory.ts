@@ -134,6 +134,10 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
       refresh(entry);
     },
 
+    async heldWork() {
+      return [...agents.values()].flatMap(({ record, held }) => [...held].map((workKey) => ({ agentId: record.id, workKey })));
+    },
+
     async heartbeat(agentId, now) {
       const entry = entryOf(agentId);
       entry.record.lastHeartbeat = now;

@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { OrchestrationError } from '../../errors.js';
 import type { Clock } from '../../ports/clock.port.js';
-import type { Delivery, EventBus, SubscribeOptions } from '../../ports/event-bus.port.js';
+import type { BatchOptions, Delivery, EventBus, SubscribeOptions } from '../../ports/event-bus.port.js';
 import { systemClock } from './clock.system.js';
 
 export interface MemoryEventBusOptions {
@@ -10,6 +10,8 @@ export interface MemoryEventBusOptions {
   /** Records kept per partition; older ones go, as with Kafka retention. Default: all. */
   maxRetentionRecords?: number;
   clock?: Clock;
+  /** Hand a subscriber that takes batches (handleBatch) up to `maxRecords` of a partition at once. Default: off. */
+  batch?: BatchOptions;
 }
 
 export interface ExportedRecord extends Delivery {
@@ -39,6 +41,7 @@ interface PartitionLog {
 
 interface Member {
   handler: SubscribeOptions['handler'];
+  handleBatch?: SubscribeOptions['handleBatch'];
   inFlight: Set<Promise<boolean>>;
 }
 
@@ -93,6 +96,8 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Memor
   const retryDelayMs = options.retryDelayMs ?? 50;
   const retention = options.maxRetentionRecords ?? Infinity;
   const clock = options.clock ?? systemClock;
+  const batchMax = Math.max(1, options.batch?.maxRecords ?? 1);
+  const batchLingerMs = options.batch?.lingerMs ?? 0;
   const topics = new Map<string, { logs: PartitionLog[]; roundRobin: number }>();
   const groups = new Map<string, Group>();
   let seq = 0;
@@ -134,6 +139,31 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Memor
     return true;
   }
 
+  /** A batch's handler and the commit past its last record, as one unit. */
+  async function attemptBatch(group: Group, partition: number, records: StoredRecord[], handleBatch: NonNullable<Member['handleBatch']>): Promise<boolean> {
+    try {
+      await handleBatch(records.map(toDelivery));
+    } catch {
+      return false;
+    }
+    group.committed[partition] = records.at(-1)!.offset + 1;
+    return true;
+  }
+
+  /** Up to `batchMax` records from `offset`, waiting up to the linger for more once there is one. */
+  async function gather(group: Group, log: PartitionLog, offset: number): Promise<StoredRecord[]> {
+    const deadline = Date.now() + batchLingerMs;
+    for (;;) {
+      const available = Math.min(batchMax, log.end - offset);
+      const left = deadline - Date.now();
+      if (available >= batchMax || left <= 0 || closed) break;
+      await sleep([log.waiters, group.waiters], left);
+    }
+    const records: StoredRecord[] = [];
+    for (let at = offset; at < log.end && records.length < batchMax; at += 1) records.push(recordAt(log, at)!);
+    return records;
+  }
+
   /** The one loop of a (group, partition): strictly sequential delivery, whoever owns the partition now. */
   async function work(group: Group, partition: number): Promise<void> {
     const log = group.logs[partition]!;
@@ -147,7 +177,10 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Memor
         continue;
       }
       const owner = group.members[partition % group.members.length]!;
-      const run = attempt(group, partition, record, owner);
+      const handleBatch = batchMax > 1 ? owner.handleBatch : undefined;
+      const run = handleBatch
+        ? gather(group, log, offset).then((records) => attemptBatch(group, partition, records, handleBatch))
+        : attempt(group, partition, record, owner);
       owner.inFlight.add(run);
       const ok = await run;
       owner.inFlight.delete(run);
@@ -191,7 +224,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Memor
       }
     },
 
-    async subscribe({ groupId, topic, fromBeginning = true, handler }) {
+    async subscribe({ groupId, topic, fromBeginning = true, handler, handleBatch }) {
       assertOpen();
       const groupKey = `${groupId}\u0000${topic}`;
       let group = groups.get(groupKey);
@@ -201,7 +234,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Memor
         group = { groupId, topic, logs, committed, members: [], workers: new Set(), waiters: new Set() };
         groups.set(groupKey, group);
       }
-      const member: Member = { handler, inFlight: new Set() };
+      const member: Member = { handler, ...(handleBatch ? { handleBatch } : {}), inFlight: new Set() };
       group.members.push(member);
       rebalance(group);
       const owned = group;

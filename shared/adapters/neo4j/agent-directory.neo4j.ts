@@ -143,6 +143,11 @@ export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDir
       await write(q.releaseSlot, { id: agentId, key: workKey, outcome: outcome ?? null });
     },
 
+    async heldWork() {
+      // Primary routing (run's default): a slot reserved a moment ago must show.
+      return run<{ agentId: string; workKey: string }>(q.heldWork, {});
+    },
+
     async heartbeat(agentId, now) {
       mustExist(await write(q.heartbeat, { id: agentId, now }), agentId);
     },

@@ -62,6 +62,12 @@ FOREACH (_ IN CASE WHEN granted AND NOT already THEN [1] ELSE [] END |
 SET a.status = ${statusOf('a')}, ${bump('a')}
 RETURN granted, ${versioned('a')}`;
 
+/** Every slot held in the namespace: one row per (agent, work key). */
+export const heldWork = `
+MATCH (a:Agent {ns: $ns}) WHERE size(coalesce(a.held, [])) > 0
+UNWIND a.held AS workKey
+RETURN a.id AS agentId, workKey`;
+
 export const releaseSlot = `
 ${lockAgent}
 WITH a, [k IN coalesce(a.held, []) WHERE k <> $key] AS held,

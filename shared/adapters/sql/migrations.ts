@@ -91,6 +91,33 @@ END
 $fn$`;
 
 /**
+ * Raises AMV01 (a version conflict: re-read and retry) unless every row the change's handler read
+ * (`expectVersions`, not only the rows it patches) is still at the version it read: a handler run
+ * from state an event carried commits only if that state is still current. FOR SHARE holds the rows
+ * until the commit, workflows then subtasks, each in id order, as every commit locks them.
+ */
+const requireVersionsFunction = `CREATE FUNCTION amas_require_versions(change jsonb) RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  stale record;
+BEGIN
+  IF jsonb_typeof(change->'expectVersions') <> 'array' THEN RETURN; END IF;
+  PERFORM 1 FROM workflows w WHERE w.id IN (
+    SELECT e->>'id' FROM jsonb_array_elements(change->'expectVersions') e WHERE e->>'table' = 'workflows') ORDER BY w.id FOR SHARE;
+  PERFORM 1 FROM subtasks s WHERE s.id IN (
+    SELECT e->>'id' FROM jsonb_array_elements(change->'expectVersions') e WHERE e->>'table' = 'subtasks') ORDER BY s.id FOR SHARE;
+  SELECT e->>'table' AS tbl, e->>'id' AS id, e->>'version' AS expected INTO stale
+    FROM jsonb_array_elements(change->'expectVersions') e
+    LEFT JOIN workflows w ON e->>'table' = 'workflows' AND w.id = e->>'id'
+    LEFT JOIN subtasks s ON e->>'table' = 'subtasks' AND s.id = e->>'id'
+    WHERE coalesce(w.version, s.version) IS DISTINCT FROM (e->>'version')::integer
+    LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'AMV01', MESSAGE = format('%s %s is no longer at version %s (read)', stale.tbl, stale.id, stale.expected);
+  END IF;
+END
+$fn$`;
+
+/**
  * Many WorkflowStore.commits in one transaction (one WAL flush for all), set-based: a few statements
  * per batch, however many changes it holds. The caller never puts two changes that touch the same
  * row (or the same processed mark) in one batch, so each change is checked and written exactly as if
@@ -383,6 +410,11 @@ export const migrations: readonly Migration[] = [
     version: 9,
     name: 'attempt history: every attempt of every subtask, recorded by a trigger on subtasks',
     statements: attemptStatements,
+  },
+  {
+    version: 10,
+    name: 'a commit may require the rows its handler read to be at the versions read (event-carried state)',
+    statements: [requireVersionsFunction],
   },
 ];
 

@@ -36,6 +36,7 @@ const commitArgument = (change: StateChange, claimMs: number): string =>
     subtaskUpdates: byId(change.subtaskUpdates ?? []).map((u) => ({ ...u, patch: columnPatch(subtaskColumns, u.patch) })),
     outbox: change.outbox ?? [],
     requireWorkflowStatus: change.requireWorkflowStatus ?? null,
+    expectVersions: change.expectVersions ?? null,
   });
 
 // A lone change: amas_commit, cheaper than the set-based function for one. The guard runs first
@@ -43,6 +44,8 @@ const commitArgument = (change: StateChange, claimMs: number): string =>
 const COMMIT = 'SELECT amas_commit($1::text::jsonb, $2::integer) AS seqs';
 const GUARDED_COMMIT =
   'WITH guard AS MATERIALIZED (SELECT amas_require_workflow_status($1::text::jsonb)) SELECT amas_commit($1::text::jsonb, $2::integer) AS seqs FROM guard';
+const VERSIONED_COMMIT =
+  'WITH guard AS MATERIALIZED (SELECT amas_require_workflow_status($1::text::jsonb), amas_require_versions($1::text::jsonb)) SELECT amas_commit($1::text::jsonb, $2::integer) AS seqs FROM guard';
 const COMMIT_SET = 'SELECT amas_commit_set($1::text::jsonb) AS result';
 /** The per-event statements: planned once per connection. */
 const PREPARED = { prepare: true } as const;
@@ -68,8 +71,9 @@ interface PendingCommit {
 }
 
 /** What a change writes, guards or marks: two changes sharing any of these never go in one amas_commit_set. */
-const footprint = ({ consumer, eventId, workflowUpdates, subtaskUpdates, insertSubtasks, requireWorkflowStatus }: StateChange): string[] => [
+const footprint = ({ consumer, eventId, workflowUpdates, subtaskUpdates, insertSubtasks, requireWorkflowStatus, expectVersions }: StateChange): string[] => [
   `e:${consumer}:${eventId}`,
+  ...(expectVersions ?? []).map((e) => `${e.table === 'workflows' ? 'w' : 's'}:${e.id}`),
   ...(workflowUpdates ?? []).map((u) => `w:${u.id}`),
   ...(requireWorkflowStatus ? [`w:${requireWorkflowStatus.id}`] : []),
   ...(subtaskUpdates ?? []).map((u) => `s:${u.id}`),
@@ -87,7 +91,9 @@ function runsOf(batch: readonly PendingCommit[]): PendingCommit[][] {
   let taken = new Set<string>();
   for (const pending of batch) {
     const keys = footprint(pending.change);
-    if (keys.some((key) => taken.has(key))) {
+    // amas_commit_set has no read-set check: such a change commits alone (amas_commit with amas_require_versions).
+    const alone = (pending.change.expectVersions?.length ?? 0) > 0;
+    if (run.length > 0 && (alone || keys.some((key) => taken.has(key)) || run.some((p) => (p.change.expectVersions?.length ?? 0) > 0))) {
       runs.push(run);
       run = [];
       taken = new Set();
@@ -115,7 +121,7 @@ async function commitBatch(client: SqlClient, batch: readonly PendingCommit[]): 
 async function commitOne(client: SqlClient, { change, claimMs }: PendingCommit): Promise<Settled<number[] | null>> {
   try {
     const { rows } = await client.query<{ seqs: (string | number)[] | null }>(
-      change.requireWorkflowStatus ? GUARDED_COMMIT : COMMIT,
+      change.expectVersions?.length ? VERSIONED_COMMIT : change.requireWorkflowStatus ? GUARDED_COMMIT : COMMIT,
       [commitArgument(change, claimMs), Math.max(0, Math.round(claimMs))],
       PREPARED,
     );

@@ -57,7 +57,8 @@ const routeTable: readonly [method: string, path: RegExp, permission: Permission
   ['POST', /^\/v1\/agents\/register\/?$/i, 'agents:act'],
   ['POST', /^\/v1\/agents\/[^/]+\/(heartbeat|leases|results)\/?$/i, 'agents:act'],
   ['GET', /^\/v1\/agents\/[^/]+\/work\/?$/i, 'agents:act'],
-  ['GET', /^\/v1\/messages\/metrics\/?$/i, 'agents:read'],
+  // Counts over every tenant's messages: operators' data, like /metrics, not an agent's.
+  ['GET', /^\/v1\/messages\/metrics\/?$/i, 'metrics:read'],
   ['GET', /^\/metrics\/?$/i, 'metrics:read'],
 ];
 

@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { createMemoryAgentDirectory } from '../../../shared/adapters/memory/agent-directory.memory.js';
 import { createManualClock, type ManualClock } from '../../../shared/adapters/memory/clock.system.js';
+import { createMemoryEventBus } from '../../../shared/adapters/memory/event-bus.memory.js';
 import { createIds } from '../../../shared/adapters/memory/ids.js';
 import { createMemoryLeaseStore } from '../../../shared/adapters/memory/lease-store.memory.js';
 import { pgliteSchemas } from './pglite-schemas.js';
@@ -16,6 +17,7 @@ import {
   subtaskFailed,
   taskSubmitted,
   topicOf,
+  topics,
   type EventContext,
   type EventOf,
   type FunctionName,
@@ -24,6 +26,8 @@ import {
 import type { AgentDirectory, AgentRecord, AgentRegistration, AgentSpawner, LeaseStore, Planner, WorkflowStore } from '../../../shared/ports/index.js';
 import type { RuntimePorts } from '../../../shared/engine/functions.js';
 import { processEvent, toOutbox, type ProcessResult } from '../../../shared/engine/process-event.js';
+import { createRecoveryLoop, type RecoveryOptions } from '../../../shared/engine/recovery.js';
+import { silentLogger } from '../../../shared/observability/logger.js';
 import { deterministicPlanner } from '../../../functions/index.js';
 
 /** 2024-05-01T10:00:00Z: every harness clock starts here. */
@@ -258,4 +262,32 @@ export async function expectIdempotent(h: Harness, name: FunctionName, event: un
   const again = await h.run(name, event);
   expect(again.status).toBe('duplicate');
   expect(await snapshot(h, workflowId)).toEqual(before);
+}
+
+/**
+ * A recovery loop over the harness's store, leases and directory that reports to a fresh memory bus;
+ * tests drive it with `loop.tick()`. `metrics` and `slotGraceMs` go to the loop as given (absent: none,
+ * and the default grace). `published(topic)` reads what it reported, `failures()` its subtask.failed
+ * events, and `reconciled()` the slots it freed (only with `metrics`).
+ */
+export function recoveryOf(h: Harness, options: Pick<RecoveryOptions, 'metrics' | 'slotGraceMs'> = {}) {
+  const bus = createMemoryEventBus({ clock: h.clock });
+  const loop = createRecoveryLoop({
+    store: h.store,
+    leases: h.leases,
+    directory: h.directory,
+    bus,
+    context: h.context,
+    config: h.config,
+    logger: silentLogger,
+    intervalMs: 1000,
+    ...options,
+  });
+  const published = async (topic: string) => (await bus.read(topic)).map((d) => d.value as OrchestrationEvent);
+  const failures = async () => (await published(topics.subtaskResults)).filter((e): e is EventOf<'subtask.failed'> => e.type === 'subtask.failed');
+  const reconciled = async () => {
+    if (!options.metrics) throw new Error('recoveryOf: pass { metrics } to read the reconciled slots');
+    return (await options.metrics.slotsReconciled.get()).values[0]?.value ?? 0;
+  };
+  return { loop, bus, published, failures, reconciled };
 }
