@@ -6,6 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import neo4j from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaEventBus } from '../../shared/adapters/kafka/event-bus.kafka.js';
+import { groupLag } from '../../shared/adapters/kafka/kafka-topics.js';
 import { createNeo4jAgentDirectory } from '../../shared/adapters/neo4j/agent-directory.neo4j.js';
 import { createPgClient } from '../../shared/adapters/sql/sql-client.pg.js';
 import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
@@ -41,7 +42,8 @@ const env: Record<string, string> = {
   KAFKA_TOPIC_PREFIX: `chaos-${run}.`,
   NEO4J_NAMESPACE: `chaos-${run}`,
   KAFKA_SESSION_TIMEOUT_MS: '6000',
-  ORCHESTRATION_LOG_LEVEL: 'ERROR',
+  // Warnings too when every line is kept in files (AMAS_TEST_LOG_DIR, helpers/processes.ts).
+  ORCHESTRATION_LOG_LEVEL: process.env.AMAS_TEST_LOG_DIR ? 'WARNING' : 'ERROR',
   // Heartbeat (60 s) and lease (6 s, renewed every 2 s) at their defaults: the recovery bound is the default's.
   // Slow enough that the batch is still running when the last fault (the Kafka restart) hits.
   ORCHESTRATION_DEMO_AGENT_DELAY_MS: '600',
@@ -99,6 +101,54 @@ const progressAfter = (since: number, consumer: string | null, timeoutMs = 90_00
     timeoutMs,
     100,
   ).then(() => Date.now() - since);
+
+/**
+ * Where the pipeline stands, for a failure message (printed last, so a truncated CI log keeps it):
+ * rows by status, unpublished outbox rows, and each function group's lag, state and members.
+ */
+async function pipelineState(): Promise<string> {
+  const byStatus = async (table: string) =>
+    (await sql.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM ${table} GROUP BY status ORDER BY status`)).rows
+      .map((r) => `${r.status}=${r.n}`)
+      .join(' ');
+  const lines: string[] = [];
+  const note = async (label: string, read: () => Promise<string>) =>
+    lines.push(`${label}: ${await read().catch((error: unknown) => `unknown (${String(error)})`)}`);
+  await note('workflows', () => byStatus('workflows'));
+  await note('subtasks', () => byStatus('subtasks'));
+  await note('outbox unpublished', async () => String(await count(`SELECT count(*) AS n FROM outbox WHERE published_at IS NULL`)));
+  const admin = kafka.admin();
+  await note('kafka admin', async () => (await admin.connect(), 'connected'));
+  for (const [fn, { topic, groupId }] of Object.entries(functionSubscriptions)) {
+    const group = `${env.KAFKA_TOPIC_PREFIX}${groupId}`;
+    await note(`${fn} group`, async () => {
+      const lag = await groupLag(admin, group, `${env.KAFKA_TOPIC_PREFIX}${topic}`);
+      const [described] = (await admin.describeGroups([group])).groups;
+      return `lag ${lag}, state ${described?.state ?? '?'}, ${described?.members.length ?? 0} member(s)`;
+    });
+  }
+  await admin.disconnect().catch(() => undefined);
+  return `pipeline at ${new Date().toISOString()}:\n  ${lines.join('\n  ')}`;
+}
+
+/** Outage noise that would push the telling lines out of a failure message. */
+const outageNoise = /ECONNREFUSED|Failed to connect to seed broker/;
+
+/**
+ * The end of a failure message: each process's last telling lines (the agents first, the four
+ * functions nearest the end), then where the pipeline stands.
+ */
+async function logsAndState(lines: number): Promise<string> {
+  const tails = [agentsA, agentsB, api, ...functions.values()].map((svc) =>
+    svc
+      .logTail(200)
+      .split('\n')
+      .filter((line) => !outageNoise.test(line))
+      .slice(-lines)
+      .join('\n'),
+  );
+  return `${tails.join('\n')}\n${await pipelineState()}`;
+}
 
 /** This run's topics (and their consumer groups' offsets) go with it. */
 async function deleteTopics(): Promise<void> {
@@ -202,7 +252,11 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
     // at the kill (work dispatched earlier may have been answered a moment before it, and that answer
     // still lands: a CI run once killed agents-a with nothing left to lose).
     const inFlightOfA = `SELECT count(*) AS n FROM subtasks WHERE status = 'in_progress' AND assigned_agent LIKE 'demo-a-%' AND updated_at > now() - interval '300 milliseconds'`;
-    await waitUntil('agents-a has subtasks dispatched in the last 300 ms', async () => (await count(inFlightOfA)) >= 3, 30_000, 20);
+    await waitUntil('agents-a has subtasks dispatched in the last 300 ms', async () => (await count(inFlightOfA)) >= 3, 30_000, 20).catch(
+      async (error: unknown) => {
+        throw new Error(`${String(error)}\n${await logsAndState(10)}`);
+      },
+    );
     const inFlightOf = async () =>
       (await sql.query<{ id: string; attempts: number }>(`SELECT id, attempts FROM subtasks WHERE status = 'in_progress' AND assigned_agent LIKE 'demo-a-%'`))
         .rows;
@@ -241,7 +295,7 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
       ).rows;
       const waiting = await count(`SELECT count(*) AS n FROM subtasks WHERE status = 'ready' AND assigned_agent IS NULL`);
       throw new Error(
-        `${String(error)}\nkilled at ${new Date(killedAt).toISOString()}; lost subtasks now: ${JSON.stringify(now, null, 1)}\n${waiting} subtasks wait for an agent\n${agentsB.logTail(20)}\n${api.logTail(20)}`,
+        `${String(error)}\nkilled at ${new Date(killedAt).toISOString()}; lost subtasks now: ${JSON.stringify(now, null, 1)}\n${waiting} subtasks wait for an agent\n${await logsAndState(10)}`,
       );
     });
     const reassignedIn = Date.now() - killedAt;
@@ -271,8 +325,8 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
       await restart();
       const back = Date.now();
       figure(`${name} restart (down → answering)`, back - before);
-      const ms = await progressAfter(back, null).catch((error: unknown) => {
-        throw new Error(`${String(error)} after the ${name} restart\n${all.map((svc) => svc.logTail(15)).join('\n')}`);
+      const ms = await progressAfter(back, null).catch(async (error: unknown) => {
+        throw new Error(`${String(error)} after the ${name} restart\n${await logsAndState(15)}`);
       });
       figure(`${name} back → first event committed`, ms);
       await pause(1_000);
@@ -287,7 +341,7 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
         const stuck = await sql.query(
           `SELECT s.id, s.status, s.attempts, s.assigned_agent, s.last_error FROM subtasks s JOIN workflows w ON w.id = s.workflow_id WHERE w.status NOT IN ('completed','failed','cancelled') AND s.status <> 'completed' LIMIT 10`,
         );
-        throw new Error(`${String(error)}\nstuck subtasks: ${JSON.stringify(stuck.rows, null, 1)}\n${all.map((s) => s.logTail(10)).join('\n')}`);
+        throw new Error(`${String(error)}\nstuck subtasks: ${JSON.stringify(stuck.rows, null, 1)}\n${await logsAndState(10)}`);
       },
     );
     figure('last fault → every workflow terminal', Date.now() - faultsDone);

@@ -1,4 +1,5 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
@@ -66,7 +67,10 @@ export class Service {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    // AMAS_TEST_LOG_DIR keeps every line of every child (the failure message has only the tail).
+    const logFile = process.env.AMAS_TEST_LOG_DIR ? `${process.env.AMAS_TEST_LOG_DIR}/${this.spec.name}.log` : null;
     const keep = (chunk: Buffer) => {
+      if (logFile) appendFileSync(logFile, chunk);
       for (const line of chunk.toString().split('\n')) if (line.trim()) this.tail.push(`[${this.spec.name}] ${line}`);
       if (this.tail.length > 200) this.tail.splice(0, this.tail.length - 200);
     };
