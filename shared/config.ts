@@ -84,7 +84,7 @@ export const configEntries = {
   ORCHESTRATION_ENABLE_CACHE: boolean(true, 'Cache agent directory look-ups'),
   ORCHESTRATION_EVENT_SNAPSHOTS: boolean(
     true,
-    'subtask.ready carries the state assign decides on: assign runs without a read and its commit checks the version',
+    'subtask.ready and subtask.assigned carry the state assign and dispatch decide on: they run without a read and their commits check the version',
   ),
   ORCHESTRATION_ENABLE_METRICS: boolean(true, 'Expose Prometheus metrics on /metrics'),
   ORCHESTRATION_ENABLE_BACKPRESSURE: boolean(true, 'Refuse new tasks (429) past MAX_WORKFLOWS'),

@@ -47,7 +47,18 @@ describe('assign', () => {
     expect((await h.directory.get('analyst-good'))?.load).toBe(1);
     expect((await h.directory.get('analyst-poor'))?.load).toBe(0);
     expect((await h.outbox()).map((e) => [e.type, e.data])).toEqual([
-      ['subtask.assigned', { workflowId, subtaskId: subtask.id, specialty: 'data_analyst', attempt: 1, agentId: 'analyst-good' }],
+      [
+        'subtask.assigned',
+        // The task rides along for dispatch (it depends on nothing), at the version this commit wrote.
+        {
+          workflowId,
+          subtaskId: subtask.id,
+          specialty: 'data_analyst',
+          attempt: 1,
+          agentId: 'analyst-good',
+          carried: { subtaskVersion: subtask.version, task: expect.objectContaining({ title: subtask.title }) },
+        },
+      ],
     ]);
     await expectIdempotent(h, 'assign', event, workflowId);
     expect((await h.directory.get('analyst-good'))?.load).toBe(1);

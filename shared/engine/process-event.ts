@@ -60,11 +60,11 @@ export async function processEvent(name: FunctionName, value: unknown, ports: Ru
     // No read: the handler decides on the carried state, the commit checks it (and finds a duplicate).
     try {
       const result = await runTracked(name, event, definition, ports, carriedBefore(event), options);
-      options.metrics?.carriedState?.inc({ outcome: 'used' });
+      options.metrics?.carriedState?.inc({ function: name, outcome: 'used' });
       return result;
     } catch (error) {
       if (!(error instanceof ConcurrencyConflictError)) throw error;
-      options.metrics?.carriedState?.inc({ outcome: error instanceof CarriedStateNotEnoughError ? 'read' : 'stale' });
+      options.metrics?.carriedState?.inc({ function: name, outcome: error instanceof CarriedStateNotEnoughError ? 'read' : 'stale' });
       return processRead(name, withoutCarriedState(event), definition, ports, options);
     }
   }
@@ -138,7 +138,7 @@ async function runAndCommit(
   // The handler's events carry on the trace (from this event's span), the loss time of re-driven work
   // and the state their consumer decides on (carryFrom: what was read, null when not to carry): the handler stays pure.
   const change: StateChange = { consumer: name, eventId: event.id, ...outcome.change };
-  const emitted = carryFrom ? withCarriedState(outcome.emit, change, carryFrom) : outcome.emit;
+  const emitted = carryFrom ? withCarriedState(outcome.emit, change, carryFrom, event) : outcome.emit;
   change.outbox = toOutbox(emitted.map((e) => stampTrace(carryLoss(event, e))));
   if (claimMs > 0) {
     const committed = await inSpan(`${name} commit`, () => store.commitClaimed(change, claimMs));
@@ -165,7 +165,9 @@ function snapshotReader(store: WorkflowStore, workflowId: string, snapshot: Even
 /** What a handler read before its commit: the statuses a logged change moved from. */
 export interface Before {
   workflow?: Workflow | null;
-  subtasks?: readonly Pick<Subtask, 'id' | 'workflowId' | 'status' | 'assignedAgent' | 'attempts' | 'version'>[];
+  /** The rows as read: whole, except what carried state stands for (no task fields then). */
+  subtasks?: readonly (Pick<Subtask, 'id' | 'workflowId' | 'status' | 'assignedAgent' | 'attempts' | 'version'> &
+    Partial<Pick<Subtask, 'title' | 'description' | 'successCriteria' | 'estimatedMinutes' | 'dependsOn'>>)[];
 }
 
 /**

@@ -35,12 +35,34 @@ export const workflowDecomposed = defineEvent(
 );
 
 /**
+ * What dispatch sends the agent and bounds its deadline with, for a subtask that depends on nothing
+ * (one with dependencies needs their outputs, and dispatch reads them).
+ */
+export const carriedTask = z.object({
+  title: z.string(),
+  description: z.string(),
+  successCriteria: z.array(z.string()),
+  estimatedMinutes: z.number().positive(),
+  workflowCreatedAt: z.string(),
+});
+export type CarriedTask = z.infer<typeof carriedTask>;
+
+/**
  * What assign decides on, as its producer's commit wrote it (ORCHESTRATION_EVENT_SNAPSHOTS): the
  * subtask's row version and its workflow's tenant. Assign then runs without a read; its commit checks
  * that version (and that the workflow still runs), and on a conflict assign reads and runs again.
  */
-export const carriedReadyState = z.object({ subtaskVersion: z.number().int(), tenant: z.string().min(1) });
+export const carriedReadyState = z.object({
+  subtaskVersion: z.number().int(),
+  tenant: z.string().min(1),
+  /** The work itself, for a subtask without dependencies: assign passes it on and dispatch needs no read. */
+  task: carriedTask.optional(),
+});
 export type CarriedReadyState = z.infer<typeof carriedReadyState>;
+
+/** What dispatch decides on, as assign's commit wrote it: the subtask's row version and its task. */
+export const carriedAssignedState = z.object({ subtaskVersion: z.number().int(), task: carriedTask });
+export type CarriedAssignedState = z.infer<typeof carriedAssignedState>;
 
 export const subtaskReady = defineEvent(
   'subtask.ready',
@@ -64,6 +86,7 @@ export const subtaskAssigned = defineEvent(
     agentId,
     /** The specialty group's management lead consulted for the assignment (absent: none registered). */
     leadId: agentId.optional(),
+    carried: carriedAssignedState.optional(),
   }),
 );
 

@@ -58,8 +58,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     carriedState: new Counter({
       name: 'orchestration_carried_state_total',
-      help: 'subtask.ready events assign ran on the state they carried: used (committed without a read), stale (a version moved: read and ran again) or read (no free slot: read before spawning or parking)',
-      labelNames: ['outcome'],
+      help: 'events a function (assign, dispatch) ran on the state they carried: used (committed without a read), stale (a version moved: read and ran again) or read (assign: no free slot, read before spawning or parking; dispatch: the lease was held, read to tell why)',
+      labelNames: ['function', 'outcome'],
       registers,
     }),
     slotsReconciled: new Counter({

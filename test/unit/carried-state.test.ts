@@ -1,9 +1,12 @@
 // Event-carried state (issue 16, ORCHESTRATION_EVENT_SNAPSHOTS): subtask.ready carries the subtask's row
 // version and its workflow's tenant as the producer's commit wrote them; assign runs without reading
-// them and its commit checks them. Run on the SQL store (PGlite, or pg with TEST_DATABASE_URL).
+// them and its commit checks them. For a subtask without dependencies the task rides along too, and
+// assign hands it on in subtask.assigned, so dispatch runs without a read as well. Run on the SQL
+// store (PGlite, or pg with TEST_DATABASE_URL).
 import { describe, expect, it } from 'vitest';
 import { makeEvent, workflowCommandRequested, type EventOf } from '../../shared/events/index.js';
 import { processEvent } from '../../shared/engine/process-event.js';
+import { leaseKeyOf } from '../../shared/domain/protocol.js';
 import { createMetrics } from '../../shared/observability/metrics.js';
 import type { WorkflowStore } from '../../shared/ports/index.js';
 import { createHarness, fixedPlanner, recordingSpawner, type Harness, type HarnessOptions, type StepSpec } from './helpers/fixture.js';
@@ -37,15 +40,23 @@ function countingReads(store: WorkflowStore) {
   return { counted, reads, total: () => Object.values(reads).reduce((sum, n) => sum + n, 0) };
 }
 
-const carriedCount = async (metrics: ReturnType<typeof createMetrics>, outcome: 'used' | 'stale' | 'read') =>
-  (await metrics.carriedState.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+const carriedCount = async (metrics: ReturnType<typeof createMetrics>, outcome: 'used' | 'stale' | 'read', fn: 'assign' | 'dispatch' = 'assign') =>
+  (await metrics.carriedState.get()).values.find((v) => v.labels.outcome === outcome && v.labels.function === fn)?.value ?? 0;
 
 describe('event-carried state', () => {
   it('every subtask.ready a commit emits carries the version that commit wrote: inserted, released and re-run', async () => {
     const { h, workflowId, ready } = await started();
-    expect(ready.map((e) => e.data.carried)).toEqual([
-      { subtaskVersion: (await h.subtask(`${workflowId}.a`)).version, tenant: (await h.workflow(workflowId)).tenant },
-    ]);
+    const a = await h.subtask(`${workflowId}.a`);
+    const workflow = await h.workflow(workflowId);
+    // a depends on nothing: its task rides along, for dispatch.
+    const task = {
+      title: a.title,
+      description: a.description,
+      successCriteria: a.successCriteria,
+      estimatedMinutes: a.estimatedMinutes,
+      workflowCreatedAt: workflow.createdAt,
+    };
+    expect(ready.map((e) => e.data.carried)).toEqual([{ subtaskVersion: a.version, tenant: workflow.tenant, task }]);
 
     // Released dependent: b moves pending → ready in complete's commit.
     for (const event of ready) await h.run('assign', event);
@@ -55,6 +66,8 @@ describe('event-carried state', () => {
     expect(released.map((e) => [e.data.subtaskId, e.data.carried?.subtaskVersion])).toEqual([
       [`${workflowId}.b`, (await h.subtask(`${workflowId}.b`)).version],
     ]);
+    // b needs a's output: no task carried, dispatch reads the outputs.
+    expect(released[0]?.data.carried?.task).toBeUndefined();
 
     // Re-run: b fails, complete makes it ready for attempt 2 in the same commit.
     for (const event of released) await h.run('assign', event);
@@ -125,6 +138,85 @@ describe('event-carried state', () => {
     expect((await h.directory.list()).map((a) => a.id)).toEqual(['analyst-1']);
   });
 
+  describe('dispatch', () => {
+    /** Assign on the carried ready event of a; returns the subtask.assigned its commit wrote. */
+    async function assigned(h: Harness, ready: EventOf<'subtask.ready'>[]) {
+      expect((await h.run('assign', ready[0])).status).toBe('applied');
+      const out = (await h.take()).filter((e): e is EventOf<'subtask.assigned'> => e.type === 'subtask.assigned');
+      expect(out).toHaveLength(1);
+      return out[0]!;
+    }
+
+    it('assign hands the task on; dispatch on it reads nothing and sends the agent the same work a read would', async () => {
+      const { h, workflowId, ready } = await started();
+      const event = await assigned(h, ready);
+      const a = await h.subtask(`${workflowId}.a`);
+      expect(event.data.carried).toEqual({ subtaskVersion: a.version, task: ready[0]!.data.carried!.task });
+
+      const { counted, total } = countingReads(h.store);
+      const metrics = createMetrics();
+      expect((await processEvent('dispatch', event, { ...h.ports, store: counted }, { metrics })).status).toBe('applied');
+      expect(total()).toBe(0);
+      expect(await carriedCount(metrics, 'used', 'dispatch')).toBe(1);
+      const [carriedDispatch] = (await h.take()).filter((e): e is EventOf<'subtask.dispatched'> => e.type === 'subtask.dispatched');
+      const running = await h.subtask(`${workflowId}.a`);
+      expect(running.status).toBe('in_progress');
+      expect(running.leaseToken).toBe(carriedDispatch!.data.leaseToken);
+      expect(await leaseOf(h, running.id)).toBe(running.leaseToken);
+
+      // The same subtask.assigned without its carried state, on a second workflow: the read path sends the same task and deadline.
+      const other = await started();
+      const otherEvent = await assigned(other.h, other.ready);
+      const { carried: _carried, ...bare } = otherEvent.data;
+      expect((await other.h.run('dispatch', { ...otherEvent, data: bare })).status).toBe('applied');
+      const [readDispatch] = (await other.h.take()).filter((e): e is EventOf<'subtask.dispatched'> => e.type === 'subtask.dispatched');
+      expect(carriedDispatch!.data.task).toEqual(readDispatch!.data.task);
+      expect(carriedDispatch!.data.deadline).toBe(readDispatch!.data.deadline);
+    });
+
+    it('a redelivered carried subtask.assigned is a duplicate and keeps the running lease', async () => {
+      const { h, workflowId, ready } = await started();
+      const event = await assigned(h, ready);
+      expect((await h.run('dispatch', event)).status).toBe('applied');
+      const token = (await h.subtask(`${workflowId}.a`)).leaseToken;
+      expect((await h.run('dispatch', event)).status).toBe('duplicate');
+      const after = await h.subtask(`${workflowId}.a`);
+      expect([after.status, after.leaseToken]).toEqual(['in_progress', token]);
+      expect(await leaseOf(h, after.id)).toBe(token);
+    });
+
+    it('stale carried state (paused after assign) is caught by the commit: dispatch reads, waits, and gives its lease back', async () => {
+      const { h, workflowId, ready } = await started();
+      const event = await assigned(h, ready);
+      const pause = makeEvent(workflowCommandRequested, { workflowId, command: 'pause' }, h.context);
+      expect((await h.run('control', pause)).status).toBe('applied');
+      await h.take();
+      const metrics = createMetrics();
+      const result = await processEvent('dispatch', event, h.ports, { metrics });
+      expect(result.status === 'skipped' && result.outcome.skipped).toMatch(/paused/);
+      expect(await carriedCount(metrics, 'stale', 'dispatch')).toBe(1);
+      expect((await h.subtask(`${workflowId}.a`)).status).toBe('ready');
+      expect(await leaseOf(h, `${workflowId}.a`)).toBeNull();
+      expect(await h.outbox()).toEqual([]);
+    });
+
+    it('a subtask with dependencies is dispatched on a read, with its inputs', async () => {
+      const { h, workflowId, ready } = await started();
+      await h.run('assign', ready[0]);
+      const [first] = await h.pump();
+      await h.run('complete', h.completed(first!, 0.95, { found: 42 }));
+      const released = await readyOf(h);
+      await h.run('assign', released[0]);
+      const [event] = (await h.take()).filter((e): e is EventOf<'subtask.assigned'> => e.type === 'subtask.assigned');
+      expect(event!.data.carried).toBeUndefined();
+      const { counted, reads } = countingReads(h.store);
+      expect((await processEvent('dispatch', event, { ...h.ports, store: counted })).status).toBe('applied');
+      expect(reads.readForEvent).toBe(1);
+      const [dispatched] = (await h.take()).filter((e): e is EventOf<'subtask.dispatched'> => e.type === 'subtask.dispatched');
+      expect(dispatched!.data.task.inputs).toEqual([{ subtaskId: `${workflowId}.a`, output: { found: 42 } }]);
+    });
+  });
+
   it('ORCHESTRATION_EVENT_SNAPSHOTS=false carries nothing, and assign reads', async () => {
     const { h, ready } = await started({ config: { ORCHESTRATION_EVENT_SNAPSHOTS: false } });
     expect(ready.map((e) => e.data.carried)).toEqual([undefined]);
@@ -133,3 +225,8 @@ describe('event-carried state', () => {
     expect(reads.readForEvent).toBe(1);
   });
 });
+
+/** The token of the subtask's live lease, or null. */
+async function leaseOf(h: Harness, subtaskId: string): Promise<number | null> {
+  return (await h.leases.get(leaseKeyOf(subtaskId)))?.token ?? null;
+}

@@ -135,16 +135,18 @@ describe('the management lead is consulted for assignment', () => {
   it("prefers the lead's team over an equally ranked outsider and records the lead on subtask.assigned", async () => {
     const { h, ready } = await withTeam(true);
     await h.run('assign', ready);
+    const carried = { subtaskVersion: (await h.subtask(ready.data.subtaskId)).version, task: ready.data.carried?.task };
     expect((await h.outbox('subtask.assigned')).map((e) => e.data)).toEqual([
-      { workflowId: ready.data.workflowId, subtaskId: ready.data.subtaskId, specialty: 'data_analyst', attempt: 1, agentId: 'b-team', leadId: 'lead' },
+      { workflowId: ready.data.workflowId, subtaskId: ready.data.subtaskId, specialty: 'data_analyst', attempt: 1, agentId: 'b-team', leadId: 'lead', carried },
     ]);
   });
 
   it('without a lead ranks by score alone and carries no leadId', async () => {
     const { h, ready } = await withTeam(false);
     await h.run('assign', ready);
+    const carried = { subtaskVersion: (await h.subtask(ready.data.subtaskId)).version, task: ready.data.carried?.task };
     expect((await h.outbox('subtask.assigned')).map((e) => e.data)).toEqual([
-      { workflowId: ready.data.workflowId, subtaskId: ready.data.subtaskId, specialty: 'data_analyst', attempt: 1, agentId: 'a-outsider' },
+      { workflowId: ready.data.workflowId, subtaskId: ready.data.subtaskId, specialty: 'data_analyst', attempt: 1, agentId: 'a-outsider', carried },
     ]);
   });
 

@@ -95,8 +95,10 @@ describe('what a handler takes before a commit that does not happen is given bac
       (await h.take()).find((e) => e.type === 'subtask.ready'),
       h.ports,
     );
-    const assigned = (await h.take()).find((e) => e.type === 'subtask.assigned') as EventOf<'subtask.assigned'>;
-    const subtaskId = assigned.data.subtaskId;
+    const carrying = (await h.take()).find((e) => e.type === 'subtask.assigned') as EventOf<'subtask.assigned'>;
+    // The read path: a conflict is the caller's to retry (the carried path retries it itself: next test).
+    const assigned = withoutCarriedState(carrying);
+    const subtaskId = carrying.data.subtaskId;
 
     await expect(processEvent('dispatch', assigned, failingNextCommit(h))).rejects.toBeInstanceOf(ConcurrencyConflictError);
     expect(await h.leases.get(leaseKeyOf(subtaskId))).toBeNull();
@@ -105,6 +107,26 @@ describe('what a handler takes before a commit that does not happen is given bac
     const subtask = (await h.subtasks(workflowId))[0]!;
     expect(subtask.status).toBe('in_progress');
     expect((await h.leases.get(leaseKeyOf(subtaskId)))?.token).toBe(subtask.leaseToken);
+  });
+
+  it('a dispatch on carried state whose commit conflicts gives its lease back and runs again on a read: one live lease, the committed one', async () => {
+    const h = await createHarness({ planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]) });
+    await h.agent('analyst-1', 'data_analyst');
+    const { workflowId } = await h.start('one subtask');
+    await processEvent(
+      'assign',
+      (await h.take()).find((e) => e.type === 'subtask.ready'),
+      h.ports,
+    );
+    const assigned = (await h.take()).find((e) => e.type === 'subtask.assigned') as EventOf<'subtask.assigned'>;
+    expect(assigned.data.carried).toBeDefined();
+    const { ports, released } = countingReleases(failingNextCommit(h));
+
+    expect((await processEvent('dispatch', assigned, ports)).status).toBe('applied');
+    expect(released.leases).toBe(1);
+    const subtask = (await h.subtasks(workflowId))[0]!;
+    expect(subtask.status).toBe('in_progress');
+    expect((await h.leases.get(leaseKeyOf(subtask.id)))?.token).toBe(subtask.leaseToken);
   });
 
   it('a slot the committed state holds is kept when a concurrent delivery of the same event lost', async () => {
