@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runKafkaBench } from '../../bench/kafka-pipeline.js';
 import type { Report } from '../../bench/lib.js';
 import { runStateBench } from '../../bench/state.js';
+import { runFloorBench } from '../../bench/floor.js';
 
 async function quick(main: (options: { quick: boolean; print: (line: string) => void }) => Promise<Report>) {
   const lines: string[] = [];
@@ -70,4 +71,16 @@ describe('benchmarks (--quick)', () => {
       ['pg.c1', 'pg.c8', 'pglite/pg', 'redis.c1', 'redis.c8'],
     );
   }, 40_000);
+
+  it('floor reports the CPU per hop of raw Kafka hops, durable commits and batched commits', async () => {
+    const { report, output } = await quick(runFloorBench);
+    const modes = ['hop', 'commit', 'batch'];
+    expectSound(
+      report,
+      output,
+      modes.flatMap((mode) => [`floor.${mode}.cpu`, `floor.${mode}.rate`]),
+      ['floor.commit/hop', 'floor.batch/hop'],
+    );
+    expect(output.match(/\[(PASS|MISS)\]/g)).toHaveLength(1);
+  }, 120_000);
 });
