@@ -34,10 +34,21 @@ describe('decompose', () => {
       data: { workflowId, complexity: workflow.complexity, subtaskIds: subtasks.map((s) => s.id), estimatedHours: workflow.plan?.estimatedHours },
     });
     const ready = emitted.filter((e) => e.type === 'subtask.ready');
-    // Each carries its row as the commit wrote it (version, tenant): assign needs no read.
-    const carried = { subtaskVersion: 1, tenant: workflow.tenant };
+    // Each carries its row as the commit wrote it (version, tenant) and, a root having no inputs, its
+    // task: assign needs no read and hands the task on to dispatch.
+    const carried = (s: (typeof roots)[number]) => ({
+      subtaskVersion: 1,
+      tenant: workflow.tenant,
+      task: {
+        title: s.title,
+        description: s.description,
+        successCriteria: s.successCriteria,
+        estimatedMinutes: s.estimatedMinutes,
+        workflowCreatedAt: workflow.createdAt,
+      },
+    });
     expect(ready.map((e) => e.data)).toEqual(
-      roots.map((s) => ({ workflowId, subtaskId: s.id, specialty: s.specialty, attempt: 1, excludeAgents: [], carried })),
+      roots.map((s) => ({ workflowId, subtaskId: s.id, specialty: s.specialty, attempt: 1, excludeAgents: [], carried: carried(s) })),
     );
     expect(emitted).toHaveLength(1 + roots.length);
   });
