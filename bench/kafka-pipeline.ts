@@ -52,7 +52,7 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
         concurrentWorkflows: Number(process.env.BENCH_WORKFLOWS ?? 150),
         agentsPerSpecialty: 40,
       };
-  // As deployed: KAFKA_KEYS_CONCURRENCY (default 4) keys at once per partition.
+  // As deployed: KAFKA_KEYS_CONCURRENCY (default 16) keys at once per partition.
   const infra = loadInfra();
   const keys = infra.KAFKA_KEYS_CONCURRENCY;
   const report = createReport(`Kafka pipeline benchmark${options.quick ? ' (--quick)' : ''}`);
@@ -141,7 +141,7 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
     // 4. Side by side: the consumer settings against the same raw baselines, one fresh pipeline each.
     const chosen = process.env.BENCH_SETTINGS?.split(',').map((tag) => tag.trim());
     const compared = settingsCompared.filter((c) =>
-      chosen ? chosen.includes(c.tag) : !options.quick || (c.setting.keys === 4 && c.setting.client === 'kafkajs'),
+      chosen ? chosen.includes(c.tag) : !options.quick || (c.setting.keys === deployed.keys && c.setting.client === 'kafkajs'),
     );
     const rows: ComparedRow[] = [];
     for (const { tag, label, setting } of compared) {
@@ -215,7 +215,7 @@ interface ConsumerSetting {
 }
 
 /**
- * KAFKA_KEYS_CONCURRENCY 4 (deployed) and 16, record at a time and in batches (KAFKA_BATCH_MAX_RECORDS,
+ * KAFKA_KEYS_CONCURRENCY 4 and 16 (deployed), record at a time and in batches (KAFKA_BATCH_MAX_RECORDS,
  * KAFKA_BATCH_LINGER_MS), and KAFKA_CLIENT=platformatic. BENCH_SETTINGS=k4,pf runs only those tags.
  */
 const BENCH_BATCH = { batchMaxRecords: Number(process.env.BENCH_BATCH_MAX_RECORDS ?? 64), lingerMs: Number(process.env.BENCH_BATCH_LINGER_MS ?? 0) };
@@ -524,7 +524,7 @@ async function whereItStopped(setup: { databaseUrl: string; schema: string }): P
   }
 }
 
-/** Group commit on unless DATABASE_GROUP_COMMIT=false (deployments default to off: see shared/config.ts). */
+/** Group commit on unless DATABASE_GROUP_COMMIT=false, as deployed (shared/env.ts). */
 const groupCommit = process.env.DATABASE_GROUP_COMMIT !== 'false';
 
 async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => EventBus; databaseUrl: string; schema: string }) {

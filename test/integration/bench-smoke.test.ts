@@ -46,10 +46,10 @@ describe('benchmarks (--quick)', () => {
         'pipe.wf',
         'pipe.events',
         'pipe.records',
-        // --quick compares the deployed keys (4) record at a time and in batches; a full run adds keys 16.
-        ...['k4', 'k4b'].flatMap((tag) => ['p50', 'p99', 'machine', 'events', 'wf'].map((figure) => `cmp.${tag}.${figure}`)),
+        // --quick compares the deployed keys (16) record at a time and in batches; a full run adds keys 4.
+        ...['k16', 'k16b'].flatMap((tag) => ['p50', 'p99', 'machine', 'events', 'wf'].map((figure) => `cmp.${tag}.${figure}`)),
       ],
-      ['step/rt', 'step-mean/rt', 'bus-rt/rt', 'bus/raw', 'events/raw', 'cmp.k4.p50/rt', 'cmp.k4.p99/rt', 'cmp.k4b.p50/rt', 'cmp.k4b.p99/rt'],
+      ['step/rt', 'step-mean/rt', 'bus-rt/rt', 'bus/raw', 'events/raw', 'cmp.k16.p50/rt', 'cmp.k16.p99/rt', 'cmp.k16b.p50/rt', 'cmp.k16b.p99/rt'],
     );
     expect(report.targets.map((t) => t.label)).toEqual([
       'per-step latency <= 3x raw round trip',
@@ -59,7 +59,7 @@ describe('benchmarks (--quick)', () => {
       '>= 150 workflows/s',
     ]);
     expect(output.match(/\[(PASS|MISS)\]/g)).toHaveLength(5);
-    expect(output).toMatch(/keys 4, batches of \d+\s+\|/);
+    expect(output).toMatch(/keys 16, batches of \d+\s+\|/);
   }, 120_000);
 
   it('state reports store and raw rates for PostgreSQL, PGlite and Redis with their ratios', async () => {

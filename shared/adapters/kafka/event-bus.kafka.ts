@@ -86,8 +86,8 @@ export interface KafkaEventBusOptions {
 /** A fetch worth holding for while lingering: about `maxRecords` small CloudEvents. */
 const LINGER_BYTES_PER_RECORD = 512;
 
-/** Keys at once per partition (KAFKA_KEYS_CONCURRENCY): more gives larger groups but a longer chaos re-dispatch tail (shared/config.ts). */
-export const DEFAULT_KEYS_CONCURRENCY = 4;
+/** Keys at once per partition (KAFKA_KEYS_CONCURRENCY): more gives larger groups but a longer chaos re-dispatch tail (shared/env.ts). */
+export const DEFAULT_KEYS_CONCURRENCY = 16;
 
 /** kafkajs's own defaults, except a 1 s fetch wait so stop() and rebalances are not held up 5 s. */
 export const defaultConsumerTimings: KafkaConsumerTimings = {
