@@ -11,10 +11,10 @@
 // Whole-machine busy CPU (/proc/stat: node, broker and PostgreSQL) per hop is the figure to hold
 // against the orchestrator's "CPU per function event" in kafka-pipeline.ts.
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload } from 'kafkajs';
 import pg from 'pg';
 import { testConsumerTimings } from '../shared/adapters/kafka/event-bus.kafka.js';
+import { cpuBetween, cpuSnapshot, ownerLabels, type CpuSplit } from './cpu.js';
 import { createReport, isEntryPoint, printReport, runAsScript, waitUntil, type BenchOptions, type Report } from './lib.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -42,7 +42,7 @@ export async function runFloorBench(options: BenchOptions): Promise<Report> {
   await createSchema(pool, schema);
   const topics: string[] = [];
   try {
-    const results: Record<Mode, { cpuMsPerHop: number; hopsPerSecond: number }> = {} as never;
+    const results: Record<Mode, { cpuMsPerHop: number; hopsPerSecond: number; split: CpuSplit }> = {} as never;
     for (const mode of ['hop', 'commit', 'batch'] as const) {
       const prefix = `bench-floor-${run}.${mode}.`;
       const modeTopics = Array.from({ length: stages }, (_, i) => `${prefix}s${i}`);
@@ -57,6 +57,8 @@ export async function runFloorBench(options: BenchOptions): Promise<Report> {
     for (const mode of ['hop', 'commit', 'batch'] as const) {
       report.figure(`floor.${mode}.cpu`, `${labels[mode]}: machine CPU per hop`, results[mode].cpuMsPerHop, 'ms');
       report.figure(`floor.${mode}.rate`, `${labels[mode]}: hops/s`, results[mode].hopsPerSecond, 'hops/s');
+      for (const [owner, ms] of Object.entries(results[mode].split) as [keyof CpuSplit, number][])
+        report.figure(`floor.${mode}.cpu.${owner}`, `  of it: ${ownerLabels[owner]}`, ms, 'ms');
     }
     report.ratio('floor.commit/hop', 'CPU per hop: durable commit / raw hop', results.commit.cpuMsPerHop, results.hop.cpuMsPerHop);
     report.ratio('floor.batch/hop', 'CPU per hop: batched commit / raw hop', results.batch.cpuMsPerHop, results.hop.cpuMsPerHop);
@@ -159,22 +161,18 @@ async function runChains(kafka: Kafka, admin: Admin, pool: pg.Pool, schema: stri
     });
   }
 
-  const cpuBefore = await machineBusyMs();
+  const cpuBefore = await cpuSnapshot();
   const started = performance.now();
   const first: Hop[] = Array.from({ length: chains }, (_, chain) => ({ id: randomUUID(), chain, hop: 0, payload: 'x'.repeat(400) }));
   for (let i = 0; i < first.length; i += 100) await send(first.slice(i, i + 100));
   await waitUntil(() => done >= chains, 300_000, `${mode}: ${chains} chains of ${hops} hops (done ${done}, hops ${processed})`);
   const ms = performance.now() - started;
-  const cpuMs = (await machineBusyMs()) - cpuBefore;
+  const split = cpuBetween(cpuBefore, await cpuSnapshot());
+  const cpuMs = Object.values(split).reduce((a, b) => a + b, 0);
   for (const consumer of consumers) await consumer.disconnect();
   await producer.disconnect();
-  return { cpuMsPerHop: cpuMs / processed, hopsPerSecond: (processed / ms) * 1000 };
-}
-
-/** Busy CPU time of the whole machine so far (all processes, all cores), from /proc/stat (USER_HZ 100). */
-async function machineBusyMs(): Promise<number> {
-  const [, ...fields] = ((await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '').trim().split(/\s+/);
-  return fields.slice(0, 8).reduce((sum, value, i) => (i === 3 || i === 4 ? sum : sum + Number(value)), 0) * 10;
+  const perHop = Object.fromEntries(Object.entries(split).map(([owner, ms]) => [owner, ms / processed])) as CpuSplit;
+  return { cpuMsPerHop: cpuMs / processed, hopsPerSecond: (processed / ms) * 1000, split: perHop };
 }
 
 if (isEntryPoint(import.meta.url)) runAsScript(runFloorBench);

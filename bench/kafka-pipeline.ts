@@ -2,9 +2,9 @@
 // orchestrator's four-function pipeline (Kafka + PostgreSQL, one runtime per function) — per-step
 // latency from per-event timestamps, and workflows/s for a batch of concurrent workflows.
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { cpuBetween, cpuSnapshot, ownerLabels, type CpuSnapshot, type CpuSplit } from './cpu.js';
 import { createKafkaEventBus, testConsumerTimings } from '../shared/adapters/kafka/event-bus.kafka.js';
 import { createPlatformaticEventBus } from '../shared/adapters/kafka-platformatic/event-bus.platformatic.js';
 import { groupLag } from '../shared/adapters/kafka/kafka-topics.js';
@@ -114,6 +114,8 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
     report.figure('pipe.cpu', '  CPU of this process (all runtimes)', load.cpuPercent, '% of one core');
     // Node, the broker, PostgreSQL and everything else on the box: what one event costs the machine.
     report.figure('pipe.machine', '  CPU of the whole machine per event', load.machineCpuMsPerEvent, 'ms');
+    for (const [owner, ms] of Object.entries(load.cpuSplitMsPerEvent) as [keyof CpuSplit, number][])
+      report.figure(`pipe.machine.${owner}`, `    of it: ${ownerLabels[owner]}`, ms, 'ms');
     report.figure('pipe.ceiling', '  ceiling at that cost, all cores busy', (load.cores * 1000) / load.machineCpuMsPerEvent, 'events/s');
     Object.entries(load.busy).forEach(([fn, pct]) => report.figure(`pipe.busy.${fn}`, `  ${fn} consumer busy`, pct, '% of the run'));
 
@@ -171,13 +173,17 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
     report.note(
       `side by side (raw round trip p50 ${rawRt.p50.toFixed(1)} ms, p99 ${rawRt.p99.toFixed(1)} ms; ${volume.concurrentWorkflows} concurrent workflows):`,
     );
-    report.note('setting                       | step p50 (x raw) | step p99 (x raw) | CPU ms/event | events/s | workflows/s | completed');
+    report.note('setting                       | step p50 (x raw) | step p99 (x raw) | CPU ms/event | node / broker / pg | events/s | workflows/s | completed');
     for (const { label, latency: l, load: w } of rows) {
       const cells = [
         label.padEnd(29),
         `${l.steps.p50.toFixed(1)} (${(l.steps.p50 / rawRt.p50).toFixed(1)}x)`.padStart(16),
         `${l.steps.p99.toFixed(1)} (${(l.steps.p99 / rawRt.p99).toFixed(1)}x)`.padStart(16),
         w.machineCpuMsPerEvent.toFixed(2).padStart(12),
+        [w.cpuSplitMsPerEvent.node, w.cpuSplitMsPerEvent.kafka, w.cpuSplitMsPerEvent.postgres]
+          .map((ms) => ms.toFixed(2))
+          .join(' / ')
+          .padStart(18),
         w.eventsPerSecond.toFixed(0).padStart(8),
         w.workflowsPerSecond.toFixed(1).padStart(11),
         `${w.completed}/${volume.concurrentWorkflows}, ${w.eventsPerWorkflow.toFixed(1)} ev/wf`,
@@ -475,14 +481,12 @@ class Tracer {
   }
 }
 
-/** Busy CPU time of the whole machine so far (all processes, all cores), from /proc/stat. */
-async function machineCpu(): Promise<{ busyMs: number; cores: number }> {
-  const stat = await readFile('/proc/stat', 'utf8');
-  const [, ...fields] = (stat.split('\n')[0] ?? '').trim().split(/\s+/);
-  // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
-  const ticks = fields.slice(0, 8).reduce((sum, value, i) => (i === 3 || i === 4 ? sum : sum + Number(value)), 0);
-  // USER_HZ is 100 on Linux.
-  return { busyMs: ticks * 10, cores: availableParallelism() };
+/** Machine CPU per event, and the same split by owner (node, the broker, PostgreSQL, Redis, the rest). */
+async function perEvent(before: CpuSnapshot, events: number) {
+  const split = cpuBetween(before, await cpuSnapshot());
+  const machineCpuMsPerEvent = Object.values(split).reduce((a, b) => a + b, 0) / events;
+  const cpuSplitMsPerEvent = Object.fromEntries(Object.entries(split).map(([owner, ms]) => [owner, ms / events])) as CpuSplit;
+  return { machineCpuMsPerEvent, cpuSplitMsPerEvent };
 }
 
 const cpuPercent = (since: NodeJS.CpuUsage, ms: number): number => {
@@ -602,7 +606,7 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
     const commitsBefore = tracer.commits;
     const recordsBefore = tracer.records;
     const cpu = process.cpuUsage();
-    const machine = await machineCpu();
+    const machine = await cpuSnapshot();
     const started = now();
     const ids = await Promise.all(Array.from({ length: setup.concurrentWorkflows }, submit));
     await waitUntil(settled(ids), 150_000, `${ids.length} concurrent workflows`).catch(async (error: unknown) => {
@@ -640,8 +644,8 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
         recordsPerSecond: (tracer.records - recordsBefore) / (ms / 1000),
         eventsPerWorkflow: events / ids.length,
         cpuPercent: cpuPercent(cpu, ms),
-        machineCpuMsPerEvent: ((await machineCpu()).busyMs - machine.busyMs) / events,
-        cores: machine.cores,
+        ...(await perEvent(machine, events)),
+        cores: availableParallelism(),
         busy,
         skips: [...tracer.skips].sort((a, b) => b[1] - a[1]).map(([why, n]) => `${n}x ${why}`),
         completed: ids.filter((id) => tracer.finished.get(id)?.status === 'workflow.completed').length,
