@@ -72,6 +72,7 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
           : createKafkaEventBus({
               ...common,
               keysConsumedConcurrently: setting.keys,
+              offsetCommitIntervalMs: infra.KAFKA_OFFSET_COMMIT_INTERVAL_MS,
               batch: { maxRecords: setting.batchMaxRecords, lingerMs: setting.lingerMs },
             });
       buses.push(bus);

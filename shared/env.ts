@@ -77,6 +77,12 @@ export const infraSchema = z.object({
   KAFKA_BATCH_MAX_RECORDS: z.coerce.number().int().min(1).max(1_000).default(1),
   /** With batching on, how long the broker (or the in-process log) waits to fill a batch before handing over a smaller one. */
   KAFKA_BATCH_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(0),
+  /**
+   * How often a function consumer commits the offsets it has handled; 0 commits after every fetched
+   * batch (kafkajs's way: one OffsetCommit round trip per batch, awaited before the partition's next
+   * fetch). A crash redelivers at most this long of handled records, absorbed by event id.
+   */
+  KAFKA_OFFSET_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(200),
   /** How soon a killed consumer's partitions move to a live one (the broker's minimum is 6000). */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
   /**

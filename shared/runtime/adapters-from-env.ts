@@ -82,6 +82,7 @@ export async function adaptersFromEnv({ config, infra, llm }: Env, logger: Logge
           clientId: 'amas-orchestration',
           partitions: infra.KAFKA_PARTITIONS,
           keysConsumedConcurrently: infra.KAFKA_KEYS_CONCURRENCY,
+          offsetCommitIntervalMs: infra.KAFKA_OFFSET_COMMIT_INTERVAL_MS,
           batch: { maxRecords: infra.KAFKA_BATCH_MAX_RECORDS, lingerMs: infra.KAFKA_BATCH_LINGER_MS },
           topicPrefix: infra.KAFKA_TOPIC_PREFIX,
           consumer: consumerTimings(infra.KAFKA_SESSION_TIMEOUT_MS),

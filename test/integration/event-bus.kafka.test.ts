@@ -95,6 +95,69 @@ describe('Kafka event bus: CloudEvents Kafka binding', () => {
   });
 });
 
+describe('Kafka event bus: offsets committed on an interval (KAFKA_OFFSET_COMMIT_INTERVAL_MS)', () => {
+  const publishN = (bus: EventBus, topic: string, from: number, n: number) =>
+    bus.publish(
+      topic,
+      Array.from({ length: n }, (_, i) => ({ key: `wf-${(from + i) % 3}`, event: { ...event, id: `evt-${from + i}`, data: { n: from + i } } })),
+    );
+
+  it('commits on a timer once records stop coming, not only after a next batch', async () => {
+    const bus = createKafkaEventBus({
+      brokers,
+      clientId: `it-bus-${run}`,
+      partitions: 6,
+      topicPrefix,
+      consumer: testConsumerTimings,
+      offsetCommitIntervalMs: 300,
+    });
+    try {
+      const topic = `interval.${randomUUID().slice(0, 8)}`;
+      const groupId = `interval.${randomUUID().slice(0, 8)}`;
+      let handled = 0;
+      await bus.subscribe({ topic, groupId, handler: async () => void (handled += 1) });
+      await publishN(bus, topic, 0, 9);
+      await waitFor(() => handled === 9, 20_000, 'nine records handled');
+      // Nothing more arrives: only the committer's timer can bring the lag to 0.
+      await waitFor(async () => (await bus.lag(groupId, topic)) === 0, 5_000, 'lag 0 after the interval');
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('commits what a stopped subscription handled before it leaves, so its group never gets it again', async () => {
+    // An interval longer than the test: only the commit on stop() can move the offsets.
+    const bus = createKafkaEventBus({
+      brokers,
+      clientId: `it-bus-${run}`,
+      partitions: 6,
+      topicPrefix,
+      consumer: testConsumerTimings,
+      offsetCommitIntervalMs: 60_000,
+    });
+    try {
+      const topic = `stop.${randomUUID().slice(0, 8)}`;
+      const groupId = `stop.${randomUUID().slice(0, 8)}`;
+      const first: string[] = [];
+      const subscription = await bus.subscribe({ topic, groupId, handler: async (d) => void first.push((d.value as AnyCloudEvent).id) });
+      await publishN(bus, topic, 0, 6);
+      await waitFor(() => first.length === 6, 20_000, 'six records handled');
+      expect(await bus.lag(groupId, topic)).toBe(6);
+      await subscription.stop();
+      expect(await bus.lag(groupId, topic)).toBe(0);
+
+      const second: string[] = [];
+      await bus.subscribe({ topic, groupId, handler: async (d) => void second.push((d.value as AnyCloudEvent).id) });
+      await publishN(bus, topic, 6, 1);
+      await waitFor(() => second.length >= 1, 20_000, 'the new record');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(second).toEqual(['evt-6']);
+    } finally {
+      await bus.close();
+    }
+  });
+});
+
 /** The records exactly as on the wire, through a plain kafkajs consumer. */
 async function rawRecords(topic: string, count: number): Promise<{ key: string | undefined; value: string | undefined; headers: Record<string, string> }[]> {
   const consumer = new Kafka({ clientId: `it-raw-${run}`, brokers, logLevel: logLevel.NOTHING }).consumer({

@@ -15,6 +15,7 @@ import type { BatchOptions, Delivery, EventBus, ReadRange, SubscribeOptions, Sub
 import type { Logger } from '../../observability/logger.js';
 import { decodeRecord, encodeBinary } from './cloudevents-binding.js';
 import { handleInBatches, runKeyChains } from './key-chains.js';
+import { createOffsetCommitter, type OffsetCommitter } from './offset-committer.js';
 import { createSendQueue } from './send-queue.js';
 import { readRetained } from './kafka-read.js';
 import { retry } from '../../retry.js';
@@ -81,7 +82,14 @@ export interface KafkaEventBusOptions {
    * once, of at most `keysConsumedConcurrently` different keys. `lingerMs` becomes the broker's fetch wait for a fuller fetch (minBytes). Default: off.
    */
   batch?: BatchOptions;
+  /**
+   * How often a consumer commits the offsets it resolved (KAFKA_OFFSET_COMMIT_INTERVAL_MS); 0 commits
+   * after every fetched batch, as kafkajs does by itself. Default DEFAULT_OFFSET_COMMIT_INTERVAL_MS.
+   */
+  offsetCommitIntervalMs?: number;
 }
+
+export const DEFAULT_OFFSET_COMMIT_INTERVAL_MS = 200;
 
 /** A fetch worth holding for while lingering: about `maxRecords` small CloudEvents. */
 const LINGER_BYTES_PER_RECORD = 512;
@@ -142,6 +150,7 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
   const adminReady = async (): Promise<Admin> => (await connected.admin(), admin);
   const ensureTopic = createTopicEnsurer(adminReady, { partitions: options.partitions ?? 6, replicationFactor: options.replicationFactor ?? -1 });
   const consumers = new Set<Consumer>();
+  const committers = new Set<OffsetCommitter>();
   let closed = false;
 
   const physical = (topic: string): string => `${prefix}${topic}`;
@@ -183,6 +192,8 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
       const topic = physical(subscription.topic);
       await ensureTopic(topic);
       let current: Consumer | undefined;
+      let currentCommitter: OffsetCommitter | undefined;
+      const commitEveryMs = options.offsetCommitIntervalMs ?? DEFAULT_OFFSET_COMMIT_INTERVAL_MS;
       let stopping: Promise<void> | undefined;
 
       const groupId = physical(subscription.groupId);
@@ -195,6 +206,10 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
         const consumer = kafka.consumer({ ...consumerConfig, ...(handleBatch ? lingering : {}), groupId });
         current = consumer;
         consumers.add(consumer);
+        const committer = commitEveryMs > 0 ? createOffsetCommitter(consumer, topic, commitEveryMs, logger) : undefined;
+        currentCommitter = committer;
+        if (committer) committers.add(committer);
+        consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => committer?.assign(payload.memberAssignment[topic] ?? []));
         // kafkajs restarts a crashed consumer only after a retriable error; after any other (e.g. the
         // broker restarted mid-rebalance) the consumer would stay dead with its partitions unread.
         // A crash during the first join (seen: a TypeError in kafkajs's join on a just-created topic)
@@ -205,6 +220,8 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
           if (payload.restart || stopping || closed) return;
           logger?.error('kafka consumer crashed for good; starting a new one', { groupId: subscription.groupId, error: String(payload.error) });
           consumers.delete(consumer);
+          if (committer) committers.delete(committer);
+          void committer?.stop({ flush: false });
           abandonStart();
           restartLater();
         });
@@ -213,6 +230,8 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
           await consumer.subscribe({ topics: [topic], fromBeginning: true });
         } catch (error) {
           consumers.delete(consumer);
+          if (committer) committers.delete(committer);
+          await committer?.stop({ flush: false });
           await consumer.disconnect().catch(() => undefined);
           throw error;
         }
@@ -223,7 +242,13 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
             // order: one workflow's events never overtake each other.
             partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? options.partitions ?? 6,
             eachBatchAutoResolve: false,
+            // With a committer, offsets leave on its interval, not after every batch.
+            autoCommit: committer === undefined,
             eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+              const resolve = (offset: string): void => {
+                resolveOffset(offset);
+                committer?.resolved(batch.partition, offset);
+              };
               // A slow handler must not let the session lapse and hand its partition to another member mid-work.
               const beat = setInterval(() => void heartbeat().catch(() => undefined), timings.heartbeatInterval);
               try {
@@ -232,14 +257,14 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
                     maxRecords: batchMax,
                     maxKeys: options.keysConsumedConcurrently ?? DEFAULT_KEYS_CONCURRENCY,
                     handle: (messages) => handleBatch(messages.map((message) => toDelivery(batch.topic, batch.partition, message))),
-                    resolve: resolveOffset,
+                    resolve,
                     proceed: () => isRunning() && !isStale(),
                   });
                 } else {
                   await runKeyChains(batch.messages, {
                     concurrency: options.keysConsumedConcurrently ?? DEFAULT_KEYS_CONCURRENCY,
                     handle: (message) => subscription.handler(toDelivery(batch.topic, batch.partition, message)),
-                    resolve: resolveOffset,
+                    resolve,
                     proceed: () => isRunning() && !isStale(),
                   });
                 }
@@ -247,6 +272,8 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
                 clearInterval(beat);
               }
               await commitOffsetsIfNecessary();
+              if (committer && (stopping !== undefined || closed))
+                await committer.flush((offsets) => commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: offsets }] }));
             },
           }),
         ]);
@@ -265,7 +292,11 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
         stop() {
           stopping ??= (async () => {
             const consumer = current;
+            // What is resolved goes out before leaving (a batch in flight commits its own at its end,
+            // before kafkajs leaves the group), so the next owner does not handle it again.
+            await currentCommitter?.flush();
             if (consumer) await consumer.disconnect().finally(() => consumers.delete(consumer));
+            await currentCommitter?.stop({ flush: false });
           })();
           return stopping;
         },
@@ -297,7 +328,9 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
     async close() {
       if (closed) return;
       closed = true;
+      await Promise.allSettled([...committers].map((committer) => committer.flush()));
       await Promise.allSettled([...consumers].map((consumer) => consumer.disconnect()));
+      await Promise.allSettled([...committers].map((committer) => committer.stop({ flush: false })));
       await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
     },
   };
