@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafkaEventBus, testConsumerTimings } from '../../shared/adapters/kafka/event-bus.kafka.js';
+import { createKafkaEventBus, testConsumerTimings, type KafkaEventBusOptions } from '../../shared/adapters/kafka/event-bus.kafka.js';
 import type { AnyCloudEvent } from '../../shared/events/envelope.js';
 import type { Delivery, EventBus } from '../../shared/ports/event-bus.port.js';
 import { eventBusContract, waitFor } from '../contract/event-bus.contract.js';
@@ -15,8 +15,8 @@ const run = randomUUID().slice(0, 8);
 const topicPrefix = `it-bus-${run}.`;
 const testRetry = { initialRetryTime: 100, maxRetryTime: 1_000, retries: 5 };
 
-const makeBus = (): EventBus =>
-  createKafkaEventBus({ brokers, clientId: `it-bus-${run}`, partitions: 6, topicPrefix, consumer: testConsumerTimings, retry: testRetry });
+const makeBus = (extra: Partial<KafkaEventBusOptions> = {}): EventBus =>
+  createKafkaEventBus({ brokers, clientId: `it-bus-${run}`, partitions: 6, topicPrefix, consumer: testConsumerTimings, retry: testRetry, ...extra });
 
 let admin: Admin;
 beforeAll(async () => {
@@ -102,18 +102,12 @@ describe('Kafka event bus: offsets committed on an interval (KAFKA_OFFSET_COMMIT
       Array.from({ length: n }, (_, i) => ({ key: `wf-${(from + i) % 3}`, event: { ...event, id: `evt-${from + i}`, data: { n: from + i } } })),
     );
 
+  const names = () => ({ topic: `commit.${randomUUID().slice(0, 8)}`, groupId: `commit.${randomUUID().slice(0, 8)}` });
+
   it('commits on a timer once records stop coming, not only after a next batch', async () => {
-    const bus = createKafkaEventBus({
-      brokers,
-      clientId: `it-bus-${run}`,
-      partitions: 6,
-      topicPrefix,
-      consumer: testConsumerTimings,
-      offsetCommitIntervalMs: 300,
-    });
+    const bus = makeBus({ offsetCommitIntervalMs: 300 });
+    const { topic, groupId } = names();
     try {
-      const topic = `interval.${randomUUID().slice(0, 8)}`;
-      const groupId = `interval.${randomUUID().slice(0, 8)}`;
       let handled = 0;
       await bus.subscribe({ topic, groupId, handler: async () => void (handled += 1) });
       await publishN(bus, topic, 0, 9);
@@ -127,17 +121,9 @@ describe('Kafka event bus: offsets committed on an interval (KAFKA_OFFSET_COMMIT
 
   it('commits what a stopped subscription handled before it leaves, so its group never gets it again', async () => {
     // An interval longer than the test: only the commit on stop() can move the offsets.
-    const bus = createKafkaEventBus({
-      brokers,
-      clientId: `it-bus-${run}`,
-      partitions: 6,
-      topicPrefix,
-      consumer: testConsumerTimings,
-      offsetCommitIntervalMs: 60_000,
-    });
+    const bus = makeBus({ offsetCommitIntervalMs: 60_000 });
+    const { topic, groupId } = names();
     try {
-      const topic = `stop.${randomUUID().slice(0, 8)}`;
-      const groupId = `stop.${randomUUID().slice(0, 8)}`;
       const first: string[] = [];
       const subscription = await bus.subscribe({ topic, groupId, handler: async (d) => void first.push((d.value as AnyCloudEvent).id) });
       await publishN(bus, topic, 0, 6);

@@ -87,15 +87,7 @@ describe('what a handler takes before a commit that does not happen is given bac
   });
 
   it('a failed dispatch commit releases the lease it acquired, and the retry dispatches', async () => {
-    const h = await createHarness({ planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]) });
-    await h.agent('analyst-1', 'data_analyst');
-    const { workflowId } = await h.start('one subtask');
-    await processEvent(
-      'assign',
-      (await h.take()).find((e) => e.type === 'subtask.ready'),
-      h.ports,
-    );
-    const carrying = (await h.take()).find((e) => e.type === 'subtask.assigned') as EventOf<'subtask.assigned'>;
+    const { h, workflowId, assigned: carrying } = await oneAssignedSubtask();
     // The read path: a conflict is the caller's to retry (the carried path retries it itself: next test).
     const assigned = withoutCarriedState(carrying);
     const subtaskId = carrying.data.subtaskId;
@@ -110,15 +102,7 @@ describe('what a handler takes before a commit that does not happen is given bac
   });
 
   it('a dispatch on carried state whose commit conflicts gives its lease back and runs again on a read: one live lease, the committed one', async () => {
-    const h = await createHarness({ planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]) });
-    await h.agent('analyst-1', 'data_analyst');
-    const { workflowId } = await h.start('one subtask');
-    await processEvent(
-      'assign',
-      (await h.take()).find((e) => e.type === 'subtask.ready'),
-      h.ports,
-    );
-    const assigned = (await h.take()).find((e) => e.type === 'subtask.assigned') as EventOf<'subtask.assigned'>;
+    const { h, workflowId, assigned } = await oneAssignedSubtask();
     expect(assigned.data.carried).toBeDefined();
     const { ports, released } = countingReleases(failingNextCommit(h));
 
@@ -166,3 +150,17 @@ describe('what a handler takes before a commit that does not happen is given bac
     expect((await h.workflow(workflowId)).status).toBe('completed');
   });
 });
+
+/** One subtask assigned to the only analyst: the harness, its workflow and the subtask.assigned (carrying its state). */
+async function oneAssignedSubtask() {
+  const h = await createHarness({ planner: fixedPlanner([{ key: 'a', specialty: 'data_analyst', phase: 'analysis' }]) });
+  await h.agent('analyst-1', 'data_analyst');
+  const { workflowId } = await h.start('one subtask');
+  await processEvent(
+    'assign',
+    (await h.take()).find((e) => e.type === 'subtask.ready'),
+    h.ports,
+  );
+  const assigned = (await h.take()).find((e) => e.type === 'subtask.assigned') as EventOf<'subtask.assigned'>;
+  return { h, workflowId, assigned };
+}
