@@ -293,10 +293,10 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
           stopping ??= (async () => {
             const consumer = current;
             // What is resolved goes out before leaving (a batch in flight commits its own at its end,
-            // before kafkajs leaves the group), so the next owner does not handle it again.
-            await currentCommitter?.flush();
+            // before kafkajs leaves the group), so the next owner does not handle it again. The timer
+            // stops first: once kafkajs is stopping it drops the consumer's commits without a word.
+            await currentCommitter?.stop({ flush: true });
             if (consumer) await consumer.disconnect().finally(() => consumers.delete(consumer));
-            await currentCommitter?.stop({ flush: false });
           })();
           return stopping;
         },
@@ -328,9 +328,8 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.allSettled([...committers].map((committer) => committer.flush()));
+      await Promise.allSettled([...committers].map((committer) => committer.stop({ flush: true })));
       await Promise.allSettled([...consumers].map((consumer) => consumer.disconnect()));
-      await Promise.allSettled([...committers].map((committer) => committer.stop({ flush: false })));
       await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
     },
   };

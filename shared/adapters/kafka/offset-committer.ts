@@ -55,7 +55,7 @@ export function createOffsetCommitter(consumer: Consumer, topic: string, interva
      * own commitOffsetsIfNecessary, which still reaches the group before kafkajs leaves it.
      */
     flush,
-    /** Stops the timer; with `flush`, commits what is resolved first (a graceful stop, not a crash). */
+    /** Stops the timer; with `flush`, then commits what is resolved (a graceful stop, not a crash). flush() still works after. */
     async stop({ flush: last }: { flush: boolean }): Promise<void> {
       clearInterval(timer);
       await (last ? flush() : chain);
