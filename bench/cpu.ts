@@ -1,6 +1,5 @@
 // Where the machine's CPU goes during a run: the whole box from /proc/stat, and the share of each
 // server (this node process, the Kafka broker, PostgreSQL, Redis) from /proc/<pid>/stat. Linux only.
-import { availableParallelism } from 'node:os';
 import { readdir, readFile } from 'node:fs/promises';
 
 /** USER_HZ is 100 on Linux: one clock tick is 10 ms. */
@@ -19,12 +18,12 @@ export const ownerLabels: Record<Owner | 'other', string> = {
 };
 
 /** Busy CPU time of the whole machine so far (all processes, all cores), from /proc/stat. */
-export async function machineCpu(): Promise<{ busyMs: number; cores: number }> {
+async function machineBusyMs(): Promise<number> {
   const stat = await readFile('/proc/stat', 'utf8');
   const [, ...fields] = (stat.split('\n')[0] ?? '').trim().split(/\s+/);
   // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
   const ticks = fields.slice(0, 8).reduce((sum, value, i) => (i === 3 || i === 4 ? sum : sum + Number(value)), 0);
-  return { busyMs: ticks * MS_PER_TICK, cores: availableParallelism() };
+  return ticks * MS_PER_TICK;
 }
 
 export interface CpuSnapshot {
@@ -49,7 +48,7 @@ export async function cpuSnapshot(): Promise<CpuSnapshot> {
       byPid.set(pid, { owner, ms: ticks * MS_PER_TICK });
     }),
   );
-  return { machineMs: (await machineCpu()).busyMs, byPid };
+  return { machineMs: await machineBusyMs(), byPid };
 }
 
 async function ownerOf(pid: number, comm: string): Promise<Owner | undefined> {
@@ -70,4 +69,10 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuSplit {
   const machine = after.machineMs - before.machineMs;
   split.other = Math.max(0, machine - owners.reduce((sum, owner) => sum + split[owner], 0));
   return split;
+}
+
+/** The split over `count` units (hops, events), and the machine's whole cost per unit (the parts' sum). */
+export function perUnit(split: CpuSplit, count: number): { totalMs: number; split: CpuSplit } {
+  const each = Object.fromEntries(Object.entries(split).map(([owner, ms]) => [owner, ms / count])) as CpuSplit;
+  return { totalMs: Object.values(each).reduce((a, b) => a + b, 0), split: each };
 }

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload } from 'kafkajs';
 import pg from 'pg';
 import { testConsumerTimings } from '../shared/adapters/kafka/event-bus.kafka.js';
-import { cpuBetween, cpuSnapshot, ownerLabels, type CpuSplit } from './cpu.js';
+import { cpuBetween, cpuSnapshot, ownerLabels, perUnit, type CpuSplit } from './cpu.js';
 import { createReport, isEntryPoint, printReport, runAsScript, waitUntil, type BenchOptions, type Report } from './lib.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -167,12 +167,10 @@ async function runChains(kafka: Kafka, admin: Admin, pool: pg.Pool, schema: stri
   for (let i = 0; i < first.length; i += 100) await send(first.slice(i, i + 100));
   await waitUntil(() => done >= chains, 300_000, `${mode}: ${chains} chains of ${hops} hops (done ${done}, hops ${processed})`);
   const ms = performance.now() - started;
-  const split = cpuBetween(cpuBefore, await cpuSnapshot());
-  const cpuMs = Object.values(split).reduce((a, b) => a + b, 0);
+  const perHop = perUnit(cpuBetween(cpuBefore, await cpuSnapshot()), processed);
   for (const consumer of consumers) await consumer.disconnect();
   await producer.disconnect();
-  const perHop = Object.fromEntries(Object.entries(split).map(([owner, ms]) => [owner, ms / processed])) as CpuSplit;
-  return { cpuMsPerHop: cpuMs / processed, hopsPerSecond: (processed / ms) * 1000, split: perHop };
+  return { cpuMsPerHop: perHop.totalMs, hopsPerSecond: (processed / ms) * 1000, split: perHop.split };
 }
 
 if (isEntryPoint(import.meta.url)) runAsScript(runFloorBench);

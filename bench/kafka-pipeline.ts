@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { cpuBetween, cpuSnapshot, ownerLabels, type CpuSnapshot, type CpuSplit } from './cpu.js';
+import { cpuBetween, cpuSnapshot, ownerLabels, perUnit, type CpuSplit } from './cpu.js';
 import { createKafkaEventBus, testConsumerTimings } from '../shared/adapters/kafka/event-bus.kafka.js';
 import { createPlatformaticEventBus } from '../shared/adapters/kafka-platformatic/event-bus.platformatic.js';
 import { groupLag } from '../shared/adapters/kafka/kafka-topics.js';
@@ -482,14 +482,6 @@ class Tracer {
   }
 }
 
-/** Machine CPU per event, and the same split by owner (node, the broker, PostgreSQL, Redis, the rest). */
-async function perEvent(before: CpuSnapshot, events: number) {
-  const split = cpuBetween(before, await cpuSnapshot());
-  const machineCpuMsPerEvent = Object.values(split).reduce((a, b) => a + b, 0) / events;
-  const cpuSplitMsPerEvent = Object.fromEntries(Object.entries(split).map(([owner, ms]) => [owner, ms / events])) as CpuSplit;
-  return { machineCpuMsPerEvent, cpuSplitMsPerEvent };
-}
-
 const cpuPercent = (since: NodeJS.CpuUsage, ms: number): number => {
   const used = process.cpuUsage(since);
   return ((used.user + used.system) / 1000 / ms) * 100;
@@ -615,6 +607,7 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
     });
     const ms = now() - started;
     const events = tracer.commits - commitsBefore;
+    const cpuPerEvent = perUnit(cpuBetween(machine, await cpuSnapshot()), events);
     const load = tracer.steps.load;
     // How much of the run each function's (serial) consumer spent between receipt and commit.
     const busy = Object.fromEntries(
@@ -645,7 +638,8 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
         recordsPerSecond: (tracer.records - recordsBefore) / (ms / 1000),
         eventsPerWorkflow: events / ids.length,
         cpuPercent: cpuPercent(cpu, ms),
-        ...(await perEvent(machine, events)),
+        machineCpuMsPerEvent: cpuPerEvent.totalMs,
+        cpuSplitMsPerEvent: cpuPerEvent.split,
         cores: availableParallelism(),
         busy,
         skips: [...tracer.skips].sort((a, b) => b[1] - a[1]).map(([why, n]) => `${n}x ${why}`),

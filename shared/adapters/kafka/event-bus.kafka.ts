@@ -133,6 +133,7 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
     ...(options.requestTimeout ? { requestTimeout: options.requestTimeout } : {}),
   });
   const batchMax = options.batch && options.batch.maxRecords > 1 ? options.batch.maxRecords : 1;
+  const commitEveryMs = options.offsetCommitIntervalMs ?? DEFAULT_OFFSET_COMMIT_INTERVAL_MS;
   const consumerConfig: Omit<ConsumerConfig, 'groupId'> = { ...timings, allowAutoTopicCreation: false, ...(options.retry ? { retry: options.retry } : {}) };
   const lingerMs = batchMax > 1 ? (options.batch?.lingerMs ?? 0) : 0;
   // The broker holds a fetch until it has about a batch or the linger ends; stop() waits at most that long more.
@@ -193,7 +194,6 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
       await ensureTopic(topic);
       let current: Consumer | undefined;
       let currentCommitter: OffsetCommitter | undefined;
-      const commitEveryMs = options.offsetCommitIntervalMs ?? DEFAULT_OFFSET_COMMIT_INTERVAL_MS;
       let stopping: Promise<void> | undefined;
 
       const groupId = physical(subscription.groupId);
@@ -209,6 +209,12 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
         const committer = commitEveryMs > 0 ? createOffsetCommitter(consumer, topic, commitEveryMs, logger) : undefined;
         currentCommitter = committer;
         if (committer) committers.add(committer);
+        /** The consumer is gone without a graceful stop: its timer ends, and nothing more is committed. */
+        const dropCommitter = async (): Promise<void> => {
+          if (!committer) return;
+          committers.delete(committer);
+          await committer.stop({ flush: false });
+        };
         consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => committer?.assign(payload.memberAssignment[topic] ?? []));
         // kafkajs restarts a crashed consumer only after a retriable error; after any other (e.g. the
         // broker restarted mid-rebalance) the consumer would stay dead with its partitions unread.
@@ -220,8 +226,7 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
           if (payload.restart || stopping || closed) return;
           logger?.error('kafka consumer crashed for good; starting a new one', { groupId: subscription.groupId, error: String(payload.error) });
           consumers.delete(consumer);
-          if (committer) committers.delete(committer);
-          void committer?.stop({ flush: false });
+          void dropCommitter();
           abandonStart();
           restartLater();
         });
@@ -230,8 +235,7 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
           await consumer.subscribe({ topics: [topic], fromBeginning: true });
         } catch (error) {
           consumers.delete(consumer);
-          if (committer) committers.delete(committer);
-          await committer?.stop({ flush: false });
+          await dropCommitter();
           await consumer.disconnect().catch(() => undefined);
           throw error;
         }

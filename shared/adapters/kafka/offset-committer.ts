@@ -1,8 +1,8 @@
 import type { Consumer, TopicPartitionOffset } from 'kafkajs';
+import type { Logger } from '../../observability/logger.js';
 
 /** Sends a commit: the consumer's own commitOffsets, or (in a batch) the batch's commitOffsetsIfNecessary. */
 export type CommitOffsets = (offsets: TopicPartitionOffset[]) => Promise<unknown>;
-import type { Logger } from '../../observability/logger.js';
 
 /**
  * Commits a consumer's resolved offsets every `intervalMs` instead of after every fetched batch.
