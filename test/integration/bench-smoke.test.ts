@@ -5,6 +5,7 @@ import { runKafkaBench } from '../../bench/kafka-pipeline.js';
 import type { Report } from '../../bench/lib.js';
 import { runStateBench } from '../../bench/state.js';
 import { runFloorBench } from '../../bench/floor.js';
+import { runSqlScaleBench } from '../../bench/sql-scale.js';
 
 async function quick(main: (options: { quick: boolean; print: (line: string) => void }) => Promise<Report>) {
   const lines: string[] = [];
@@ -87,4 +88,15 @@ describe('benchmarks (--quick)', () => {
     );
     expect(output.match(/\[(PASS|MISS)\]/g)).toHaveLength(1);
   }, 120_000);
+
+  it('sql-scale reports a group commit\'s cost per call for both versions of amas_commit_set at each size', async () => {
+    const { report, output } = await quick(runSqlScaleBench);
+    const sizes = [1000, 4000];
+    expectSound(
+      report,
+      output,
+      sizes.flatMap((rows) => [`scale.${rows}.first`, `scale.${rows}.current`]),
+      sizes.map((rows) => `scale.${rows}.first/current`),
+    );
+  }, 60_000);
 });

@@ -115,19 +115,82 @@ describe('group commit on PostgreSQL', () => {
 });
 
 describe('PostgreSQL connections', () => {
-  it('keep the options a DATABASE_URL gives (search_path) and plan prepared statements once', async () => {
+  it('keep the options a DATABASE_URL gives (search_path), plan prepared statements once and never JIT-compile', async () => {
     const { schema, drop } = await freshSchema();
     // As the chaos suite and a deployment may pass the schema: inside the URL.
     const client = createPgClient(`${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`, { maxConnections: 2 });
     try {
       const settings = await Promise.all(
         [0, 1].map(() =>
-          client.query<{ search_path: string; plan_cache_mode: string }>(
-            "SELECT current_setting('search_path') AS search_path, current_setting('plan_cache_mode') AS plan_cache_mode",
+          client.query<{ search_path: string; plan_cache_mode: string; jit: string }>(
+            "SELECT current_setting('search_path') AS search_path, current_setting('plan_cache_mode') AS plan_cache_mode, current_setting('jit') AS jit",
           ),
         ),
       );
-      for (const { rows } of settings) expect(rows[0]).toEqual({ search_path: schema, plan_cache_mode: 'force_generic_plan' });
+      for (const { rows } of settings) expect(rows[0]).toEqual({ search_path: schema, plan_cache_mode: 'force_generic_plan', jit: 'off' });
+    } finally {
+      await client.close();
+      await drop();
+    }
+  });
+});
+
+describe('PostgreSQL plans', () => {
+  it('a group commit and an event read find their rows by index, however many rows the tables hold', async () => {
+    const { schema, drop } = await freshSchema();
+    const client = createPgClient(url, { schema, maxConnections: 1 });
+    try {
+      await runMigrations(client);
+      // A day's work: 3,000 workflows with a subtask each, 3,000 events already handled.
+      await client.query(`INSERT INTO workflows (id, description, priority, status, created_at, updated_at)
+        SELECT 'w' || i, 'seeded', 'NORMAL', 'running', now(), now() FROM generate_series(1, 3000) i`);
+      await client.query(`INSERT INTO subtasks (id, workflow_id, title, description, specialty, phase, estimated_minutes, priority, review_required, status, updated_at)
+        SELECT 'w' || i || '.s1', 'w' || i, 't', 'd', 'data_analyst', 'analysis', 5, 1, false, 'ready', now() FROM generate_series(1, 3000) i`);
+      await client.query(`INSERT INTO processed_events (consumer, event_id) SELECT 'assign', 'e' || i FROM generate_series(1, 3000) i`);
+
+      const change = (n: number, eventId: string) => ({
+        consumer: 'assign',
+        eventId,
+        insertSubtasks: [],
+        workflowUpdates: [],
+        subtaskUpdates: [{ id: `w${n}.s1`, expectedVersion: 1, patch: { status: 'in_progress', assigned_agent: 'agent-1', attempts: 1 } }],
+        outbox: [{ topic: 'subtask.dispatched', key: `w${n}`, event: { id: `out-${n}` } }],
+        requireWorkflowStatus: { id: `w${n}`, status: 'running' },
+        expectVersions: null,
+      });
+      const { result, read, scanned } = await client.transaction(async (tx) => {
+        const { rows } = await tx.query<{ result: { ok: number[]; conflicts: Record<string, string>; seqs: number[] } }>(
+          'SELECT amas_commit_set($1::text::jsonb) AS result',
+          [
+            JSON.stringify([
+              change(10, 'new-10'),
+              change(20, 'e20'),
+              { ...change(30, 'new-30'), subtaskUpdates: [{ ...change(30, '').subtaskUpdates[0], expectedVersion: 7 }] },
+              change(40, 'new-40'),
+            ]),
+          ],
+        );
+        const read = await createSqlWorkflowStore(tx).readForEvent('assign', 'e50', 'w50', { subtasks: 'all' });
+        const stats = await tx.query<{ relname: string; seq_tup_read: string }>(
+          `SELECT relname, seq_tup_read FROM pg_stat_xact_user_tables WHERE schemaname = $1 AND relname IN ('workflows', 'subtasks', 'processed_events')`,
+          [schema],
+        );
+        return { result: rows[0]!.result, read, scanned: Object.fromEntries(stats.rows.map((r) => [r.relname, Number(r.seq_tup_read)])) };
+      });
+      expect(result.ok).toEqual([1, 4]); // 2 is a duplicate, 3 a conflict
+      expect(result.conflicts).toEqual({ '3': 'subtasks w30.s1 is no longer at version 7' });
+      expect(read.processed).toBe(true);
+      expect(read.subtasks?.map((s) => s.id)).toEqual(['w50.s1']);
+      // The first amas_commit_set hash-joined the batch to sequential scans of whole tables (all 3,000 rows).
+      expect(scanned).toEqual({ workflows: 0, subtasks: 0, processed_events: 0 });
+      const { rows } = await client.query<{ id: string; status: string }>(
+        `SELECT id, status FROM subtasks WHERE id IN ('w10.s1', 'w30.s1', 'w40.s1') ORDER BY id`,
+      );
+      expect(rows).toEqual([
+        { id: 'w10.s1', status: 'in_progress' },
+        { id: 'w30.s1', status: 'ready' },
+        { id: 'w40.s1', status: 'in_progress' },
+      ]);
     } finally {
       await client.close();
       await drop();

@@ -1,6 +1,7 @@
 import { apiKeyStatements } from './api-keys.sql.js';
 import { workflowUsageStatements } from './usage.sql.js';
 import { attemptStatements } from './attempts.sql.js';
+import { indexedCommitStatements } from './indexed-commit.sql.js';
 import type { SqlClient } from './sql-client.js';
 
 export interface Migration {
@@ -415,6 +416,11 @@ export const migrations: readonly Migration[] = [
     version: 10,
     name: 'a commit may require the rows its handler read to be at the versions read (event-carried state)',
     statements: [requireVersionsFunction],
+  },
+  {
+    version: 11,
+    name: 'amas_commit_set and amas_require_versions find rows by index, not by scanning whole tables',
+    statements: indexedCommitStatements,
   },
 ];
 

@@ -39,9 +39,12 @@ function transactionClient(conn: pg.PoolClient): SqlClient {
 }
 
 /**
- * The server options of every connection: the URL's own `options` (pg would let them replace any
- * given beside the URL), then plan_cache_mode, then the schema. Prepared statements (the per-event
- * ones) are key lookups: planned once, not at every execution.
+ * The server options of every connection: jit off, the URL's own `options` (pg would let them replace
+ * any given beside the URL; they may turn jit back on), then plan_cache_mode, then the schema.
+ * Prepared statements (the per-event ones) are key lookups: planned once, not at every execution.
+ * JIT compiles any statement whose estimated cost passes jit_above_cost, and estimates over
+ * unnest/jsonb_array_elements are guesses: amas_commit_set's conflict check, a few index lookups,
+ * was compiled at every call (~40 ms of LLVM for under 1 ms of work).
  */
 function withOptions(connectionString: string, schema: string | undefined): { connectionString: string; options: string } {
   let url: URL | undefined;
@@ -54,7 +57,7 @@ function withOptions(connectionString: string, schema: string | undefined): { co
   url?.searchParams.delete('options');
   return {
     connectionString: url ? url.toString() : connectionString,
-    options: [own, '-c plan_cache_mode=force_generic_plan', schema ? `-c search_path=${schema}` : undefined].filter(Boolean).join(' '),
+    options: ['-c jit=off', own, '-c plan_cache_mode=force_generic_plan', schema ? `-c search_path=${schema}` : undefined].filter(Boolean).join(' '),
   };
 }
 

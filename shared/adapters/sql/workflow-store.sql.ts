@@ -170,9 +170,13 @@ interface PendingRead {
 }
 type SnapshotRow = { processed: boolean; workflow: WorkflowRow | null; subtasks: SubtaskRow[] | null };
 
-/** Every read of a batch in one query: per event, its processed mark, its workflow and the subtasks its function reads. */
+/**
+ * Every read of a batch in one query: per event, its processed mark, its workflow and the subtasks its
+ * function reads. The mark is a correlated scalar subquery, not EXISTS: PostgreSQL may run an EXISTS
+ * over unnest (which it assumes has 10 rows) as one hash of the whole processed_events table.
+ */
 const READ_BATCH = `SELECT
-    EXISTS (SELECT 1 FROM processed_events p WHERE p.consumer = r.consumer AND p.event_id = r.event_id) AS processed,
+    coalesce((SELECT true FROM processed_events p WHERE p.consumer = r.consumer AND p.event_id = r.event_id), false) AS processed,
     (SELECT row_to_json(w) FROM workflows w WHERE w.id = r.workflow_id) AS workflow,
     CASE r.scope
       WHEN 'one' THEN (SELECT coalesce(json_agg(s), '[]') FROM subtasks s WHERE s.id = r.subtask_id)
@@ -217,7 +221,8 @@ const LISTED = `($1::text IS NULL OR status = $1::text) AND ($2::text IS NULL OR
  * tenant's share is the slots of these specialties it holds (assigned or running, subtasks_held_idx)
  * plus those it left within the last aging period (subtasks_finished_idx): with few slots nobody
  * holds one at the moment it is granted, so the slots held alone could not tell the tenants apart.
- * Aging counts from updated_at: when the subtask was made ready (inserted or re-queued).
+ * Aging counts from updated_at: when the subtask was made ready (inserted or re-queued). The shares
+ * are computed once (MATERIALIZED): inlined, the planner may recompute them for every waiting row.
  */
 const WAITING = `WITH used AS (
     SELECT s.workflow_id FROM subtasks s
@@ -226,7 +231,7 @@ const WAITING = `WITH used AS (
     SELECT s.workflow_id FROM subtasks s
     WHERE s.assigned_agent IS NOT NULL AND s.status IN ('completed', 'failed', 'cancelled') AND s.specialty = ANY($1::text[])
       AND s.updated_at > to_timestamp($6::float8 / 1000 - $3::float8)
-  ), share AS (
+  ), share AS MATERIALIZED (
     SELECT w.tenant, count(*)::float8 AS slots FROM used u JOIN workflows w ON w.id = u.workflow_id GROUP BY w.tenant
   )
   ${SUBTASKS} JOIN workflows w ON w.id = s.workflow_id
