@@ -42,6 +42,13 @@ export function agentDirectoryContract(name: string, make: () => Promise<{ subje
       expect(await directory.candidates('security_analyst')).toEqual([]);
     });
 
+    it('lists and offers candidates in code-unit id order, whatever the case or punctuation', async () => {
+      for (const [i, id] of ['b', 'a_1', 'B3', 'a-2'].entries()) await directory.register(agent(id, 'SPECIALIST', ['data_analyst']), i);
+      // Not locale order (which would put a_1 before a-2 and b before B3): every adapter sorts as Cypher's ORDER BY and DynamoDB's key order do.
+      expect((await directory.list()).map((r) => r.id)).toEqual(['B3', 'a-2', 'a_1', 'b']);
+      expect((await directory.candidates('data_analyst')).map((r) => r.id)).toEqual(['B3', 'a-2', 'a_1', 'b']);
+    });
+
     it('reserves up to capacity, idempotently per work key', async () => {
       await directory.register(agent('a', 'SPECIALIST', ['data_analyst'], 2), 0);
       expect(await directory.reserve('a', 'w1')).toBe(true);

@@ -37,8 +37,24 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
   };
 
   const capacityOf = (record: AgentRecord): number => Math.min(record.capacity, options.maxTasksPerAgent ?? Infinity);
-  const byId = (a: Entry, b: Entry): number => a.record.id.localeCompare(b.record.id);
+  // Code-unit order, as Neo4j's ORDER BY a.id (localeCompare would also rank '-' and '_' differently).
+  const byId = (a: Entry, b: Entry): number => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0);
   const sorted = (): Entry[] => [...agents.values()].sort(byId);
+  /** Each specialty's agents in id order, rebuilt after a registration: assign asks for candidates at every event. */
+  let bySpecialty: Map<string, Entry[]> | null = null;
+  const withSpecialty = (specialty: string): readonly Entry[] => {
+    if (!bySpecialty) {
+      bySpecialty = new Map();
+      for (const entry of sorted()) {
+        for (const held of new Set(entry.record.specialties)) {
+          const list = bySpecialty.get(held) ?? [];
+          list.push(entry);
+          bySpecialty.set(held, list);
+        }
+      }
+    }
+    return bySpecialty.get(specialty) ?? [];
+  };
   const copy = (record: AgentRecord): AgentRecord => ({ ...record, specialties: [...record.specialties] });
 
   const refresh = (entry: Entry): void => {
@@ -92,6 +108,7 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
       const explicit = existing?.explicit === 'OFFLINE' ? null : (existing?.explicit ?? null);
       const entry: Entry = { record: copy(record), explicit, held: existing?.held ?? new Set(), recorded: existing?.recorded ?? new Set() };
       agents.set(agent.id, entry);
+      bySpecialty = null;
       refresh(entry);
       return copy(entry.record);
     },
@@ -106,10 +123,8 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
     },
 
     async candidates(specialty, tenant) {
-      // Filter first: with thousands of agents, sorting them all per assignment is what costs.
-      return [...agents.values()]
-        .filter((entry) => entry.record.specialties.includes(specialty) && servesTenant(entry.record, tenant))
-        .sort(byId)
+      return withSpecialty(specialty)
+        .filter((entry) => servesTenant(entry.record, tenant))
         .map((entry) => copy(entry.record));
     },
 

@@ -45,5 +45,5 @@ export function toAgentRecord(map: Record<string, unknown>): AgentRecord {
   return record;
 }
 
-/** The same order as the memory adapter (localeCompare on ids), whatever order the query used. */
-export const byId = (a: AgentRecord, b: AgentRecord): number => a.id.localeCompare(b.id);
+/** Code-unit order of ids, as every adapter lists agents (and as Cypher's ORDER BY compares strings). */
+export const byId = (a: AgentRecord, b: AgentRecord): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
