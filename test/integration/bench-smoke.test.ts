@@ -89,7 +89,7 @@ describe('benchmarks (--quick)', () => {
     expect(output.match(/\[(PASS|MISS)\]/g)).toHaveLength(1);
   }, 120_000);
 
-  it('sql-scale reports a group commit\'s cost per call for both versions of amas_commit_set at each size', async () => {
+  it("sql-scale reports a group commit's cost per call for both versions of amas_commit_set at each size", async () => {
     const { report, output } = await quick(runSqlScaleBench);
     const sizes = [1000, 4000];
     expectSound(
