@@ -174,7 +174,9 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
     report.note(
       `side by side (raw round trip p50 ${rawRt.p50.toFixed(1)} ms, p99 ${rawRt.p99.toFixed(1)} ms; ${volume.concurrentWorkflows} concurrent workflows):`,
     );
-    report.note('setting                       | step p50 (x raw) | step p99 (x raw) | CPU ms/event | node / broker / pg | events/s | workflows/s | completed');
+    report.note(
+      'setting                       | step p50 (x raw) | step p99 (x raw) | CPU ms/event | node / broker / pg | events/s | workflows/s | completed | SQL round trips / publishes per event, records per batch',
+    );
     for (const { label, latency: l, load: w } of rows) {
       const cells = [
         label.padEnd(29),
@@ -188,6 +190,7 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
         w.eventsPerSecond.toFixed(0).padStart(8),
         w.workflowsPerSecond.toFixed(1).padStart(11),
         `${w.completed}/${volume.concurrentWorkflows}, ${w.eventsPerWorkflow.toFixed(1)} ev/wf`,
+        `${w.sqlPerEvent.toFixed(2)} / ${w.publishesPerEvent.toFixed(2)} / ${w.recordsPerBatch.toFixed(1)}`,
       ];
       report.note(cells.join(' | '));
     }
@@ -356,6 +359,10 @@ class Tracer {
   commits = 0;
   records = 0;
   sqlRoundTrips = 0;
+  /** bus.publish calls (produce requests the functions and agents ask for) and handleBatch calls with their records. */
+  publishCalls = 0;
+  batchCalls = 0;
+  batchRecords = 0;
   /** Why handlers emitted nothing, during the load phase (from the runtime's 'event skipped' debug log). */
   readonly skips = new Map<string, number>();
   readonly logger: Logger = {
@@ -429,13 +436,23 @@ class Tracer {
         inner.subscribe({
           ...options,
           handler: (delivery) => (stamp(delivery.value), options.handler(delivery)),
-          ...(options.handleBatch ? { handleBatch: (deliveries) => (deliveries.forEach((d) => stamp(d.value)), options.handleBatch!(deliveries)) } : {}),
+          ...(options.handleBatch
+            ? {
+                handleBatch: (deliveries) => {
+                  this.batchCalls += 1;
+                  this.batchRecords += deliveries.length;
+                  deliveries.forEach((d) => stamp(d.value));
+                  return options.handleBatch!(deliveries);
+                },
+              }
+            : {}),
         }),
       publish: async (topic, messages, headers) => {
         const start = wallClock();
         await inner.publish(topic, messages, headers);
         const end = wallClock();
         this.records += messages.length;
+        this.publishCalls += 1;
         for (const { event } of messages) {
           this.published.set(event.id, { start, end });
           if (!this.born.has(event.id)) this.born.set(event.id, start);
@@ -598,6 +615,7 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
     tracer.phase = 'load';
     const commitsBefore = tracer.commits;
     const recordsBefore = tracer.records;
+    const [sqlAtLoad, publishesAtLoad, batchesAtLoad, batchRecordsAtLoad] = [tracer.sqlRoundTrips, tracer.publishCalls, tracer.batchCalls, tracer.batchRecords];
     const cpu = process.cpuUsage();
     const machine = await cpuSnapshot();
     const started = now();
@@ -637,6 +655,9 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
         eventsPerSecond: events / (ms / 1000),
         recordsPerSecond: (tracer.records - recordsBefore) / (ms / 1000),
         eventsPerWorkflow: events / ids.length,
+        sqlPerEvent: (tracer.sqlRoundTrips - sqlAtLoad) / events,
+        publishesPerEvent: (tracer.publishCalls - publishesAtLoad) / events,
+        recordsPerBatch: tracer.batchCalls > batchesAtLoad ? (tracer.batchRecords - batchRecordsAtLoad) / (tracer.batchCalls - batchesAtLoad) : 1,
         cpuPercent: cpuPercent(cpu, ms),
         machineCpuMsPerEvent: cpuPerEvent.totalMs,
         cpuSplitMsPerEvent: cpuPerEvent.split,
