@@ -16,15 +16,8 @@ const changesPerCall = 16;
 type Version = 'first' | 'current';
 const versions: Record<Version, number> = { first: 10, current: Math.max(...migrations.map((m) => m.version)) };
 
-async function seeded(version: Version, rows: number): Promise<{ client: SqlClient; drop: () => Promise<void> }> {
-  const schema = `amas_bench_scale_${randomUUID().slice(0, 8)}`;
-  const admin = createPgClient(databaseUrl, { maxConnections: 1 });
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const client = createPgClient(databaseUrl, { schema, maxConnections: 1 });
-  await runMigrations(
-    client,
-    migrations.filter((m) => m.version <= versions[version]),
-  );
+/** `rows` running workflows w1… with one ready subtask w<i>.s1 each, and `rows` events e1… already handled by assign. */
+export async function seedTables(client: SqlClient, rows: number): Promise<void> {
   await client.query(
     `INSERT INTO workflows (id, description, priority, status, created_at, updated_at)
     SELECT 'w' || i, 'seeded', 'NORMAL', 'running', now(), now() FROM generate_series(1, $1::integer) i`,
@@ -35,7 +28,19 @@ async function seeded(version: Version, rows: number): Promise<{ client: SqlClie
     SELECT 'w' || i || '.s1', 'w' || i, 't', 'd', 'data_analyst', 'analysis', 5, 1, false, 'ready', now() FROM generate_series(1, $1::integer) i`,
     [rows],
   );
-  await client.query(`INSERT INTO processed_events (consumer, event_id) SELECT 'assign', 'seed-' || i FROM generate_series(1, $1::integer) i`, [rows]);
+  await client.query(`INSERT INTO processed_events (consumer, event_id) SELECT 'assign', 'e' || i FROM generate_series(1, $1::integer) i`, [rows]);
+}
+
+async function seeded(version: Version, rows: number): Promise<{ client: SqlClient; drop: () => Promise<void> }> {
+  const schema = `amas_bench_scale_${randomUUID().slice(0, 8)}`;
+  const admin = createPgClient(databaseUrl, { maxConnections: 1 });
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const client = createPgClient(databaseUrl, { schema, maxConnections: 1 });
+  await runMigrations(
+    client,
+    migrations.filter((m) => m.version <= versions[version]),
+  );
+  await seedTables(client, rows);
   for (const table of ['workflows', 'subtasks', 'processed_events']) await client.query(`ANALYZE ${table}`);
   return {
     client,
@@ -47,22 +52,25 @@ async function seeded(version: Version, rows: number): Promise<{ client: SqlClie
   };
 }
 
-/** The argument amas_commit_set takes (see commitArgument in workflow-store.sql.ts) for call `call`. */
+/** One change as amas_commit_set takes it (commitArgument in workflow-store.sql.ts): subtask w<n>.s1 of workflow w<n>, ready → in_progress. */
+export const subtaskChange = (n: number, eventId: string) => ({
+  claimMs: 0,
+  consumer: 'assign',
+  eventId,
+  insertSubtasks: [],
+  workflowUpdates: [],
+  subtaskUpdates: [{ id: `w${n}.s1`, expectedVersion: 1, patch: { status: 'in_progress', assigned_agent: 'agent-1', attempts: 1 } }],
+  outbox: [{ topic: 'subtask.dispatched', key: `w${n}`, event: { id: `out-${n}` } }],
+  requireWorkflowStatus: { id: `w${n}`, status: 'running' },
+  expectVersions: null,
+});
+
+/** The argument of call `call`: changes of distinct subtasks, each at version 1. */
 const callArgument = (call: number): string =>
   JSON.stringify(
     Array.from({ length: changesPerCall }, (_, i) => {
       const n = call * changesPerCall + i + 1;
-      return {
-        claimMs: 0,
-        consumer: 'assign',
-        eventId: `call-${n}`,
-        insertSubtasks: [],
-        workflowUpdates: [],
-        subtaskUpdates: [{ id: `w${n}.s1`, expectedVersion: 1, patch: { status: 'in_progress', assigned_agent: 'agent-1', attempts: 1 } }],
-        outbox: [{ topic: 'subtask.dispatched', key: `w${n}`, event: { id: `out-${n}` } }],
-        requireWorkflowStatus: { id: `w${n}`, status: 'running' },
-        expectVersions: null,
-      };
+      return subtaskChange(n, `call-${n}`);
     }),
   );
 

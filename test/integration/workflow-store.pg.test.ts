@@ -5,6 +5,7 @@ import { createPgClient } from '../../shared/adapters/sql/sql-client.pg.js';
 import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
 import { createSqlWorkflowStore } from '../../shared/adapters/sql/workflow-store.sql.js';
 import { workflowStoreContract } from '../contract/workflow-store.contract.js';
+import { seedTables, subtaskChange } from '../../bench/sql-scale.js';
 
 const url = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 
@@ -142,31 +143,16 @@ describe('PostgreSQL plans', () => {
     try {
       await runMigrations(client);
       // A day's work: 3,000 workflows with a subtask each, 3,000 events already handled.
-      await client.query(`INSERT INTO workflows (id, description, priority, status, created_at, updated_at)
-        SELECT 'w' || i, 'seeded', 'NORMAL', 'running', now(), now() FROM generate_series(1, 3000) i`);
-      await client.query(`INSERT INTO subtasks (id, workflow_id, title, description, specialty, phase, estimated_minutes, priority, review_required, status, updated_at)
-        SELECT 'w' || i || '.s1', 'w' || i, 't', 'd', 'data_analyst', 'analysis', 5, 1, false, 'ready', now() FROM generate_series(1, 3000) i`);
-      await client.query(`INSERT INTO processed_events (consumer, event_id) SELECT 'assign', 'e' || i FROM generate_series(1, 3000) i`);
-
-      const change = (n: number, eventId: string) => ({
-        consumer: 'assign',
-        eventId,
-        insertSubtasks: [],
-        workflowUpdates: [],
-        subtaskUpdates: [{ id: `w${n}.s1`, expectedVersion: 1, patch: { status: 'in_progress', assigned_agent: 'agent-1', attempts: 1 } }],
-        outbox: [{ topic: 'subtask.dispatched', key: `w${n}`, event: { id: `out-${n}` } }],
-        requireWorkflowStatus: { id: `w${n}`, status: 'running' },
-        expectVersions: null,
-      });
+      await seedTables(client, 3000);
       const { result, read, scanned } = await client.transaction(async (tx) => {
         const { rows } = await tx.query<{ result: { ok: number[]; conflicts: Record<string, string>; seqs: number[] } }>(
           'SELECT amas_commit_set($1::text::jsonb) AS result',
           [
             JSON.stringify([
-              change(10, 'new-10'),
-              change(20, 'e20'),
-              { ...change(30, 'new-30'), subtaskUpdates: [{ ...change(30, '').subtaskUpdates[0], expectedVersion: 7 }] },
-              change(40, 'new-40'),
+              subtaskChange(10, 'new-10'),
+              subtaskChange(20, 'e20'),
+              { ...subtaskChange(30, 'new-30'), subtaskUpdates: [{ ...subtaskChange(30, '').subtaskUpdates[0], expectedVersion: 7 }] },
+              subtaskChange(40, 'new-40'),
             ]),
           ],
         );

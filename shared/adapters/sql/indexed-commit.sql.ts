@@ -1,3 +1,4 @@
+import { commitSetMarkAndInsert, commitSetOutboxAndResult } from './commit-set-parts.sql.js';
 import { withUsageColumn } from './usage.sql.js';
 
 /**
@@ -58,33 +59,7 @@ BEGIN
     ORDER BY p.n, p.k, p.m
   ) x;
 
-  ok := ARRAY(SELECT n FROM generate_series(1, jsonb_array_length(changes)) AS n
-              WHERE NOT n = ANY (duplicates) AND NOT conflicts ? n::text ORDER BY n);
-
-  -- A concurrent committer of the same event may have won since the check: that change is a duplicate.
-  WITH marked AS (
-    INSERT INTO processed_events (consumer, event_id)
-    SELECT c.item->>'consumer', c.item->>'eventId' FROM jsonb_array_elements(changes) WITH ORDINALITY AS c(item, n)
-    WHERE c.n::integer = ANY (ok)
-    ON CONFLICT DO NOTHING
-    RETURNING consumer, event_id
-  )
-  SELECT coalesce(array_agg(c.n::integer ORDER BY c.n), '{}') INTO ok
-  FROM jsonb_array_elements(changes) WITH ORDINALITY AS c(item, n)
-  JOIN marked m ON m.consumer = c.item->>'consumer' AND m.event_id = c.item->>'eventId';
-
-  INSERT INTO subtasks (id, workflow_id, title, description, specialty, phase, estimated_minutes, priority, depends_on,
-      success_criteria, quality_checkpoints, review_required, status, assigned_agent, attempts, lease_token, deadline,
-      quality, output, last_error, version, updated_at)
-    SELECT r.id, r.workflow_id, r.title, r.description, r.specialty, r.phase, r.estimated_minutes, r.priority, r.depends_on,
-      r.success_criteria, r.quality_checkpoints, r.review_required, r.status, r.assigned_agent, r.attempts, r.lease_token,
-      r.deadline, r.quality, r.output, r.last_error, r.version, r.updated_at
-    FROM jsonb_array_elements(changes) WITH ORDINALITY AS c(item, n)
-    CROSS JOIN LATERAL jsonb_array_elements(c.item->'insertSubtasks') WITH ORDINALITY AS e(item, m)
-    CROSS JOIN LATERAL jsonb_populate_record(NULL::subtasks, e.item) AS r
-    WHERE c.n::integer = ANY (ok)
-    ORDER BY c.n, e.m;
-
+${commitSetMarkAndInsert}
   UPDATE workflows w SET (status, complexity, plan, failure_reason, completed_at) =
       (SELECT r.status, r.complexity, r.plan, r.failure_reason, r.completed_at FROM jsonb_populate_record(w, u.item->'patch') AS r),
     version = w.version + 1, updated_at = now()
@@ -100,21 +75,7 @@ BEGIN
   CROSS JOIN LATERAL jsonb_array_elements(c.item->'subtaskUpdates') AS u(item)
   WHERE c.n::integer = ANY (ok) AND s.id = ANY (subtask_ids) AND s.id = u.item->>'id';
 
-  WITH inserted AS (
-    INSERT INTO outbox (topic, key, event, claimed_until)
-    SELECT o.item->>'topic', o.item->>'key', o.item->'event',
-      CASE WHEN coalesce((c.item->>'claimMs')::integer, 0) > 0 THEN clock_timestamp() + (c.item->>'claimMs')::integer * interval '1 millisecond' END
-    FROM jsonb_array_elements(changes) WITH ORDINALITY AS c(item, n)
-    CROSS JOIN LATERAL jsonb_array_elements(c.item->'outbox') WITH ORDINALITY AS o(item, m)
-    WHERE c.n::integer = ANY (ok)
-    ORDER BY c.n, o.m
-    RETURNING seq
-  )
-  SELECT coalesce(array_agg(seq ORDER BY seq), '{}') INTO seqs FROM inserted;
-
-  RETURN jsonb_build_object('ok', to_jsonb(ok), 'conflicts', conflicts, 'seqs', to_jsonb(seqs));
-END
-$fn$`;
+${commitSetOutboxAndResult}`;
 
 /** As migration 10's, with the rows it checks found by index (see above). */
 const requireVersions = `CREATE OR REPLACE FUNCTION amas_require_versions(change jsonb) RETURNS void LANGUAGE plpgsql AS $fn$
