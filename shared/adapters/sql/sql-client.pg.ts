@@ -43,8 +43,8 @@ function transactionClient(conn: pg.PoolClient): SqlClient {
  * any given beside the URL; they may turn jit back on), then plan_cache_mode, then the schema.
  * Prepared statements (the per-event ones) are key lookups: planned once, not at every execution.
  * JIT compiles any statement whose estimated cost passes jit_above_cost, and estimates over
- * unnest/jsonb_array_elements are guesses: amas_commit_set's conflict check, a few index lookups,
- * was compiled at every call (~40 ms of LLVM for under 1 ms of work).
+ * unnest/jsonb_array_elements are guesses: a draft of migration 11's conflict check, a few index
+ * lookups, was compiled at every call (~40 ms of LLVM for under 1 ms of work).
  */
 function withOptions(connectionString: string, schema: string | undefined): { connectionString: string; options: string } {
   let url: URL | undefined;
