@@ -2,6 +2,9 @@ import type { Layer, SpecialtyGroup } from '../domain/vocabulary.js';
 import { groupOf, layerSchema, specialtyGroupSchema } from '../domain/vocabulary.js';
 import type { AgentRecord, HierarchyStatus } from '../ports/agent-directory.port.js';
 
+/** The order every directory adapter lists agents in: ids by code unit, as Cypher's ORDER BY and DynamoDB's sort keys compare them. */
+export const byAgentId = (a: Pick<AgentRecord, 'id'>, b: Pick<AgentRecord, 'id'>): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 /** The port's hierarchy summary over a set of records: one set of rules for every directory adapter. */
 export function summariseHierarchy(
   records: readonly AgentRecord[],
@@ -11,7 +14,7 @@ export function summariseHierarchy(
 ): HierarchyStatus {
   // Floating-point sums depend on their order: sum in id order, so every adapter (whatever order its
   // store returns) reports the same averages to the last digit.
-  records = [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  records = [...records].sort(byAgentId);
   const inGroup = (record: AgentRecord, group: SpecialtyGroup): boolean => record.specialties.some((specialty) => groupOf(specialty) === group);
   const layers = Object.fromEntries(
     layerSchema.options.map((layer) => {

@@ -12,7 +12,7 @@ import { NotFoundError } from '../../errors.js';
 import { groupOf, leadRoleOf } from '../../domain/vocabulary.js';
 import { servesTenant } from '../../domain/agent-tenancy.js';
 import type { AgentDirectory, AgentRecord } from '../../ports/agent-directory.port.js';
-import { summariseHierarchy } from '../hierarchy-summary.js';
+import { byAgentId, summariseHierarchy } from '../hierarchy-summary.js';
 import { agentTable } from './agent-table.dynamodb.js';
 import * as items from './agent-item.dynamodb.js';
 import { createDynamoLineage } from './agent-lineage.dynamodb.js';
@@ -29,7 +29,6 @@ export interface DynamoAgentDirectoryOptions {
 }
 
 type Cancelled = readonly (string | undefined)[];
-const byId = (a: AgentRecord, b: AgentRecord): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -111,7 +110,7 @@ export function createDynamoAgentDirectory(options: DynamoAgentDirectoryOptions)
     } while (ExclusiveStartKey);
     return found;
   }
-  const list = async () => (await query(agentTable.agentsPartition)).map(toRecord).sort(byId);
+  const list = async () => (await query(agentTable.agentsPartition)).map(toRecord).sort(byAgentId);
   const get = async (agentId: string) => {
     const { Item } = await client.send(new GetItemCommand({ TableName, Key: agentKey(agentId), ConsistentRead: true }));
     return Item ? toRecord(Item) : null;
@@ -139,7 +138,7 @@ export function createDynamoAgentDirectory(options: DynamoAgentDirectoryOptions)
       return found
         .map(toRecord)
         .filter((r) => servesTenant(r, tenant))
-        .sort(byId);
+        .sort(byAgentId);
     },
 
     async reserve(agentId, workKey) {
@@ -249,7 +248,7 @@ export function createDynamoAgentDirectory(options: DynamoAgentDirectoryOptions)
     async leadFor(group) {
       const leads = (await list()).filter((r) => r.layer === 'MANAGEMENT' && r.role === leadRoleOf[group]);
       const set = (r: AgentRecord) => Number(items.explicitStatuses.includes(r.status));
-      return leads.sort((a, b) => set(a) - set(b) || a.load - b.load || byId(a, b))[0] ?? null;
+      return leads.sort((a, b) => set(a) - set(b) || a.load - b.load || byAgentId(a, b))[0] ?? null;
     },
 
     async recordWork(agentId, subtaskId, workflowId, outcome, at = 0, lineage) {

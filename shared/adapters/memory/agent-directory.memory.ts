@@ -1,5 +1,5 @@
 import { NotFoundError } from '../../errors.js';
-import { summariseHierarchy } from '../hierarchy-summary.js';
+import { byAgentId, summariseHierarchy } from '../hierarchy-summary.js';
 import type { AgentStatus, SpecialtyGroup } from '../../domain/vocabulary.js';
 import { groupOf, leadRoleOf } from '../../domain/vocabulary.js';
 import { servesTenant } from '../../domain/agent-tenancy.js';
@@ -37,8 +37,7 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
   };
 
   const capacityOf = (record: AgentRecord): number => Math.min(record.capacity, options.maxTasksPerAgent ?? Infinity);
-  // Code-unit order, as Neo4j's ORDER BY a.id (localeCompare would also rank '-' and '_' differently).
-  const byId = (a: Entry, b: Entry): number => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0);
+  const byId = (a: Entry, b: Entry): number => byAgentId(a.record, b.record);
   const sorted = (): Entry[] => [...agents.values()].sort(byId);
   /** Each specialty's agents in id order, rebuilt after a registration: assign asks for candidates at every event. */
   let bySpecialty: Map<string, Entry[]> | null = null;

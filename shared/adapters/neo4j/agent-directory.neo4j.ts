@@ -7,7 +7,8 @@ import { servesTenant } from '../../domain/agent-tenancy.js';
 import type { AgentDirectory, AgentRecord, LineageRecord, WorkLineage, WorkOutcome, WorkRecord } from '../../ports/agent-directory.port.js';
 import { outputIdOf } from '../../domain/lineage.js';
 import * as q from './agent-queries.js';
-import { byId, explicitStatuses, toAgentRecord, toNumber } from './cypher.js';
+import { explicitStatuses, toAgentRecord, toNumber } from './cypher.js';
+import { byAgentId } from '../hierarchy-summary.js';
 import { summariseHierarchy } from '../hierarchy-summary.js';
 import { migrateAgentGraph } from './migrations.js';
 import { createCandidateCache, type Versioned } from './candidate-cache.js';
@@ -95,7 +96,7 @@ export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDir
   // Someone in the list looks free: otherwise the list is re-read, so a stale list never turns "free elsewhere" into "no capacity".
   // The leadFor query's ORDER BY: one that can take work (no explicit status), then the least loaded, then by id.
   const leadOrder = (a: AgentRecord, b: AgentRecord): number =>
-    Number(explicitStatuses.includes(a.status)) - Number(explicitStatuses.includes(b.status)) || a.load - b.load || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    Number(explicitStatuses.includes(a.status)) - Number(explicitStatuses.includes(b.status)) || a.load - b.load || byAgentId(a, b);
   const aliveAfter = (): number => (options.cacheHeartbeatTimeoutMs === undefined ? -Infinity : Date.now() - options.cacheHeartbeatTimeoutMs);
   const someoneFree = (records: AgentRecord[]): boolean => {
     const since = aliveAfter();
@@ -121,7 +122,7 @@ export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDir
     },
 
     async list() {
-      return (await agents(q.listAgents, {})).sort(byId);
+      return (await agents(q.listAgents, {})).sort(byAgentId);
     },
 
     async candidates(specialty, tenant) {
@@ -131,7 +132,7 @@ export function createNeo4jAgentDirectory(driver: Driver, options: Neo4jAgentDir
       const records = cache
         ? await cache.read(`candidates:${specialty}`, fetch, (cached) => someoneFree(mine(cached)))
         : (await fetch()).map((row) => row.record);
-      return mine(records).map(copy).sort(byId);
+      return mine(records).map(copy).sort(byAgentId);
     },
 
     async reserve(agentId, workKey) {

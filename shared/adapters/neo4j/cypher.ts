@@ -44,6 +44,3 @@ export function toAgentRecord(map: Record<string, unknown>): AgentRecord {
   if (typeof map.tenant === 'string') record.tenant = map.tenant;
   return record;
 }
-
-/** Code-unit order of ids, as every adapter lists agents (and as Cypher's ORDER BY compares strings). */
-export const byId = (a: AgentRecord, b: AgentRecord): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
