@@ -363,6 +363,16 @@ class Tracer {
   publishCalls = 0;
   batchCalls = 0;
   batchRecords = 0;
+
+  /** The counters now; `since` gives what they grew by after such a reading. */
+  counts() {
+    const { commits, records, sqlRoundTrips, publishCalls, batchCalls, batchRecords } = this;
+    return { commits, records, sqlRoundTrips, publishCalls, batchCalls, batchRecords };
+  }
+  since(before: ReturnType<Tracer['counts']>): ReturnType<Tracer['counts']> {
+    const now = this.counts();
+    return Object.fromEntries(Object.entries(now).map(([key, value]) => [key, value - before[key as keyof typeof now]])) as typeof now;
+  }
   /** Why handlers emitted nothing, during the load phase (from the runtime's 'event skipped' debug log). */
   readonly skips = new Map<string, number>();
   readonly logger: Logger = {
@@ -602,20 +612,18 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
     // (a) Latency: single workflows, one after another.
     tracer.phase = 'latency';
     const perCritical: number[] = [];
-    const sqlBefore = tracer.sqlRoundTrips;
+    const atLatency = tracer.counts();
     for (let i = 0; i < setup.sequentialWorkflows; i++) {
       const id = await submit();
       await waitUntil(settled([id]), 60_000, `workflow ${id}`);
       perCritical.push((tracer.finished.get(id)!.at - tracer.started.get(id)!) / tracer.criticalPath(id));
     }
     const latencySteps = tracer.steps.latency;
-    const sqlPerStep = (tracer.sqlRoundTrips - sqlBefore) / latencySteps.length;
+    const sqlPerStep = tracer.since(atLatency).sqlRoundTrips / latencySteps.length;
 
     // (b) Throughput: a batch of workflows at once.
     tracer.phase = 'load';
-    const commitsBefore = tracer.commits;
-    const recordsBefore = tracer.records;
-    const [sqlAtLoad, publishesAtLoad, batchesAtLoad, batchRecordsAtLoad] = [tracer.sqlRoundTrips, tracer.publishCalls, tracer.batchCalls, tracer.batchRecords];
+    const atLoad = tracer.counts();
     const cpu = process.cpuUsage();
     const machine = await cpuSnapshot();
     const started = now();
@@ -624,7 +632,8 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
       throw new Error(`${String(error)}; where it stopped: ${await whereItStopped(setup)}`);
     });
     const ms = now() - started;
-    const events = tracer.commits - commitsBefore;
+    const grown = tracer.since(atLoad);
+    const events = grown.commits;
     const cpuPerEvent = perUnit(cpuBetween(machine, await cpuSnapshot()), events);
     const load = tracer.steps.load;
     // How much of the run each function's (serial) consumer spent between receipt and commit.
@@ -653,11 +662,11 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
         breakdown: breakdown(load),
         workflowsPerSecond: ids.length / (ms / 1000),
         eventsPerSecond: events / (ms / 1000),
-        recordsPerSecond: (tracer.records - recordsBefore) / (ms / 1000),
+        recordsPerSecond: grown.records / (ms / 1000),
         eventsPerWorkflow: events / ids.length,
-        sqlPerEvent: (tracer.sqlRoundTrips - sqlAtLoad) / events,
-        publishesPerEvent: (tracer.publishCalls - publishesAtLoad) / events,
-        recordsPerBatch: tracer.batchCalls > batchesAtLoad ? (tracer.batchRecords - batchRecordsAtLoad) / (tracer.batchCalls - batchesAtLoad) : 1,
+        sqlPerEvent: grown.sqlRoundTrips / events,
+        publishesPerEvent: grown.publishCalls / events,
+        recordsPerBatch: grown.batchCalls > 0 ? grown.batchRecords / grown.batchCalls : 1,
         cpuPercent: cpuPercent(cpu, ms),
         machineCpuMsPerEvent: cpuPerEvent.totalMs,
         cpuSplitMsPerEvent: cpuPerEvent.split,
