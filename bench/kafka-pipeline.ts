@@ -175,7 +175,7 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
       `side by side (raw round trip p50 ${rawRt.p50.toFixed(1)} ms, p99 ${rawRt.p99.toFixed(1)} ms; ${volume.concurrentWorkflows} concurrent workflows):`,
     );
     report.note(
-      'setting                       | step p50 (x raw) | step p99 (x raw) | CPU ms/event | node / broker / pg | events/s | workflows/s | completed | SQL round trips / publishes per event, records per batch',
+      'setting                       | step p50 (x raw) | step p99 (x raw) | CPU ms/event | node / broker / pg | events/s | workflows/s | completed, events that changed nothing | SQL round trips / publishes per event, records per batch',
     );
     for (const { label, latency: l, load: w } of rows) {
       const cells = [
@@ -189,11 +189,12 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
           .padStart(18),
         w.eventsPerSecond.toFixed(0).padStart(8),
         w.workflowsPerSecond.toFixed(1).padStart(11),
-        `${w.completed}/${volume.concurrentWorkflows}, ${w.eventsPerWorkflow.toFixed(1)} ev/wf`,
+        `${w.completed}/${volume.concurrentWorkflows}, ${w.eventsPerWorkflow.toFixed(1)} ev/wf, ${w.skipped} no-op`,
         `${w.sqlPerEvent.toFixed(2)} / ${w.publishesPerEvent.toFixed(2)} / ${w.recordsPerBatch.toFixed(1)}`,
       ];
       report.note(cells.join(' | '));
     }
+    for (const { label, load: w } of rows) report.note(`${label}, SQL round trips per event by statement: ${w.statementsPerEvent.join('; ')}`);
     const best = rows.reduce((a, b) => (b.load.workflowsPerSecond > a.load.workflowsPerSecond ? b : a));
     const leanest = rows.reduce((a, b) => (b.load.machineCpuMsPerEvent < a.load.machineCpuMsPerEvent ? b : a));
     report.target(
@@ -328,7 +329,7 @@ async function throughput(kafka: Kafka, admin: Admin, bus: EventBus, rawTopic: s
 interface PipelineVolume {
   sequentialWorkflows: number;
   concurrentWorkflows: number;
-  /** Enough demo agents that the batch measures the pipeline, not agent capacity (3 tasks each). */
+  /** Demo agents per specialty; each takes enough tasks at once that the batch measures the pipeline, not agent capacity. */
   agentsPerSpecialty: number;
 }
 
@@ -384,16 +385,24 @@ class Tracer {
     },
   };
 
+  /** Under load: statements by their opening text (a transaction's BEGIN and COMMIT as one entry). */
+  readonly statements = new Map<string, number>();
+  private countStatement(opening: string): void {
+    this.statements.set(opening, (this.statements.get(opening) ?? 0) + 1);
+  }
+
   /** Counts statements plus each transaction's BEGIN and COMMIT: the store's round trips to PostgreSQL. */
   sql(inner: SqlClient): SqlClient {
     const count = (client: SqlClient): SqlClient => ({
       groupCommit: client.groupCommit,
       query: <R>(text: string, params?: unknown[], options?: QueryOptions) => {
         this.sqlRoundTrips += 1;
+        if (this.phase === 'load') this.countStatement(text.replace(/\s+/g, ' ').trim().slice(0, 48));
         return client.query<R>(text, params, options);
       },
       transaction: <T>(fn: (tx: SqlClient) => Promise<T>) => {
         this.sqlRoundTrips += 2;
+        if (this.phase === 'load') this.countStatement('BEGIN … COMMIT');
         return client.transaction((tx) => fn(count(tx)));
       },
       close: () => client.close(),
@@ -560,6 +569,13 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
     ORCHESTRATION_RETRY_DELAY_INITIAL: 0.05,
     ORCHESTRATION_RETRY_DELAY_MAX: 0.5,
     ORCHESTRATION_PLAN_APPROVAL: 'OFF',
+    // Demo specialists take this many tasks at once: slots for every concurrent workflow twice over.
+    // With fewer, a run may fall into the capacity-bound regime (subtasks wait for slots, wake-ups,
+    // the waiting-work query) and the settings compared differ by chance, not by their cost.
+    // BENCH_TASKS_PER_AGENT sets it (3, the deployed default, shows that regime).
+    ORCHESTRATION_MAX_TASKS_PER_AGENT: Number(
+      process.env.BENCH_TASKS_PER_AGENT ?? Math.max(3, Math.ceil((2 * setup.concurrentWorkflows) / setup.agentsPerSpecialty)),
+    ),
   });
   const leases = createMemoryLeaseStore(systemClock);
   const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
@@ -627,11 +643,13 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
     const cpu = process.cpuUsage();
     const machine = await cpuSnapshot();
     const started = now();
+    profileMark('load-start');
     const ids = await Promise.all(Array.from({ length: setup.concurrentWorkflows }, submit));
     await waitUntil(settled(ids), 150_000, `${ids.length} concurrent workflows`).catch(async (error: unknown) => {
       throw new Error(`${String(error)}; where it stopped: ${await whereItStopped(setup)}`);
     });
     const ms = now() - started;
+    profileMark('load-end');
     const grown = tracer.since(atLoad);
     const events = grown.commits;
     const cpuPerEvent = perUnit(cpuBetween(machine, await cpuSnapshot()), events);
@@ -673,6 +691,11 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
         cores: availableParallelism(),
         busy,
         skips: [...tracer.skips].sort((a, b) => b[1] - a[1]).map(([why, n]) => `${n}x ${why}`),
+        skipped: [...tracer.skips.values()].reduce((sum, n) => sum + n, 0),
+        statementsPerEvent: [...tracer.statements]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 8)
+          .map(([opening, n]) => `${(n / events).toFixed(3)} ${opening}`),
         completed: ids.filter((id) => tracer.finished.get(id)?.status === 'workflow.completed').length,
         failed: ids.filter((id) => tracer.finished.get(id)?.status === 'workflow.failed').length,
       },
@@ -682,6 +705,14 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
     await Promise.allSettled(stores.map((s) => s.close()));
   }
 }
+
+/**
+ * BENCH_PROFILE_MARKS=1: prints the monotonic clock in µs (the clock of a --cpu-prof profile's
+ * timestamps) at the load phase's start and end, to read a profile of that window alone.
+ */
+const profileMark = (name: string): void => {
+  if (process.env.BENCH_PROFILE_MARKS) console.error(`MARK ${name} ${process.hrtime.bigint() / 1000n}`);
+};
 
 const breakdown = (steps: readonly Step[]) => ({
   'outbox wait (commit -> publish)': mean(steps.map((s) => s.wait)),

@@ -144,6 +144,14 @@ describe('demo agents', () => {
     }
   });
 
+  it('take ORCHESTRATION_MAX_TASKS_PER_AGENT tasks at once as specialists (3 by default); leads keep 10', () => {
+    const byDefault = demoHierarchy(1);
+    expect(byDefault.find((a) => a.id === 'demo-data_analyst-1')?.capacity).toBe(3);
+    const wide = demoHierarchy(2, 'b', 25);
+    expect(wide.filter((a) => a.layer === 'SPECIALIST').every((a) => a.capacity === 25)).toBe(true);
+    expect(wide.find((a) => a.id === 'demo-b-analysis_team_lead')?.capacity).toBe(10);
+  });
+
   it('stop without answering the work in hand, which their leases give back', async () => {
     const clock = createManualClock(1_000_000);
     const config = defaultConfig({ ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY: 1, ORCHESTRATION_DEMO_AGENT_DELAY_MS: 600_000 });

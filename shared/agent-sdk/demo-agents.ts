@@ -25,8 +25,11 @@ export interface DemoAgentsOptions {
   instance?: string;
 }
 
-/** The demo hierarchy; `instance` names one agents process among several (ids demo-<instance>-…). */
-export function demoHierarchy(perSpecialty: number, instance = ''): AgentRegistration[] {
+/**
+ * The demo hierarchy; `instance` names one agents process among several (ids demo-<instance>-…).
+ * Specialists take `specialistCapacity` tasks at once (ORCHESTRATION_MAX_TASKS_PER_AGENT, default 3).
+ */
+export function demoHierarchy(perSpecialty: number, instance = '', specialistCapacity = 3): AgentRegistration[] {
   const demo = true;
   const id = demoId(instance);
   const coordinator = id('task_coordinator');
@@ -38,20 +41,20 @@ export function demoHierarchy(perSpecialty: number, instance = ''): AgentRegistr
     agents.push({ id: id(role), layer: 'EXECUTION', role, specialties: [], supervisorId: coordinator, capacity: 10, demo });
   }
   for (const specialty of allSpecialties) {
-    for (let i = 1; i <= perSpecialty; i++) agents.push(specialist(specialty, id(`${specialty}-${i}`), instance));
+    for (let i = 1; i <= perSpecialty; i++) agents.push(specialist(specialty, id(`${specialty}-${i}`), instance, specialistCapacity));
   }
   return agents;
 }
 
 const demoId = (instance: string) => (name: string) => (instance ? `demo-${instance}-${name}` : `demo-${name}`);
 
-const specialist = (specialty: Specialty, id: string, instance: string): AgentRegistration => ({
+const specialist = (specialty: Specialty, id: string, instance: string, capacity: number): AgentRegistration => ({
   id,
   layer: 'SPECIALIST',
   role: specialty,
   specialties: [specialty],
   supervisorId: demoId(instance)(leadRoleOf[groupOf(specialty)]),
-  capacity: 3,
+  capacity,
   demo: true,
 });
 
@@ -88,7 +91,7 @@ export function createDemoAgents(options: DemoAgentsOptions) {
 
   const spawner: AgentSpawner = {
     async spawn(specialty, agentId) {
-      const agent = specialist(specialty, `demo-${agentId}`, instance);
+      const agent = specialist(specialty, `demo-${agentId}`, instance, config.ORCHESTRATION_MAX_TASKS_PER_AGENT);
       if (running && !agents.has(agent.id)) await start(agent);
       logger.info('demo agent spawned', { agentId: agent.id, specialty });
       return agent;
@@ -103,7 +106,7 @@ export function createDemoAgents(options: DemoAgentsOptions) {
     spawner,
     async start(): Promise<void> {
       running = true;
-      for (const agent of demoHierarchy(config.ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY, instance)) await start(agent);
+      for (const agent of demoHierarchy(config.ORCHESTRATION_DEMO_AGENTS_PER_SPECIALTY, instance, config.ORCHESTRATION_MAX_TASKS_PER_AGENT)) await start(agent);
       logger.info('demo agents running (they simulate work; no real AI is called)', { agents: agents.size });
     },
     /** Simulates an agent dying (kill -9): no more answers, heartbeats or lease renewals. */
