@@ -144,7 +144,7 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
     // 4. Side by side: the consumer settings against the same raw baselines, one fresh pipeline each.
     const chosen = process.env.BENCH_SETTINGS?.split(',').map((tag) => tag.trim());
     const compared = settingsCompared.filter((c) =>
-      chosen ? chosen.includes(c.tag) : !options.quick || (c.setting.keys === deployed.keys && c.setting.client === 'kafkajs'),
+      chosen ? chosen.includes(c.tag) : !c.optIn && (!options.quick || (c.setting.keys === deployed.keys && c.setting.client === 'kafkajs')),
     );
     const rows: ComparedRow[] = [];
     for (const { tag, label, setting } of compared) {
@@ -227,15 +227,23 @@ interface ConsumerSetting {
 
 /**
  * KAFKA_KEYS_CONCURRENCY 4 and 16 (deployed), record at a time and in batches (KAFKA_BATCH_MAX_RECORDS,
- * KAFKA_BATCH_LINGER_MS), and KAFKA_CLIENT=platformatic. BENCH_SETTINGS=k4,pf runs only those tags.
+ * KAFKA_BATCH_LINGER_MS), and KAFKA_CLIENT=platformatic. BENCH_SETTINGS=k4,pf runs only those tags;
+ * k16b2 and k16b10 (batches with a 2 or 10 ms linger) run only when named.
  */
 const BENCH_BATCH = { batchMaxRecords: Number(process.env.BENCH_BATCH_MAX_RECORDS ?? 64), lingerMs: Number(process.env.BENCH_BATCH_LINGER_MS ?? 0) };
-const settingsCompared: { tag: string; label: string; setting: ConsumerSetting }[] = [
+const settingsCompared: { tag: string; label: string; setting: ConsumerSetting; optIn?: boolean }[] = [
   { tag: 'k4', label: 'keys 4, record at a time', setting: { keys: 4, batchMaxRecords: 1, lingerMs: 0, client: 'kafkajs' } },
   { tag: 'k16', label: 'keys 16, record at a time', setting: { keys: 16, batchMaxRecords: 1, lingerMs: 0, client: 'kafkajs' } },
   { tag: 'k4b', label: `keys 4, batches of ${BENCH_BATCH.batchMaxRecords}`, setting: { keys: 4, ...BENCH_BATCH, client: 'kafkajs' } },
   { tag: 'k16b', label: `keys 16, batches of ${BENCH_BATCH.batchMaxRecords}`, setting: { keys: 16, ...BENCH_BATCH, client: 'kafkajs' } },
   { tag: 'pf', label: '@platformatic/kafka', setting: { keys: 1, batchMaxRecords: 1, lingerMs: 0, client: 'platformatic' } },
+  // Named in BENCH_SETTINGS only: batches the broker holds a fetch for (up to the linger) to fill.
+  ...[2, 10].map((lingerMs) => ({
+    tag: `k16b${lingerMs}`,
+    label: `keys 16, batches, ${lingerMs} ms linger`,
+    setting: { keys: 16, batchMaxRecords: BENCH_BATCH.batchMaxRecords, lingerMs, client: 'kafkajs' as const },
+    optIn: true,
+  })),
 ];
 
 type ComparedRow = { tag: string; label: string } & Awaited<ReturnType<typeof runPipeline>>;
