@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { migrations, runMigrations } from '../shared/adapters/sql/migrations.js';
 import { createPgClient } from '../shared/adapters/sql/sql-client.pg.js';
 import type { SqlClient } from '../shared/adapters/sql/sql-client.js';
+import { WAITING_WORK_SQL } from '../shared/adapters/sql/workflow-store.sql.js';
 import { createReport, isEntryPoint, printReport, runAsScript, type BenchOptions, type Report } from './lib.js';
 
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
@@ -88,6 +89,70 @@ async function msPerCall(version: Version, rows: number, calls: number): Promise
   }
 }
 
+/** findWaitingSubtasks' statement before 7 Dec 2026 (shares always counted, every waiting row read whole), for the comparison. */
+const PREVIOUS_WAITING_SQL = `WITH used AS (
+    SELECT s.workflow_id FROM subtasks s
+    WHERE s.assigned_agent IS NOT NULL AND s.status IN ('ready', 'in_progress') AND s.specialty = ANY($1::text[])
+    UNION ALL
+    SELECT s.workflow_id FROM subtasks s
+    WHERE s.assigned_agent IS NOT NULL AND s.status IN ('completed', 'failed', 'cancelled') AND s.specialty = ANY($1::text[])
+      AND s.updated_at > to_timestamp($6::float8 / 1000 - $3::float8)
+  ), share AS MATERIALIZED (
+    SELECT w.tenant, count(*)::float8 AS slots FROM used u JOIN workflows w ON w.id = u.workflow_id GROUP BY w.tenant
+  )
+  SELECT s.* FROM subtasks s JOIN workflows w ON w.id = s.workflow_id
+  LEFT JOIN share h ON h.tenant = w.tenant
+  LEFT JOIN unnest($4::text[], $5::float8[]) AS tw(tenant, weight) ON tw.tenant = w.tenant
+  WHERE s.status = 'ready' AND s.assigned_agent IS NULL AND w.status = 'running' AND s.specialty = ANY($1::text[])
+    AND ($7::text IS NULL OR w.tenant = $7::text)
+  ORDER BY
+    least(5, CASE w.priority WHEN 'CRITICAL' THEN 5 WHEN 'URGENT' THEN 4 WHEN 'HIGH' THEN 3 WHEN 'NORMAL' THEN 2 ELSE 1 END
+      + floor(greatest(0, $6::float8 / 1000 - extract(epoch FROM s.updated_at)::float8) / $3::float8)) DESC,
+    s.attempts > 0 DESC,
+    coalesce(h.slots, 0) / coalesce(tw.weight, 1),
+    s.updated_at, s.seq
+  LIMIT $2`;
+
+/**
+ * The waiting-work statement (findWaitingSubtasks, 5 rows, prepared) with every slot taken, one
+ * tenant: of the `rows` analyst subtasks a fifth running, two fifths finished within the aging
+ * period, the rest waiting. The previous and the current statement alternate, `calls` each.
+ */
+async function waitingMsPerCall(rows: number, calls: number): Promise<{ previous: number; current: number }> {
+  const { client, drop } = await seeded('current', rows);
+  try {
+    const fifth = Math.floor(rows / 5);
+    const set = (status: string, from: number) =>
+      client.query(
+        `UPDATE subtasks SET status = $1, assigned_agent = 'agent-1', updated_at = now() WHERE workflow_id IN (SELECT 'w' || i FROM generate_series($2::integer, $3::integer) i)`,
+        [status, from, from + fifth - 1],
+      );
+    await set('in_progress', 1);
+    await set('completed', fifth + 1);
+    await set('completed', 2 * fifth + 1);
+    await client.query('ANALYZE subtasks');
+    const params = [['data_analyst'], 5, 3_600, [], [], Date.now(), null];
+    const spent = { previous: 0, current: 0 };
+    const run = async (which: keyof typeof spent, sql: string, n: number): Promise<string> => {
+      const started = performance.now();
+      let ids = '';
+      for (let call = 0; call < n; call += 1) ids = (await client.query<{ id: string }>(sql, params, { prepare: true })).rows.map((r) => r.id).join();
+      spent[which] += performance.now() - started;
+      return ids;
+    };
+    const rounds = 4;
+    for (let round = 0; round <= rounds; round += 1) {
+      const n = round === 0 ? 5 : calls / rounds; // round 0 warms both up
+      const [previous, current] = [await run('previous', PREVIOUS_WAITING_SQL, n), await run('current', WAITING_WORK_SQL, n)];
+      if (previous !== current) throw new Error(`the statements disagree: ${previous} against ${current}`);
+      if (round === 0) spent.previous = spent.current = 0;
+    }
+    return { previous: spent.previous / calls, current: spent.current / calls };
+  } finally {
+    await drop();
+  }
+}
+
 export async function runSqlScaleBench(options: BenchOptions): Promise<Report> {
   const sizes = options.quick ? [1_000, 4_000] : [1_000, 10_000, 100_000];
   const calls = options.quick ? 20 : 60;
@@ -99,6 +164,13 @@ export async function runSqlScaleBench(options: BenchOptions): Promise<Report> {
     report.ratio(`scale.${rows}.first/current`, `${label} rows: first / current`, first, current);
   }
   report.note(`${calls} calls per size and version, each on tables holding that many workflows, subtasks and processed marks (ANALYZEd)`);
+  for (const rows of options.quick ? [1_000] : [1_000, 10_000]) {
+    const label = rows.toLocaleString('en-US');
+    const { previous, current } = await waitingMsPerCall(rows, calls);
+    report.figure(`waiting.${rows}.previous`, `waiting work, ${label} analyst subtasks (2/5 waiting): previous, per call`, previous, 'ms');
+    report.figure(`waiting.${rows}.current`, `waiting work, ${label} analyst subtasks: current, per call`, current, 'ms');
+    report.ratio(`waiting.${rows}.previous/current`, `waiting work, ${label}: previous / current`, previous, current);
+  }
   printReport(report, options.print);
   return report;
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrations, runMigrations } from '../../shared/adapters/sql/migrations.js';
 import { createPgClient } from '../../shared/adapters/sql/sql-client.pg.js';
 import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
-import { createSqlWorkflowStore } from '../../shared/adapters/sql/workflow-store.sql.js';
+import { createSqlWorkflowStore, WAITING_WORK_SQL } from '../../shared/adapters/sql/workflow-store.sql.js';
 import { workflowStoreContract } from '../contract/workflow-store.contract.js';
 import { seedTables, subtaskChange } from '../../bench/sql-scale.js';
 
@@ -182,4 +182,44 @@ describe('PostgreSQL plans', () => {
       await drop();
     }
   });
+
+  it('the waiting-work query reads the held and recently finished rows only when more than one tenant waits', async () => {
+    const { schema, drop } = await freshSchema();
+    const client = createPgClient(url, { schema, maxConnections: 1 });
+    try {
+      await runMigrations(client);
+      // Every slot taken: 300 analyst subtasks, 100 of them running, 200 waiting, all of one tenant.
+      await seedTables(client, 300);
+      await client.query(
+        `UPDATE subtasks SET status = 'in_progress', assigned_agent = 'ag-1' WHERE workflow_id IN (SELECT 'w' || i FROM generate_series(1, 100) i)`,
+      );
+      const now = Date.now();
+      const params = [['data_analyst'], 5, 3_600, [], [], now, null];
+      /** Rows the share CTE's scans of subtasks returned (0 when they never ran), and the first waiting ids. */
+      const waitingRead = async () => {
+        const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${WAITING_WORK_SQL}`, params);
+        const share = findPlan(rows[0]!['QUERY PLAN'][0].Plan, (node) => node['Subplan Name'] === 'CTE share');
+        const read = share ? planNodes(share).filter((node) => node['Relation Name'] === 'subtasks') : [];
+        const first = await createSqlWorkflowStore(client).findWaitingSubtasks(['data_analyst'], 3, { now, agingSeconds: 3_600, tenantWeights: {} });
+        return { shareRows: read.reduce((sum, node) => sum + (node['Actual Rows'] ?? 0) * (node['Actual Loops'] ?? 0), 0), first: first.map((s) => s.id) };
+      };
+      expect(await waitingRead()).toEqual({ shareRows: 0, first: ['w101.s1', 'w102.s1', 'w103.s1'] });
+      // A second tenant waits: the shares decide within a rank, so they are counted (the 100 running rows).
+      await client.query(`UPDATE workflows SET tenant = 'b' WHERE id = 'w300'`);
+      expect(await waitingRead()).toEqual({ shareRows: 100, first: ['w300.s1', 'w101.s1', 'w102.s1'] });
+    } finally {
+      await client.close();
+      await drop();
+    }
+  });
 });
+
+interface PlanNode {
+  'Subplan Name'?: string;
+  'Relation Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  Plans?: PlanNode[];
+}
+const planNodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(planNodes)];
+const findPlan = (node: PlanNode, match: (node: PlanNode) => boolean): PlanNode | undefined => planNodes(node).find(match);

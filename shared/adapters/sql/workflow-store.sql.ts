@@ -3,7 +3,7 @@ import type { EventSnapshot, OutboxMessage, OutboxRecord, SnapshotScope, StateCh
 import { runMigrations } from './migrations.js';
 import { readAttempts } from './attempts.sql.js';
 import { columnPatch, json, subtaskColumns, subtaskRecord, toSubtask, toWorkflow, workflowColumns, type SubtaskRow, type WorkflowRow } from './rows.js';
-import type { SqlClient } from './sql-client.js';
+import type { QueryOptions, SqlClient } from './sql-client.js';
 import { createCoalescer, type Settled } from '../../coalesce.js';
 import { drainOutbox, markPublished, pendingOutbox } from './outbox.sql.js';
 import { defaultTenant } from '../../domain/scheduling.js';
@@ -222,9 +222,16 @@ const LISTED = `($1::text IS NULL OR status = $1::text) AND ($2::text IS NULL OR
  * plus those it left within the last aging period (subtasks_finished_idx): with few slots nobody
  * holds one at the moment it is granted, so the slots held alone could not tell the tenants apart.
  * Aging counts from updated_at: when the subtask was made ready (inserted or re-queued). The shares
- * are computed once (MATERIALIZED): inlined, the planner may recompute them for every waiting row.
+ * are computed once (MATERIALIZED), and only when the waiting rows belong to more than one tenant:
+ * with one, every row has the same share and the held and recently finished rows need not be read
+ * (a one-time filter; they are most of this query's work when every slot is taken). The rows are
+ * ranked on the waiting columns alone, and only the first `limit` are read whole.
  */
-const WAITING = `WITH used AS (
+export const WAITING_WORK_SQL = `WITH waiting AS MATERIALIZED (
+    SELECT s.id, s.seq, s.attempts, s.updated_at, w.tenant, w.priority FROM subtasks s JOIN workflows w ON w.id = s.workflow_id
+    WHERE s.status = 'ready' AND s.assigned_agent IS NULL AND w.status = 'running' AND s.specialty = ANY($1::text[])
+      AND ($7::text IS NULL OR w.tenant = $7::text)
+  ), used AS (
     SELECT s.workflow_id FROM subtasks s
     WHERE s.assigned_agent IS NOT NULL AND s.status IN ('ready', 'in_progress') AND s.specialty = ANY($1::text[])
     UNION ALL
@@ -232,20 +239,24 @@ const WAITING = `WITH used AS (
     WHERE s.assigned_agent IS NOT NULL AND s.status IN ('completed', 'failed', 'cancelled') AND s.specialty = ANY($1::text[])
       AND s.updated_at > to_timestamp($6::float8 / 1000 - $3::float8)
   ), share AS MATERIALIZED (
-    SELECT w.tenant, count(*)::float8 AS slots FROM used u JOIN workflows w ON w.id = u.workflow_id GROUP BY w.tenant
+    SELECT w.tenant, count(*)::float8 AS slots FROM used u JOIN workflows w ON w.id = u.workflow_id
+    WHERE EXISTS (SELECT 1 FROM waiting x WHERE x.tenant <> (SELECT y.tenant FROM waiting y LIMIT 1))
+    GROUP BY w.tenant
+  ), ranked AS MATERIALIZED (
+    SELECT x.id,
+      least(5, CASE x.priority WHEN 'CRITICAL' THEN 5 WHEN 'URGENT' THEN 4 WHEN 'HIGH' THEN 3 WHEN 'NORMAL' THEN 2 ELSE 1 END
+        + floor(greatest(0, $6::float8 / 1000 - extract(epoch FROM x.updated_at)::float8) / $3::float8)) AS rank,
+      x.attempts > 0 AS rerun,
+      coalesce(h.slots, 0) / coalesce(tw.weight, 1) AS share,
+      x.updated_at, x.seq
+    FROM waiting x
+    LEFT JOIN share h ON h.tenant = x.tenant
+    LEFT JOIN unnest($4::text[], $5::float8[]) AS tw(tenant, weight) ON tw.tenant = x.tenant
+    ORDER BY rank DESC, rerun DESC, share, x.updated_at, x.seq
+    LIMIT $2
   )
-  ${SUBTASKS} JOIN workflows w ON w.id = s.workflow_id
-  LEFT JOIN share h ON h.tenant = w.tenant
-  LEFT JOIN unnest($4::text[], $5::float8[]) AS tw(tenant, weight) ON tw.tenant = w.tenant
-  WHERE s.status = 'ready' AND s.assigned_agent IS NULL AND w.status = 'running' AND s.specialty = ANY($1::text[])
-    AND ($7::text IS NULL OR w.tenant = $7::text)
-  ORDER BY
-    least(5, CASE w.priority WHEN 'CRITICAL' THEN 5 WHEN 'URGENT' THEN 4 WHEN 'HIGH' THEN 3 WHEN 'NORMAL' THEN 2 ELSE 1 END
-      + floor(greatest(0, $6::float8 / 1000 - extract(epoch FROM s.updated_at)::float8) / $3::float8)) DESC,
-    s.attempts > 0 DESC,
-    coalesce(h.slots, 0) / coalesce(tw.weight, 1),
-    s.updated_at, s.seq
-  LIMIT $2`;
+  SELECT s.* FROM ranked r CROSS JOIN LATERAL (SELECT * FROM subtasks t WHERE t.id = r.id OFFSET 0) s
+  ORDER BY r.rank DESC, r.rerun DESC, r.share, r.updated_at, r.seq`;
 
 /** Batches per store at most in flight, and changes or reads per batch. */
 const BATCHES_IN_FLIGHT = 4;
@@ -253,7 +264,7 @@ const MAX_BATCH = 64;
 
 export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
   const workflows = async (sql: string, params: unknown[]) => (await client.query<WorkflowRow>(sql, params)).rows.map(toWorkflow);
-  const subtasks = async (sql: string, params: unknown[]) => (await client.query<SubtaskRow>(sql, params)).rows.map(toSubtask);
+  const subtasks = async (sql: string, params: unknown[], options?: QueryOptions) => (await client.query<SubtaskRow>(sql, params, options)).rows.map(toSubtask);
   // Concurrent consumers' reads and commits leave together (group commit), where the client allows it.
   const grouped = client.groupCommit === true;
   const read = grouped
@@ -328,7 +339,11 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
     getAttempts: (workflowId) => readAttempts(client, workflowId),
 
     findWaitingSubtasks: (specialties, limit, { now, agingSeconds, tenantWeights, tenant }) =>
-      subtasks(WAITING, [[...specialties], limit, agingSeconds, Object.keys(tenantWeights), Object.values(tenantWeights), now, tenant ?? null]),
+      subtasks(
+        WAITING_WORK_SQL,
+        [[...specialties], limit, agingSeconds, Object.keys(tenantWeights), Object.values(tenantWeights), now, tenant ?? null],
+        PREPARED,
+      ),
 
     findOverdueSubtasks: (now, limit) =>
       subtasks(
