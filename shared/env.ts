@@ -72,7 +72,7 @@ export const infraSchema = z.object({
    * Records of a partition a function consumer handles as one batch: every key at once, their
    * commits in one amas_commit_set (with DATABASE_GROUP_COMMIT) and their events in one produce
    * request, then the offsets. Default 64; 1 is record-at-a-time with KAFKA_KEYS_CONCURRENCY keys
-   * at once, which costs about an eighth more CPU per event (bench/results/issue-16-batches.md).
+   * at once, which cost about a tenth more machine CPU per event (bench/results/issue-16-batches.md).
    */
   KAFKA_BATCH_MAX_RECORDS: z.coerce.number().int().min(1).max(1_000).default(64),
   /** With batching on, how long the broker (or the in-process log) waits to fill a batch before handing over a smaller one. */
