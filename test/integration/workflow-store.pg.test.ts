@@ -137,13 +137,23 @@ describe('PostgreSQL connections', () => {
 });
 
 describe('PostgreSQL plans', () => {
-  it('a group commit and an event read find their rows by index, however many rows the tables hold', async () => {
+  /** A fresh schema at the latest migration, `rows` seeded workflows (bench/sql-scale.ts), one connection. */
+  const withSeededTables = async (rows: number, use: (client: SqlClient, schema: string) => Promise<void>): Promise<void> => {
     const { schema, drop } = await freshSchema();
     const client = createPgClient(url, { schema, maxConnections: 1 });
     try {
       await runMigrations(client);
-      // A day's work: 3,000 workflows with a subtask each, 3,000 events already handled.
-      await seedTables(client, 3000);
+      await seedTables(client, rows);
+      await use(client, schema);
+    } finally {
+      await client.close();
+      await drop();
+    }
+  };
+
+  it('a group commit and an event read find their rows by index, however many rows the tables hold', async () => {
+    // A day's work: 3,000 workflows with a subtask each, 3,000 events already handled.
+    await withSeededTables(3000, async (client, schema) => {
       const { result, read, scanned } = await client.transaction(async (tx) => {
         const { rows } = await tx.query<{ result: { ok: number[]; conflicts: Record<string, string>; seqs: number[] } }>(
           'SELECT amas_commit_set($1::text::jsonb) AS result',
@@ -177,19 +187,12 @@ describe('PostgreSQL plans', () => {
         { id: 'w30.s1', status: 'ready' },
         { id: 'w40.s1', status: 'in_progress' },
       ]);
-    } finally {
-      await client.close();
-      await drop();
-    }
+    });
   });
 
   it('the waiting-work query reads the held and recently finished rows only when more than one tenant waits', async () => {
-    const { schema, drop } = await freshSchema();
-    const client = createPgClient(url, { schema, maxConnections: 1 });
-    try {
-      await runMigrations(client);
-      // Every slot taken: 300 analyst subtasks, 100 of them running, 200 waiting, all of one tenant.
-      await seedTables(client, 300);
+    // Every slot taken: 300 analyst subtasks, 100 of them running, 200 waiting, all of one tenant.
+    await withSeededTables(300, async (client) => {
       await client.query(
         `UPDATE subtasks SET status = 'in_progress', assigned_agent = 'ag-1' WHERE workflow_id IN (SELECT 'w' || i FROM generate_series(1, 100) i)`,
       );
@@ -207,10 +210,7 @@ describe('PostgreSQL plans', () => {
       // A second tenant waits: the shares decide within a rank, so they are counted (the 100 running rows).
       await client.query(`UPDATE workflows SET tenant = 'b' WHERE id = 'w300'`);
       expect(await waitingRead()).toEqual({ shareRows: 100, first: ['w300.s1', 'w101.s1', 'w102.s1'] });
-    } finally {
-      await client.close();
-      await drop();
-    }
+    });
   });
 });
 

@@ -225,7 +225,9 @@ const LISTED = `($1::text IS NULL OR status = $1::text) AND ($2::text IS NULL OR
  * are computed once (MATERIALIZED), and only when the waiting rows belong to more than one tenant:
  * with one, every row has the same share and the held and recently finished rows need not be read
  * (a one-time filter; they are most of this query's work when every slot is taken). The rows are
- * ranked on the waiting columns alone, and only the first `limit` are read whole.
+ * ranked on the waiting columns alone, and only the first `limit` are read whole, each by its key
+ * (OFFSET 0 keeps the lookup a nested loop: the prepared statement's generic plan cannot tell how
+ * few rows LIMIT $2 leaves and would hash the whole subtasks table).
  */
 export const WAITING_WORK_SQL = `WITH waiting AS MATERIALIZED (
     SELECT s.id, s.seq, s.attempts, s.updated_at, w.tenant, w.priority FROM subtasks s JOIN workflows w ON w.id = s.workflow_id
@@ -247,16 +249,16 @@ export const WAITING_WORK_SQL = `WITH waiting AS MATERIALIZED (
       least(5, CASE x.priority WHEN 'CRITICAL' THEN 5 WHEN 'URGENT' THEN 4 WHEN 'HIGH' THEN 3 WHEN 'NORMAL' THEN 2 ELSE 1 END
         + floor(greatest(0, $6::float8 / 1000 - extract(epoch FROM x.updated_at)::float8) / $3::float8)) AS rank,
       x.attempts > 0 AS rerun,
-      coalesce(h.slots, 0) / coalesce(tw.weight, 1) AS share,
+      coalesce(h.slots, 0) / coalesce(tw.weight, 1) AS tenant_share,
       x.updated_at, x.seq
     FROM waiting x
     LEFT JOIN share h ON h.tenant = x.tenant
     LEFT JOIN unnest($4::text[], $5::float8[]) AS tw(tenant, weight) ON tw.tenant = x.tenant
-    ORDER BY rank DESC, rerun DESC, share, x.updated_at, x.seq
+    ORDER BY rank DESC, rerun DESC, tenant_share, x.updated_at, x.seq
     LIMIT $2
   )
   SELECT s.* FROM ranked r CROSS JOIN LATERAL (SELECT * FROM subtasks t WHERE t.id = r.id OFFSET 0) s
-  ORDER BY r.rank DESC, r.rerun DESC, r.share, r.updated_at, r.seq`;
+  ORDER BY r.rank DESC, r.rerun DESC, r.tenant_share, r.updated_at, r.seq`;
 
 /** Batches per store at most in flight, and changes or reads per batch. */
 const BATCHES_IN_FLIGHT = 4;
