@@ -580,7 +580,7 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
     // Demo specialists take this many tasks at once: slots for every concurrent workflow twice over.
     // With fewer, a run may fall into the capacity-bound regime (subtasks wait for slots, wake-ups,
     // the waiting-work query) and the settings compared differ by chance, not by their cost.
-    // BENCH_TASKS_PER_AGENT sets it (3, the deployed default, shows that regime).
+    // BENCH_TASKS_PER_AGENT sets it: 1 forces that regime; at 3, the deployed default, some runs fell into it.
     ORCHESTRATION_MAX_TASKS_PER_AGENT: Number(
       process.env.BENCH_TASKS_PER_AGENT ?? Math.max(3, Math.ceil((2 * setup.concurrentWorkflows) / setup.agentsPerSpecialty)),
     ),
