@@ -204,6 +204,7 @@ function stubWorkflowStore(): WorkflowStore {
     getAttempts: async () => [],
     findWaitingSubtasks: async () => [],
     findOverdueSubtasks: async () => [],
+    findLongRunningSubtasks: async () => [],
     findSubtasksByAgent: async () => [],
     hasProcessed: async () => false,
     readForEvent: async () => ({ processed: false, workflow: null, subtasks: null }),

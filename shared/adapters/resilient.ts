@@ -169,6 +169,7 @@ const workflowKinds = {
   getAttempts: 'read',
   findWaitingSubtasks: 'read',
   findOverdueSubtasks: 'read',
+  findLongRunningSubtasks: 'read',
   findSubtasksByAgent: 'read',
   hasProcessed: 'read',
   readForEvent: 'read',

@@ -5,7 +5,7 @@ import type { AgentDirectory, EventBus, LeaseStore, WorkflowStore } from '../por
 import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { heartbeatTimeoutMs } from '../domain/protocol.js';
+import { heartbeatTimeoutMs, leaseKeyOf, leaseTtlMs } from '../domain/protocol.js';
 import { createSlotReconciler, defaultSlotGraceMs } from './slot-reconcile.js';
 
 /**
@@ -50,6 +50,8 @@ export function createRecoveryLoop(options: RecoveryOptions) {
   // A pass reads every held slot and its subtask: a few times per grace period is enough.
   const reconcileEveryMs = Math.max(options.intervalMs, slotGraceMs / 3);
   let lastReconcile = -Infinity;
+  const leaseTtl = leaseTtlMs(config);
+  let lastUnleasedSweep = -Infinity;
 
   /** Leases only (one lease-store call when none ran out): what runs at each lease's expiry. */
   async function recoverExpired(now: number): Promise<number> {
@@ -103,9 +105,51 @@ export function createRecoveryLoop(options: RecoveryOptions) {
     return expired;
   }
 
-  async function tick(): Promise<{ expired: number; overdue: number; rekicked: number; reconciled: number }> {
+  /**
+   * Work in progress whose lease the lease store no longer has at all: a lease store that lost its
+   * memory (Redis restarted without persistence) has nothing left to expire, and a dispatch that
+   * reaches its agent after the loss is skipped as stale, so without this the work would wait for
+   * its deadline. Such work is reported lost like an expired lease, under the same event id (one
+   * report whichever path finds it). Only subtasks unchanged for a lease TTL are looked at — dispatch
+   * takes the lease before it commits in_progress, so a live one has had a lease that long — and each
+   * is read again after its lease is found missing, so a result committed meanwhile is not raced.
+   */
+  async function recoverUnleased(now: number): Promise<number> {
+    let lost = 0;
+    for (const candidate of await store.findLongRunningSubtasks(now - leaseTtl, 200)) {
+      if (candidate.leaseToken === null || candidate.assignedAgent === null) continue;
+      const key = leaseKeyOf(candidate.id);
+      if (await leases.get(key)) continue;
+      const subtask = await store.getSubtask(candidate.id);
+      if (!subtask || subtask.status !== 'in_progress' || subtask.leaseToken !== candidate.leaseToken || subtask.assignedAgent === null) continue;
+      const event = makeEvent(
+        subtaskFailed,
+        {
+          workflowId: subtask.workflowId,
+          subtaskId: subtask.id,
+          attempt: subtask.attempts,
+          agentId: subtask.assignedAgent,
+          leaseToken: subtask.leaseToken,
+          reason: 'lease lost: the lease store has no record of it',
+          cause: 'lease_expired',
+        },
+        derived(`lease:${key}:${subtask.leaseToken}`),
+      );
+      await bus.publish(topics.subtaskResults, [{ key: subtask.workflowId, event: { ...event, lostat: isoTime(now) } }]);
+      logger.warn('in-progress work had no lease at all (the lease store lost it): reported lost', { subtaskId: subtask.id, agentId: subtask.assignedAgent });
+      lost++;
+    }
+    return lost;
+  }
+
+  async function tick(): Promise<{ expired: number; overdue: number; rekicked: number; reconciled: number; unleased: number }> {
     const now = context.clock.now();
     const expired = await recoverExpired(now);
+    let unleased = 0;
+    if (now - lastUnleasedSweep >= leaseTtl) {
+      lastUnleasedSweep = now;
+      unleased = await recoverUnleased(now);
+    }
 
     let overdue = 0;
     for (const subtask of await store.findOverdueSubtasks(now, 100)) {
@@ -149,7 +193,7 @@ export function createRecoveryLoop(options: RecoveryOptions) {
       lastReconcile = now;
       reconciled = await reconcileSlots(now);
     }
-    return { expired, overdue, rekicked, reconciled };
+    return { expired, overdue, rekicked, reconciled, unleased };
   }
 
   const serially = (job: () => Promise<unknown>, what: string): Promise<void> =>

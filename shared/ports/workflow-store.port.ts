@@ -102,6 +102,8 @@ export interface WorkflowStore {
   findWaitingSubtasks(specialties: readonly Specialty[], limit: number, order: WaitingOrder): Promise<Subtask[]>;
   /** In-progress subtasks whose deadline passed before `now` (ms). */
   findOverdueSubtasks(now: number, limit: number): Promise<Subtask[]>;
+  /** In-progress subtasks last changed before `changedBefore` (ms), the longest unchanged first. */
+  findLongRunningSubtasks(changedBefore: number, limit: number): Promise<Subtask[]>;
   /** In-progress subtasks held by an agent. */
   findSubtasksByAgent(agentId: string): Promise<Subtask[]>;
   hasProcessed(consumer: string, eventId: string): Promise<boolean>;

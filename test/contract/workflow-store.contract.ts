@@ -653,5 +653,16 @@ export function workflowStoreContract(name: string, make: Make): void {
       expect(await held('ag-2')).toEqual(['later']);
       expect(await held('ag-9')).toEqual([]);
     });
+
+    it('finds in-progress subtasks unchanged since a time, the longest unchanged first', async () => {
+      const busy = (id: string, minute: number, status: Subtask['status'] = 'in_progress') =>
+        subtask(id, 'wf-1', { status, assignedAgent: 'ag-1', leaseToken: 7, updatedAt: at(minute) });
+      await running('wf-1', [busy('recent', 9), busy('oldest', 2), busy('old', 4), busy('ready-old', 1, 'ready'), busy('done-old', 1, 'completed')]);
+      const longRunning = async (minutes: number, limit = 10) => (await store.findLongRunningSubtasks(T0 + minutes * 60_000, limit)).map((s) => s.id);
+      expect(await longRunning(5)).toEqual(['oldest', 'old']);
+      expect(await longRunning(5, 1)).toEqual(['oldest']);
+      expect(await longRunning(10)).toEqual(['oldest', 'old', 'recent']);
+      expect(await longRunning(2)).toEqual([]);
+    });
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { leaseTtlMs } from '../../shared/domain/protocol.js';
+import { leaseKeyOf, leaseTtlMs } from '../../shared/domain/protocol.js';
 import { processEvent } from '../../shared/engine/process-event.js';
 import { createMetrics } from '../../shared/observability/metrics.js';
 import type { RuntimePorts } from '../../shared/engine/functions.js';
@@ -105,5 +105,52 @@ describe('an agent whose lease lapsed gets no new work until it shows it is aliv
     expect((await h.directory.get('analyst-1'))!.status).toBe('OFFLINE');
     await h.directory.heartbeat('analyst-1', h.clock.now());
     expect((await h.directory.get('analyst-1'))!.status).not.toBe('OFFLINE');
+  });
+});
+
+describe('work whose lease the lease store lost (Redis restarted without persistence)', () => {
+  it('is reported lost once it has gone a lease TTL unchanged with no lease at all, and runs again', async () => {
+    const h = await createHarness({ planner: oneAnalysis() });
+    // The store stamps updated_at with the database's clock: the harness's clock starts there too.
+    h.clock.advance(Math.max(0, Date.now() - h.clock.now()));
+    await h.agent('analyst-1', 'data_analyst');
+    await h.agent('analyst-2', 'data_analyst');
+    const { loop, failures } = recoveryOf(h, { metrics: createMetrics() });
+    const { workflowId } = await h.start('one subtask');
+    const [dispatched] = await h.pump();
+    const { subtaskId, leaseToken, agentId } = dispatched!.data;
+    const key = leaseKeyOf(subtaskId);
+    const ttl = leaseTtlMs(h.config);
+
+    // Held for longer than a TTL, renewed as an agent does: not lost.
+    h.clock.advance(ttl / 2);
+    expect(await h.leases.renew(key, leaseToken, ttl)).toBe(true);
+    h.clock.advance(ttl / 2 + 500);
+    expect((await loop.tick()).unleased).toBe(0);
+    expect(await failures()).toEqual([]);
+
+    // The lease store forgets the lease: nothing is left to expire.
+    expect(await h.leases.release(key, leaseToken)).toBe(true);
+    expect(await h.leases.listExpired(h.clock.now() + 10 * ttl, 10)).toEqual([]);
+    h.clock.advance(ttl);
+    expect((await loop.tick()).unleased).toBe(1);
+    const [lost] = await failures();
+    expect(lost).toMatchObject({ data: { subtaskId, leaseToken, agentId, cause: 'lease_expired' } });
+
+    // Reported again by a later sweep, it is the same event: complete applies it once.
+    h.clock.advance(ttl);
+    expect((await loop.tick()).unleased).toBe(1);
+    const [, again] = await failures();
+    expect(again!.id).toBe(lost!.id);
+    expect((await h.run('complete', lost)).status).toBe('applied');
+    expect((await h.run('complete', again)).status).toBe('duplicate');
+
+    // The work runs again under a new lease, and the sweep leaves it alone.
+    const [redispatched] = await h.pump();
+    expect(redispatched!.data).toMatchObject({ subtaskId, attempt: 2 });
+    expect(redispatched!.data.leaseToken).toBeGreaterThan(leaseToken);
+    h.clock.advance(ttl);
+    expect((await loop.tick()).unleased).toBe(0);
+    expect((await h.subtasks(workflowId))[0]).toMatchObject({ status: 'in_progress', attempts: 2 });
   });
 });

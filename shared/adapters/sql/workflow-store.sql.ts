@@ -354,6 +354,13 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
         [now, limit],
       ),
 
+    findLongRunningSubtasks: (changedBefore, limit) =>
+      subtasks(
+        `${SUBTASKS} WHERE s.status = 'in_progress' AND s.updated_at < to_timestamp($1::double precision / 1000)
+         ORDER BY s.updated_at, s.seq LIMIT $2`,
+        [changedBefore, limit],
+      ),
+
     findSubtasksByAgent: (agentId) => subtasks(`${SUBTASKS} WHERE s.status = 'in_progress' AND s.assigned_agent = $1 ORDER BY s.seq`, [agentId]),
 
     readForEvent: (consumer, eventId, workflowId, scope) => read({ consumer, eventId, workflowId, scope }),
