@@ -2,6 +2,7 @@
 // process on the real Kafka, PostgreSQL, Redis and Neo4j) under faults: kill -9 of every process,
 // restarts of every server. Every workflow must still complete, each state transition exactly once.
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import neo4j from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { createPgClient } from '../../shared/adapters/sql/sql-client.pg.js';
 import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
 import { allTopics, deadLetterTopic, functionSubscriptions, topics } from '../../shared/events/index.js';
 import type { Delivery } from '../../shared/ports/index.js';
+import { leaseKeyOf } from '../../shared/domain/protocol.js';
 import {
   ensureKafkaUp,
   ensurePostgresUp,
@@ -148,6 +150,20 @@ async function logsAndState(lines: number): Promise<string> {
       .join('\n'),
   );
   return `${tails.join('\n')}\n${await pipelineState()}`;
+}
+
+/** The lease store's record of a subtask's lease (the default Redis prefix), for a stall's report. */
+async function leaseRecord(subtaskId: string): Promise<Record<string, string> | string> {
+  const redis = new Redis(env.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const lease = await redis.hgetall(`amas:lease:lease:${leaseKeyOf(subtaskId)}`);
+    return Object.keys(lease).length > 0 ? { ...lease, checkedAt: String(Date.now()) } : 'none';
+  } catch (error) {
+    return `unknown: ${String(error)}`;
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** This run's topics (and their consumer groups' offsets) go with it. */
@@ -338,10 +354,12 @@ describe('chaos: processes killed and servers restarted while 200 workflows run'
     // generous cap), and says how the count moved, so a slow machine is told apart from a stuck pipeline.
     await waitForProgress(`all ${batch} workflows are terminal`, { target: batch, measure: terminal, stallMs: 75_000, capMs: 300_000 }).catch(
       async (error: unknown) => {
-        const stuck = await sql.query(
-          `SELECT s.id, s.status, s.attempts, s.assigned_agent, s.last_error FROM subtasks s JOIN workflows w ON w.id = s.workflow_id WHERE w.status NOT IN ('completed','failed','cancelled') AND s.status <> 'completed' LIMIT 10`,
+        const stuck = await sql.query<{ id: string }>(
+          `SELECT s.id, s.status, s.attempts, s.assigned_agent, s.lease_token, s.deadline, s.updated_at, s.last_error FROM subtasks s JOIN workflows w ON w.id = s.workflow_id WHERE w.status NOT IN ('completed','failed','cancelled') AND s.status <> 'completed' LIMIT 10`,
         );
-        throw new Error(`${String(error)}\nstuck subtasks: ${JSON.stringify(stuck.rows, null, 1)}\n${await logsAndState(10)}`);
+        // Which way the work is stuck: a lease renewed for good (its agent hangs), one gone (the lease store lost it), or none taken.
+        const withLeases = await Promise.all(stuck.rows.map(async (row) => ({ ...row, lease: await leaseRecord(row.id) })));
+        throw new Error(`${String(error)}\nstuck subtasks: ${JSON.stringify(withLeases, null, 1)}\n${await logsAndState(10)}`);
       },
     );
     figure('last fault → every workflow terminal', Date.now() - faultsDone);
