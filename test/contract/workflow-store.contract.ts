@@ -156,6 +156,13 @@ export function workflowStoreContract(name: string, make: Make): void {
       expect(await allPending()).toHaveLength(1);
     });
 
+    it('writes neither the workflow nor its outbox when the insert fails', async () => {
+      await store.createWorkflow(newWorkflow('wf-1'), [message('e1')]);
+      await expect(store.createWorkflow(newWorkflow('wf-1', { description: 'again' }), [message('e2'), message('e3')])).rejects.toThrow();
+      expect((await store.getWorkflow('wf-1'))!.description).toBe('workflow wf-1');
+      expect((await allPending()).map((r) => r.event.id)).toEqual(['e1']);
+    });
+
     it('workflows without an idempotency key never collide', async () => {
       await store.createWorkflow(newWorkflow('wf-1'), []);
       const second = await store.createWorkflow(newWorkflow('wf-2'), []);

@@ -1,5 +1,5 @@
 import { ConcurrencyConflictError } from '../../errors.js';
-import type { EventSnapshot, OutboxMessage, OutboxRecord, SnapshotScope, StateChange, WorkflowStore } from '../../ports/workflow-store.port.js';
+import type { EventSnapshot, OutboxRecord, SnapshotScope, StateChange, WorkflowStore } from '../../ports/workflow-store.port.js';
 import { runMigrations } from './migrations.js';
 import { readAttempts } from './attempts.sql.js';
 import { columnPatch, json, subtaskColumns, subtaskRecord, toSubtask, toWorkflow, workflowColumns, type SubtaskRow, type WorkflowRow } from './rows.js';
@@ -13,15 +13,6 @@ const ACTIVE = ['pending', 'planned', 'awaiting_approval', 'running', 'paused'];
 const VERSION_CONFLICT = 'AMV01';
 /** Postgres aborted the transaction over a lock cycle or a serialization failure: a retry will do. */
 const TRANSIENT_CONFLICTS = new Set(['40001', '40P01']);
-
-/** One statement for all of a commit's events, in their order (seq follows the array). */
-async function insertOutbox(tx: SqlClient, outbox: readonly OutboxMessage[]): Promise<void> {
-  if (outbox.length === 0) return;
-  await tx.query(
-    'INSERT INTO outbox (topic, key, event) SELECT t, k, e::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(t, k, e, n) ORDER BY n',
-    [outbox.map((m) => m.topic), outbox.map((m) => m.key), outbox.map((m) => json(m.event))],
-  );
-}
 
 const byId = <T extends { id: string }>(updates: readonly T[]): T[] => [...updates].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
@@ -260,6 +251,25 @@ export const WAITING_WORK_SQL = `WITH waiting AS MATERIALIZED (
   SELECT s.* FROM ranked r CROSS JOIN LATERAL (SELECT * FROM subtasks t WHERE t.id = r.id OFFSET 0) s
   ORDER BY r.rank DESC, r.rerun DESC, r.tenant_share, r.updated_at, r.seq`;
 
+/**
+ * A submitted workflow and its outbox rows in one statement: data-modifying CTEs run to completion
+ * whether or not the outer query reads them, and the outbox insert takes rows only when the
+ * workflow was inserted (an idempotency key already taken inserts neither).
+ */
+const CREATE_WORKFLOW_SQL = `
+  WITH w AS (
+    INSERT INTO workflows (id, description, priority, metadata, idempotency_key, status, version, created_at, updated_at, tenant)
+    VALUES ($1, $2, $3, $4::text::jsonb, $5, 'pending', 1, $6::timestamptz, $6::timestamptz, $7)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING *
+  ), o AS (
+    INSERT INTO outbox (topic, key, event)
+    SELECT t, k, e::jsonb FROM unnest($8::text[], $9::text[], $10::text[]) WITH ORDINALITY AS u(t, k, e, n)
+    WHERE EXISTS (SELECT 1 FROM w)
+    ORDER BY n
+  )
+  SELECT * FROM w`;
+
 /** Batches per store at most in flight, and changes or reads per batch. */
 const BATCHES_IN_FLIGHT = 4;
 const MAX_BATCH = 64;
@@ -281,26 +291,28 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
       await runMigrations(client);
     },
 
-    createWorkflow: (input, outbox) =>
-      client.transaction(async (tx) => {
-        const inserted = await tx.query<WorkflowRow>(
-          `INSERT INTO workflows (id, description, priority, metadata, idempotency_key, status, version, created_at, updated_at, tenant)
-           VALUES ($1, $2, $3, $4::text::jsonb, $5, 'pending', 1, $6::timestamptz, $6::timestamptz, $7)
-           ON CONFLICT (idempotency_key) DO NOTHING
-           RETURNING *`,
-          [input.id, input.description, input.priority, json(input.metadata) ?? '{}', input.idempotencyKey, input.createdAt, input.tenant ?? defaultTenant],
-        );
-        const [row] = inserted.rows;
-        if (row) {
-          await insertOutbox(tx, outbox);
-          return { workflow: toWorkflow(row), created: true };
-        }
-        // The key's owner committed before our insert gave way, so this statement's snapshot sees it.
-        const existing = await tx.query<WorkflowRow>('SELECT * FROM workflows WHERE idempotency_key = $1', [input.idempotencyKey]);
-        const [found] = existing.rows;
-        if (!found) throw new ConcurrencyConflictError(`idempotency key ${input.idempotencyKey} is being created`);
-        return { workflow: toWorkflow(found), created: false };
-      }),
+    async createWorkflow(input, outbox) {
+      // One statement, so one round trip and atomic on its own: the outbox rows go in only with the workflow.
+      const inserted = await client.query<WorkflowRow>(CREATE_WORKFLOW_SQL, [
+        input.id,
+        input.description,
+        input.priority,
+        json(input.metadata) ?? '{}',
+        input.idempotencyKey,
+        input.createdAt,
+        input.tenant ?? defaultTenant,
+        outbox.map((m) => m.topic),
+        outbox.map((m) => m.key),
+        outbox.map((m) => json(m.event)),
+      ]);
+      const [row] = inserted.rows;
+      if (row) return { workflow: toWorkflow(row), created: true };
+      // The key's owner committed before our insert gave way (ON CONFLICT waits for it): a new statement sees it.
+      const existing = await client.query<WorkflowRow>('SELECT * FROM workflows WHERE idempotency_key = $1', [input.idempotencyKey]);
+      const [found] = existing.rows;
+      if (!found) throw new ConcurrencyConflictError(`idempotency key ${input.idempotencyKey} is being created`);
+      return { workflow: toWorkflow(found), created: false };
+    },
 
     async getWorkflow(id) {
       const [workflow] = await workflows('SELECT * FROM workflows WHERE id = $1', [id]);
