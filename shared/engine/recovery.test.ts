@@ -19,7 +19,12 @@ async function setup(options: { withoutNextExpiry?: boolean } = {}) {
   const leases: LeaseStore = options.withoutNextExpiry ? { ...memory, nextExpiry: undefined } : memory;
   // The loop only reads the workflow store: one subtask, in progress under the lease.
   const subtask = { id: 's1', workflowId: 'wf', status: 'in_progress', attempts: 1, leaseToken: lease.token, assignedAgent: 'agent-x' };
-  const store = { getSubtask: async () => subtask, findOverdueSubtasks: async () => [], findLongRunningSubtasks: async () => [], findWaitingSubtasks: async () => [] } as unknown as WorkflowStore;
+  const store = {
+    getSubtask: async () => subtask,
+    findOverdueSubtasks: async () => [],
+    findLongRunningSubtasks: async () => [],
+    findWaitingSubtasks: async () => [],
+  } as unknown as WorkflowStore;
   const bus = createMemoryEventBus({ clock });
   const loop = createRecoveryLoop({
     store,
