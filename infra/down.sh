@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stop local servers: infra/down.sh [--only-started] [--clean] [server ...]
 #   (no names)       every server in INFRA_SERVERS (lib.sh), in reverse start order
-#   --only-started   only those that infra/up.sh launched (listed in .infra/started-by-up):
+#   --only-started   only those that infra/up.sh launched (listed in .infra/started-by-up, or
+#                    in the file INFRA_STARTED_FILE names):
 #                    what CI uses, so a server that was already running stays up
 #   --clean          also delete each stopped server's data (passed on to its stop.sh)
 set -euo pipefail
@@ -17,7 +18,7 @@ for arg in "$@"; do
     *) servers+=("$arg") ;;
   esac
 done
-started_file="$INFRA_STATE/started-by-up"
+started_file="${INFRA_STARTED_FILE:-$INFRA_STATE/started-by-up}"
 
 ((${#servers[@]})) || servers=("${INFRA_SERVERS[@]}")
 if ((only_started)); then

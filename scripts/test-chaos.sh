@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 project=${1:?usage: test-chaos.sh <chaos|e2e>}
 bash infra/ensure-local-services.sh
-trap 'bash infra/down.sh --only-started' EXIT
+# This run's own record: a server an earlier, manual infra/up.sh started is not this run's to stop.
+export INFRA_STARTED_FILE="$PWD/.infra/started-by-test-$$"
+trap 'bash infra/down.sh --only-started; rm -f "$INFRA_STARTED_FILE"' EXIT
 bash infra/up.sh kafka neo4j
 npx vitest run --project "$project"

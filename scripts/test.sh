@@ -20,7 +20,9 @@ npx tsx scripts/build-console.ts --if-missing
 npx vitest run --project browser
 
 bash infra/ensure-local-services.sh
-trap 'bash infra/down.sh --only-started' EXIT
+# This run's own record: a server an earlier, manual infra/up.sh started is not this run's to stop.
+export INFRA_STARTED_FILE="$PWD/.infra/started-by-test-$$"
+trap 'bash infra/down.sh --only-started; rm -f "$INFRA_STARTED_FILE"' EXIT
 bash infra/up.sh
 npx vitest run --project integration
 npx vitest run --project e2e

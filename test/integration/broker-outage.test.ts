@@ -63,7 +63,7 @@ describe.each(clients)('a Kafka consumer ($client) through a broker outage', ({ 
   const bus = open(lines);
 
   afterAll(async () => {
-    await ensureKafkaUp();
+    await ensureKafkaUp(false);
     await bus.close().catch(() => undefined);
     const admin = new Kafka({ clientId: `outage-clean-${prefix}`, brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
@@ -88,7 +88,7 @@ describe.each(clients)('a Kafka consumer ($client) through a broker outage', ({ 
     try {
       await waitUntil('a restart failed with the broker down', async () => restartFailed(), 15_000, 200).catch(() => undefined);
     } finally {
-      await ensureKafkaUp();
+      await ensureKafkaUp(false); // a restart: whoever started the broker stops it
     }
     process.stdout.write(
       `[outage] ${client}: the consumer ${restartFailed() ? 'crashed for good and a restart failed during the outage' : 'came back by itself or at its first restart'}\n`,

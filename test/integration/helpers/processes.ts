@@ -194,16 +194,23 @@ export async function kafkaAnswers(): Promise<boolean> {
   });
 }
 
-/** infra/kafka/start.sh is idempotent and waits until the broker really serves. */
-export async function ensureKafkaUp(): Promise<void> {
-  await exec('bash', ['infra/kafka/start.sh'], { cwd: repoRoot, timeout: 120_000 });
+/**
+ * infra/kafka/start.sh is idempotent and waits until the broker really serves. A broker it starts is
+ * recorded for the test script's `infra/down.sh --only-started` (INFRA_STARTED_FILE), unless `record` is false.
+ */
+export async function ensureKafkaUp(record = true): Promise<void> {
+  const { INFRA_STARTED_FILE: _recordFile, ...unrecorded } = process.env;
+  await exec('bash', ['infra/kafka/start.sh'], { cwd: repoRoot, timeout: 120_000, env: record ? process.env : unrecorded });
 }
 
-/** Stops the broker (TERM) and starts it on the same data. */
+/**
+ * Stops the broker (TERM) and starts it on the same data. The start is not recorded: whoever started
+ * the broker before decides whether it is stopped at the end, not this restart.
+ */
 export async function restartKafka(): Promise<void> {
   try {
     await exec('bash', ['infra/kafka/stop.sh'], { cwd: repoRoot, timeout: 90_000 });
   } finally {
-    await ensureKafkaUp();
+    await ensureKafkaUp(false);
   }
 }
