@@ -149,6 +149,7 @@ function wrap<T extends object>(inner: T, kinds: Record<keyof T, Kind>, guard: G
 const leaseKinds = {
   acquire: 'write',
   renew: 'write',
+  reclaim: 'write',
   renewHolder: 'write',
   release: 'write',
   get: 'read',

@@ -14,6 +14,7 @@ import { isoTime, makeEvent, taskSubmitted, topics } from '../events/index.js';
 import { createCommunicationBus } from '../messaging/communication-bus.js';
 import { createDerivedKeyStore } from '../messaging/message-auth.js';
 import type { AgentMessage } from '../messaging/message-schema.js';
+import type { LeaseStore } from '../ports/index.js';
 import { silentLogger } from '../observability/logger.js';
 import { toOutbox } from '../engine/process-event.js';
 import { startRuntime } from '../runtime/runtime.js';
@@ -48,13 +49,30 @@ async function schemaClient(): Promise<SqlClient> {
   };
 }
 
+/** Memory leases that can lose every record at once, as Redis does when it restarts without persistence. */
+function forgetfulLeaseStore(): LeaseStore & { forget(): void } {
+  let memory = createMemoryLeaseStore(systemClock);
+  return {
+    acquire: (key, holder, ttlMs) => memory.acquire(key, holder, ttlMs),
+    renew: (key, token, ttlMs) => memory.renew(key, token, ttlMs),
+    reclaim: (key, holder, token, ttlMs) => memory.reclaim(key, holder, token, ttlMs),
+    renewHolder: (holder, ttlMs) => memory.renewHolder(holder, ttlMs),
+    release: (key, token) => memory.release(key, token),
+    get: (key) => memory.get(key),
+    listExpired: (now, limit) => memory.listExpired(now, limit),
+    nextExpiry: (after) => memory.nextExpiry!(after),
+    close: () => memory.close(),
+    forget: () => void (memory = createMemoryLeaseStore(systemClock)),
+  };
+}
+
 async function harness(overrides: Partial<Config> = {}) {
   const config = { ...baseConfig, ...overrides };
   const bus = createMemoryEventBus({ retryDelayMs: 5 });
   const db = await schemaClient();
   const store = createSqlWorkflowStore(db);
   const directory = createMemoryAgentDirectory();
-  const leases = createMemoryLeaseStore(systemClock);
+  const leases = forgetfulLeaseStore();
   const ids = createIds();
   const runtime = await startRuntime({
     config,
@@ -255,6 +273,35 @@ describe('agent SDK on the embedded runtime', () => {
     expect(beats).toEqual([]);
     release();
     expect((await h.finished(workflowId)).status).toBe('completed');
+  });
+
+  it('takes back the lease of work in hand when the lease store lost it, so recovery does not re-run the work', async () => {
+    const h = await harness({ ORCHESTRATION_HEARTBEAT_INTERVAL: 60, ORCHESTRATION_LEASE_TTL_SECONDS: 0.3 });
+    const specialties = await specialtiesOf(description);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let inHand: ((subtaskId: string) => void) | undefined;
+    const started = new Promise<string>((resolve) => (inHand = resolve));
+    for (const [i, specialty] of specialties.entries()) {
+      await h.agent(`sdk-reclaim-${specialty}`, specialty, async (task) => {
+        if (i === 0) {
+          inHand?.(task.subtaskId);
+          await gate;
+        }
+        return { quality: 0.97, output: null };
+      });
+    }
+    const workflowId = await h.submit(description);
+    const subtaskId = await started;
+    const before = (await h.leases.get(leaseKeyOf(subtaskId)))!;
+    h.leases.forget();
+    // Four lease lifetimes: recovery sweeps every 300 ms and reports work whose lease stays missing on two sweeps.
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(await h.leases.get(leaseKeyOf(subtaskId))).toMatchObject({ holder: before.holder, token: before.token });
+    expect(await h.store.getSubtask(subtaskId)).toMatchObject({ status: 'in_progress', attempts: 1, leaseToken: before.token });
+    release();
+    expect((await h.finished(workflowId)).status).toBe('completed');
+    expect((await h.store.getAttempts(workflowId)).filter((a) => a.subtaskId === subtaskId)).toHaveLength(1);
   });
 
   it('exposes sendMessage and request between agents over the signed bus', async () => {

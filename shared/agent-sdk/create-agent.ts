@@ -176,7 +176,11 @@ export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
     if (crashed) return;
     const ttl = leaseTtlMs(config);
     let lapsed = false;
-    for (const [lease, token] of held) lapsed = !(await leases.renew(lease, token, ttl)) || lapsed;
+    for (const [lease, token] of held) {
+      // A lease store that lost its memory (Redis restarted) has no record of the lease: take it back, or recovery re-runs the work.
+      const kept = (await leases.renew(lease, token, ttl)) || (await leases.reclaim(lease, id, token, ttl));
+      lapsed = !kept || lapsed;
+    }
     // A lapsed lease may have got this agent marked OFFLINE by the recovery loop: it is alive, say so now.
     if (lapsed) await directory.heartbeat(id, clock.now());
   }

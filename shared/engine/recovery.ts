@@ -52,6 +52,8 @@ export function createRecoveryLoop(options: RecoveryOptions) {
   let lastReconcile = -Infinity;
   const leaseTtl = leaseTtlMs(config);
   let lastUnleasedSweep = -Infinity;
+  /** Leases (key:token) the last sweep found missing. */
+  let missingBefore = new Set<string>();
 
   /** Leases only (one lease-store call when none ran out): what runs at each lease's expiry. */
   async function recoverExpired(now: number): Promise<number> {
@@ -111,15 +113,21 @@ export function createRecoveryLoop(options: RecoveryOptions) {
    * reaches its agent after the loss is skipped as stale, so without this the work would wait for
    * its deadline. Such work is reported lost like an expired lease, under the same event id (one
    * report whichever path finds it). Only subtasks unchanged for a lease TTL are looked at — dispatch
-   * takes the lease before it commits in_progress, so a live one has had a lease that long — and each
-   * is read again after its lease is found missing, so a result committed meanwhile is not raced.
+   * takes the lease before it commits in_progress, so a live one has had a lease that long. A lease
+   * must be missing on two sweeps (a lease TTL apart): a live agent takes its lease back at its next
+   * renewal (LeaseStore.reclaim), every third of the TTL. And the subtask is read again then, so a
+   * result committed meanwhile is not raced.
    */
   async function recoverUnleased(now: number): Promise<number> {
     let lost = 0;
+    const seen = new Set<string>();
     for (const candidate of await store.findLongRunningSubtasks(now - leaseTtl, 200)) {
       if (candidate.leaseToken === null || candidate.assignedAgent === null) continue;
       const key = leaseKeyOf(candidate.id);
       if (await leases.get(key)) continue;
+      const sighting = `${key}:${candidate.leaseToken}`;
+      seen.add(sighting);
+      if (!missingBefore.has(sighting)) continue;
       const subtask = await store.getSubtask(candidate.id);
       if (!subtask || subtask.status !== 'in_progress' || subtask.leaseToken !== candidate.leaseToken || subtask.assignedAgent === null) continue;
       const event = makeEvent(
@@ -139,6 +147,7 @@ export function createRecoveryLoop(options: RecoveryOptions) {
       logger.warn('in-progress work had no lease at all (the lease store lost it): reported lost', { subtaskId: subtask.id, agentId: subtask.assignedAgent });
       lost++;
     }
+    missingBefore = seen;
     return lost;
   }
 

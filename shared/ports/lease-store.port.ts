@@ -14,6 +14,13 @@ export interface LeaseStore {
   acquire(key: string, holder: string, ttlMs: number): Promise<Lease | null>;
   /** Extends a lease if `token` is still current; false means it was lost. */
   renew(key: string, token: number, ttlMs: number): Promise<boolean>;
+  /**
+   * Takes back, for `holder` that still works under it, a lease the store lost with its memory (a
+   * Redis restart without persistence): only when the key has no lease at all and the store has
+   * handed out no token as high as `token` since. Anything else (a lease, live or expired, or a
+   * later token) gives false: the work belongs to whoever holds it, or recovery re-runs it.
+   */
+  reclaim(key: string, holder: string, token: number, ttlMs: number): Promise<boolean>;
   /** Extends every live lease of `holder` (agent heartbeat); returns how many. */
   renewHolder(holder: string, ttlMs: number): Promise<number>;
   /** Releases if `token` is current; a stale token changes nothing. */

@@ -77,6 +77,25 @@ export function leaseStoreContract(name: string, make: () => Promise<{ subject: 
       expect(await leases.renew(key('b'), short!.token, LONG_TTL)).toBe(false);
     });
 
+    it('reclaims only a lease it has no record of, with a token above every one it handed out', async () => {
+      // Never seen: taken with the token given, and held like any lease.
+      expect(await leases.reclaim(key('a'), holder('1'), 5_000, LONG_TTL)).toBe(true);
+      expect(await leases.get(key('a'))).toMatchObject({ key: key('a'), holder: holder('1'), token: 5_000 });
+      expect(await leases.acquire(key('a'), holder('2'), LONG_TTL)).toBeNull();
+      expect(await leases.renew(key('a'), 5_000, LONG_TTL)).toBe(true);
+      // A lease, live or expired, is never reclaimed: it belongs to its holder, or to recovery.
+      expect(await leases.reclaim(key('a'), holder('2'), 6_000, LONG_TTL)).toBe(false);
+      const short = await leases.acquire(key('b'), holder('1'), SHORT_TTL);
+      await pause(EXPIRY_WAIT);
+      expect(await leases.reclaim(key('b'), holder('1'), short!.token, LONG_TTL)).toBe(false);
+      // Released: the store remembers the token, so neither it nor an older one comes back.
+      expect(await leases.release(key('a'), 5_000)).toBe(true);
+      expect(await leases.reclaim(key('a'), holder('1'), 5_000, LONG_TTL)).toBe(false);
+      expect(await leases.reclaim(key('a'), holder('1'), 4_999, LONG_TTL)).toBe(false);
+      // The next acquire hands out a token above the reclaimed one.
+      expect((await leases.acquire(key('a'), holder('2'), LONG_TTL))!.token).toBeGreaterThan(5_000);
+    });
+
     it('ignores a release with a stale token', async () => {
       const first = await leases.acquire(key('a'), holder('1'), SHORT_TTL);
       await pause(EXPIRY_WAIT);

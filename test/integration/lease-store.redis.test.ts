@@ -49,6 +49,20 @@ describe('Redis lease store', () => {
     await Promise.all([redis.quit(), other.quit()]);
   });
 
+  it('gives a lease back to its holder after Redis lost every key (a restart without persistence), and no one else', async () => {
+    const lease = (await leases.acquire('forgotten', 'agent-1', 10_000))!;
+    await dropPrefix(redis, prefix); // what FLUSHALL or a restart without persistence leaves
+    expect(await leases.get('forgotten')).toBeNull();
+    expect(await leases.renew('forgotten', lease.token, 10_000)).toBe(false);
+    expect(await leases.reclaim('forgotten', 'agent-1', lease.token, 10_000)).toBe(true);
+    expect(await leases.get('forgotten')).toMatchObject({ holder: 'agent-1', token: lease.token });
+    expect(await leases.renew('forgotten', lease.token, 10_000)).toBe(true);
+    expect(await leases.renewHolder('agent-1', 10_000)).toBe(1);
+    expect(await leases.acquire('forgotten', 'agent-2', 10_000)).toBeNull();
+    expect(await leases.release('forgotten', lease.token)).toBe(true);
+    expect((await leases.acquire('forgotten', 'agent-2', 10_000))!.token).toBeGreaterThan(lease.token);
+  });
+
   it('lets exactly one of 200 concurrent holders win a key', async () => {
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => leases.acquire('race', `holder-${i}`, 10_000)));
     const winners = results.filter((lease) => lease !== null);

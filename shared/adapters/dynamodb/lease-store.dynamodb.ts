@@ -137,6 +137,32 @@ export function createDynamoLeaseStore(options: DynamoLeaseStoreOptions): LeaseS
       return (await extend(key, ttlMs, { token })) !== null;
     },
 
+    async reclaim(key, holder, token, ttlMs) {
+      // The counter first: once it is at the token, no acquire can hand the token out again.
+      const fenced = await conditional(() =>
+        client.send(
+          new UpdateItemCommand({
+            TableName,
+            Key: fenceItemKey(key),
+            UpdateExpression: 'SET fence = :token',
+            ConditionExpression: 'attribute_not_exists(fence) OR fence < :token',
+            ExpressionAttributeValues: { ':token': N(token) },
+          }),
+        ),
+      );
+      if (!fenced) return false;
+      const expiresAt = clock.now() + ttlMs;
+      return conditional(() =>
+        client.send(
+          new PutItemCommand({
+            TableName,
+            Item: { ...leaseItemKey(key), holder: S(holder), token: N(token), expiresAt: N(expiresAt), ttl: ttlOf(expiresAt), shard: S(leaseTable.shard) },
+            ConditionExpression: 'attribute_not_exists(leaseKey)',
+          }),
+        ),
+      );
+    },
+
     async renewHolder(holder, ttlMs) {
       const now = clock.now();
       let renewed = 0;

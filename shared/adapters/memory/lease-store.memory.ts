@@ -41,6 +41,13 @@ export function createMemoryLeaseStore(clock: Clock): LeaseStore {
       return true;
     },
 
+    async reclaim(key, holder, token, ttlMs) {
+      if (leases.has(key) || (lastToken.get(key) ?? 0) >= token) return false;
+      lastToken.set(key, token);
+      leases.set(key, { key, holder, token, expiresAt: clock.now() + ttlMs });
+      return true;
+    },
+
     async renewHolder(holder, ttlMs) {
       const now = clock.now();
       let renewed = 0;

@@ -54,6 +54,19 @@ return 1
 `;
 
 /**
+ * KEYS: lease, fence, expiries. ARGV: name, holder, token, ttlMs, retainMs, holderPrefix. Returns 1
+ * or 0. Only a key with no lease hash and no fence at or above the token: a Redis that lost its memory.
+ */
+export const reclaimScript = `${prelude}
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[3]) then return 0 end
+redis.call('SET', KEYS[2], ARGV[3])
+redis.call('HSET', KEYS[1], 'holder', ARGV[2], 'token', ARGV[3])
+extend(KEYS[1], KEYS[3], ARGV[6] .. ARGV[2], ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5]))
+return 1
+`;
+
+/**
  * KEYS: holder set, expiries. ARGV: holder, ttlMs, retainMs, leasePrefix. Returns the number
  * renewed; keys the holder no longer holds are dropped from its set on the way.
  */

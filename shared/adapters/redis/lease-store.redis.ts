@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Lease, LeaseStore } from '../../ports/lease-store.port.js';
-import { acquireScript, listExpiredScript, releaseScript, renewHolderScript, renewScript } from './lease-scripts.js';
+import { acquireScript, listExpiredScript, reclaimScript, releaseScript, renewHolderScript, renewScript } from './lease-scripts.js';
 
 export interface RedisLeaseStoreOptions {
   /** Every key starts with it (default `amas:lease:`). For Redis Cluster put a hash tag in it, e.g. `{amas}:lease:`. */
@@ -18,6 +18,7 @@ type Reply = Promise<unknown>;
 interface LeaseCommands {
   amasLeaseAcquire(lease: string, fence: string, expiries: string, ...argv: (string | number)[]): Reply;
   amasLeaseRenew(lease: string, expiries: string, ...argv: (string | number)[]): Reply;
+  amasLeaseReclaim(lease: string, fence: string, expiries: string, ...argv: (string | number)[]): Reply;
   amasLeaseRenewHolder(holderSet: string, expiries: string, ...argv: (string | number)[]): Reply;
   amasLeaseRelease(lease: string, expiries: string, ...argv: (string | number)[]): Reply;
   amasLeaseListExpired(expiries: string, ...argv: (string | number)[]): Reply;
@@ -61,6 +62,7 @@ export function createRedisLeaseStore(redis: Redis, options: RedisLeaseStoreOpti
 
   redis.defineCommand('amasLeaseAcquire', { numberOfKeys: 3, lua: acquireScript });
   redis.defineCommand('amasLeaseRenew', { numberOfKeys: 2, lua: renewScript });
+  redis.defineCommand('amasLeaseReclaim', { numberOfKeys: 3, lua: reclaimScript });
   redis.defineCommand('amasLeaseRenewHolder', { numberOfKeys: 2, lua: renewHolderScript });
   redis.defineCommand('amasLeaseRelease', { numberOfKeys: 2, lua: releaseScript });
   redis.defineCommand('amasLeaseListExpired', { numberOfKeys: 1, lua: listExpiredScript });
@@ -77,6 +79,21 @@ export function createRedisLeaseStore(redis: Redis, options: RedisLeaseStoreOpti
 
     async renew(key, token, ttlMs) {
       return (await commands.amasLeaseRenew(leaseKey(key), expiries, key, token, ttl(ttlMs), retainMs, holderPrefix)) === 1;
+    },
+
+    async reclaim(key, holder, token, ttlMs) {
+      const reply = await commands.amasLeaseReclaim(
+        leaseKey(key),
+        `${prefix}fence:${key}`,
+        expiries,
+        key,
+        holder,
+        String(token),
+        ttl(ttlMs),
+        retainMs,
+        holderPrefix,
+      );
+      return reply === 1;
     },
 
     async renewHolder(holder, ttlMs) {
