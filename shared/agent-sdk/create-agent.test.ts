@@ -4,7 +4,6 @@ import { createMemoryAgentDirectory } from '../adapters/memory/agent-directory.m
 import { systemClock } from '../adapters/memory/clock.system.js';
 import { createMemoryEventBus } from '../adapters/memory/event-bus.memory.js';
 import { createIds } from '../adapters/memory/ids.js';
-import { createMemoryLeaseStore } from '../adapters/memory/lease-store.memory.js';
 import { createPgliteClient } from '../adapters/sql/sql-client.pglite.js';
 import type { SqlClient } from '../adapters/sql/sql-client.js';
 import { createSqlWorkflowStore } from '../adapters/sql/workflow-store.sql.js';
@@ -14,13 +13,13 @@ import { isoTime, makeEvent, taskSubmitted, topics } from '../events/index.js';
 import { createCommunicationBus } from '../messaging/communication-bus.js';
 import { createDerivedKeyStore } from '../messaging/message-auth.js';
 import type { AgentMessage } from '../messaging/message-schema.js';
-import type { LeaseStore } from '../ports/index.js';
 import { silentLogger } from '../observability/logger.js';
 import { toOutbox } from '../engine/process-event.js';
 import { startRuntime } from '../runtime/runtime.js';
 import { deterministicPlanner } from '../../functions/index.js';
 import { createAgent, type Agent, type AgentResult, type AgentTask } from './create-agent.js';
 import { createSubtaskInbox } from './subtask-inbox.js';
+import { forgetfulLeaseStore } from '../../test/unit/helpers/forgetful-leases.js';
 
 const baseConfig = defaultConfig({
   ORCHESTRATION_HEARTBEAT_INTERVAL: 0.2,
@@ -49,30 +48,13 @@ async function schemaClient(): Promise<SqlClient> {
   };
 }
 
-/** Memory leases that can lose every record at once, as Redis does when it restarts without persistence. */
-function forgetfulLeaseStore(): LeaseStore & { forget(): void } {
-  let memory = createMemoryLeaseStore(systemClock);
-  return {
-    acquire: (key, holder, ttlMs) => memory.acquire(key, holder, ttlMs),
-    renew: (key, token, ttlMs) => memory.renew(key, token, ttlMs),
-    reclaim: (key, holder, token, ttlMs) => memory.reclaim(key, holder, token, ttlMs),
-    renewHolder: (holder, ttlMs) => memory.renewHolder(holder, ttlMs),
-    release: (key, token) => memory.release(key, token),
-    get: (key) => memory.get(key),
-    listExpired: (now, limit) => memory.listExpired(now, limit),
-    nextExpiry: (after) => memory.nextExpiry!(after),
-    close: () => memory.close(),
-    forget: () => void (memory = createMemoryLeaseStore(systemClock)),
-  };
-}
-
 async function harness(overrides: Partial<Config> = {}) {
   const config = { ...baseConfig, ...overrides };
   const bus = createMemoryEventBus({ retryDelayMs: 5 });
   const db = await schemaClient();
   const store = createSqlWorkflowStore(db);
   const directory = createMemoryAgentDirectory();
-  const leases = forgetfulLeaseStore();
+  const leases = forgetfulLeaseStore(systemClock);
   const ids = createIds();
   const runtime = await startRuntime({
     config,

@@ -79,10 +79,24 @@ export function createAgentRoutes(runtime: Runtime): Router {
     const lost: string[] = [];
     for (const { subtaskId, leaseToken } of working) {
       const lease = await leases.get(leaseKeyOf(subtaskId));
-      const ok = lease !== null && lease.holder === id && lease.token === leaseToken && (await leases.renew(lease.key, leaseToken, ttl));
+      const ok =
+        lease === null
+          ? await reclaimForgotten(id, subtaskId, leaseToken, ttl)
+          : lease.holder === id && lease.token === leaseToken && (await leases.renew(lease.key, leaseToken, ttl));
       (ok ? renewed : lost).push(subtaskId);
     }
     return { agentId: id, renewed, lost };
+  }
+
+  /**
+   * No lease at all: the lease store lost its memory (a Redis restart). The workflow store, not the
+   * caller's word, says whether this agent still does the work under this token; then it takes the
+   * lease back (LeaseStore.reclaim), so its work is not re-run.
+   */
+  async function reclaimForgotten(id: string, subtaskId: string, leaseToken: number, ttl: number): Promise<boolean> {
+    const subtask = await store.getSubtask(subtaskId);
+    if (subtask?.status !== 'in_progress' || subtask.assignedAgent !== id || subtask.leaseToken !== leaseToken) return false;
+    return leases.reclaim(leaseKeyOf(subtaskId), id, leaseToken, ttl);
   }
 
   // Lease renewal alone, every third of the lease TTL: no directory write, no event, so it stays cheap.

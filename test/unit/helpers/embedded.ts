@@ -12,6 +12,7 @@ import { functionSubscriptions } from '../../../shared/events/index.js';
 import { createApiApp } from '../../../shared/http-api/app.js';
 import type { workflowView } from '../../../shared/http-api/workflow-view.js';
 import { silentLogger } from '../../../shared/observability/logger.js';
+import type { LeaseStore } from '../../../shared/ports/index.js';
 import { startRuntime, type Runtime } from '../../../shared/runtime/runtime.js';
 import { plannerFromEnv } from '../../../shared/runtime/planner-from-env.js';
 
@@ -50,6 +51,7 @@ export async function startEmbedded(
   env: Record<string, string> = {},
   apiOptions: Parameters<typeof createApiApp>[1] = {},
   dataDir?: string,
+  adapters: { leases?: LeaseStore } = {},
 ): Promise<Embedded> {
   // Plans run as planned unless a test is about plan approval (it passes ORCHESTRATION_PLAN_APPROVAL).
   const config = loadConfig({ ORCHESTRATION_PLAN_APPROVAL: 'off', ...env });
@@ -57,7 +59,7 @@ export async function startEmbedded(
   // With a data directory the store outlives this runtime, and the next one resumes its workflows (AMAS_DATA_DIR).
   const sql = await createPgliteClient(dataDir);
   const store = createSqlWorkflowStore(sql);
-  const leases = createMemoryLeaseStore(systemClock);
+  const leases = adapters.leases ?? createMemoryLeaseStore(systemClock);
   const directory = createMemoryAgentDirectory({ maxTasksPerAgent: config.ORCHESTRATION_MAX_TASKS_PER_AGENT });
   const runtime = await startRuntime({
     config,
