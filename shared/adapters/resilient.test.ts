@@ -205,6 +205,8 @@ function stubWorkflowStore(): WorkflowStore {
     findWaitingSubtasks: async () => [],
     findOverdueSubtasks: async () => [],
     findLongRunningSubtasks: async () => [],
+    getSubtasksById: async () => [],
+    getWorkflowsById: async () => [],
     findSubtasksByAgent: async () => [],
     hasProcessed: async () => false,
     readForEvent: async () => ({ processed: false, workflow: null, subtasks: null }),

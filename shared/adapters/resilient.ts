@@ -171,6 +171,8 @@ const workflowKinds = {
   findWaitingSubtasks: 'read',
   findOverdueSubtasks: 'read',
   findLongRunningSubtasks: 'read',
+  getSubtasksById: 'read',
+  getWorkflowsById: 'read',
   findSubtasksByAgent: 'read',
   hasProcessed: 'read',
   readForEvent: 'read',

@@ -23,6 +23,8 @@ async function setup(options: { withoutNextExpiry?: boolean } = {}) {
     getSubtask: async () => subtask,
     findOverdueSubtasks: async () => [],
     findLongRunningSubtasks: async () => [],
+    getSubtasksById: async () => [],
+    getWorkflowsById: async () => [],
     findWaitingSubtasks: async () => [],
   } as unknown as WorkflowStore;
   const bus = createMemoryEventBus({ clock });

@@ -9,7 +9,7 @@ import type { Metrics } from '../observability/metrics.js';
 export const defaultSlotGraceMs = 30_000;
 
 export interface SlotReconcileOptions {
-  store: Pick<WorkflowStore, 'getSubtask' | 'getWorkflow'>;
+  store: Pick<WorkflowStore, 'getSubtasksById' | 'getWorkflowsById'>;
   directory: Pick<AgentDirectory, 'heldWork' | 'release'>;
   logger: Logger;
   metrics?: Pick<Metrics, 'slotsReconciled'>;
@@ -41,27 +41,26 @@ export function createSlotReconciler(options: SlotReconcileOptions) {
   /** `agent workKey` → when it was first seen abandoned. */
   const suspects = new Map<string, number>();
 
-  async function abandoned(agentId: string, workKey: string, workflowEnded: (workflowId: string) => Promise<boolean>): Promise<boolean> {
-    const { subtaskId, attempt } = parseWorkKey(workKey);
-    // Not a work key this system made: not ours to judge.
-    if (!subtaskId || !Number.isInteger(attempt)) return false;
-    const subtask = await store.getSubtask(subtaskId);
-    if (!holds(subtask, agentId, attempt)) return true;
-    return workflowEnded(subtask!.workflowId);
+  /**
+   * The held slots that look abandoned now: the store no longer has the agent on that attempt, or
+   * its workflow ended. Two reads for the whole pass (the subtasks, then their workflows), however
+   * many slots are held. A work key this system did not make is not ours to judge.
+   */
+  async function abandonedSlots(): Promise<{ agentId: string; workKey: string }[]> {
+    const slots = (await directory.heldWork()).map((slot) => ({ ...slot, ...parseWorkKey(slot.workKey) }));
+    const ours = slots.filter((slot) => slot.subtaskId && Number.isInteger(slot.attempt));
+    const subtasks = new Map((await store.getSubtasksById([...new Set(ours.map((slot) => slot.subtaskId))])).map((s) => [s.id, s]));
+    const held = new Set(ours.filter((slot) => holds(subtasks.get(slot.subtaskId) ?? null, slot.agentId, slot.attempt)));
+    const workflowIds = [...new Set([...held].map((slot) => subtasks.get(slot.subtaskId)!.workflowId))];
+    const ended = new Set((await store.getWorkflowsById(workflowIds)).filter((w) => terminalWorkflowStatuses.includes(w.status)).map((w) => w.id));
+    return ours.filter((slot) => !held.has(slot) || ended.has(subtasks.get(slot.subtaskId)!.workflowId)).map(({ agentId, workKey }) => ({ agentId, workKey }));
   }
 
   /** One pass at `now`: the number of slots freed. */
   return async function reconcile(now: number): Promise<number> {
-    const ended = new Map<string, Promise<boolean>>();
-    const workflowEnded = (workflowId: string): Promise<boolean> => {
-      const known = ended.get(workflowId) ?? store.getWorkflow(workflowId).then((w) => w !== null && terminalWorkflowStatuses.includes(w.status));
-      ended.set(workflowId, known);
-      return known;
-    };
     const stillSuspect = new Set<string>();
     let freed = 0;
-    for (const { agentId, workKey } of await directory.heldWork()) {
-      if (!(await abandoned(agentId, workKey, workflowEnded))) continue;
+    for (const { agentId, workKey } of await abandonedSlots()) {
       const key = `${agentId} ${workKey}`;
       const since = suspects.get(key) ?? now;
       if (now - since < graceMs) {

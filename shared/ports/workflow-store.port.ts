@@ -86,6 +86,8 @@ export interface WorkflowStore {
   /** Creates a pending workflow with its outbox, or returns the one already made for the idempotency key. */
   createWorkflow(input: NewWorkflow, outbox: OutboxMessage[]): Promise<{ workflow: Workflow; created: boolean }>;
   getWorkflow(id: string): Promise<Workflow | null>;
+  /** The workflows of these ids that exist, in no particular order (one read for many rows). */
+  getWorkflowsById(ids: readonly string[]): Promise<Workflow[]>;
   listWorkflows(query: WorkflowQuery): Promise<Workflow[]>;
   /** How many workflows the query's status filter matches (its page aside). */
   countWorkflows(query: Pick<WorkflowQuery, 'status' | 'tenant' | 'submittedBy'>): Promise<number>;
@@ -93,6 +95,8 @@ export interface WorkflowStore {
   countActiveWorkflows(tenant?: string): Promise<number>;
   getSubtasks(workflowId: string): Promise<Subtask[]>;
   getSubtask(id: string): Promise<Subtask | null>;
+  /** The subtasks of these ids that exist, in no particular order (one read for many rows). */
+  getSubtasksById(ids: readonly string[]): Promise<Subtask[]>;
   /** Every attempt of the workflow's subtasks (agent, token, outcome, why it re-ran), subtask by subtask in plan order. */
   getAttempts(workflowId: string): Promise<SubtaskAttempt[]>;
   /**

@@ -661,6 +661,18 @@ export function workflowStoreContract(name: string, make: Make): void {
       expect(await held('ag-9')).toEqual([]);
     });
 
+    it('reads many subtasks and workflows by id in one call, skipping unknown ids', async () => {
+      await running('wf-1', [subtask('a', 'wf-1'), subtask('b', 'wf-1'), subtask('c', 'wf-1')]);
+      await running('wf-2', [subtask('d', 'wf-2')]);
+      const ids = async (found: Promise<{ id: string }[]>) => (await found).map((row) => row.id).sort();
+      expect(await ids(store.getSubtasksById(['d', 'a', 'missing', 'a']))).toEqual(['a', 'd']);
+      expect(await store.getSubtasksById([])).toEqual([]);
+      expect((await store.getSubtasksById(['b']))[0]).toEqual(await store.getSubtask('b'));
+      expect(await ids(store.getWorkflowsById(['wf-2', 'wf-1', 'wf-9']))).toEqual(['wf-1', 'wf-2']);
+      expect(await store.getWorkflowsById([])).toEqual([]);
+      expect((await store.getWorkflowsById(['wf-1']))[0]).toEqual(await store.getWorkflow('wf-1'));
+    });
+
     it('finds in-progress subtasks unchanged since a time, the longest unchanged first', async () => {
       const busy = (id: string, minute: number, status: Subtask['status'] = 'in_progress') =>
         subtask(id, 'wf-1', { status, assignedAgent: 'ag-1', leaseToken: 7, updatedAt: at(minute) });

@@ -42,6 +42,30 @@ describe('a slot whose release was lost in a crash after the commit is reconcile
     expect(await reconciled()).toBe(1);
   });
 
+  it('frees the slot of work whose workflow ended, and never one under a work key this system did not make', async () => {
+    const h = await createHarness({ planner: oneAnalysis() });
+    await h.agent('analyst-1', 'data_analyst');
+    const { workflowId } = await h.start('one subtask');
+    await h.pump();
+    const { loop, reconciled } = recoveryOf(h, { metrics: createMetrics(), slotGraceMs: 5_000 });
+    await h.directory.reserve('analyst-1', 'not-ours');
+    // The workflow ended while its subtask still shows in progress (the cancel's effects were lost).
+    const workflow = await h.workflow(workflowId);
+    await h.store.commit({
+      consumer: 'test',
+      eventId: 'end-it',
+      workflowUpdates: [{ id: workflowId, expectedVersion: workflow.version, patch: { status: 'cancelled' } }],
+    });
+    expect((await h.subtasks(workflowId))[0]!.status).toBe('in_progress');
+    expect((await h.directory.get('analyst-1'))!.load).toBe(2);
+
+    await loop.tick();
+    h.clock.advance(5_000);
+    expect((await loop.tick()).reconciled).toBe(1);
+    expect(await reconciled()).toBe(1);
+    expect((await h.directory.heldWork()).map((slot) => slot.workKey)).toEqual(['not-ours']);
+  });
+
   it('leaves a fresh reservation the store does not show yet (an assign before its commit) alone for the grace period', async () => {
     const h = await createHarness({ planner: oneAnalysis() });
     await h.agent('analyst-1', 'data_analyst');

@@ -319,6 +319,8 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
       return workflow ?? null;
     },
 
+    getWorkflowsById: async (ids) => (ids.length === 0 ? [] : workflows('SELECT * FROM workflows WHERE id = ANY($1::text[])', [[...ids]])),
+
     listWorkflows: ({ status, limit, offset, tenant, submittedBy }) =>
       workflows(
         `SELECT * FROM workflows WHERE ${LISTED}
@@ -349,6 +351,8 @@ export function createSqlWorkflowStore(client: SqlClient): WorkflowStore {
       const [subtask] = await subtasks(`${SUBTASKS} WHERE s.id = $1`, [id]);
       return subtask ?? null;
     },
+
+    getSubtasksById: async (ids) => (ids.length === 0 ? [] : subtasks(`${SUBTASKS} WHERE s.id = ANY($1::text[])`, [[...ids]])),
 
     getAttempts: (workflowId) => readAttempts(client, workflowId),
 
