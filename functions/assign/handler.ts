@@ -27,7 +27,11 @@ export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps):
   // A spawn would open a slot too: it goes to the work that ranks first as well.
   const free = freeSlots(candidates, deps) || ((await spawnAllowed(subtask.specialty, deps)) ? 1 : 0);
   const ahead = ownFree ? null : await rankedAhead(subtask, free, deps);
-  if (ahead) return handOver(ahead, lead?.id ?? null, event, deps);
+  if (ahead) {
+    const out = new Emitter(deps, event);
+    out.ready(ahead);
+    return { change: {}, emit: out.events, skipped: `${ahead.id} ranks first for a ${subtask.specialty} slot: woken, this subtask waits` };
+  }
 
   const workKey = workKeyOf(subtaskId, attempt);
   const picked = await reserveBest(ownFree ? own : candidates, lead?.id ?? null, excludeAgents, workKey, deps);
@@ -50,38 +54,6 @@ export async function assign(event: EventOf<'subtask.ready'>, deps: AssignDeps):
     },
     emit: out.events,
   };
-}
-
-/**
- * Another subtask ranks first for the free slot: it takes the slot in this event's commit, and this
- * one waits. Waking it instead cost an event, and every new arrival while it waited woke it again:
- * wake-ups that raced each other and, all but one, changed nothing. The commit checks its row's
- * version and that its workflow runs (a conflict re-runs this handler on fresh reads). When no agent
- * its tenant may use has a free slot (the free slot was a spawn, or not its tenant's), it is woken
- * as before and assigns itself.
- */
-async function handOver(ahead: Subtask, leadId: string | null, event: EventOf<'subtask.ready'>, deps: AssignDeps): Promise<Outcome> {
-  const out = new Emitter(deps, event);
-  const waits = `${ahead.id} ranks first for a ${ahead.specialty} slot`;
-  const workflow = await deps.store.getWorkflow(ahead.workflowId);
-  if (workflow?.status === 'running') {
-    const attempt = ahead.attempts + 1;
-    const candidates = await deps.directory.candidates(ahead.specialty, workflow.tenant);
-    const picked = await reserveBest(candidates, leadId, [], workKeyOf(ahead.id, attempt), deps);
-    if (picked.agent) {
-      const lead = picked.leadId ? { leadId: picked.leadId } : {};
-      out.emit(subtaskAssigned, { workflowId: ahead.workflowId, subtaskId: ahead.id, specialty: ahead.specialty, attempt, agentId: picked.agent.id, ...lead });
-      return {
-        change: {
-          subtaskUpdates: [{ id: ahead.id, expectedVersion: ahead.version, patch: { assignedAgent: picked.agent.id } }],
-          requireWorkflowStatus: { id: ahead.workflowId, status: 'running' },
-        },
-        emit: out.events,
-      };
-    }
-  }
-  out.ready(ahead);
-  return { change: {}, emit: out.events, skipped: `${waits}: woken, this subtask waits` };
 }
 
 type ReadyState =
