@@ -128,6 +128,31 @@ const specialtiesOf = async (text: string) => [
   ...new Set((await deterministicPlanner.plan({ workflowId: 'wf-probe', description: text, maxSubtasks: 50 })).subtasks.map((s) => s.specialty)),
 ];
 
+/**
+ * SDK agents for every specialty of the plan, the first of which holds its work until `release()`;
+ * a workflow is submitted and `subtaskId` is the work in hand.
+ */
+async function workInHand(h: Awaited<ReturnType<typeof harness>>, prefix: string) {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let inHand: ((subtaskId: string) => void) | undefined;
+  const started = new Promise<string>((resolve) => (inHand = resolve));
+  const agents: Agent[] = [];
+  for (const [i, specialty] of (await specialtiesOf(description)).entries()) {
+    agents.push(
+      await h.agent(`${prefix}-${specialty}`, specialty, async (task) => {
+        if (i === 0) {
+          inHand?.(task.subtaskId);
+          await gate;
+        }
+        return { quality: 0.97, output: null };
+      }),
+    );
+  }
+  const workflowId = await h.submit(description);
+  return { agents, workflowId, subtaskId: await started, release };
+}
+
 describe('agent SDK on the embedded runtime', () => {
   it('SDK agents for every specialty of the plan complete a submitted workflow, reporting with their fencing tokens', async () => {
     const h = await harness();
@@ -196,25 +221,7 @@ describe('agent SDK on the embedded runtime', () => {
 
   it('heartbeats keep alive the lease of work in hand, by its token', async () => {
     const h = await harness();
-    const specialties = await specialtiesOf(description);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let inHand: ((subtaskId: string) => void) | undefined;
-    const started = new Promise<string>((resolve) => (inHand = resolve));
-    const agents = [];
-    for (const [i, specialty] of specialties.entries()) {
-      agents.push(
-        await h.agent(`sdk-slow-${specialty}`, specialty, async (task) => {
-          if (i === 0) {
-            inHand?.(task.subtaskId);
-            await gate;
-          }
-          return { quality: 0.97, output: null };
-        }),
-      );
-    }
-    const workflowId = await h.submit(description);
-    const subtaskId = await started;
+    const { agents, workflowId, subtaskId, release } = await workInHand(h, 'sdk-slow');
     const before = (await h.leases.get(leaseKeyOf(subtaskId)))!;
     await new Promise((r) => setTimeout(r, 30));
     await agents[0]!.heartbeat();
@@ -228,22 +235,7 @@ describe('agent SDK on the embedded runtime', () => {
   it('renews the lease of work in hand every third of the lease TTL, independent of its rare heartbeats', async () => {
     // Heartbeats every minute (none during the test), leases of 300 ms renewed every 100 ms, recovery every 100 ms.
     const h = await harness({ ORCHESTRATION_HEARTBEAT_INTERVAL: 60, ORCHESTRATION_LEASE_TTL_SECONDS: 0.3 });
-    const specialties = await specialtiesOf(description);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let inHand: ((subtaskId: string) => void) | undefined;
-    const started = new Promise<string>((resolve) => (inHand = resolve));
-    for (const [i, specialty] of specialties.entries()) {
-      await h.agent(`sdk-renew-${specialty}`, specialty, async (task) => {
-        if (i === 0) {
-          inHand?.(task.subtaskId);
-          await gate;
-        }
-        return { quality: 0.97, output: null };
-      });
-    }
-    const workflowId = await h.submit(description);
-    const subtaskId = await started;
+    const { workflowId, subtaskId, release } = await workInHand(h, 'sdk-renew');
     const before = (await h.leases.get(leaseKeyOf(subtaskId)))!;
     // Four lease lifetimes: without renewals the recovery loop would have re-run the work by now.
     await new Promise((r) => setTimeout(r, 1_200));
@@ -259,22 +251,7 @@ describe('agent SDK on the embedded runtime', () => {
 
   it('takes back the lease of work in hand when the lease store lost it, so recovery does not re-run the work', async () => {
     const h = await harness({ ORCHESTRATION_HEARTBEAT_INTERVAL: 60, ORCHESTRATION_LEASE_TTL_SECONDS: 0.3 });
-    const specialties = await specialtiesOf(description);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let inHand: ((subtaskId: string) => void) | undefined;
-    const started = new Promise<string>((resolve) => (inHand = resolve));
-    for (const [i, specialty] of specialties.entries()) {
-      await h.agent(`sdk-reclaim-${specialty}`, specialty, async (task) => {
-        if (i === 0) {
-          inHand?.(task.subtaskId);
-          await gate;
-        }
-        return { quality: 0.97, output: null };
-      });
-    }
-    const workflowId = await h.submit(description);
-    const subtaskId = await started;
+    const { workflowId, subtaskId, release } = await workInHand(h, 'sdk-reclaim');
     const before = (await h.leases.get(leaseKeyOf(subtaskId)))!;
     h.leases.forget();
     // Four lease lifetimes: recovery sweeps every 300 ms and reports work whose lease stays missing on two sweeps.

@@ -2,6 +2,7 @@ import { agentLost, functionSubscriptions, isoTime, makeEvent, subtaskFailed, su
 import { allSpecialties } from '../domain/vocabulary.js';
 import { waitingOrderOf } from '../domain/scheduling.js';
 import type { AgentDirectory, EventBus, LeaseStore, WorkflowStore } from '../ports/index.js';
+import type { Subtask } from '../domain/workflow.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -45,6 +46,16 @@ export function createRecoveryLoop(options: RecoveryOptions) {
   let queue: Promise<void> = Promise.resolve();
   let tickQueued = false;
   const derived = (key: string) => ({ ...context, cause: { id: key } });
+  /**
+   * subtask.failed for work found lost, its id derived from what found it and the lease token
+   * (`<found>:<token>`): however often, and by whichever loop, it is found, it is reported once.
+   */
+  const lostWork = (subtask: Subtask, agentId: string, leaseToken: number, cause: 'lease_expired' | 'timeout', reason: string, found: string) =>
+    makeEvent(
+      subtaskFailed,
+      { workflowId: subtask.workflowId, subtaskId: subtask.id, attempt: subtask.attempts, agentId, leaseToken, reason, cause },
+      derived(`${found}:${leaseToken}`),
+    );
   const slotGraceMs = options.slotGraceMs ?? defaultSlotGraceMs;
   const reconcileSlots = createSlotReconciler({ store, directory, logger, metrics: options.metrics, slotGraceMs });
   // A pass reads every held slot and its subtask: a few times per grace period is enough.
@@ -66,18 +77,13 @@ export function createRecoveryLoop(options: RecoveryOptions) {
         await leases.release(lease.key, lease.token);
         continue;
       }
-      const event = makeEvent(
-        subtaskFailed,
-        {
-          workflowId: subtask.workflowId,
-          subtaskId,
-          attempt: subtask.attempts,
-          agentId: lease.holder,
-          leaseToken: lease.token,
-          reason: `lease expired at ${new Date(lease.expiresAt).toISOString()}`,
-          cause: 'lease_expired',
-        },
-        derived(`lease:${lease.key}:${lease.token}`),
+      const event = lostWork(
+        subtask,
+        lease.holder,
+        lease.token,
+        'lease_expired',
+        `lease expired at ${new Date(lease.expiresAt).toISOString()}`,
+        `lease:${lease.key}`,
       );
       // Recovery time runs from the expiry to the re-dispatch (recovery-timing.ts observes it there).
       await bus.publish(topics.subtaskResults, [{ key: subtask.workflowId, event: { ...event, lostat: isoTime(lease.expiresAt) } }]);
@@ -130,18 +136,13 @@ export function createRecoveryLoop(options: RecoveryOptions) {
       if (!missingBefore.has(sighting)) continue;
       const subtask = await store.getSubtask(candidate.id);
       if (!subtask || subtask.status !== 'in_progress' || subtask.leaseToken !== candidate.leaseToken || subtask.assignedAgent === null) continue;
-      const event = makeEvent(
-        subtaskFailed,
-        {
-          workflowId: subtask.workflowId,
-          subtaskId: subtask.id,
-          attempt: subtask.attempts,
-          agentId: subtask.assignedAgent,
-          leaseToken: subtask.leaseToken,
-          reason: 'lease lost: the lease store has no record of it',
-          cause: 'lease_expired',
-        },
-        derived(`lease:${key}:${subtask.leaseToken}`),
+      const event = lostWork(
+        subtask,
+        subtask.assignedAgent,
+        subtask.leaseToken,
+        'lease_expired',
+        'lease lost: the lease store has no record of it',
+        `lease:${key}`,
       );
       await bus.publish(topics.subtaskResults, [{ key: subtask.workflowId, event: { ...event, lostat: isoTime(now) } }]);
       logger.warn('in-progress work had no lease at all (the lease store lost it): reported lost', { subtaskId: subtask.id, agentId: subtask.assignedAgent });
@@ -163,19 +164,7 @@ export function createRecoveryLoop(options: RecoveryOptions) {
     let overdue = 0;
     for (const subtask of await store.findOverdueSubtasks(now, 100)) {
       if (subtask.assignedAgent === null || subtask.leaseToken === null) continue;
-      const event = makeEvent(
-        subtaskFailed,
-        {
-          workflowId: subtask.workflowId,
-          subtaskId: subtask.id,
-          attempt: subtask.attempts,
-          agentId: subtask.assignedAgent,
-          leaseToken: subtask.leaseToken,
-          reason: `deadline ${subtask.deadline} passed`,
-          cause: 'timeout',
-        },
-        derived(`timeout:${subtask.id}:${subtask.leaseToken}`),
-      );
+      const event = lostWork(subtask, subtask.assignedAgent, subtask.leaseToken, 'timeout', `deadline ${subtask.deadline} passed`, `timeout:${subtask.id}`);
       await bus.publish(topics.subtaskResults, [{ key: subtask.workflowId, event: subtask.deadline ? { ...event, lostat: subtask.deadline } : event }]);
       overdue++;
     }
