@@ -73,8 +73,9 @@ export const infraSchema = z.object({
    * commits in one amas_commit_set (with DATABASE_GROUP_COMMIT) and their events in one produce
    * request, then the offsets. 1 (default) is record-at-a-time with KAFKA_KEYS_CONCURRENCY keys at
    * once. Batches of 64 cost about a tenth less machine CPU per event (bench/results/issue-16-batches.md),
-   * but with them the chaos suite once left a subtask in progress for good after its fault sequence:
-   * not the default until that is understood.
+   * but with them the chaos suite once left a subtask in progress for good after its fault sequence.
+   * A hole that could explain it is closed since (work whose lease Redis lost: docs/guarantees.md,
+   * defect 9), but that it was the cause is not confirmed: not the default until it is.
    */
   KAFKA_BATCH_MAX_RECORDS: z.coerce.number().int().min(1).max(1_000).default(1),
   /** With batching on, how long the broker (or the in-process log) waits to fill a batch before handing over a smaller one. */

@@ -2,7 +2,6 @@
 // process on the real Kafka, PostgreSQL, Redis and Neo4j) under faults: kill -9 of every process,
 // restarts of every server. Every workflow must still complete, each state transition exactly once.
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import neo4j from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +11,8 @@ import { createNeo4jAgentDirectory } from '../../shared/adapters/neo4j/agent-dir
 import { createPgClient } from '../../shared/adapters/sql/sql-client.pg.js';
 import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
 import { allTopics, deadLetterTopic, functionSubscriptions, topics } from '../../shared/events/index.js';
-import type { Delivery } from '../../shared/ports/index.js';
+import type { Delivery, Lease } from '../../shared/ports/index.js';
+import { createRedisClient, createRedisLeaseStore } from '../../shared/adapters/redis/lease-store.redis.js';
 import { leaseKeyOf } from '../../shared/domain/protocol.js';
 import {
   ensureKafkaUp,
@@ -152,17 +152,16 @@ async function logsAndState(lines: number): Promise<string> {
   return `${tails.join('\n')}\n${await pipelineState()}`;
 }
 
-/** The lease store's record of a subtask's lease (the default Redis prefix), for a stall's report. */
-async function leaseRecord(subtaskId: string): Promise<Record<string, string> | string> {
-  const redis = new Redis(env.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 1 });
+/** A subtask's lease as the processes' lease store (Redis, default prefix) holds it, for a stall's report. */
+async function leaseRecord(subtaskId: string): Promise<(Lease & { checkedAt: number }) | string> {
+  const leases = createRedisLeaseStore(createRedisClient(env.REDIS_URL), { quitOnClose: true });
   try {
-    await redis.connect();
-    const lease = await redis.hgetall(`amas:lease:lease:${leaseKeyOf(subtaskId)}`);
-    return Object.keys(lease).length > 0 ? { ...lease, checkedAt: String(Date.now()) } : 'none';
+    const lease = await leases.get(leaseKeyOf(subtaskId));
+    return lease ? { ...lease, checkedAt: Date.now() } : 'none';
   } catch (error) {
     return `unknown: ${String(error)}`;
   } finally {
-    redis.disconnect();
+    await leases.close();
   }
 }
 
