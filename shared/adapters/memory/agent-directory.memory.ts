@@ -19,6 +19,8 @@ interface Entry {
   explicit: AgentStatus | null;
   held: Set<string>;
   recorded: Set<string>;
+  /** A frozen copy of `record` handed to readers, made again only after the record changed (assign asks for every candidate at every event). */
+  view: AgentRecord | null;
 }
 
 const inGroup = (record: AgentRecord, group: SpecialtyGroup): boolean => record.specialties.some((specialty) => groupOf(specialty) === group);
@@ -54,9 +56,25 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
     }
     return bySpecialty.get(specialty) ?? [];
   };
+  /** Each group's leads in id order, rebuilt after a registration like bySpecialty. */
+  let leads: Map<SpecialtyGroup, Entry[]> | null = null;
+  const leadsOf = (group: SpecialtyGroup): readonly Entry[] => {
+    leads ??= new Map();
+    let found = leads.get(group);
+    if (!found) {
+      found = sorted().filter(({ record }) => record.layer === 'MANAGEMENT' && record.role === leadRoleOf[group]);
+      leads.set(group, found);
+    }
+    return found;
+  };
   const copy = (record: AgentRecord): AgentRecord => ({ ...record, specialties: [...record.specialties] });
+  const viewOf = (entry: Entry): AgentRecord => {
+    entry.view ??= Object.freeze({ ...entry.record, specialties: Object.freeze([...entry.record.specialties]) as AgentRecord['specialties'] });
+    return entry.view;
+  };
 
   const refresh = (entry: Entry): void => {
+    entry.view = null;
     const { record } = entry;
     record.load = entry.held.size;
     if (entry.explicit) record.status = entry.explicit;
@@ -105,26 +123,27 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
       if (agent.tenant === undefined) delete record.tenant;
       // A (re-)registering agent is alive: OFFLINE no longer holds; FAILED and MAINTENANCE are decisions and stay.
       const explicit = existing?.explicit === 'OFFLINE' ? null : (existing?.explicit ?? null);
-      const entry: Entry = { record: copy(record), explicit, held: existing?.held ?? new Set(), recorded: existing?.recorded ?? new Set() };
+      const entry: Entry = { record: copy(record), explicit, held: existing?.held ?? new Set(), recorded: existing?.recorded ?? new Set(), view: null };
       agents.set(agent.id, entry);
       bySpecialty = null;
+      leads = null;
       refresh(entry);
       return copy(entry.record);
     },
 
     async get(agentId) {
       const entry = agents.get(agentId);
-      return entry ? copy(entry.record) : null;
+      return entry ? viewOf(entry) : null;
     },
 
     async list() {
-      return sorted().map((entry) => copy(entry.record));
+      return sorted().map(viewOf);
     },
 
     async candidates(specialty, tenant) {
       return withSpecialty(specialty)
         .filter((entry) => servesTenant(entry.record, tenant))
-        .map((entry) => copy(entry.record));
+        .map(viewOf);
     },
 
     async reserve(agentId, workKey) {
@@ -155,6 +174,7 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
     async heartbeat(agentId, now) {
       const entry = entryOf(agentId);
       entry.record.lastHeartbeat = now;
+      entry.view = null;
       // A heartbeat proves the agent alive again: an OFFLINE verdict (e.g. from the recovery loop) lifts.
       if (entry.explicit === 'OFFLINE') {
         entry.explicit = null;
@@ -184,13 +204,17 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
     async supervisorOf(agentId) {
       const supervisorId = agents.get(agentId)?.record.supervisorId;
       const boss = supervisorId ? agents.get(supervisorId) : undefined;
-      return boss ? copy(boss.record) : null;
+      return boss ? viewOf(boss) : null;
     },
 
     async leadFor(group) {
-      const leads = [...agents.values()].filter(({ record }) => record.layer === 'MANAGEMENT' && record.role === leadRoleOf[group]).sort(byId);
-      const [best] = leads.sort((a, b) => Number(a.explicit !== null) - Number(b.explicit !== null) || a.record.load - b.record.load);
-      return best ? copy(best.record) : null;
+      let best: Entry | undefined;
+      // The leads in id order; the first of the least loaded, those with a status set on purpose last.
+      for (const lead of leadsOf(group)) {
+        if (!best || Number(lead.explicit !== null) - Number(best.explicit !== null) < 0) best = lead;
+        else if ((lead.explicit !== null) === (best.explicit !== null) && lead.record.load < best.record.load) best = lead;
+      }
+      return best ? viewOf(best) : null;
     },
 
     async recordWork(agentId, subtaskId, workflowId, outcome, at = 0, lineage) {
