@@ -23,7 +23,7 @@ ENV NODE_ENV=production \
     PORT=8000 \
     AMAS_DATA_DIR=/tmp/amas-data \
     NPM_CONFIG_UPDATE_NOTIFIER=false \
-    NODE_OPTIONS=--enable-source-maps
+    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=64"
 WORKDIR /app
 # Owned by root and read-only for the process; the app writes only to /tmp.
 COPY --from=deps /app/node_modules ./node_modules

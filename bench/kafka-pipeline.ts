@@ -24,6 +24,8 @@ import type { QueryOptions, SqlClient } from '../shared/adapters/sql/sql-client.
 import { silentLogger, type Logger } from '../shared/observability/logger.js';
 import { toOutbox } from '../shared/engine/process-event.js';
 import { startRuntime, type Runtime } from '../shared/runtime/runtime.js';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { missingV8Flags, V8_FLAGS } from '../shared/runtime/node-flags.js';
 import { createReport, distribution, isEntryPoint, mean, now, printReport, runAsScript, waitUntil, wallClock, type BenchOptions, type Report } from './lib.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -117,6 +119,12 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
     report.figure('pipe.machine', '  CPU of the whole machine per event', load.machineCpuMsPerEvent, 'ms');
     for (const [owner, ms] of Object.entries(load.cpuSplitMsPerEvent) as [keyof CpuSplit, number][])
       report.figure(`pipe.machine.${owner}`, `    of it: ${ownerLabels[owner]}`, ms, 'ms');
+    report.figure(
+      'pipe.gc',
+      `      of node's: garbage collection (${missingV8Flags().length === 0 ? V8_FLAGS.join(' ') : 'V8 defaults'})`,
+      load.gcMsPerEvent,
+      'ms',
+    );
     report.figure('pipe.ceiling', '  ceiling at that cost, all cores busy', (load.cores * 1000) / load.machineCpuMsPerEvent, 'events/s');
     Object.entries(load.busy).forEach(([fn, pct]) => report.figure(`pipe.busy.${fn}`, `  ${fn} consumer busy`, pct, '% of the run'));
 
@@ -650,6 +658,7 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
     const atLoad = tracer.counts();
     const cpu = process.cpuUsage();
     const machine = await cpuSnapshot();
+    const gc = observeGcPauses();
     const started = now();
     profileMark('load-start');
     const ids = await Promise.all(Array.from({ length: setup.concurrentWorkflows }, submit));
@@ -658,6 +667,7 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
     });
     const ms = now() - started;
     profileMark('load-end');
+    const gcMs = await gc.stop();
     const grown = tracer.since(atLoad);
     const events = grown.commits;
     const cpuPerEvent = perUnit(cpuBetween(machine, await cpuSnapshot()), events);
@@ -696,6 +706,7 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
         cpuPercent: cpuPercent(cpu, ms),
         machineCpuMsPerEvent: cpuPerEvent.totalMs,
         cpuSplitMsPerEvent: cpuPerEvent.split,
+        gcMsPerEvent: gcMs / events,
         cores: availableParallelism(),
         busy,
         skips: [...tracer.skips].sort((a, b) => b[1] - a[1]).map(([why, n]) => `${n}x ${why}`),
@@ -721,6 +732,23 @@ async function runPipeline(setup: PipelineVolume & { openBus: (name: string) => 
 const profileMark = (name: string): void => {
   if (process.env.BENCH_PROFILE_MARKS) console.error(`MARK ${name} ${process.hrtime.bigint() / 1000n}`);
 };
+
+/** Sums V8's garbage collection pauses in this process from now until `stop()`. */
+function observeGcPauses(): { stop(): Promise<number> } {
+  let total = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) total += entry.duration;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    async stop() {
+      // Entries are delivered after the fact: let the last ones arrive before leaving.
+      await new Promise((resolve) => setImmediate(resolve));
+      observer.disconnect();
+      return total;
+    },
+  };
+}
 
 const breakdown = (steps: readonly Step[]) => ({
   'outbox wait (commit -> publish)': mean(steps.map((s) => s.wait)),

@@ -1,4 +1,6 @@
 import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { missingV8Flags } from '../shared/runtime/node-flags.js';
 
 /**
  * Shared helpers of the benchmarks. Every benchmark reports figures next to a raw baseline measured
@@ -154,8 +156,17 @@ export function printReport(report: Report, print: (line: string) => void): void
   for (const n of report.notes) print(`  note: ${n}`);
 }
 
-/** Runs a benchmark's main as a script: prints, and exits non-zero on failure. */
+/**
+ * Runs a benchmark's main as a script: prints, and exits non-zero on failure. Started without the
+ * V8 flags the deployed processes run with (shared/runtime/node-flags.ts), it runs itself again
+ * with them, so `npx tsx bench/….ts` measures what is deployed.
+ */
 export function runAsScript(main: (options: BenchOptions) => Promise<Report>): void {
+  const missing = missingV8Flags();
+  if (missing.length > 0) {
+    const again = spawnSync(process.execPath, [...missing, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+    process.exit(again.status ?? 1);
+  }
   main(benchOptions()).then(
     () => process.exit(0),
     (error: unknown) => {
