@@ -25,7 +25,7 @@ import { silentLogger, type Logger } from '../shared/observability/logger.js';
 import { toOutbox } from '../shared/engine/process-event.js';
 import { startRuntime, type Runtime } from '../shared/runtime/runtime.js';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { missingV8Flags, V8_FLAGS } from '../shared/runtime/node-flags.js';
+import { v8FlagsInEffect } from '../shared/runtime/node-flags.js';
 import { createReport, distribution, isEntryPoint, mean, now, printReport, runAsScript, waitUntil, wallClock, type BenchOptions, type Report } from './lib.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -119,12 +119,7 @@ export async function runKafkaBench(options: BenchOptions): Promise<Report> {
     report.figure('pipe.machine', '  CPU of the whole machine per event', load.machineCpuMsPerEvent, 'ms');
     for (const [owner, ms] of Object.entries(load.cpuSplitMsPerEvent) as [keyof CpuSplit, number][])
       report.figure(`pipe.machine.${owner}`, `    of it: ${ownerLabels[owner]}`, ms, 'ms');
-    report.figure(
-      'pipe.gc',
-      `      of node's: garbage collection (${missingV8Flags().length === 0 ? V8_FLAGS.join(' ') : 'V8 defaults'})`,
-      load.gcMsPerEvent,
-      'ms',
-    );
+    report.figure('pipe.gc', `      of node's: garbage collection (${v8FlagsInEffect()})`, load.gcMsPerEvent, 'ms');
     report.figure('pipe.ceiling', '  ceiling at that cost, all cores busy', (load.cores * 1000) / load.machineCpuMsPerEvent, 'events/s');
     Object.entries(load.busy).forEach(([fn, pct]) => report.figure(`pipe.busy.${fn}`, `  ${fn} consumer busy`, pct, '% of the run'));
 

@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { missingV8Flags } from '../shared/runtime/node-flags.js';
+import { unsetV8Flags } from '../shared/runtime/node-flags.js';
 
 /**
  * Shared helpers of the benchmarks. Every benchmark reports figures next to a raw baseline measured
@@ -159,12 +159,12 @@ export function printReport(report: Report, print: (line: string) => void): void
 /**
  * Runs a benchmark's main as a script: prints, and exits non-zero on failure. Started without the
  * V8 flags the deployed processes run with (shared/runtime/node-flags.ts), it runs itself again
- * with them, so `npx tsx bench/….ts` measures what is deployed.
+ * with them, so `npx tsx bench/….ts` measures what is deployed; a value given on purpose is kept.
  */
 export function runAsScript(main: (options: BenchOptions) => Promise<Report>): void {
-  const missing = missingV8Flags();
-  if (missing.length > 0) {
-    const again = spawnSync(process.execPath, [...missing, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  const unset = unsetV8Flags();
+  if (unset.length > 0) {
+    const again = spawnSync(process.execPath, [...unset, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
     process.exit(again.status ?? 1);
   }
   main(benchOptions()).then(

@@ -11,8 +11,24 @@
  */
 export const V8_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
 
-/** The flags of V8_FLAGS this process was not started with (on its command line or in NODE_OPTIONS). */
+const nameOf = (flag: string): string => flag.split('=')[0] ?? flag;
+const givenFlags = (execArgv: readonly string[], nodeOptions: string): string[] => [...nodeOptions.split(/\s+/), ...execArgv].filter(Boolean);
+
+/** The flags of V8_FLAGS this process was not started with, exactly as listed (on its command line or in NODE_OPTIONS). */
 export function missingV8Flags(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ''): string[] {
-  const given = [...execArgv, ...nodeOptions.split(/\s+/)];
+  const given = givenFlags(execArgv, nodeOptions);
   return V8_FLAGS.filter((flag) => !given.includes(flag));
+}
+
+/** The flags of V8_FLAGS whose setting was not given at all: a value given on purpose (another semi-space, to compare) stays. */
+export function unsetV8Flags(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ''): string[] {
+  const names = new Set(givenFlags(execArgv, nodeOptions).map(nameOf));
+  return V8_FLAGS.filter((flag) => !names.has(nameOf(flag)));
+}
+
+/** How this process set the settings V8_FLAGS names (the last one given wins), e.g. for a benchmark's label. */
+export function v8FlagsInEffect(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ''): string {
+  const given = givenFlags(execArgv, nodeOptions);
+  const set = V8_FLAGS.map((flag) => given.filter((g) => nameOf(g) === nameOf(flag)).at(-1)).filter((g): g is string => g !== undefined);
+  return set.length > 0 ? set.join(' ') : 'V8 defaults';
 }
