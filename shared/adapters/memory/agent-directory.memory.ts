@@ -208,11 +208,11 @@ export function createMemoryAgentDirectory(options: MemoryAgentDirectoryOptions 
     },
 
     async leadFor(group) {
+      // The leads in id order: the first of the least loaded, those with a status set on purpose last.
+      const unset = (entry: Entry): boolean => entry.explicit === null;
       let best: Entry | undefined;
-      // The leads in id order; the first of the least loaded, those with a status set on purpose last.
       for (const lead of leadsOf(group)) {
-        if (!best || Number(lead.explicit !== null) - Number(best.explicit !== null) < 0) best = lead;
-        else if ((lead.explicit !== null) === (best.explicit !== null) && lead.record.load < best.record.load) best = lead;
+        if (!best || (unset(lead) && !unset(best)) || (unset(lead) === unset(best) && lead.record.load < best.record.load)) best = lead;
       }
       return best ? viewOf(best) : null;
     },

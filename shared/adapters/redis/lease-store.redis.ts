@@ -59,6 +59,8 @@ export function createRedisLeaseStore(redis: Redis, options: RedisLeaseStoreOpti
   const holderPrefix = `${prefix}holder:`;
   const expiries = `${prefix}expiries`;
   const leaseKey = (key: string) => leasePrefix + key;
+  /** The last token handed out for the key (never deleted): acquire and reclaim both fence on it. */
+  const fenceKey = (key: string) => `${prefix}fence:${key}`;
 
   redis.defineCommand('amasLeaseAcquire', { numberOfKeys: 3, lua: acquireScript });
   redis.defineCommand('amasLeaseRenew', { numberOfKeys: 2, lua: renewScript });
@@ -72,7 +74,7 @@ export function createRedisLeaseStore(redis: Redis, options: RedisLeaseStoreOpti
 
   return {
     async acquire(key, holder, ttlMs) {
-      const reply = (await commands.amasLeaseAcquire(leaseKey(key), `${prefix}fence:${key}`, expiries, key, holder, ttl(ttlMs), retainMs, holderPrefix)) as
+      const reply = (await commands.amasLeaseAcquire(leaseKey(key), fenceKey(key), expiries, key, holder, ttl(ttlMs), retainMs, holderPrefix)) as
         [string, string] | null;
       return reply ? { key, holder, token: Number(reply[0]), expiresAt: Number(reply[1]) } : null;
     },
@@ -82,17 +84,7 @@ export function createRedisLeaseStore(redis: Redis, options: RedisLeaseStoreOpti
     },
 
     async reclaim(key, holder, token, ttlMs) {
-      const reply = await commands.amasLeaseReclaim(
-        leaseKey(key),
-        `${prefix}fence:${key}`,
-        expiries,
-        key,
-        holder,
-        String(token),
-        ttl(ttlMs),
-        retainMs,
-        holderPrefix,
-      );
+      const reply = await commands.amasLeaseReclaim(leaseKey(key), fenceKey(key), expiries, key, holder, String(token), ttl(ttlMs), retainMs, holderPrefix);
       return reply === 1;
     },
 
